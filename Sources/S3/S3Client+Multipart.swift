@@ -1,0 +1,107 @@
+import Crypto
+import Foundation
+import NIOCore
+
+/// A part S3 holds for an unfinished multipart upload.
+public struct S3Part: Sendable, Equatable {
+    public var partNumber: Int
+    public var etag: String
+    public var size: Int64
+
+    public init(partNumber: Int, etag: String, size: Int64) {
+        self.partNumber = partNumber
+        self.etag = etag
+        self.size = size
+    }
+}
+
+extension S3Client {
+    public func createMultipartUpload(bucket: String, key: String, contentType: String? = nil) async throws -> String {
+        try BucketName.validate(bucket)
+        var headers: [(name: String, value: String)] = []
+        if let contentType { headers.append(("content-type", contentType)) }
+        let response = try await execute(
+            Request(operation: .createMultipartUpload, method: .POST, bucket: bucket, key: key,
+                    query: [("uploads", "")], headers: headers, body: nil))
+        guard let id = S3XML.parse(response.body)?.string("UploadId"), !id.isEmpty else {
+            throw S3Error(code: "MalformedResponse", message: "CreateMultipartUpload returned no UploadId",
+                          httpStatus: response.status, operation: .createMultipartUpload, bucket: bucket, key: key)
+        }
+        return id
+    }
+
+    /// Uploads one part with Content-MD5 and checks the returned ETag.
+    public func uploadPart(bucket: String, key: String, uploadId: String, partNumber: Int, body: ByteBuffer)
+        async throws -> S3Part
+    {
+        let md5 = Insecure.MD5.hash(data: body.readableBytesView)
+        let response = try await execute(
+            Request(operation: .uploadPart, method: .PUT, bucket: bucket, key: key,
+                    query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
+                    headers: [("content-md5", Data(md5).base64EncodedString())], body: body, uploadId: uploadId))
+        let etag = response.headers.first(name: "etag") ?? ""
+        try verifyETag(etag, md5: md5, response: response, operation: .uploadPart, bucket: bucket, key: key,
+                       uploadId: uploadId)
+        return S3Part(partNumber: partNumber, etag: etag, size: Int64(body.readableBytes))
+    }
+
+    /// Completes with the parts sorted by number. S3 may answer 200 and then
+    /// an `<Error>` body; that is treated as a failure and retried.
+    @discardableResult
+    public func completeMultipartUpload(bucket: String, key: String, uploadId: String, parts: [S3Part]) async throws
+        -> String
+    {
+        var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        for part in parts.sorted(by: { $0.partNumber < $1.partNumber }) {
+            xml += "<Part><PartNumber>\(part.partNumber)</PartNumber><ETag>\(part.etag.xmlEscaped)</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let request = Request(
+            operation: .completeMultipartUpload, method: .POST, bucket: bucket, key: key,
+            query: [("uploadId", uploadId)], headers: [("content-type", "application/xml")],
+            body: ByteBuffer(string: xml), uploadId: uploadId)
+        var attempt = 0
+        while true {
+            let response = try await execute(request)
+            guard let error = errorInBody(response, request) else {
+                return S3XML.parse(response.body)?.string("ETag") ?? ""
+            }
+            attempt += 1
+            guard configuration.retry.isRetryable(error), attempt < configuration.retry.maxAttempts else { throw error }
+            try await Task.sleep(for: configuration.retry.delay(afterAttempt: attempt - 1))
+        }
+    }
+
+    /// Every part S3 holds for an upload, following the part-number marker.
+    public func listParts(bucket: String, key: String, uploadId: String, pageSize: Int = 1000) async throws -> [S3Part] {
+        try BucketName.validate(bucket)
+        var parts: [S3Part] = []
+        var marker: String?
+        repeat {
+            var query: [(name: String, value: String)] = [("uploadId", uploadId), ("max-parts", String(pageSize))]
+            if let marker { query.append(("part-number-marker", marker)) }
+            let response = try await execute(
+                Request(operation: .listParts, method: .GET, bucket: bucket, key: key, query: query, uploadId: uploadId))
+            guard let xml = S3XML.parse(response.body) else {
+                throw S3Error(code: "MalformedResponse", message: "ListParts returned unreadable XML",
+                              httpStatus: response.status, operation: .listParts, bucket: bucket, key: key,
+                              uploadId: uploadId)
+            }
+            parts += xml.all("Part").map {
+                S3Part(partNumber: Int($0.string("PartNumber") ?? "") ?? 0, etag: $0.string("ETag") ?? "",
+                       size: Int64($0.string("Size") ?? "") ?? 0)
+            }
+            marker = xml.string("IsTruncated") == "true" ? xml.string("NextPartNumberMarker") : nil
+        } while marker != nil
+        return parts
+    }
+
+    /// Needs s3:AbortMultipartUpload, which is not among the six; callers use
+    /// it only as a courtesy and never depend on it.
+    public func abortMultipartUpload(bucket: String, key: String, uploadId: String) async throws {
+        try BucketName.validate(bucket)
+        _ = try await execute(
+            Request(operation: .abortMultipartUpload, method: .DELETE, bucket: bucket, key: key,
+                    query: [("uploadId", uploadId)], uploadId: uploadId))
+    }
+}

@@ -1,0 +1,115 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// One object in a listing.
+public struct S3Object: Sendable, Equatable {
+    public var key: String
+    public var size: Int64
+    public var lastModified: String
+    public var etag: String
+}
+
+/// What HeadObject tells about an object.
+public struct S3ObjectInfo: Sendable, Equatable {
+    public var size: Int64
+    public var etag: String
+    public var lastModified: String?
+    public var contentType: String?
+}
+
+extension S3Client {
+    /// Writes a whole object in one request, with Content-MD5 so S3 (and
+    /// Object Lock buckets) can check what arrived.
+    @discardableResult
+    public func putObject(
+        bucket: String, key: String, body: ByteBuffer, contentType: String? = nil
+    ) async throws -> String {
+        try BucketName.validate(bucket)
+        let md5 = Insecure.MD5.hash(data: body.readableBytesView)
+        var headers: [(name: String, value: String)] = [("content-md5", Data(md5).base64EncodedString())]
+        if let contentType { headers.append(("content-type", contentType)) }
+        let response = try await execute(
+            Request(operation: .putObject, method: .PUT, bucket: bucket, key: key, headers: headers, body: body))
+        let etag = response.headers.first(name: "etag") ?? ""
+        try verifyETag(etag, md5: md5, response: response, operation: .putObject, bucket: bucket, key: key)
+        return etag
+    }
+
+    /// Reads a whole object into memory; meant for small objects (manifests, probes, tests).
+    public func getObject(bucket: String, key: String) async throws -> [UInt8] {
+        try BucketName.validate(bucket)
+        return try await execute(Request(operation: .getObject, method: .GET, bucket: bucket, key: key)).body
+    }
+
+    /// Nil when the object does not exist.
+    public func headObject(bucket: String, key: String) async throws -> S3ObjectInfo? {
+        try BucketName.validate(bucket)
+        do {
+            let response = try await execute(Request(operation: .headObject, method: .HEAD, bucket: bucket, key: key))
+            return S3ObjectInfo(
+                size: Int64(response.headers.first(name: "content-length") ?? "") ?? 0,
+                etag: response.headers.first(name: "etag") ?? "",
+                lastModified: response.headers.first(name: "last-modified"),
+                contentType: response.headers.first(name: "content-type"))
+        } catch let error as S3Error where error.httpStatus == 404 {
+            return nil
+        }
+    }
+
+    public func deleteObject(bucket: String, key: String) async throws {
+        try BucketName.validate(bucket)
+        _ = try await execute(Request(operation: .deleteObject, method: .DELETE, bucket: bucket, key: key))
+    }
+
+    /// Every object under a prefix, following continuation tokens.
+    public func listObjects(bucket: String, prefix: String, pageSize: Int = 1000) async throws -> [S3Object] {
+        var result: [S3Object] = []
+        var token: String?
+        repeat {
+            let page = try await listObjectsPage(bucket: bucket, prefix: prefix, continuationToken: token, maxKeys: pageSize)
+            result += page.objects
+            token = page.nextToken
+        } while token != nil
+        return result
+    }
+
+    /// One page of ListObjectsV2.
+    public func listObjectsPage(
+        bucket: String, prefix: String, continuationToken: String? = nil, maxKeys: Int = 1000
+    ) async throws -> (objects: [S3Object], nextToken: String?) {
+        try BucketName.validate(bucket)
+        var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(maxKeys))]
+        if let continuationToken { query.append(("continuation-token", continuationToken)) }
+        let response = try await execute(
+            Request(operation: .listObjectsV2, method: .GET, bucket: bucket, query: query))
+        guard let xml = S3XML.parse(response.body) else {
+            throw S3Error(code: "MalformedResponse", message: "ListObjectsV2 returned unreadable XML",
+                          httpStatus: response.status, operation: .listObjectsV2, bucket: bucket)
+        }
+        let objects = xml.all("Contents").map {
+            S3Object(
+                key: $0.string("Key") ?? "", size: Int64($0.string("Size") ?? "") ?? 0,
+                lastModified: $0.string("LastModified") ?? "", etag: $0.string("ETag") ?? "")
+        }
+        let truncated = xml.string("IsTruncated") == "true"
+        return (objects, truncated ? xml.string("NextContinuationToken") : nil)
+    }
+
+    /// S3 defines the ETag of a plain (non-KMS, single-part) write as the
+    /// quoted MD5 of the body; anything else means the bytes were altered.
+    func verifyETag(
+        _ etag: String, md5: Insecure.MD5Digest, response: S3Response, operation: S3Operation, bucket: String,
+        key: String, uploadId: String? = nil
+    ) throws {
+        if response.headers.first(name: "x-amz-server-side-encryption") == "aws:kms" { return }
+        let expected = SigV4Signer.hex(md5)
+        let got = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        guard got.isEmpty || got.lowercased() == expected else {
+            throw S3Error(
+                code: "BadDigest", message: "the ETag \(etag) does not match the MD5 \(expected) of what was sent",
+                httpStatus: response.status, operation: operation, bucket: bucket, key: key, uploadId: uploadId)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+
+/// Imports profile files into a workspace.
+///
+/// Lines are parsed while the previous batch is being written, so parsing and
+/// SQLite work overlap on two cores. Each batch is its own transaction: a killed
+/// import keeps every batch committed before it.
+public struct ProfileImporter: Sendable {
+    public let dbPool: DatabasePool
+    public let options: ImportOptions
+
+    public init(dbPool: DatabasePool, options: ImportOptions) {
+        self.dbPool = dbPool
+        self.options = options
+    }
+
+    /// Imports `inputs` in order. Rejected lines go to `onReject` as they are found;
+    /// the import stops once more than `options.maxErrors` lines were rejected.
+    public func run(_ inputs: [ImportInput], onReject: (ImportRejection) -> Void) async throws -> ImportSummary {
+        if (options.namespace == nil) != (options.identityField == nil) {
+            throw WorkspaceError(.missingIdentityOptions, "--namespace and --identity-field go together.")
+        }
+        var summary = ImportSummary()
+        var inflight: Task<(inserted: Int, updated: Int), Error>?
+        var batch: [ParsedProfile] = []
+        batch.reserveCapacity(options.batchSize)
+
+        func settle() async throws {
+            if let task = inflight {
+                inflight = nil
+                let written = try await task.value
+                summary.inserted += written.inserted
+                summary.updated += written.updated
+            }
+        }
+        func submit() async throws {
+            try await settle()
+            guard !batch.isEmpty else { return }
+            let rows = batch
+            batch.removeAll(keepingCapacity: true)
+            let pool = dbPool
+            inflight = Task {
+                try await pool.write { db in try ProfileBatchWriter.write(rows, at: Date(), in: db) }
+            }
+        }
+
+        // Every input's format is settled before any row is written, so a bad
+        // second argument does not leave the first file half imported.
+        let formats = try inputs.map { input throws(WorkspaceError) in try format(of: input) }
+        inputs: for (input, format) in zip(inputs, formats) {
+            let reader: LineReader
+            switch input {
+            case .file(let path): reader = try LineReader(path: path)
+            case .standardInput: reader = LineReader(fileDescriptor: STDIN_FILENO, ownsDescriptor: false)
+            }
+            var parser = ProfileLineParser(format: format, namespace: options.namespace, identityField: options.identityField)
+            while let line = try reader.nextLine() {
+                switch parser.parse(line) {
+                case .skip:
+                    continue
+                case .profile(let profile):
+                    batch.append(profile)
+                    if batch.count >= options.batchSize {
+                        try await submit()
+                    }
+                case .rejected(let reason):
+                    summary.rejected += 1
+                    onReject(ImportRejection(file: input.displayName, line: reader.lineNumber, reason: reason))
+                    if summary.rejected > options.maxErrors {
+                        summary.stoppedEarly = true
+                        break inputs
+                    }
+                }
+            }
+        }
+        try await submit()
+        try await settle()
+        return summary
+    }
+
+    private func format(of input: ImportInput) throws(WorkspaceError) -> ImportFormat {
+        let format: ImportFormat
+        switch (options.format, input) {
+        case (let forced?, _):
+            format = forced
+        case (nil, .standardInput):
+            format = .jsonl
+        case (nil, .file(let path)):
+            guard let inferred = ImportFormat(fileName: path) else {
+                throw WorkspaceError(.unknownFormat, "Cannot tell the format of \(path) from its extension; pass --format jsonl or --format csv.")
+            }
+            format = inferred
+        }
+        if format == .csv, options.namespace == nil {
+            throw WorkspaceError(.missingIdentityOptions, "CSV input needs --namespace NS and --identity-field PATH to know each row's identity.")
+        }
+        return format
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import Segmentation
+
+extension Workspace {
+    /// Creates a segment after checking its PQL: a parse error or a type error
+    /// against the field kinds seen in stored profiles is thrown as `PQLError`.
+    public func createSegment(name: String, pql: String, description: String? = nil, id: String? = nil, now: Date = Date()) async throws -> SegmentRecord {
+        let trimmedName = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmedName.isEmpty, !trimmedName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw WorkspaceError(.badSegmentName, "A segment name must be non-empty text without control characters.")
+        }
+        let segmentId: String
+        if let id {
+            guard let uuid = UUID(uuidString: id) else {
+                throw WorkspaceError(.badSegmentId, "'\(id)' is not a UUID, e.g. 25768be6-ebd5-45cc-8913-12fb3f348615.")
+            }
+            segmentId = uuid.uuidString.lowercased()
+        } else {
+            segmentId = UUID().uuidString.lowercased()
+        }
+        let expression = try PQL.parse(pql)
+        return try await dbPool.write { db in
+            try PQL.typeCheck(expression, text: pql, fieldKinds: FieldKindSampler.sample(db))
+            if try SegmentRecord.filter(SegmentRecord.Columns.name == trimmedName).fetchCount(db) > 0 {
+                throw WorkspaceError(.segmentExists, "A segment named '\(trimmedName)' already exists.")
+            }
+            if try SegmentRecord.filter(SegmentRecord.Columns.id == segmentId).fetchCount(db) > 0 {
+                throw WorkspaceError(.segmentExists, "A segment with id \(segmentId) already exists.")
+            }
+            var segment = SegmentRecord(id: segmentId, name: trimmedName, pql: pql, description: description, createdAt: now)
+            try segment.insert(db)
+            return segment
+        }
+    }
+
+    public func segments() async throws -> [SegmentRecord] {
+        try await dbPool.read { db in try SegmentRecord.order(SegmentRecord.Columns.name).fetchAll(db) }
+    }
+
+    /// The segment with this id, else with this name.
+    public func segment(named nameOrId: String) async throws -> SegmentRecord {
+        try await dbPool.read { db in try Self.segment(nameOrId, in: db) }
+    }
+
+    static func segment(_ nameOrId: String, in db: Database) throws -> SegmentRecord {
+        if let byId = try SegmentRecord.filter(SegmentRecord.Columns.id == nameOrId.lowercased()).fetchOne(db) {
+            return byId
+        }
+        if let byName = try SegmentRecord.filter(SegmentRecord.Columns.name == nameOrId).fetchOne(db) {
+            return byName
+        }
+        throw WorkspaceError(.segmentNotFound, "No segment is named or has the id '\(nameOrId)'; `ferry segments list` shows them.")
+    }
+
+    /// Deletes a segment with its memberships and evaluations.
+    @discardableResult
+    public func deleteSegment(_ nameOrId: String) async throws -> SegmentRecord {
+        try await dbPool.write { db in
+            let segment = try Self.segment(nameOrId, in: db)
+            try segment.delete(db)
+            return segment
+        }
+    }
+
+    /// The most recent finished evaluation of a segment, given its `id` (UUID).
+    public func latestEvaluation(segmentId: String) async throws -> EvaluationRecord? {
+        try await dbPool.read { db in
+            let segment = try Self.segment(segmentId, in: db)
+            return try EvaluationRecord
+                .filter(EvaluationRecord.Columns.sid == segment.sid && EvaluationRecord.Columns.finishedAt != nil)
+                .order(EvaluationRecord.Columns.id.desc)
+                .fetchOne(db)
+        }
+    }
+
+    /// Calls `body` for each member, in pid order, streaming from SQLite so a
+    /// million members never sit in memory at once.
+    public func forEachMember(ofSegment nameOrId: String, status: MembershipRecord.Status? = nil, _ body: (MemberEntry) throws -> Void) throws {
+        try dbPool.read { db in
+            let segment = try Self.segment(nameOrId, in: db)
+            var sql = """
+                SELECT m.pid, p.namespace, p.identity, m.status, m.lastQualificationTime, m.changedInEvaluation
+                FROM membership m JOIN profile p ON p.pid = m.pid
+                WHERE m.sid = ?
+                """
+            var arguments: StatementArguments = [segment.sid]
+            if let status {
+                sql += " AND m.status = ?"
+                arguments += [status.rawValue]
+            }
+            sql += " ORDER BY m.pid"
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() {
+                try body(MemberEntry(
+                    pid: row[0],
+                    namespace: row[1],
+                    identity: row[2],
+                    status: MembershipRecord.Status(rawValue: row[3]) ?? .exited,
+                    lastQualificationTime: Date(timeIntervalSince1970: row[4]),
+                    changedInEvaluation: row[5]))
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+
+/// The `ferry` command. It only parses arguments and calls the library modules.
+@main
+struct Ferry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ferry",
+        abstract: "Export customer segments as CSV/TSV files into your own S3 bucket.",
+        subcommands: [
+            S3Command.self
+        ]
+    )
+
+    /// Errors are turned into one sentence and an exit code here, at the edge,
+    /// so no stack trace or internal type name ever reaches a user.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data((error.message + "\n").utf8))
+            Foundation.exit(error.exitCode)
+        } catch {
+            if let described = UserMessage.describe(error) {
+                FileHandle.standardError.write(Data((described.message + "\n").utf8))
+                Foundation.exit(described.exitCode)
+            }
+            exit(withError: error)
+        }
+    }
+}

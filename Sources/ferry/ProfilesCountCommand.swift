@@ -1,0 +1,14 @@
+import ArgumentParser
+import Workspace
+
+/// `ferry profiles count`
+struct ProfilesCountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "count", abstract: "Print the number of profiles.")
+
+    @OptionGroup var options: WorkspaceOptions
+
+    func run() async throws {
+        let workspace = try options.open()
+        print(try await workspace.profileCount())
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Workspace
+
+/// `ferry profiles import FILE...`
+struct ProfilesImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import profiles from JSON Lines or CSV files; `-` reads standard input.",
+        discussion: """
+            JSON Lines: the primary identity is the identityMap id flagged "primary": true, \
+            else the first id of the alphabetically first namespace. CSV: a header of dotted \
+            paths; values are typed (numbers, true/false; empty means absent); the identity is \
+            --identity-field in --namespace. A record whose identity exists is merged into it, \
+            newer values winning field by field.
+            """
+    )
+
+    @OptionGroup var options: WorkspaceOptions
+
+    @Argument(help: "Files to import; `-` for standard input.")
+    var files: [String]
+
+    @Option(help: "jsonl or csv; by default taken from each file's extension.")
+    var format: ImportFormat?
+
+    @Option(help: "Namespace of the identity taken from --identity-field.")
+    var namespace: String?
+
+    @Option(help: ArgumentHelp("Dotted path of the identity value.", valueName: "path"))
+    var identityField: String?
+
+    @Option(help: "Rejected lines tolerated before the import stops.")
+    var maxErrors = 100
+
+    func validate() throws {
+        if (namespace == nil) != (identityField == nil) {
+            throw ValidationError("--namespace and --identity-field go together.")
+        }
+        if maxErrors < 0 {
+            throw ValidationError("--max-errors cannot be negative.")
+        }
+    }
+
+    func run() async throws {
+        let workspace = try options.open()
+        let importOptions = ImportOptions(format: format, namespace: namespace, identityField: identityField, maxErrors: maxErrors)
+        let summary = try await WorkspaceOptions.translatingErrors {
+            try await workspace.importProfiles(files.map(ImportInput.init(argument:)), options: importOptions) { rejection in
+                FileHandle.standardError.write(Data("\(rejection)\n".utf8))
+            }
+        }
+        print("inserted \(summary.inserted), updated \(summary.updated), rejected \(summary.rejected)")
+        if summary.stoppedEarly {
+            throw CLIError("Stopped after more than \(maxErrors) rejected lines (--max-errors); the profiles imported before the stop are kept.", exitCode: ExitStatus.badInput)
+        }
+    }
+}
+
+extension ImportFormat: ExpressibleByArgument {}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import Workspace
+
+/// `ferry segments evaluate [NAME|ID ...]`
+struct SegmentsEvaluateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate segments over all profiles and update their members.",
+        discussion: "Evaluates every segment when none is named, like the reference's daily batch job.")
+
+    @OptionGroup var options: WorkspaceOptions
+
+    @Argument(help: ArgumentHelp("Segment names or ids; all segments when none.", valueName: "name|id"))
+    var segments: [String] = []
+
+    func run() async throws {
+        let workspace = try options.open()
+        let summaries = try await WorkspaceOptions.translatingErrors {
+            try await workspace.evaluate(segmentIds: segments)
+        }
+        for summary in summaries {
+            let seconds = String(format: "%.3f", summary.seconds)
+            print("\(summary.segmentName): realized \(summary.realized), existing \(summary.existing), exited \(summary.exited), purged \(summary.purged) in \(seconds)s\(summary.usedSQL ? "" : " (evaluated in Swift)")")
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Workspace
+
+/// `ferry segments show NAME|ID`
+struct SegmentsShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a segment's definition and latest evaluation as JSON.")
+
+    @OptionGroup var options: WorkspaceOptions
+
+    @Argument(help: ArgumentHelp("Segment name or id.", valueName: "name|id"))
+    var segment: String
+
+    /// The JSON shape of a segment in `show` and `list --json`; the definition is
+    /// typed the way the reference stores PQL.
+    struct Output: Encodable {
+        struct Expression: Encodable {
+            var type = "PQL"
+            var format = "pql/text"
+            var value: String
+        }
+        struct LastEvaluation: Encodable {
+            var id: Int64
+            var startedAt: Date
+            var finishedAt: Date?
+            var realized: Int
+            var existing: Int
+            var exited: Int
+        }
+        var id: String
+        var name: String
+        var description: String?
+        var expression: Expression
+        var createdAt: Date
+        var lastEvaluation: LastEvaluation?
+
+        init(_ segment: SegmentRecord) {
+            self.init(segment, evaluation: nil)
+        }
+
+        init(_ segment: SegmentRecord, evaluation: EvaluationRecord?) {
+            id = segment.id
+            name = segment.name
+            description = segment.description
+            expression = Expression(value: segment.pql)
+            createdAt = segment.createdAt
+            lastEvaluation = evaluation.map {
+                LastEvaluation(id: $0.id ?? 0, startedAt: $0.startedAt, finishedAt: $0.finishedAt,
+                               realized: $0.realized, existing: $0.existing, exited: $0.exited)
+            }
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    func run() async throws {
+        let workspace = try options.open()
+        try await WorkspaceOptions.translatingErrors {
+            let record = try await workspace.segment(named: segment)
+            let evaluation = try await workspace.latestEvaluation(segmentId: record.id)
+            print(try Self.json(Output(record, evaluation: evaluation)))
+        }
+    }
+}

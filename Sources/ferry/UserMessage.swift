@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import S3
+
+/// Maps library errors to one sentence and an exit code.
+enum UserMessage {
+    static func describe(_ error: any Error) -> (message: String, exitCode: Int32)? {
+        switch error {
+        case let error as S3ConfigurationError:
+            return ("ferry: \(error)", ExitStatus.badInput)
+        case let error as S3Error:
+            let code = error.isCredentialError || error.code == "NoSuchBucket" ? ExitStatus.badInput : ExitStatus.failure
+            return ("ferry: \(error)", code)
+        case let error as MultipartUploadError:
+            if let inner = describe(error.underlying) {
+                return (inner.message + " (multipart upload \(error.uploadId) left open)", inner.exitCode)
+            }
+            return ("ferry: \(error)", ExitStatus.failure)
+        default:
+            return nil
+        }
+    }
+}
