@@ -53,16 +53,14 @@ let package = Package(
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "S3", "Workspace", "Segmentation", "Export", "Scheduling",
+                "S3",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["ProfilesCommand.swift", "ProfilesCountCommand.swift", "ProfilesImportCommand.swift", "ProfilesShowCommand.swift", "SegmentsCommand.swift", "SegmentsCreateCommand.swift", "SegmentsDeleteCommand.swift", "SegmentsEvaluateCommand.swift", "SegmentsListCommand.swift", "SegmentsMembersCommand.swift", "SegmentsShowCommand.swift", "WorkspaceOptions.swift"]
         ),
         .testTarget(name: "S3Tests", dependencies: ["S3"], resources: [.copy("Vectors")]),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"]),
-        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Segmentation"]),
-        .testTarget(name: "ExportTests", dependencies: ["Export"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["S3", "Export", "Workspace"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["S3"]),
     ],
     swiftLanguageModes: [.v6]
 )

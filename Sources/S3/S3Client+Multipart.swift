@@ -34,7 +34,7 @@ extension S3Client {
     public func uploadPart(bucket: String, key: String, uploadId: String, partNumber: Int, body: ByteBuffer)
         async throws -> S3Part
     {
-        let md5 = Insecure.MD5.hash(data: body.readableBytesView)
+        let md5 = body.md5
         let response = try await execute(
             Request(operation: .uploadPart, method: .PUT, bucket: bucket, key: key,
                     query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],

@@ -27,7 +27,7 @@ extension S3Client {
         bucket: String, key: String, body: ByteBuffer, contentType: String? = nil
     ) async throws -> String {
         try BucketName.validate(bucket)
-        let md5 = Insecure.MD5.hash(data: body.readableBytesView)
+        let md5 = body.md5
         var headers: [(name: String, value: String)] = [("content-md5", Data(md5).base64EncodedString())]
         if let contentType { headers.append(("content-type", contentType)) }
         let response = try await execute(

@@ -133,7 +133,7 @@ extension S3Client {
                 }
                 if let old = existing[partNumber], old.size == part.readableBytes,
                     old.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                        == SigV4Signer.hex(Insecure.MD5.hash(data: part.readableBytesView))
+                        == SigV4Signer.hex(part.md5)
                 {
                     done.append(old)
                     reused += 1
@@ -179,7 +179,7 @@ struct PartReader<Iterator: AsyncIteratorProtocol> where Iterator.Element == Byt
         if part.readableBytes > partSize {
             carry = part.getSlice(at: part.readerIndex + partSize, length: part.readableBytes - partSize)
             part = part.getSlice(at: part.readerIndex, length: partSize)!
-            hasher.update(data: part.readableBytesView)
+            part.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
             return part
         }
         while part.readableBytes < partSize, !finished {
@@ -197,7 +197,7 @@ struct PartReader<Iterator: AsyncIteratorProtocol> where Iterator.Element == Byt
             }
         }
         if part.readableBytes == 0 && finished && carry == nil { return nil }
-        hasher.update(data: part.readableBytesView)
+        part.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
         return part
     }
 

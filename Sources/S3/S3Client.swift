@@ -156,7 +156,7 @@ public final class S3Client: Sendable {
         let credentials = try credentialsProvider()
         let region = await region(for: request)
         let target = try target(bucket: request.bucket, key: request.key, region: region)
-        let payloadHash = request.body.map { SigV4Signer.sha256Hex($0.readableBytesView) } ?? SigV4Signer.emptyPayloadHash
+        let payloadHash = request.body.map(\.sha256Hex) ?? SigV4Signer.emptyPayloadHash
         var headers = request.headers
         headers.append(("host", target.hostHeader))
         let signer = SigV4Signer(credentials: credentials, region: region)

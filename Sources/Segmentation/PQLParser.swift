@@ -30,7 +30,7 @@ struct PQLParser {
         while token.isKeyword("or") {
             let keyword = token
             try advance()
-            expression = .or(expression, try parseNot(after: keyword))
+            expression = .or(expression, try parseAnd(after: keyword))
         }
         return expression
     }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// A row of `evaluation`: one run of one segment over all profiles.
-public struct EvaluationRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+public struct EvaluationRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
     // Times are REAL seconds since 1970 so SQL can compare them with plain arithmetic.
     public static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.timeIntervalSince1970
     public static let databaseDateDecodingStrategy = DatabaseDateDecodingStrategy.timeIntervalSince1970

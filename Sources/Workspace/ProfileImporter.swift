@@ -48,34 +48,41 @@ public struct ProfileImporter: Sendable {
         // Every input's format is settled before any row is written, so a bad
         // second argument does not leave the first file half imported.
         let formats = try inputs.map { input throws(WorkspaceError) in try format(of: input) }
-        inputs: for (input, format) in zip(inputs, formats) {
-            let reader: LineReader
-            switch input {
-            case .file(let path): reader = try LineReader(path: path)
-            case .standardInput: reader = LineReader(fileDescriptor: STDIN_FILENO, ownsDescriptor: false)
-            }
-            var parser = ProfileLineParser(format: format, namespace: options.namespace, identityField: options.identityField)
-            while let line = try reader.nextLine() {
-                switch parser.parse(line) {
-                case .skip:
-                    continue
-                case .profile(let profile):
-                    batch.append(profile)
-                    if batch.count >= options.batchSize {
-                        try await submit()
-                    }
-                case .rejected(let reason):
-                    summary.rejected += 1
-                    onReject(ImportRejection(file: input.displayName, line: reader.lineNumber, reason: reason))
-                    if summary.rejected > options.maxErrors {
-                        summary.stoppedEarly = true
-                        break inputs
+        do {
+            inputs: for (input, format) in zip(inputs, formats) {
+                let reader: LineReader
+                switch input {
+                case .file(let path): reader = try LineReader(path: path)
+                case .standardInput: reader = LineReader(fileDescriptor: STDIN_FILENO, ownsDescriptor: false)
+                }
+                var parser = ProfileLineParser(format: format, namespace: options.namespace, identityField: options.identityField)
+                while let line = try reader.nextLine() {
+                    switch parser.parse(line) {
+                    case .skip:
+                        continue
+                    case .profile(let profile):
+                        batch.append(profile)
+                        if batch.count >= options.batchSize {
+                            try await submit()
+                        }
+                    case .rejected(let reason):
+                        summary.rejected += 1
+                        onReject(ImportRejection(file: input.displayName, line: reader.lineNumber, reason: reason))
+                        if summary.rejected > options.maxErrors {
+                            summary.stoppedEarly = true
+                            break inputs
+                        }
                     }
                 }
             }
+            try await submit()
+            try await settle()
+        } catch {
+            // Let the batch already handed to SQLite finish, so what the caller sees
+            // committed after the error is exactly the batches before it.
+            _ = try? await inflight?.value
+            throw error
         }
-        try await submit()
-        try await settle()
         return summary
     }
 

@@ -11,13 +11,16 @@ public struct SecretBox: Sendable {
     static let formatVersion: UInt8 = 1
     static let keyIdLength = 8
 
-    private let key: SymmetricKey
+    /// Raw bytes rather than `SymmetricKey`, which is not `Sendable` in swift-crypto 3.
+    private let keyBytes: Data
     let keyId: Data
+
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
     public init(key: SymmetricKey) {
         precondition(key.bitCount == 256, "SecretBox needs a 256-bit key")
-        self.key = key
-        self.keyId = Data(SHA256.hash(data: key.withUnsafeBytes { Data($0) }).prefix(Self.keyIdLength))
+        self.keyBytes = key.withUnsafeBytes { Data($0) }
+        self.keyId = Data(SHA256.hash(data: keyBytes).prefix(Self.keyIdLength))
     }
 
     /// Decodes `FERRY_MASTER_KEY`-style text: base64 of exactly 32 bytes.

@@ -14,7 +14,7 @@ import Testing
     static var suiteCases: [String] {
         let dir = vectors.appendingPathComponent("aws4_testsuite")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.filter { !$0.contains(".") && !$0.contains("normalize-path") }.sorted()
+        return names.filter { $0.first?.isLowercase == true && !$0.contains(".") && !$0.contains("normalize-path") }.sorted()
     }
 
     @Test func suiteIsPresent() {
@@ -173,8 +173,9 @@ import Testing
             let parts = calendar.dateComponents(
                 [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
             let civil = CivilTime(unixSeconds: seconds)
-            #expect([civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.second]
-                == [parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!])
+            let ours: [Int] = [civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.second]
+            let foundation: [Int] = [parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!]
+            #expect(ours == foundation)
         }
     }
 }

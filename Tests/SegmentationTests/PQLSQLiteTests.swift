@@ -1,0 +1,51 @@
+import Testing
+@testable import Segmentation
+
+@Suite("PQL to SQLite")
+struct PQLSQLiteTests {
+    @Test func comparesAFieldWithALiteral() throws {
+        let fragment = PQL.sqliteWhere(try PQL.parse(#"homeAddress.countryISO = "CA""#), jsonColumn: "doc", now: PQLFixtures.now)
+        #expect(fragment == SQLFragment(
+            sql: #"COALESCE(((json_type(doc, '$."homeAddress"."countryISO"') IN ('text')) AND (json_extract(doc, '$."homeAddress"."countryISO"') = ?)), 0)"#,
+            arguments: [.string("CA")]
+        ))
+    }
+
+    @Test func notEqualRequiresAPresentValue() throws {
+        let fragment = try #require(PQL.sqliteWhere(try PQL.parse("a != 1"), jsonColumn: "doc", now: PQLFixtures.now))
+        #expect(fragment.sql.hasPrefix(#"((COALESCE(json_type(doc, '$."a"'), 'null') <> 'null') AND (NOT "#))
+        #expect(fragment.arguments == [.int(1)])
+    }
+
+    @Test func likeBecomesACaseSensitiveGlob() throws {
+        let fragment = try #require(PQL.sqliteWhere(try PQL.parse(#"city like "a*b?[c%_""#), jsonColumn: "doc", now: PQLFixtures.now))
+        #expect(fragment.arguments == [.string("a[*]b[?][[]c*?")])
+        #expect(fragment.sql.contains("GLOB ?"))
+    }
+
+    @Test(arguments: [
+        (["a"], #"'$."a"'"#),
+        (["a b", "c.d"], #"'$."a b"."c.d"'"#),
+        (["it's"], #"'$."it''s"'"#),
+        (["quo\"te"], nil),
+        (["back\\slash"], nil),
+    ] as [([String], String?)])
+    func quotesEveryKeyOfTheJSONPath(keys: [String], expected: String?) {
+        #expect(PQLSQLCompiler.jsonPath(keys) == expected)
+    }
+
+    @Test(arguments: ["json", "value", "\"type\"", "ID"])
+    func arrayTestsFallBackWhenJSONEachWouldShadowTheColumn(column: String) throws {
+        let expression = try PQL.parse(#"tags.includes("x")"#)
+        #expect(PQL.sqliteWhere(expression, jsonColumn: column, now: PQLFixtures.now) == nil)
+        #expect(PQL.sqliteWhere(expression, jsonColumn: "profiles.\(column)", now: PQLFixtures.now) != nil)
+    }
+
+    @Test(arguments: [
+        #"a.matches("x")"#, #"a.contains("x", false)"#, "a > now", "a = today", "a < date(2020, 1, 1)",
+        "a.getMonth() = 1", "a occurs between 1 and 2", "a.includes(b)", "a.intersects(b)", "[1].includes(1)",
+    ])
+    func fallsBackForWhatSQLiteCannotMirror(_ text: String) throws {
+        #expect(PQL.sqliteWhere(try PQL.parse(text), jsonColumn: "doc", now: PQLFixtures.now) == nil)
+    }
+}
