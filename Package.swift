@@ -53,14 +53,16 @@ let package = Package(
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "S3",
+                "S3", "Workspace", "Segmentation", "Export", "Scheduling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["ProfilesCommand.swift", "ProfilesCountCommand.swift", "ProfilesImportCommand.swift", "ProfilesShowCommand.swift", "SegmentsCommand.swift", "SegmentsCreateCommand.swift", "SegmentsDeleteCommand.swift", "SegmentsEvaluateCommand.swift", "SegmentsListCommand.swift", "SegmentsMembersCommand.swift", "SegmentsShowCommand.swift", "WorkspaceOptions.swift"]
         ),
         .testTarget(name: "S3Tests", dependencies: ["S3"], resources: [.copy("Vectors")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["S3"]),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"]),
+        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Segmentation", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ExportTests", dependencies: ["Export"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["S3", .product(name: "NIOCore", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

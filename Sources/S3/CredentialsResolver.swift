@@ -8,10 +8,11 @@ public struct CredentialsResolver: Sendable {
 
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        homeDirectory: String = NSHomeDirectory()
+        homeDirectory: String? = nil
     ) {
         self.environment = environment
-        self.homeDirectory = homeDirectory
+        // $HOME first, as the AWS CLI does; NSHomeDirectory ignores it on Linux.
+        self.homeDirectory = homeDirectory ?? environment["HOME"] ?? NSHomeDirectory()
     }
 
     /// Environment variables first, then the profile in the shared credentials file.

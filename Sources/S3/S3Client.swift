@@ -47,7 +47,6 @@ public final class S3Client: Sendable {
     public let configuration: S3ClientConfiguration
     let credentialsProvider: @Sendable () throws -> AWSCredentials
     let http: HTTPClient
-    let ownsHTTPClient: Bool
     let logger: Logger
     let regions = NIOLockedValueBox<[String: String]>([:])
     /// Injected so tests and retry timing don't depend on the wall clock.
@@ -62,30 +61,20 @@ public final class S3Client: Sendable {
     ) {
         self.configuration = configuration
         self.credentialsProvider = credentials
-        if let httpClient {
-            self.http = httpClient
-            self.ownsHTTPClient = false
-        } else {
-            var config = HTTPClient.Configuration()
-            config.timeout = .init(connect: .seconds(10), read: .seconds(120))
-            config.connectionPool = .init(idleTimeout: .seconds(30))
-            config.decompression = .disabled
-            self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
-            self.ownsHTTPClient = true
-        }
+        // The shared client lives for the whole process and needs no
+        // shutdown, so a client dropped on an error path cannot crash it.
+        self.http = httpClient ?? HTTPClient.shared
         self.logger = logger
         self.now = now
-        if let region = configuration.region { _ = region }
     }
 
     public convenience init(configuration: S3ClientConfiguration, credentials: AWSCredentials) {
         self.init(configuration: configuration, credentials: { credentials })
     }
 
-    /// Must be called before the client is released.
-    public func shutdown() async throws {
-        if ownsHTTPClient { try await http.shutdown() }
-    }
+    /// Kept for symmetry with callers that scope a client; the shared HTTP
+    /// client itself is never shut down.
+    public func shutdown() async throws {}
 
     // MARK: Requests
 

@@ -31,7 +31,7 @@ struct CSVRecordDecoder {
         var document: [String: JSONValue] = [:]
         for (path, text) in zip(columns, fields) {
             guard let value = Self.typed(text) else { continue }
-            Self.insert(value, at: path[...], into: &document)
+            JSONValue.insert(value, at: path[...], into: &document)
         }
         return .success(.object(document))
     }
@@ -100,20 +100,5 @@ struct CSVRecordDecoder {
             if index >= count { return fields }
             index += 1  // the delimiter
         }
-    }
-
-    static func insert(_ value: JSONValue, at path: ArraySlice<String>, into object: inout [String: JSONValue]) {
-        guard let head = path.first else { return }
-        let rest = path.dropFirst()
-        if rest.isEmpty {
-            object[head] = value
-            return
-        }
-        var child: [String: JSONValue] = [:]
-        if case .object(let existing)? = object.removeValue(forKey: head) {
-            child = existing
-        }
-        insert(value, at: rest, into: &child)
-        object[head] = .object(child)
     }
 }

@@ -2,6 +2,12 @@
 struct ParsedProfile: Sendable {
     var namespace: String
     var identity: String
-    /// Compact JSON text of the whole record.
+    /// JSON text of the whole record, as read.
     var doc: String
+    /// Whitespace between tokens: SQLite's json() compacts such a record on the
+    /// writer's thread. Most JSON Lines are compact already and skip that parse.
+    var needsCompaction: Bool
+    /// A null anywhere in the record. SQLite's json_patch treats null as "delete
+    /// the key", so such records are merged in Swift, where the newer null wins.
+    var containsNull: Bool
 }

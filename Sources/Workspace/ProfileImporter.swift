@@ -48,6 +48,13 @@ public struct ProfileImporter: Sendable {
         // Every input's format is settled before any row is written, so a bad
         // second argument does not leave the first file half imported.
         let formats = try inputs.map { input throws(WorkspaceError) in try format(of: input) }
+        // Checkpointing the WAL back into the database after every ~4 MB written
+        // (SQLite's default) cost the import a third of its time; batches of 32 MB
+        // halve that, and the WAL still stays bounded.
+        try await dbPool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192") }
+        defer {
+            try? dbPool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") }
+        }
         do {
             inputs: for (input, format) in zip(inputs, formats) {
                 let reader: LineReader

@@ -35,20 +35,57 @@ struct ProfileLineParser {
             case .success(let record?): document = record
             }
         }
-        return identify(document)
+        return identify(document, line: line)
     }
 
-    private func identify(_ document: JSONValue) -> ParsedLine {
+    private func identify(_ document: JSONValue, line: UnsafeRawBufferPointer) -> ParsedLine {
         if let namespace, let identityPath {
             guard let id = PrimaryIdentity.fromField(document, path: identityPath) else {
                 return .rejected("no identity: no text or integer at \(identityPath.joined(separator: "."))")
             }
             let withMap = PrimaryIdentity.addingIdentityMap(to: document, namespace: namespace, id: id)
-            return .profile(ParsedProfile(namespace: namespace, identity: id, doc: withMap.serialized()))
+            return .profile(ParsedProfile(namespace: namespace, identity: id, doc: withMap.serialized(), needsCompaction: false, containsNull: Self.containsNull(withMap)))
         }
         guard let (namespace, id) = PrimaryIdentity.fromIdentityMap(document) else {
             return .rejected("no identity: identityMap holds no id")
         }
-        return .profile(ParsedProfile(namespace: namespace, identity: id, doc: document.serialized()))
+        // The line itself is stored rather than a re-serialization: it is already
+        // valid JSON, and serializing cost as much as parsing.
+        let raw = format == .jsonl
+        let text = raw ? String(decoding: line, as: UTF8.self) : document.serialized()
+        return .profile(ParsedProfile(
+            namespace: namespace, identity: id, doc: text,
+            needsCompaction: raw && Self.hasWhitespaceBetweenTokens(line), containsNull: Self.containsNull(document)))
+    }
+
+    /// True when a space, tab or line break sits outside a string.
+    static func hasWhitespaceBetweenTokens(_ json: UnsafeRawBufferPointer) -> Bool {
+        var inString = false
+        var escaped = false
+        for byte in json {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+                return true
+            }
+        }
+        return false
+    }
+
+    static func containsNull(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: true
+        case .bool, .int, .double, .string: false
+        case .array(let items): items.contains(where: containsNull)
+        case .object(let members): members.values.contains(where: containsNull)
+        }
     }
 }

@@ -4,7 +4,7 @@ import Segmentation
 
 extension Workspace {
     /// Evaluates the named segments (all when `segmentIds` is empty) over all
-    /// profiles, one transaction per segment, and records each evaluation.
+    /// profiles in one transaction and one shared scan, and records each evaluation.
     /// `now` drives `now`/`today` in PQL, the qualification times and the purge.
     public func evaluate(segmentIds: [String] = [], now: Date = Date()) async throws -> [EvaluationSummary] {
         let targets: [SegmentRecord]
@@ -17,13 +17,9 @@ extension Workspace {
             }
             targets = resolved
         }
-        var summaries: [EvaluationSummary] = []
-        for segment in targets {
-            let expression = try PQL.parse(segment.pql)
-            summaries.append(try await dbPool.write { db in
-                try SegmentEvaluator.evaluate(segment, expression: expression, now: now, in: db)
-            })
+        let planned = try targets.map { segment in (segment, try PQL.parse(segment.pql)) }
+        return try await dbPool.write { db in
+            try SegmentEvaluator.evaluate(planned, now: now, in: db)
         }
-        return summaries
     }
 }

@@ -8,7 +8,9 @@ struct Ferry: AsyncParsableCommand {
         commandName: "ferry",
         abstract: "Export customer segments as CSV/TSV files into your own S3 bucket.",
         subcommands: [
-            S3Command.self
+            S3Command.self,
+            ProfilesCommand.self,
+            SegmentsCommand.self,
         ]
     )
 

@@ -52,7 +52,7 @@ struct ProfilesImportCommand: AsyncParsableCommand {
         }
         print("inserted \(summary.inserted), updated \(summary.updated), rejected \(summary.rejected)")
         if summary.stoppedEarly {
-            throw CLIError("Stopped after more than \(maxErrors) rejected lines (--max-errors); the profiles imported before the stop are kept.", exitCode: ExitStatus.badInput)
+            throw CLIError("ferry: stopped after more than \(maxErrors) rejected lines (--max-errors); the profiles imported before the stop are kept.", exitCode: ExitStatus.badInput)
         }
     }
 }

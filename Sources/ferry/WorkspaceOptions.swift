@@ -28,7 +28,8 @@ struct WorkspaceOptions: ParsableArguments {
         try Self.translatingErrors { try Workspace(directory: directory) }
     }
 
-    /// Turns the library's errors into one sentence and an exit code, here at the edge.
+    /// Turns the library's errors into one sentence and an exit code, here at the
+    /// edge, prefixed like the other commands' messages in `UserMessage`.
     static func translatingErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
@@ -48,11 +49,11 @@ struct WorkspaceOptions: ParsableArguments {
     static func translate(_ error: any Error) -> any Error {
         switch error {
         case let error as WorkspaceError:
-            CLIError(error.message, exitCode: error.isBadInput ? ExitStatus.badInput : ExitStatus.failure)
+            CLIError("ferry: \(error.message)", exitCode: error.isBadInput ? ExitStatus.badInput : ExitStatus.failure)
         case let error as PQLError:
-            CLIError(String(describing: error), exitCode: ExitStatus.badInput)
+            CLIError("ferry: \(error)", exitCode: ExitStatus.badInput)
         case let error as SecretBoxError:
-            CLIError(error.description, exitCode: ExitStatus.failure)
+            CLIError("ferry: \(error)", exitCode: ExitStatus.failure)
         default:
             error
         }

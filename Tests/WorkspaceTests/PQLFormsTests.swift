@@ -48,7 +48,15 @@ import Testing
         ("person.birthDate > now", []),
         (#"if(homeAddress.countryCode = "CA", 1, 2) = 1"#, ["min", "sara"]),
         (#"if(homeAddress.countryCode = "CA", 1, 2) = 2"#, ["ann", "joe", "c5"]),
+        // Evaluated in Swift from extracted fields, one path a prefix of another.
+        (#"loyalty.tier.matches("^g") and loyalty.isNotNull()"#, ["ann", "sara"]),
+        ("loyalty.isNotNull() and person.birthDate.getMonth() = 6", ["ann"]),
     ]
+
+    @Test func swiftPathsAreQuotedForSQLite() {
+        #expect(SegmentEvaluator.jsonPathLiteral(["person", "name"]) == #"'$."person"."name"'"#)
+        #expect(SegmentEvaluator.jsonPathLiteral(["it's"]) == nil)
+    }
 
     @Test(arguments: cases)
     func segmentMembersMatchTheHandCheckedAnswer(pql: String, expected: Set<String>) async throws {

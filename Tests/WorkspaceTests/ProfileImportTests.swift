@@ -46,6 +46,24 @@ import Testing
         #expect(after.pid == before.pid)
     }
 
+    @Test func aNewerNullReplacesTheOlderValue() async throws {
+        let temp = try TemporaryWorkspace()
+        _ = try await temp.importText("a.jsonl", #"{"identityMap":{"Email":[{"id":"n"}]},"a":{"b":1,"c":2},"d":[1,2]}"#)
+        let (summary, _) = try await temp.importText("b.jsonl", #"{"identityMap":{"Email":[{"id":"n"}]},"a":{"b":null},"d":[3]}"#)
+        #expect(summary.updated == 1)
+        let doc = try JSONValue.parse(try #require(try await temp.workspace.profile(namespace: "Email", identity: "n")).doc)
+        #expect(doc.value(atDottedPath: "a") == .object(["b": .null, "c": .int(2)]))
+        // Arrays are values, not merged element by element.
+        #expect(doc.value(atDottedPath: "d") == .array([.int(3)]))
+    }
+
+    @Test func storedDocumentsAreCompact() async throws {
+        let temp = try TemporaryWorkspace()
+        _ = try await temp.importText("s.jsonl", #"{ "identityMap" : { "Email" : [ { "id" : "s" } ] } ,  "x" : [ 1 , 2 ] }"#)
+        let profile = try #require(try await temp.workspace.profile(namespace: "Email", identity: "s"))
+        #expect(profile.doc == #"{"identityMap":{"Email":[{"id":"s"}]},"x":[1,2]}"#)
+    }
+
     @Test func duplicatesInsideOneFileMergeInOrder() async throws {
         let temp = try TemporaryWorkspace()
         let lines = [
@@ -193,5 +211,20 @@ import Testing
         #expect(try Workspace.parseQualifiedIdentity("Email:a:b@x") == ("Email", "a:b@x"))
         #expect(throws: WorkspaceError.self) { try Workspace.parseQualifiedIdentity("nocolon") }
         #expect(throws: WorkspaceError.self) { try Workspace.parseQualifiedIdentity(":x") }
+    }
+}
+
+@Suite struct CompactionTests {
+    @Test(arguments: [
+        (#"{"a":"x y","b":[1,2]}"#, false),
+        (#"{"a": 1}"#, true),
+        (#"{"a":"q\"  "}"#, false),
+        (#"{"a":"\\"}  "#, true),
+        ("{\"a\":1}\t", true),
+    ])
+    func whitespaceOutsideStringsIsFound(json: String, expected: Bool) {
+        var text = json
+        let found = text.withUTF8 { ProfileLineParser.hasWhitespaceBetweenTokens(UnsafeRawBufferPointer($0)) }
+        #expect(found == expected)
     }
 }

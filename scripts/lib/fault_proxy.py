@@ -356,7 +356,7 @@ def main() -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     tmp = f"{args.ready_file}.tmp.{os.getpid()}"
     with open(tmp, "w") as f:
         f.write(f"{server.server_address[1]}\n")

@@ -83,14 +83,16 @@ def _patch_moto_raw_uri() -> None:
 
 
 class Server:
-    def __init__(self, inner, host: str, port: int):  # type: ignore[no-untyped-def]
-        self._inner = inner
-        self.host = host
-        self.port = port
-        self.endpoint = f"http://{host}:{port}"
+    def __init__(self, wsgi_server, thread: threading.Thread):  # type: ignore[no-untyped-def]
+        self._wsgi_server = wsgi_server
+        self._thread = thread
+        self.host, self.port = wsgi_server.server_address[:2]
+        self.endpoint = f"http://{self.host}:{self.port}"
 
     def stop(self) -> None:
-        self._inner.stop()
+        self._wsgi_server.shutdown()
+        self._wsgi_server.server_close()
+        self._thread.join(5)
 
 
 def set_initial_no_auth_action_count(count: float) -> None:
@@ -119,14 +121,21 @@ def start(host: str = "127.0.0.1", port: int = 0,
     os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = str(initial_no_auth_action_count)
     if not verbose:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
 
     _patch_moto_raw_uri()
     set_initial_no_auth_action_count(initial_no_auth_action_count)
-    inner = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    inner.start()
-    bound_host, bound_port = inner.get_host_and_port()
-    return Server(inner, bound_host, bound_port)
+    # What moto.server.ThreadedMotoServer does, minus its thread: a bind error
+    # there exits only that thread and start() then waits forever.
+    app = DomainDispatcherApplication(create_backend_app)
+    try:
+        wsgi_server = make_server(host, port, app, threaded=True)
+    except SystemExit:  # werkzeug has already printed why
+        raise RuntimeError(f"cannot listen on {host}:{port}") from None
+    thread = threading.Thread(target=wsgi_server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    return Server(wsgi_server, thread)
 
 
 def main() -> int:

@@ -5,7 +5,8 @@
 #   ferry_start_s3 ENVFILE        starts s3_fixture.py in the background, waits
 #                                 (30s at most) for ENVFILE; log in ENVFILE%.json.log
 #   ferry_stop_s3                 stops it
-#   ferry_on_exit 'CMD'           runs CMD at exit (after stopping services)
+#   ferry_on_exit 'CMD'           runs CMD at exit (after stopping services);
+#                                 $FERRY_EXIT_STATUS holds the exit status then
 #
 # Sourcing installs an EXIT/INT/TERM trap that stops everything started here.
 # The fixture also gets --parent-pid $$, so it goes away even if this shell is
@@ -85,6 +86,7 @@ ferry_on_exit() { FERRY_EXIT_CMDS+=("$1"); }
 
 ferry_cleanup() {
     local status=$? cmd
+    FERRY_EXIT_STATUS=$status
     trap - EXIT INT TERM
     ferry_stop_s3
     for cmd in "${FERRY_EXIT_CMDS[@]+"${FERRY_EXIT_CMDS[@]}"}"; do

@@ -1,0 +1,145 @@
+import Foundation
+import NIOCore
+import S3
+
+/// The moto server the integration tests talk to, with IAM enforced.
+///
+/// `scripts/test` starts one and passes it in `FERRY_TEST_ENV`; a bare
+/// `swift test` starts its own, which stops when this process ends.
+struct TestEnvironment: Decodable, Sendable {
+    struct Keys: Decodable, Sendable {
+        var accessKeyId: String
+        var secretAccessKey: String
+        var credentials: AWSCredentials { AWSCredentials(accessKeyId: accessKeyId, secretAccessKey: secretAccessKey) }
+    }
+
+    var endpoint: String
+    var region: String
+    var bucket: String
+    var users: [String: Keys]
+
+    static let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static let shared: TestEnvironment = {
+        let path: String
+        if let given = ProcessInfo.processInfo.environment["FERRY_TEST_ENV"], !given.isEmpty {
+            path = given
+        } else {
+            path = NSTemporaryDirectory() + "ferry-test-env-\(getpid()).json"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                "python3", repoRoot.appendingPathComponent("scripts/lib/s3_fixture.py").path, "start", "--out", path,
+                "--parent-pid", String(getpid()),
+            ]
+            try! process.run()
+            for _ in 0..<600 where !FileManager.default.fileExists(atPath: path) { usleep(100_000) }
+        }
+        let data = try! Data(contentsOf: URL(fileURLWithPath: path))
+        return try! JSONDecoder().decode(TestEnvironment.self, from: data)
+    }()
+
+    func keys(_ user: String) -> Keys { users[user]! }
+
+    func client(user: String = "full", endpoint: String? = nil, retry: RetryPolicy = RetryPolicy(
+        maxAttempts: 5, baseDelay: .milliseconds(20))) -> S3Client
+    {
+        S3Client(
+            configuration: S3ClientConfiguration(
+                endpoint: URL(string: endpoint ?? self.endpoint)!, region: region, retry: retry),
+            credentials: keys(user).credentials)
+    }
+
+    /// A fresh prefix per test, so tests can run in parallel on one bucket.
+    static func prefix(_ name: String) -> String { "it/\(name)-\(UUID().uuidString.prefix(8))/" }
+}
+
+/// Deterministic pseudo-random bytes, so a mismatch is reproducible.
+func testBytes(count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed &+ 0x9E37_79B9_7F4A_7C15
+    var out = [UInt8](repeating: 0, count: count)
+    var i = 0
+    while i < count {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        withUnsafeBytes(of: state) { word in
+            for b in word where i < count {
+                out[i] = b
+                i += 1
+            }
+        }
+    }
+    return out
+}
+
+/// Feeds bytes in uneven chunks, as a real producer would.
+struct ChunkedBytes: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let bytes: [UInt8]
+    let chunk: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let bytes: [UInt8]
+        let chunk: Int
+        var offset = 0
+        mutating func next() async -> ByteBuffer? {
+            guard offset < bytes.count else { return nil }
+            let end = Swift.min(bytes.count, offset + chunk)
+            defer { offset = end }
+            return ByteBuffer(bytes: bytes[offset..<end])
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(bytes: bytes, chunk: chunk) }
+}
+
+/// Runs the built `ferry` binary and captures its output.
+struct FerryRun {
+    var exitCode: Int32
+    var stdout: String
+    var stderr: String
+
+    static var binary: URL {
+        if let given = ProcessInfo.processInfo.environment["FERRY_BIN"] { return URL(fileURLWithPath: given) }
+        // Tests are built into the same folder as the executable.
+        let bundleDir = Bundle.main.bundleURL
+        let candidate = bundleDir.appendingPathComponent("ferry")
+        if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+        return TestEnvironment.repoRoot.appendingPathComponent(".build/debug/ferry")
+    }
+
+    static func run(_ arguments: [String], environment: [String: String], input: String? = nil) throws -> FerryRun {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let inPipe = Pipe()
+        process.standardInput = inPipe
+        try process.run()
+        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+        try? inPipe.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return FerryRun(
+            exitCode: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+extension TestEnvironment {
+    /// The environment a user would set for `ferry s3 ...`.
+    func awsEnvironment(user: String = "full") -> [String: String] {
+        let k = keys(user)
+        return ["AWS_ACCESS_KEY_ID": k.accessKeyId, "AWS_SECRET_ACCESS_KEY": k.secretAccessKey,
+                "AWS_ENDPOINT_URL_S3": endpoint, "AWS_REGION": region]
+    }
+}
