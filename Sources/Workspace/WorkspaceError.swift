@@ -16,6 +16,12 @@ public struct WorkspaceError: Error, CustomStringConvertible, Sendable, Equatabl
         case unreadableInput
         case unknownFormat
         case missingIdentityOptions
+        case destinationNotFound
+        case destinationExists
+        case destinationInUse
+        case activationNotFound
+        case activationExists
+        case runNotFound
     }
 
     public var code: Code

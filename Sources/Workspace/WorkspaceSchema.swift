@@ -55,6 +55,76 @@ enum WorkspaceSchema {
                 CREATE INDEX membership_by_change ON membership(sid, changedInEvaluation);
                 """)
         }
+        migrator.registerMigration("2026-11-25 destinations, activations, runs") { db in
+            try db.execute(sql: """
+                CREATE TABLE destination (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    bucket TEXT NOT NULL,
+                    folderPath TEXT NOT NULL,
+                    region TEXT,
+                    endpoint TEXT,
+                    fileType TEXT NOT NULL,
+                    compression TEXT NOT NULL,
+                    manifest INTEGER NOT NULL,
+                    format TEXT NOT NULL,
+                    accessKeyId TEXT NOT NULL,
+                    -- Sealed with the workspace key (AES-GCM); never plain text.
+                    sealedSecret BLOB NOT NULL,
+                    sealedSessionToken BLOB,
+                    createdAt REAL NOT NULL
+                );
+                CREATE TABLE activation (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    destinationId TEXT NOT NULL REFERENCES destination(id),
+                    segmentIds TEXT NOT NULL,
+                    mappings TEXT NOT NULL,
+                    mandatory TEXT NOT NULL,
+                    dedupKeys TEXT NOT NULL,
+                    mode TEXT NOT NULL,
+                    frequency TEXT NOT NULL,
+                    start REAL NOT NULL,
+                    endDay TEXT,
+                    timeZone TEXT NOT NULL,
+                    fileNameTemplate TEXT NOT NULL,
+                    maxRowsPerFile INTEGER NOT NULL,
+                    enabled INTEGER NOT NULL,
+                    createdAt REAL NOT NULL
+                );
+                -- One run per (activation, segment, scheduled time): a retry of the
+                -- same scheduled time reuses its row and so its keys.
+                CREATE TABLE run (
+                    id TEXT PRIMARY KEY,
+                    activationId TEXT NOT NULL REFERENCES activation(id) ON DELETE CASCADE,
+                    segmentId TEXT NOT NULL,
+                    destinationId TEXT NOT NULL,
+                    scheduledTime REAL NOT NULL,
+                    startedAt REAL NOT NULL,
+                    finishedAt REAL,
+                    status TEXT NOT NULL CHECK (status IN ('processing', 'success', 'failed')),
+                    mode TEXT NOT NULL,
+                    evaluationId INTEGER,
+                    profilesReceived INTEGER NOT NULL DEFAULT 0,
+                    exported INTEGER NOT NULL DEFAULT 0,
+                    excludedMandatory INTEGER NOT NULL DEFAULT 0,
+                    excludedDuplicate INTEGER NOT NULL DEFAULT 0,
+                    files TEXT NOT NULL DEFAULT '[]',
+                    error TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 1,
+                    UNIQUE (activationId, segmentId, scheduledTime)
+                );
+                CREATE INDEX run_by_start ON run(startedAt);
+                -- Recorded before the first part is sent, so a later process can
+                -- resume the upload with ListParts instead of leaving it open.
+                CREATE TABLE runUpload (
+                    runId TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    uploadId TEXT NOT NULL,
+                    PRIMARY KEY (runId, key)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -11,6 +11,10 @@ struct Ferry: AsyncParsableCommand {
             S3Command.self,
             ProfilesCommand.self,
             SegmentsCommand.self,
+            DestinationsCommand.self,
+            ActivationsCommand.self,
+            ExportCommand.self,
+            RunsCommand.self,
         ]
     )
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Export
 import S3
 
 /// Maps library errors to one sentence and an exit code.
@@ -16,6 +17,10 @@ enum UserMessage {
                 return (inner.message + " (multipart upload \(error.uploadId) left open)", inner.exitCode)
             }
             return ("ferry: \(error)", ExitStatus.failure)
+        case let error as ExportError:
+            return ("ferry: \(error)", error.code == .upload || error.code == .credentials ? ExitStatus.failure : ExitStatus.badInput)
+        case let error as TemplateError:
+            return ("ferry: \(error)", ExitStatus.badInput)
         default:
             return nil
         }

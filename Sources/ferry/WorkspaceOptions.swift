@@ -55,7 +55,7 @@ struct WorkspaceOptions: ParsableArguments {
         case let error as SecretBoxError:
             CLIError("ferry: \(error)", exitCode: ExitStatus.failure)
         default:
-            error
+            UserMessage.describe(error).map { CLIError($0.message, exitCode: $0.exitCode) } ?? error
         }
     }
 }

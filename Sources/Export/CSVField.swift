@@ -1,0 +1,30 @@
+import Segmentation
+
+/// One cell of a row: a missing value is `.null`, an empty string is `.text("")`.
+public enum CSVField: Sendable, Equatable {
+    case null
+    case text(String)
+
+    /// Renders a profile value for a cell: strings as is, numbers and booleans as JSON spells them, containers as compact JSON.
+    public init(_ value: JSONValue) {
+        switch value {
+        case .null: self = .null
+        case .string(let string): self = .text(string)
+        case .bool(let flag): self = .text(flag ? "true" : "false")
+        // Up to 15 digits fit in a small string, so most integers render without a heap allocation.
+        case .int(let number): self = .text(String(number))
+        // Same spelling as inside serialized JSON, so a number reads identically in a cell and in an object column.
+        case .double(let number): self = number.isFinite ? .text(number.description) : .null
+        case .array, .object: self = .text(value.serialized())
+        }
+    }
+
+    /// The cell for an optional profile value; an absent value is `.null`.
+    public init(_ value: JSONValue?) {
+        guard let value else {
+            self = .null
+            return
+        }
+        self.init(value)
+    }
+}

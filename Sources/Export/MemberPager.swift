@@ -1,0 +1,216 @@
+import Foundation
+import GRDB
+import Segmentation
+import Workspace
+
+/// Reads a segment's members page by page, in pid order, applies the
+/// mandatory-attribute and dedup rules, and encodes the rows that pass.
+///
+/// Pages are read with keyset pagination (`pid > last`), so no read
+/// transaction stays open during an upload and memory holds one page.
+actor MemberPager {
+    struct Counts: Sendable, Equatable {
+        var received = 0
+        var exported = 0
+        var excludedMandatory = 0
+        var excludedDuplicate = 0
+    }
+
+    let dbPool: DatabasePool
+    let sid: Int64
+    let sources: [ExportSource]
+    let mandatory: [ExportSource]
+    let encoder: CSVEncoder
+    /// SQL condition on `m` (membership) selecting which members go in.
+    let memberFilter: String
+    let memberArguments: StatementArguments
+    let pageSize: Int
+    /// Sorted pids that won deduplication; nil when no dedup key is set.
+    let winners: [Int64]?
+    var winnerIndex = 0
+
+    var lastPid: Int64 = 0
+    var exhausted = false
+    var pending: [[UInt8]] = []
+    var counts = Counts()
+    let sql: String
+    let paths: [String]
+    /// Positions of each mapped and mandatory source in the extracted JSON array.
+    let mappedSlots: [Int?]
+    let mandatorySlots: [Int?]
+
+    init(
+        dbPool: DatabasePool, sid: Int64, sources: [ExportSource], mandatory: [ExportSource], dedup: [ExportSource],
+        encoder: CSVEncoder, memberFilter: String, memberArguments: StatementArguments, pageSize: Int = 2000
+    ) async throws {
+        self.dbPool = dbPool
+        self.sid = sid
+        self.sources = sources
+        self.mandatory = mandatory
+        self.encoder = encoder
+        self.memberFilter = memberFilter
+        self.memberArguments = memberArguments
+        self.pageSize = pageSize
+        let slots = Self.slots(sources + mandatory)
+        mappedSlots = Array(slots.slots.prefix(sources.count))
+        mandatorySlots = Array(slots.slots.dropFirst(sources.count))
+        let paths = slots.paths
+        self.paths = paths
+        // One json_extract with several paths parses each document once and
+        // returns a JSON array; a lone path would come back unwrapped, so it is doubled.
+        let extract: String
+        if paths.isEmpty {
+            extract = "'[]'"
+        } else {
+            let list = (paths.count == 1 ? [paths[0], paths[0]] : paths).map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }
+            extract = "json_extract(p.doc, \(list.joined(separator: ", ")))"
+        }
+        sql = """
+            SELECT m.pid, m.status, m.lastQualificationTime, \(extract)
+            FROM membership m JOIN profile p ON p.pid = m.pid
+            WHERE m.sid = ? AND m.pid > ? AND \(memberFilter)
+            ORDER BY m.pid LIMIT ?
+            """
+        winners = try await Self.dedupWinners(
+            dbPool: dbPool, sid: sid, dedup: dedup, mandatory: mandatory, memberFilter: memberFilter,
+            memberArguments: memberArguments)
+    }
+
+    /// Assigns each source a position in the extracted array, sharing
+    /// positions between sources that read the same path.
+    static func slots(_ sources: [ExportSource]) -> (paths: [String], slots: [Int?]) {
+        var paths: [String] = []
+        let slots = sources.map { source -> Int? in
+            guard let path = source.jsonPath else { return nil }
+            if let i = paths.firstIndex(of: path) { return i }
+            paths.append(path)
+            return paths.count - 1
+        }
+        return (paths, slots)
+    }
+
+    /// The pid that wins each dedup key: the most recently updated profile,
+    /// then the smallest identity. Profiles with no key value are kept.
+    static func dedupWinners(
+        dbPool: DatabasePool, sid: Int64, dedup: [ExportSource], mandatory: [ExportSource], memberFilter: String,
+        memberArguments: StatementArguments
+    ) async throws -> [Int64]? {
+        guard !dedup.isEmpty else { return nil }
+        func value(_ source: ExportSource) -> String {
+            switch source {
+            case .membershipStatus: return "m.status"
+            case .lastQualificationTime: return "m.lastQualificationTime"
+            default: return "json_extract(p.doc, '\(source.jsonPath!.replacingOccurrences(of: "'", with: "''"))')"
+            }
+        }
+        let keys = dedup.enumerated().map { "\(value($1)) AS k\($0)" }.joined(separator: ", ")
+        let partition = dedup.indices.map { "k\($0)" }.joined(separator: ", ")
+        let allNull = dedup.indices.map { "k\($0) IS NULL" }.joined(separator: " AND ")
+        let mandatoryPresent = mandatory.compactMap { source -> String? in
+            guard let path = source.jsonPath else { return nil }
+            return "json_type(p.doc, '\(path.replacingOccurrences(of: "'", with: "''"))') NOT IN ('null')"
+        }
+        let required = mandatoryPresent.isEmpty ? "" : " AND " + mandatoryPresent.joined(separator: " AND ")
+        let sql = """
+            SELECT pid FROM (
+                SELECT m.pid AS pid, \(keys),
+                       ROW_NUMBER() OVER (PARTITION BY \(partition)
+                                          ORDER BY p.updatedAt DESC, p.namespace, p.identity) AS rn
+                FROM membership m JOIN profile p ON p.pid = m.pid
+                WHERE m.sid = ? AND \(memberFilter)\(required)
+            ) WHERE rn = 1 OR (\(allNull))
+            ORDER BY pid
+            """
+        var arguments: StatementArguments = [sid]
+        arguments += memberArguments
+        let args = arguments
+        return try await dbPool.read { db in try Int64.fetchAll(db, sql: sql, arguments: args) }
+    }
+
+    /// Whether another exportable row is left, reading ahead when needed.
+    func hasMore() async throws -> Bool {
+        while pending.isEmpty && !exhausted { try await fill() }
+        return !pending.isEmpty
+    }
+
+    /// Encoded rows, at most `maxRows` of them.
+    func next(maxRows: Int) async throws -> (bytes: [UInt8], rows: Int) {
+        var out: [UInt8] = []
+        var rows = 0
+        while rows < maxRows {
+            if pending.isEmpty {
+                if exhausted { break }
+                try await fill()
+                continue
+            }
+            let take = min(maxRows - rows, pending.count)
+            for row in pending.prefix(take) { out += row }
+            pending.removeFirst(take)
+            rows += take
+            if out.count > 256 * 1024 { break }
+        }
+        return (out, rows)
+    }
+
+    func currentCounts() -> Counts { counts }
+
+    private func fill() async throws {
+        var arguments: StatementArguments = [sid, lastPid]
+        arguments += memberArguments
+        arguments += [pageSize]
+        let sql = self.sql
+        let args = arguments
+        let page = try await dbPool.read { db -> [(Int64, String, Double, String)] in
+            try Row.fetchAll(db, sql: sql, arguments: args).map { row in
+                (row[0], row[1], row[2], row[3] ?? "[]")
+            }
+        }
+        if page.count < pageSize { exhausted = true }
+        for (pid, status, qualified, extracted) in page {
+            lastPid = pid
+            counts.received += 1
+            let values: [JSONValue]
+            if case let .array(items) = (try? JSONValue.parse(extracted)) ?? .array([]) {
+                values = items
+            } else {
+                values = []
+            }
+            func present(_ slot: Int?, _ source: ExportSource) -> Bool {
+                guard let slot else { return true }
+                guard slot < values.count else { return false }
+                if case .null = values[slot] { return false }
+                return true
+            }
+            if zip(mandatorySlots, mandatory).contains(where: { !present($0.0, $0.1) }) {
+                counts.excludedMandatory += 1
+                continue
+            }
+            if let winners {
+                while winnerIndex < winners.count && winners[winnerIndex] < pid { winnerIndex += 1 }
+                guard winnerIndex < winners.count && winners[winnerIndex] == pid else {
+                    counts.excludedDuplicate += 1
+                    continue
+                }
+            }
+            var fields: [CSVField] = []
+            fields.reserveCapacity(sources.count)
+            for (source, slot) in zip(sources, mappedSlots) {
+                switch source {
+                case .membershipStatus: fields.append(.text(status))
+                case .lastQualificationTime: fields.append(.text(ISO8601.string(Date(timeIntervalSince1970: qualified))))
+                default:
+                    fields.append(slot.map { $0 < values.count ? CSVField(values[$0]) : .null } ?? .null)
+                }
+            }
+            var line: [UInt8] = []
+            encoder.appendRow(fields, to: &line)
+            pending.append(line)
+            counts.exported += 1
+        }
+    }
+}
+
+/// ISO-8601 in UTC with seconds, as the manifest and the CSV cells spell times.
+enum ISO8601 {
+    static func string(_ date: Date) -> String { date.formatted(.iso8601) }
+}

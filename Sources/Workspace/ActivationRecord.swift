@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+
+/// One mapped column: where its value comes from and what the header says.
+public struct ColumnMapping: Codable, Sendable, Hashable {
+    public var source: String
+    public var column: String
+
+    public init(source: String, column: String) {
+        self.source = source
+        self.column = column
+    }
+}
+
+/// A row of `activation`: which segments go to which destination, with
+/// which columns, and on what schedule.
+public struct ActivationRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
+    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+    public static let databaseTableName = "activation"
+
+    public var id: String
+    public var name: String
+    public var destinationId: String
+    public var segmentIds: [String]
+    public var mappings: [ColumnMapping]
+    public var mandatory: [String]
+    public var dedupKeys: [String]
+    /// `full` or `incremental`.
+    public var mode: String
+    /// `once`, `daily`, `every-3-hours`, ...
+    public var frequency: String
+    public var start: Date
+    /// `YYYY-MM-DD`; that day itself is not exported.
+    public var endDay: String?
+    public var timeZone: String
+    public var fileNameTemplate: String
+    public var maxRowsPerFile: Int
+    public var enabled: Bool
+    public var createdAt: Date
+
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let name = Column(CodingKeys.name)
+        public static let destinationId = Column(CodingKeys.destinationId)
+    }
+
+    public init(
+        id: String, name: String, destinationId: String, segmentIds: [String], mappings: [ColumnMapping],
+        mandatory: [String], dedupKeys: [String], mode: String, frequency: String, start: Date, endDay: String?,
+        timeZone: String, fileNameTemplate: String, maxRowsPerFile: Int, enabled: Bool, createdAt: Date
+    ) {
+        self.id = id
+        self.name = name
+        self.destinationId = destinationId
+        self.segmentIds = segmentIds
+        self.mappings = mappings
+        self.mandatory = mandatory
+        self.dedupKeys = dedupKeys
+        self.mode = mode
+        self.frequency = frequency
+        self.start = start
+        self.endDay = endDay
+        self.timeZone = timeZone
+        self.fileNameTemplate = fileNameTemplate
+        self.maxRowsPerFile = maxRowsPerFile
+        self.enabled = enabled
+        self.createdAt = createdAt
+    }
+}

@@ -1,0 +1,186 @@
+import ArgumentParser
+import Export
+import Foundation
+import Workspace
+
+/// `ferry activations ...`: which segments go where, with which columns.
+struct ActivationsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "activations", abstract: "Create, list and manage activations (segments sent to a destination).",
+        subcommands: [Create.self, List.self, Show.self, Delete.self, Disable.self, Enable.self])
+
+    static let frequencies = ["once", "daily", "every-3-hours", "every-6-hours", "every-8-hours", "every-12-hours"]
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an activation.")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The activation's name.") var name: String
+        @Option(help: "Destination name or id.") var destination: String
+        @Option(help: "Segment name or id (repeatable).") var segment: [String] = []
+        @Option(help: "SOURCE[=COLUMN] (repeatable, in column order).") var map: [String] = []
+        @Option(help: "A source every exported profile must have (repeatable).") var mandatory: [String] = []
+        @Option(help: "SOURCE[,SOURCE]: one row per key value.") var dedupKey: String?
+        @Option(help: "full or incremental.") var mode: String = "full"
+        @Option(help: "once, daily, every-3-hours, every-6-hours, every-8-hours or every-12-hours.") var frequency: String = "once"
+        @Option(help: "First run time, ISO-8601 (default: now).") var start: String?
+        @Option(help: "End day YYYY-MM-DD (not exported itself).") var end: String?
+        @Option(help: "IANA time zone for names and schedules.") var timezone: String = "UTC"
+        @Option(help: "File name template with macros.") var fileName: String = PathTemplate.defaultFileName
+        @Option(help: "Rows per file before splitting.") var maxRowsPerFile: Int = 5_000_000
+
+        func run() async throws {
+            func bad(_ message: String) -> CLIError { CLIError("ferry: \(message)", exitCode: ExitStatus.badInput) }
+            guard !segment.isEmpty else { throw bad("name at least one --segment") }
+            guard !map.isEmpty else { throw bad("map at least one column with --map SOURCE[=COLUMN]") }
+            guard ["full", "incremental"].contains(mode) else { throw bad("--mode must be full or incremental") }
+            guard ActivationsCommand.frequencies.contains(frequency) else {
+                throw bad("--frequency must be one of \(ActivationsCommand.frequencies.joined(separator: ", "))")
+            }
+            guard maxRowsPerFile > 0 else { throw bad("--max-rows-per-file must be positive") }
+            guard TimeZone(identifier: timezone) != nil else { throw bad("unknown time zone '\(timezone)'") }
+            var startDate = Date()
+            if let start {
+                guard let parsed = ISO8601Parsing.date(start) else { throw bad("--start '\(start)' is not an ISO-8601 time") }
+                startDate = parsed
+            }
+            if let end, ISO8601Parsing.day(end) == nil { throw bad("--end '\(end)' is not a YYYY-MM-DD day") }
+            let mappings = try map.map { entry -> ColumnMapping in
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                let source = parts[0]
+                _ = try WorkspaceOptions.translatingErrors { try ExportSource(parsing: source) }
+                return ColumnMapping(source: source, column: parts.count > 1 ? parts[1] : ExportSource.defaultColumnName(source))
+            }
+            let dedup = dedupKey.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+            guard dedup.count <= 2 else { throw bad("--dedup-key takes one or two sources") }
+            for source in mandatory + dedup { _ = try WorkspaceOptions.translatingErrors { try ExportSource(parsing: source) } }
+            let template = try WorkspaceOptions.translatingErrors { try PathTemplate(fileName: fileName) }
+            let workspace = try options.open()
+            try await WorkspaceOptions.translatingErrors {
+                let destinationRecord = try await workspace.destination(named: destination)
+                var segmentIds: [String] = []
+                for s in segment { segmentIds.append(try await workspace.segment(named: s).id) }
+                // Expanding once with the longest plausible values catches a name over 255 characters now, not at 2 a.m.
+                for id in segmentIds {
+                    let record = try await workspace.segment(named: id)
+                    _ = try template.expand(MacroContext(
+                        segmentName: record.name, segmentId: record.id, destinationName: destinationRecord.name,
+                        destinationId: destinationRecord.id, scheduledTime: startDate))
+                }
+                try warnAboutUnknownNamespaces(mappings, workspace: workspace)
+                let record = ActivationRecord(
+                    id: UUID().uuidString.lowercased(), name: name, destinationId: destinationRecord.id,
+                    segmentIds: segmentIds, mappings: mappings, mandatory: mandatory, dedupKeys: dedup, mode: mode,
+                    frequency: frequency, start: startDate, endDay: end, timeZone: timezone, fileNameTemplate: fileName,
+                    maxRowsPerFile: maxRowsPerFile, enabled: true, createdAt: Date())
+                try await workspace.insertActivation(record)
+                print(record.id)
+            }
+        }
+
+        /// A namespace no profile has is most likely a typo; it still exports, with empty values.
+        func warnAboutUnknownNamespaces(_ mappings: [ColumnMapping], workspace: Workspace) throws {
+            for mapping in mappings {
+                guard case let .identity(namespace)? = try? ExportSource(parsing: mapping.source) else { continue }
+                let known = try workspace.dbPool.read { db in
+                    try Bool.fetchOne(
+                        db, sql: "SELECT EXISTS (SELECT 1 FROM profile WHERE namespace = ? OR json_type(doc, ?) IS NOT NULL LIMIT 1)",
+                        arguments: [namespace, "$.identityMap.\"\(namespace)\""]) ?? false
+                }
+                if !known {
+                    FileHandle.standardError.write(Data(
+                        "warning: no profile has identity namespace '\(namespace)'; column '\(mapping.column)' will be empty\n".utf8))
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List activations.")
+        @OptionGroup var options: WorkspaceOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let workspace = try options.open()
+            let records = try await WorkspaceOptions.translatingErrors { try await workspace.activations() }
+            if json {
+                print(try SegmentsShowCommand.json(records))
+            } else {
+                for r in records {
+                    print("\(r.name)\t\(r.id)\t\(r.mode)\t\(r.frequency)\t\(r.enabled ? "enabled" : "disabled")")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an activation as JSON.")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "Activation name or id.") var name: String
+
+        func run() async throws {
+            let workspace = try options.open()
+            let record = try await WorkspaceOptions.translatingErrors { try await workspace.activation(named: name) }
+            print(try SegmentsShowCommand.json(record))
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an activation and its run history.")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "Activation name or id.") var name: String
+
+        func run() async throws {
+            let workspace = try options.open()
+            let record = try await WorkspaceOptions.translatingErrors { try await workspace.deleteActivation(name) }
+            print("deleted activation \(record.name) (\(record.id))")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop scheduled runs of an activation.")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "Activation name or id.") var name: String
+        func run() async throws { try await setEnabled(options, name, false) }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume scheduled runs of an activation.")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "Activation name or id.") var name: String
+        func run() async throws { try await setEnabled(options, name, true) }
+    }
+
+    static func setEnabled(_ options: WorkspaceOptions, _ name: String, _ enabled: Bool) async throws {
+        let workspace = try options.open()
+        try await WorkspaceOptions.translatingErrors {
+            var record = try await workspace.activation(named: name)
+            record.enabled = enabled
+            try await workspace.updateActivation(record)
+            print("\(enabled ? "enabled" : "disabled") activation \(record.name)")
+        }
+    }
+}
+
+/// ISO-8601 inputs as users type them: with or without seconds or zone.
+enum ISO8601Parsing {
+    static func date(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        for options: ISO8601DateFormatter.Options in [
+            [.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds],
+        ] {
+            f.formatOptions = options
+            if let d = f.date(from: text) { return d }
+        }
+        // No zone given: UTC, as the reference's schedules are.
+        f.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+        f.timeZone = TimeZone(secondsFromGMT: 0)
+        return f.date(from: text) ?? day(text)
+    }
+
+    static func day(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate, .withDashSeparatorInDate]
+        f.timeZone = TimeZone(secondsFromGMT: 0)
+        return f.date(from: text)
+    }
+}

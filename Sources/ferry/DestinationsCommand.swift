@@ -1,0 +1,191 @@
+import ArgumentParser
+import Export
+import Foundation
+import S3
+import Workspace
+
+/// `ferry destinations ...`: S3 buckets Ferry writes to.
+struct DestinationsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "destinations", abstract: "Create, test, list and delete S3 destinations.",
+        subcommands: [Create.self, Test.self, List.self, Show.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a destination; its six S3 permissions are checked first.",
+            discussion: "The secret comes from AWS_SECRET_ACCESS_KEY or --secret-access-key-stdin, never from the command line.")
+
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The destination's name.") var name: String
+        @Option(help: "The bucket.") var bucket: String
+        @Option(help: "Folder path inside the bucket; macros allowed.") var folderPath: String = ""
+        @Option(help: "Bucket region (default: found from the bucket).") var region: String?
+        @Option(help: "S3 endpoint URL for S3-compatible servers.") var endpoint: String?
+        @Option(help: "csv or tsv.") var fileType: String = "csv"
+        @Option(help: "none or gzip.") var compression: String = "none"
+        @Flag(help: "Write a manifest after each run's files.") var manifest = false
+        @Option(help: "comma, tab, semicolon, pipe or colon.") var delimiter: String?
+        @Option(help: "needed, all or none.") var quote: String = "needed"
+        @Option(help: "double, backslash or quote.") var escape: String = "double"
+        @Option(help: "How a missing value is written: empty, quoted-empty or null.") var nullValue: String = "empty"
+        @Option(help: "How an empty string is written: empty, quoted-empty or null.") var emptyValue: String = "empty"
+        @Option(help: "Access key id (default: AWS_ACCESS_KEY_ID).") var accessKeyId: String?
+        @Flag(help: "Read the secret access key from standard input.") var secretAccessKeyStdin = false
+        @Flag(help: "Save without checking permissions.") var skipValidation = false
+
+        func parse<T: RawRepresentable>(_ text: String, _ what: String) throws -> T where T.RawValue == String, T: CaseIterable {
+            guard let value = T(rawValue: text) else {
+                throw CLIError(
+                    "ferry: --\(what) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))",
+                    exitCode: ExitStatus.badInput)
+            }
+            return value
+        }
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let fileType: DestinationSettings.FileType = try parse(fileType, "file-type")
+            let compression: DestinationSettings.Compression = try parse(compression, "compression")
+            var format = fileType == .tsv ? CSVFormat.tsv : CSVFormat.csv
+            if let delimiter { format.delimiter = try parse(delimiter, "delimiter") }
+            format.quoting = try parse(quote, "quote")
+            format.escape = try parse(escape, "escape")
+            format.nullValue = try parse(nullValue, "null-value")
+            format.emptyValue = try parse(emptyValue, "empty-value")
+            try WorkspaceOptions.translatingErrors {
+                try BucketName.validate(bucket)
+                _ = try PathTemplate(folder: folderPath)
+                if let endpoint { _ = try S3ClientConfiguration.endpointURL(endpoint) }
+            }
+            guard let keyId = accessKeyId ?? environment["AWS_ACCESS_KEY_ID"], !keyId.isEmpty else {
+                throw CLIError("ferry: no access key id: pass --access-key-id or set AWS_ACCESS_KEY_ID", exitCode: ExitStatus.badInput)
+            }
+            let secret: String
+            if secretAccessKeyStdin {
+                secret = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
+            } else {
+                secret = environment["AWS_SECRET_ACCESS_KEY"] ?? ""
+            }
+            guard !secret.isEmpty else {
+                throw CLIError(
+                    "ferry: no secret access key: set AWS_SECRET_ACCESS_KEY or pass --secret-access-key-stdin",
+                    exitCode: ExitStatus.badInput)
+            }
+            let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            let workspace = try options.open()
+            try await WorkspaceOptions.translatingErrors {
+                let record = DestinationRecord(
+                    id: UUID().uuidString.lowercased(), name: name, bucket: bucket, folderPath: folderPath,
+                    region: region, endpoint: endpoint ?? CredentialsResolver(environment: environment).endpointOverride(),
+                    fileType: fileType.rawValue, compression: compression.rawValue, manifest: manifest,
+                    format: DestinationSettings.encodeFormat(format), accessKeyId: keyId,
+                    sealedSecret: try workspace.secretBox.seal(secret),
+                    sealedSessionToken: try token.map { try workspace.secretBox.seal($0) }, createdAt: Date())
+                if !skipValidation {
+                    let report = try await DestinationsCommand.check(record, workspace: workspace)
+                    print(PermissionReportText.render(report), terminator: "")
+                    guard report.allGranted else {
+                        throw CLIError(
+                            "ferry: destination not saved: missing \(report.missing.map(\.rawValue).joined(separator: ", ")) (use --skip-validation to save anyway)",
+                            exitCode: ExitStatus.missingPermissions)
+                    }
+                }
+                try await workspace.insertDestination(record)
+                print(record.id)
+            }
+        }
+    }
+
+    /// Probes under the folder path's fixed part: macros are only known per run.
+    static func check(_ destination: DestinationRecord, workspace: Workspace) async throws -> PermissionReport {
+        let client = try workspace.s3Client(for: destination)
+        let prefix = destination.folderPath.components(separatedBy: "%").first ?? ""
+        return try await client.checkPermissions(bucket: destination.bucket, prefix: prefix)
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check a destination's six S3 permissions again (exit 3 when any is missing).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "Destination name or id.") var name: String
+
+        func run() async throws {
+            let workspace = try options.open()
+            let report = try await WorkspaceOptions.translatingErrors {
+                try await DestinationsCommand.check(try await workspace.destination(named: name), workspace: workspace)
+            }
+            print(PermissionReportText.render(report), terminator: "")
+            if !report.allGranted { throw ExitCode(ExitStatus.missingPermissions) }
+        }
+    }
+
+    /// What `list` and `show` print: the secret is never shown, the key id only masked.
+    struct Output: Encodable {
+        var id: String
+        var name: String
+        var bucket: String
+        var folderPath: String
+        var region: String?
+        var endpoint: String?
+        var fileType: String
+        var compression: String
+        var manifest: Bool
+        var accessKeyId: String
+        var secretAccessKey = "********"
+        var createdAt: Date
+
+        init(_ record: DestinationRecord) {
+            id = record.id
+            name = record.name
+            bucket = record.bucket
+            folderPath = record.folderPath
+            region = record.region
+            endpoint = record.endpoint
+            fileType = record.fileType
+            compression = record.compression
+            manifest = record.manifest
+            accessKeyId = String(record.accessKeyId.prefix(4)) + String(repeating: "*", count: max(0, record.accessKeyId.count - 8))
+                + String(record.accessKeyId.suffix(4))
+            createdAt = record.createdAt
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List destinations.")
+        @OptionGroup var options: WorkspaceOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let workspace = try options.open()
+            let records = try await WorkspaceOptions.translatingErrors { try await workspace.destinations() }
+            if json {
+                print(try SegmentsShowCommand.json(records.map(Output.init)))
+            } else {
+                for r in records { print("\(r.name)\t\(r.id)\ts3://\(r.bucket)/\(r.folderPath)\t\(r.fileType)") }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a destination; secrets are masked.")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "Destination name or id.") var name: String
+
+        func run() async throws {
+            let workspace = try options.open()
+            let record = try await WorkspaceOptions.translatingErrors { try await workspace.destination(named: name) }
+            print(try SegmentsShowCommand.json(Output(record)))
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a destination no activation uses.")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "Destination name or id.") var name: String
+
+        func run() async throws {
+            let workspace = try options.open()
+            let record = try await WorkspaceOptions.translatingErrors { try await workspace.deleteDestination(name) }
+            print("deleted destination \(record.name) (\(record.id))")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Export
+import Foundation
+import S3
+import Workspace
+
+/// `ferry export ACTIVATION`: "export file now" for each of its segments.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Export an activation's segments now, one run per segment.")
+
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "Activation name or id.") var activation: String
+    @Option(help: "Only this segment of the activation.") var segment: String?
+    @Option(help: "The scheduled time to export as (default: now); the same time rewrites the same keys.")
+    var at: String?
+    @Option(help: "Part size in MiB.") var partSize: Int = 16
+    @Option(help: "Parts uploaded at once.") var concurrency: Int = 4
+
+    func run() async throws {
+        let scheduled: Date
+        if let at {
+            guard let parsed = ISO8601Parsing.date(at) else {
+                throw CLIError("ferry: --at '\(at)' is not an ISO-8601 time", exitCode: ExitStatus.badInput)
+            }
+            scheduled = parsed
+        } else {
+            // Whole seconds, so names with seconds and the ledger agree.
+            scheduled = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        }
+        let uploadOptions = try WorkspaceOptions.translatingErrors {
+            try UploadOptions(partSize: partSize * 1024 * 1024, concurrency: concurrency)
+        }
+        let workspace = try options.open()
+        var failed = 0
+        try await WorkspaceOptions.translatingErrors {
+            let record = try await workspace.activation(named: activation)
+            var segmentIds = record.segmentIds
+            if let segment {
+                let wanted = try await workspace.segment(named: segment).id
+                guard segmentIds.contains(wanted) else {
+                    throw CLIError("ferry: segment '\(segment)' is not part of activation '\(record.name)'", exitCode: ExitStatus.badInput)
+                }
+                segmentIds = [wanted]
+            }
+            let runner = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
+            for segmentId in segmentIds {
+                do {
+                    let run = try await runner.run(activation: record, segmentId: segmentId, scheduledTime: scheduled)
+                    print("run \(run.id) success: \(run.exported) rows, \(run.excludedMandatory + run.excludedDuplicate) excluded")
+                    for file in run.files { print("  s3://\(try await workspace.destination(named: record.destinationId).bucket)/\(file.key)\t\(file.rows) rows\t\(file.bytes) bytes") }
+                } catch {
+                    failed += 1
+                    let message = UserMessage.describe(error)?.message ?? "ferry: \(error)"
+                    FileHandle.standardError.write(Data("\(message)\n".utf8))
+                }
+            }
+        }
+        if failed > 0 { throw ExitCode(ExitStatus.failure) }
+    }
+}
