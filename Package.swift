@@ -64,7 +64,14 @@ let package = Package(
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"]),
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Segmentation", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ExportTests", dependencies: ["Export"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["S3", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "S3", "Export", "Workspace",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,6 +16,9 @@ public struct CSVEncoder: Sendable {
     /// A text `null` would read back as a null placeholder, so in `.needed` mode it is quoted to stay distinct.
     private let quotesNullWord: Bool
 
+    /// Each byte that forces quoting or escaping in `.needed` mode, repeated across a word for the 8-bytes-at-a-time scan.
+    private let specialWords: (UInt64, UInt64, UInt64, UInt64, UInt64)
+
     private static let quote = UInt8(ascii: "\"")
     private static let space = UInt8(ascii: " ")
     private static let carriageReturn = UInt8(ascii: "\r")
@@ -28,6 +31,11 @@ public struct CSVEncoder: Sendable {
         lineEnding = Array(format.lineEnding.utf8)
         nullBytes = format.nullValue.bytes
         emptyBytes = format.emptyValue.bytes
+        let repeated = { (byte: UInt8) in UInt64(byte) &* 0x0101_0101_0101_0101 }
+        specialWords = (
+            repeated(delimiter), repeated(Self.quote), repeated(Self.lineFeed), repeated(Self.carriageReturn),
+            repeated(escapeByte)
+        )
         quotesNullWord = format.quoting == .needed && (format.nullValue == .null || format.emptyValue == .null)
     }
 
@@ -94,6 +102,13 @@ public struct CSVEncoder: Sendable {
         case .all:
             appendQuoted(bytes, to: &out)
         case .needed:
+            // Nearly every field is plain; proving that a word at a time keeps the scan off the profile.
+            if first != Self.space, last != Self.space, !containsSpecialByte(bytes),
+                !(quotesNullWord && Self.isNullWord(bytes))
+            {
+                out.append(contentsOf: bytes)
+                return
+            }
             var needsQuotes = first == Self.space || last == Self.space
             var hasEscape = false
             for byte in bytes {
@@ -144,6 +159,41 @@ public struct CSVEncoder: Sendable {
             runStart = index + 1
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+    }
+
+    /// Whether any byte is the delimiter, a quote, CR, LF or the escape byte, tested eight bytes at a time.
+    @inline(__always)
+    private func containsSpecialByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return false }
+        var offset = 0
+        while offset + 8 <= count {
+            let word = UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)
+            if Self.hasByte(word, specialWords.0) || Self.hasByte(word, specialWords.1)
+                || Self.hasByte(word, specialWords.2) || Self.hasByte(word, specialWords.3)
+                || Self.hasByte(word, specialWords.4)
+            {
+                return true
+            }
+            offset += 8
+        }
+        while offset < count {
+            let byte = base[offset]
+            if byte == delimiter || byte == Self.quote || byte == Self.lineFeed || byte == Self.carriageReturn
+                || byte == escapeByte
+            {
+                return true
+            }
+            offset += 1
+        }
+        return false
+    }
+
+    /// The classic zero-byte test on `word ^ pattern`: exact, with no false positives for "some byte is zero".
+    @inline(__always)
+    private static func hasByte(_ word: UInt64, _ pattern: UInt64) -> Bool {
+        let difference = word ^ pattern
+        return (difference &- 0x0101_0101_0101_0101) & ~difference & 0x8080_8080_8080_8080 != 0
     }
 
     private static func isNullWord(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

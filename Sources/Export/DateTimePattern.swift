@@ -30,18 +30,7 @@ struct DateTimePattern: Sendable, Equatable {
         while index < pattern.endIndex {
             let character = pattern[index]
             if character == "'" {
-                var cursor = pattern.index(after: index)
-                if cursor < pattern.endIndex, pattern[cursor] == "'" {
-                    literal.append("'")
-                    index = pattern.index(after: cursor)
-                    continue
-                }
-                guard let close = pattern[cursor...].firstIndex(of: "'") else {
-                    throw TemplateError("the %DATETIME(\(pattern))% pattern has an unterminated ' quote")
-                }
-                literal += pattern[cursor..<close]
-                cursor = pattern.index(after: close)
-                index = cursor
+                index = try Self.readQuoted(pattern, from: index, into: &literal)
                 continue
             }
             guard character.isASCII, character.isLetter else {
@@ -75,6 +64,30 @@ struct DateTimePattern: Sendable, Equatable {
         }
         flushLiteral()
         self.tokens = tokens
+    }
+
+    /// Reads `''` or a quoted section starting at `start` into `literal`, Java style: `''` inside quotes is one quote.
+    private static func readQuoted(
+        _ pattern: String, from start: String.Index, into literal: inout String
+    ) throws(TemplateError) -> String.Index {
+        var cursor = pattern.index(after: start)
+        if cursor < pattern.endIndex, pattern[cursor] == "'" {
+            literal.append("'")
+            return pattern.index(after: cursor)
+        }
+        while cursor < pattern.endIndex {
+            let next = pattern.index(after: cursor)
+            if pattern[cursor] != "'" {
+                literal.append(pattern[cursor])
+                cursor = next
+            } else if next < pattern.endIndex, pattern[next] == "'" {
+                literal.append("'")
+                cursor = pattern.index(after: next)
+            } else {
+                return next
+            }
+        }
+        throw TemplateError("the %DATETIME(\(pattern))% pattern has an unterminated ' quote")
     }
 
     /// Formats `date` in `timeZone` with the Gregorian calendar, whatever the host's locale.

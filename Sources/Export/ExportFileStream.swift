@@ -56,9 +56,25 @@ struct ExportFileStream: AsyncSequence, Sendable {
                     return ByteBuffer(bytes: plain)
                 }
                 var input = ByteBuffer(bytes: plain)
-                var output = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: input) + 64)
-                try compressor.streamDeflate(from: &input, to: &output, flush: finished ? .finish : .no)
-                if finished { try compressor.finishStream() }
+                var output = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: input) + 1024)
+                if input.readableBytes > 0 {
+                    do {
+                        try compressor.streamDeflate(from: &input, to: &output, flush: .no)
+                    } catch let error as CompressNIOError where error == .bufferOverflow && input.readableBytes == 0 {
+                        // zlib kept everything in its window and had nothing to emit yet.
+                    }
+                }
+                if finished {
+                    while true {
+                        do {
+                            try compressor.finishDeflate(to: &output)
+                            break
+                        } catch let error as CompressNIOError where error == .bufferOverflow {
+                            output.reserveCapacity(minimumWritableBytes: output.capacity)
+                        }
+                    }
+                    try compressor.finishStream()
+                }
                 if output.readableBytes > 0 { return output }
             }
             return nil

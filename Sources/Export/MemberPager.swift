@@ -104,7 +104,8 @@ actor MemberPager {
             }
         }
         let keys = dedup.enumerated().map { "\(value($1)) AS k\($0)" }.joined(separator: ", ")
-        let partition = dedup.indices.map { "k\($0)" }.joined(separator: ", ")
+        // SQLite does not let a window clause name the select's own aliases.
+        let partition = dedup.map(value).joined(separator: ", ")
         let allNull = dedup.indices.map { "k\($0) IS NULL" }.joined(separator: " AND ")
         let mandatoryPresent = mandatory.compactMap { source -> String? in
             guard let path = source.jsonPath else { return nil }

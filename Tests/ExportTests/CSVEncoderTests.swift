@@ -107,6 +107,22 @@ struct CSVEncoderTests {
         #expect(encoded([testCase.fields], format: testCase.format) == testCase.expected)
     }
 
+    /// The plain-field check reads eight bytes at a time; a special byte must be found at every offset of a word and the tail.
+    @Test(arguments: [",", "\"", "\n", "\r", "\\"])
+    func specialByteAtEveryOffset(_ special: String) {
+        let format = CSVFormat(escape: special == "\\" ? .backslash : .double)
+        for length in 1...19 {
+            for position in 0..<length {
+                var characters = Array(repeating: "a" as Character, count: length)
+                characters[position] = Character(special)
+                let text = String(characters)
+                let out = encoded([[.text(text)]], format: format)
+                #expect(out != text + "\n", "length \(length), offset \(position)")
+            }
+        }
+        #expect(encoded([[.text(String(repeating: "ab", count: 20))]]) == String(repeating: "ab", count: 20) + "\n")
+    }
+
     @Test func headerIsEncodedLikeText() {
         let text = encoded([[.text("1"), .null]], header: ["person_name", "a,b"])
         #expect(text == "person_name,\"a,b\"\n1,\n")
