@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// Bad input to the export commands gets one clear sentence and exit 2.
+@Suite struct ExportCommandTests {
+    let env = TestEnvironment.shared
+
+    func workspace() throws -> (dir: String, run: ([String]) throws -> FerryRun) {
+        let dir = NSTemporaryDirectory() + "ferry-cli-\(UUID().uuidString)"
+        let environment = env.awsEnvironment()
+        let run = { (args: [String]) throws -> FerryRun in
+            try FerryRun.run(args + ["--workspace", dir], environment: environment)
+        }
+        let file = dir + ".jsonl"
+        try #"{"identityMap":{"Email":[{"id":"a@x.io","primary":true}]},"homeAddress":{"countryCode":"KR"}}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try run(["profiles", "import", file]).exitCode == 0)
+        #expect(try run(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        let created = try run([
+            "destinations", "create", "dest", "--bucket", env.bucket, "--folder-path",
+            TestEnvironment.prefix("cli-export") + "%SEGMENT_NAME%",
+        ])
+        #expect(created.exitCode == 0, "\(created.stderr)")
+        return (dir, run)
+    }
+
+    @Test func badInputIsRefusedWithExitTwo() throws {
+        let (_, run) = try workspace()
+        let cases: [([String], String)] = [
+            (["activations", "create", "a", "--destination", "nope", "--segment", "kr", "--map", "person.name"], "No destination"),
+            (["activations", "create", "a", "--destination", "dest", "--segment", "nope", "--map", "person.name"], "No segment"),
+            (["activations", "create", "a", "--destination", "dest", "--segment", "kr", "--map", "x", "--file-name", "%DESTINATION_NAME%_%SEGMENT_ID%_%FOO%"], "%FOO%"),
+            (["activations", "create", "a", "--destination", "dest", "--segment", "kr", "--map", "x", "--file-name", "%DESTINATION_NAME%_%SEGMENT_ID%_" + String(repeating: "n", count: 300)], "255"),
+            (["destinations", "create", "d2", "--bucket", env.bucket, "--folder-path", "a/../../etc"], ".."),
+            (["destinations", "create", "d3", "--bucket", "Not_A_Bucket"], "invalid bucket name"),
+            (["export", "nope"], "No activation"),
+        ]
+        for (arguments, needle) in cases {
+            let result = try run(arguments)
+            #expect(result.exitCode == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(needle), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+    }
+
+    @Test func unknownIdentityNamespaceWarnsAndExportsEmptyValues() throws {
+        let (_, run) = try workspace()
+        let created = try run([
+            "activations", "create", "a", "--destination", "dest", "--segment", "kr", "--map", "identityMap.Phone=phone",
+            "--map", "identityMap.Email=email",
+        ])
+        #expect(created.exitCode == 0)
+        #expect(created.stderr.contains("no profile has identity namespace 'Phone'"))
+        let exported = try run(["export", "a"])
+        #expect(exported.exitCode == 0, "\(exported.stderr)")
+        #expect(exported.stdout.contains("success: 1 rows"))
+    }
+
+    @Test func destinationSecretsAreMaskedAndSealed() throws {
+        let (dir, run) = try workspace()
+        let secret = env.keys("full").secretAccessKey
+        let shown = try run(["destinations", "show", "dest"])
+        #expect(shown.exitCode == 0)
+        #expect(!shown.stdout.contains(secret))
+        #expect(shown.stdout.contains("********"))
+        let database = try Data(contentsOf: URL(fileURLWithPath: dir + "/ferry.sqlite"))
+        #expect(database.range(of: Data(secret.utf8)) == nil)
+        // Without its key file the workspace cannot reveal the secret, and says so.
+        try FileManager.default.removeItem(atPath: dir + "/ferry.key")
+        let test = try run(["destinations", "test", "dest"])
+        #expect(test.exitCode != 0)
+        #expect(test.stderr.contains("key"))
+        #expect(!test.stderr.contains(secret))
+    }
+
+    @Test func destinationCreationIsRefusedWhenAPermissionIsMissing() throws {
+        let dir = NSTemporaryDirectory() + "ferry-cli-\(UUID().uuidString)"
+        let result = try FerryRun.run(
+            ["destinations", "create", "d", "--bucket", env.bucket, "--workspace", dir],
+            environment: env.awsEnvironment(user: "no-s3:ListMultipartUploadParts"))
+        #expect(result.exitCode == 3)
+        #expect(result.stderr.contains("s3:ListMultipartUploadParts"))
+        let list = try FerryRun.run(["destinations", "list", "--workspace", dir], environment: [:])
+        #expect(list.stdout.isEmpty)
+    }
+}
