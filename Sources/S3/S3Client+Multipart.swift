@@ -105,3 +105,15 @@ extension S3Client {
                     query: [("uploadId", uploadId)], uploadId: uploadId))
     }
 }
+
+extension S3Client {
+    /// Uploads still open under a prefix. Needs s3:ListBucketMultipartUploads,
+    /// which is not among the six: it is for operators and tests that audit a
+    /// bucket for abandoned uploads, never for the export path.
+    public func listMultipartUploads(bucket: String, prefix: String) async throws -> [(key: String, uploadId: String)] {
+        try BucketName.validate(bucket)
+        let response = try await execute(
+            Request(operation: .listObjectsV2, method: .GET, bucket: bucket, query: [("uploads", ""), ("prefix", prefix)]))
+        return (S3XML.parse(response.body)?.all("Upload") ?? []).map { ($0.string("Key") ?? "", $0.string("UploadId") ?? "") }
+    }
+}

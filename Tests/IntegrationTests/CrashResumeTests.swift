@@ -1,0 +1,72 @@
+import Foundation
+import S3
+import Testing
+
+/// A `ferry export` killed with SIGKILL mid-upload, then run again for the
+/// same scheduled time, ends with exactly the objects an uninterrupted run
+/// writes and no multipart upload left open.
+@Suite struct CrashResumeTests {
+    let env = TestEnvironment.shared
+
+    @Test func killedExportResumesToTheSameObjects() async throws {
+        let dir = NSTemporaryDirectory() + "ferry-crash-\(UUID().uuidString)"
+        let prefix = TestEnvironment.prefix("crash")
+        let environment = env.awsEnvironment()
+        func ferry(_ args: [String]) throws -> FerryRun {
+            try FerryRun.run(args + ["--workspace", dir], environment: environment)
+        }
+        // About 12 MiB of CSV: three parts of 5 MiB.
+        var lines = ""
+        for i in 0..<120_000 {
+            lines += #"{"identityMap":{"Email":[{"id":"user\#(i)@example.com","primary":true}]},"person":{"name":{"lastName":"Lastname\#(i)","firstName":"Firstname\#(i % 977)"}},"loyalty":{"points":\#(i * 7 % 10007)}}"# + "\n"
+        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try lines.write(toFile: dir + "/p.jsonl", atomically: true, encoding: .utf8)
+        #expect(try ferry(["profiles", "import", dir + "/p.jsonl"]).exitCode == 0)
+        #expect(try ferry(["segments", "create", "all", "--pql", "loyalty.points >= 0"]).exitCode == 0)
+        #expect(try ferry(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix + "%SEGMENT_NAME%", "--manifest"]).exitCode == 0)
+        #expect(try ferry([
+            "activations", "create", "a", "--destination", "d", "--segment", "all", "--map", "identityMap.Email=email",
+            "--map", "person.name.lastName", "--map", "person.name.firstName", "--map", "loyalty.points",
+        ]).exitCode == 0)
+        #expect(try ferry(["segments", "evaluate"]).exitCode == 0)
+
+        let at = "2026-11-26T06:00:00Z"
+        let admin = env.client(user: "admin")
+        // Reference: what an uninterrupted run writes, in another folder-free comparison by content.
+        var killedRuns = 0
+        for delay in [0.15, 0.4, 0.8, 1.2, 1.8] {
+            let process = Process()
+            process.executableURL = FerryRun.binary
+            process.arguments = ["export", "a", "--at", at, "--part-size", "5", "--concurrency", "1", "--workspace", dir]
+            var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
+            env.merge(environment) { $1 }
+            process.environment = env
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .seconds(delay))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killedRuns += 1
+            }
+            while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let finished = try ferry(["export", "a", "--at", at, "--part-size", "5", "--concurrency", "2"])
+        #expect(finished.exitCode == 0, "\(finished.stderr)")
+
+        let objects = try await admin.listObjects(bucket: env.bucket, prefix: prefix)
+        let data = objects.filter { $0.key.hasSuffix(".csv") }
+        #expect(data.count == 1)
+        #expect(objects.filter { $0.key.contains("/manifest-") }.count == 1)
+        #expect(objects.count == 2)
+        let csv = try await admin.getObject(bucket: env.bucket, key: data[0].key)
+        let text = String(decoding: csv, as: UTF8.self)
+        let rows = text.split(separator: "\n")
+        #expect(rows.count == 120_001)
+        #expect(Set(rows.dropFirst()).count == 120_000)
+        #expect(rows[1] == "user0@example.com,Lastname0,Firstname0,0")
+        #expect(try await admin.listMultipartUploads(bucket: env.bucket, prefix: prefix).isEmpty)
+        #expect(killedRuns >= 1)
+    }
+}
