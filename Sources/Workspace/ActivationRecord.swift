@@ -14,9 +14,7 @@ public struct ColumnMapping: Codable, Sendable, Hashable {
 
 /// A row of `activation`: which segments go to which destination, with
 /// which columns, and on what schedule.
-public struct ActivationRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+public struct ActivationRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord, UnixTimeColumns {
     public static let databaseTableName = "activation"
 
     public var id: String

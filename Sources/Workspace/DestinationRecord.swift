@@ -3,9 +3,7 @@ import GRDB
 
 /// A row of `destination`: an S3 bucket and folder, how files are written
 /// there, and the sealed credentials to reach it.
-public struct DestinationRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+public struct DestinationRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord, UnixTimeColumns {
     public static let databaseTableName = "destination"
 
     public var id: String

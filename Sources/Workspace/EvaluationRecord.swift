@@ -2,10 +2,7 @@ import Foundation
 import GRDB
 
 /// A row of `evaluation`: one run of one segment over all profiles.
-public struct EvaluationRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
-    // Times are REAL seconds since 1970 so SQL can compare them with plain arithmetic.
-    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+public struct EvaluationRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord, UnixTimeColumns {
     public static let databaseTableName = "evaluation"
 
     public var id: Int64?

@@ -2,10 +2,7 @@ import Foundation
 import GRDB
 
 /// A row of `membership`: one profile's status in one segment.
-public struct MembershipRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    // Times are REAL seconds since 1970 so SQL can compare them with plain arithmetic.
-    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+public struct MembershipRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord, UnixTimeColumns {
     public static let databaseTableName = "membership"
 
     public enum Status: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {

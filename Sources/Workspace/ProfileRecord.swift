@@ -2,10 +2,7 @@ import Foundation
 import GRDB
 
 /// A row of `profile`: one customer keyed by its primary identity.
-public struct ProfileRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
-    // Times are REAL seconds since 1970 so SQL can compare them with plain arithmetic.
-    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+public struct ProfileRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord, UnixTimeColumns {
     public static let databaseTableName = "profile"
 
     /// The integer key memberships refer to.

@@ -18,9 +18,7 @@ public struct RunFile: Codable, Sendable, Hashable {
 
 /// A row of `run`: one export of one segment for one scheduled time, the
 /// ledger that answers "is the export complete?".
-public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord, UnixTimeColumns {
     public static let databaseTableName = "run"
 
     public enum Status: String, Codable, Sendable, DatabaseValueConvertible {
