@@ -27,15 +27,16 @@ public struct ExportRunner: Sendable {
 
     /// Exports one segment for one scheduled time. A second call for the same
     /// scheduled time reuses the run and writes the same keys.
-    public func run(activation: ActivationRecord, segmentId: String, scheduledTime: Date, now: Date = Date())
-        async throws -> RunRecord
-    {
+    public func run(
+        activation: ActivationRecord, segmentId: String, scheduledTime: Date, skippedTimes: Int = 0, now: Date = Date()
+    ) async throws -> RunRecord {
         let destination = try await workspace.destination(named: activation.destinationId)
         let segment = try await workspace.segment(named: segmentId)
         var run = try await workspace.beginRun(
             activationId: activation.id, segmentId: segment.id, destinationId: destination.id,
             scheduledTime: scheduledTime, mode: activation.mode, now: now)
         let previousFiles = run.files
+        run.skippedTimes = skippedTimes
         logger.info("run started", metadata: ["run": "\(run.id)", "segment": "\(segment.name)"])
         do {
             try await export(activation: activation, destination: destination, segment: segment, run: &run,

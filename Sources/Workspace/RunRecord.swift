@@ -42,6 +42,8 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     public var files: [RunFile]
     public var error: String?
     public var attempts: Int
+    /// Earlier scheduled times this run stood in for after downtime.
+    public var skippedTimes: Int
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
@@ -73,7 +75,11 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
         self.files = []
         self.error = nil
         self.attempts = 1
+        self.skippedTimes = 0
     }
+
+    /// How late the run started against its scheduled time.
+    public var lag: TimeInterval { startedAt.timeIntervalSince(scheduledTime) }
 }
 
 /// A row of `runUpload`: a multipart upload a run has open.

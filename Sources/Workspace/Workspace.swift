@@ -31,6 +31,9 @@ public final class Workspace: Sendable {
         }
 
         var config = Configuration()
+        // Several ferry processes share one workspace (cron, serve, imports);
+        // a writer waits for another instead of failing at once.
+        config.busyMode = .timeout(30)
         config.prepareDatabase { db in
             // NORMAL is durable across a process crash in WAL mode; only a power
             // loss can drop the last commits, which a re-import restores.

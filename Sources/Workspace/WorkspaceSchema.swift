@@ -125,6 +125,18 @@ enum WorkspaceSchema {
                 );
                 """)
         }
+        migrator.registerMigration("2026-11-25 schedules and leases") { db in
+            try db.execute(sql: """
+                ALTER TABLE run ADD COLUMN skippedTimes INTEGER NOT NULL DEFAULT 0;
+                -- A run is taken by one process at a time; the lease lapses when its
+                -- holder dies without releasing it, so a crash never blocks a run for good.
+                CREATE TABLE lease (
+                    runKey TEXT PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    expiresAt REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

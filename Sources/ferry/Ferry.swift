@@ -15,6 +15,9 @@ struct Ferry: AsyncParsableCommand {
             ActivationsCommand.self,
             ExportCommand.self,
             RunsCommand.self,
+            RunCommand.self,
+            ServeCommand.self,
+            StatusCommand.self,
         ]
     )
 

@@ -11,14 +11,31 @@ struct RunsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
         @OptionGroup var options: WorkspaceOptions
         @Option(help: "Only runs of this activation.") var activation: String?
+        @Option(help: "processing, success or failed.") var status: String?
+        @Option(help: "Only runs started at or after this ISO-8601 time.") var since: String?
+        @Option(help: "Only runs of this segment.") var segment: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let workspace = try options.open()
+            let statusFilter = try status.map { text -> RunRecord.Status in
+                guard let value = RunRecord.Status(rawValue: text) else {
+                    throw CLIError("ferry: --status must be processing, success or failed", exitCode: ExitStatus.badInput)
+                }
+                return value
+            }
+            let sinceDate = try since.map { text -> Date in
+                guard let date = ISO8601Parsing.date(text) else {
+                    throw CLIError("ferry: --since '\(text)' is not an ISO-8601 time", exitCode: ExitStatus.badInput)
+                }
+                return date
+            }
             let runs = try await WorkspaceOptions.translatingErrors {
                 var id: String?
                 if let activation { id = try await workspace.activation(named: activation).id }
-                return try await workspace.runs(activationId: id)
+                var segmentId: String?
+                if let segment { segmentId = try await workspace.segment(named: segment).id }
+                return try await workspace.runs(activationId: id, status: statusFilter, since: sinceDate, segmentId: segmentId)
             }
             if json {
                 print(try SegmentsShowCommand.json(runs))
@@ -27,7 +44,7 @@ struct RunsCommand: AsyncParsableCommand {
             for run in runs {
                 let excluded = run.excludedMandatory + run.excludedDuplicate
                 print(
-                    "\(run.id)\t\(run.status.rawValue)\t\(run.scheduledTime.formatted(.iso8601))\t\(run.segmentId)\t\(run.exported) rows\t\(excluded) excluded\t\(run.files.count) files"
+                    "\(run.id)\t\(run.status.rawValue)\t\(run.scheduledTime.formatted(.iso8601))\t\(run.segmentId)\t\(run.exported) rows\t\(excluded) excluded\t\(run.files.count) files\tlag \(Int(run.lag))s\tattempts \(run.attempts)\tskipped \(run.skippedTimes)"
                         + (run.error.map { "\t\($0)" } ?? ""))
             }
         }

@@ -4,6 +4,7 @@
 usage: bench_export_baselines.py run --engine pandas|pyarrow --jsonl FILE --bucket B --key KEY
                                      [--born-before YEAR] [--result FILE.json]
        bench_export_baselines.py compare --env ENV.json NAME=KEY[,KEY...] ...
+       bench_export_baselines.py summary --work DIR --profiles N --sizes N [N2 ...]
 
 Reads the profiles JSON Lines, keeps the profiles with person.birthYear < YEAR
 (default 1975; the bench's Ferry segment is `person.birthYear < YEAR`), writes
@@ -30,6 +31,9 @@ ENV.json), parses them as CSV (so quoting style does not matter), and prints per
 NAME the header, the data rows and a sha256 over the sorted rows.  Exits 1 when
 the row counts differ; different contents with equal counts are reported as
 a warning line starting with "contents differ".
+
+`summary`: prints the table of `scripts/bench export` from the measure.py JSON
+files and `ferry export` outputs it left in DIR.
 """
 from __future__ import annotations
 
@@ -205,6 +209,64 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_summary(args) -> int:
+    import re
+
+    work, n = args.work, args.profiles
+
+    def load(name):
+        with open(f"{work}/{name}.json") as f:
+            return json.load(f)
+
+    def export_rows(size):
+        with open(f"{work}/export-{size}.out") as f:
+            text = f.read()
+        return sum(int(m) for m in re.findall(r"^run \S+ success: (\d+) rows", text, re.M))
+
+    rows = export_rows(n)
+    fx, fi, fe = load(f"ferry-export-{n}"), load(f"ferry-import-{n}"), load(f"ferry-evaluate-{n}")
+    ferry_all = fi["wall_seconds"] + fe["wall_seconds"] + fx["wall_seconds"]
+    print(f"== export: {n:,} profiles -> {rows:,} rows (person.birthYear < {args.born_before}), 5 columns ==")
+    print(f"{'':<42} {'seconds':>9} {'rows/s':>11} {'peak RSS MiB':>13}")
+
+    def line(label, secs, rss):
+        rss_text = rss if isinstance(rss, str) else f"{rss:.1f}"
+        print(f"{label:<42} {secs:>9.2f} {rows / secs:>11,.0f} {rss_text:>13}")
+
+    line("ferry export", fx["wall_seconds"], fx["peak_rss_mib"])
+    line("ferry import + evaluate + export", ferry_all,
+         max(fi["peak_rss_mib"], fe["peak_rss_mib"], fx["peak_rss_mib"]))
+    base, status = {}, 0
+    for engine in ("pandas", "pyarrow"):
+        whole, ph = load(engine), load(f"{engine}-phases")
+        if ph["rows"] != rows:
+            print(f"ROW COUNT MISMATCH: ferry {rows}, {engine} {ph['rows']}")
+            status = 1
+        no_load = ph["transform_seconds"] + ph["upload_seconds"]
+        base[engine] = (whole["wall_seconds"], no_load)
+        line(f"{engine} (whole script)", whole["wall_seconds"], whole["peak_rss_mib"])
+        line(f"{engine} (without imports + JSON load)", no_load, "-")
+    print()
+    for engine in base:
+        ph = load(f"{engine}-phases")
+        print(f"{engine} phases: imports {ph['imports_seconds']:.2f}s, JSON load {ph['load_seconds']:.2f}s,"
+              f" filter+columns+CSV {ph['transform_seconds']:.2f}s, upload {ph['upload_seconds']:.2f}s")
+    print(f"ferry: import {fi['wall_seconds']:.2f}s, evaluate {fe['wall_seconds']:.2f}s, export {fx['wall_seconds']:.2f}s")
+    print()
+    for engine, (whole, no_load) in base.items():
+        print(f"ferry export vs {engine}: {whole / fx['wall_seconds']:.2f}x the rows/s of the whole script,"
+              f" {no_load / fx['wall_seconds']:.2f}x without its imports + JSON load;"
+              f" ferry import+evaluate+export: {whole / ferry_all:.2f}x")
+    print()
+    for size in args.sizes:
+        x, i = load(f"ferry-export-{size}"), load(f"ferry-import-{size}")
+        r = export_rows(size)
+        print(f"ferry export at {size:,} profiles ({r:,} rows): peak RSS {x['peak_rss_mib']:.1f} MiB,"
+              f" {x['wall_seconds']:.2f}s, {r / x['wall_seconds']:,.0f} rows/s"
+              f"  (import {i['wall_seconds']:.2f}s, peak RSS {i['peak_rss_mib']:.1f} MiB)")
+    return status
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -218,8 +280,13 @@ def main() -> int:
     c = sub.add_parser("compare")
     c.add_argument("--env", required=True, help="the fixture's ENV.json")
     c.add_argument("sets", nargs="+", metavar="NAME=KEY[,KEY...]")
+    m = sub.add_parser("summary")
+    m.add_argument("--work", required=True)
+    m.add_argument("--profiles", type=int, required=True)
+    m.add_argument("--born-before", type=int, default=1975)
+    m.add_argument("--sizes", type=int, nargs="+", required=True)
     args = p.parse_args()
-    return cmd_run(args) if args.cmd == "run" else cmd_compare(args)
+    return {"run": cmd_run, "compare": cmd_compare, "summary": cmd_summary}[args.cmd](args)
 
 
 if __name__ == "__main__":
