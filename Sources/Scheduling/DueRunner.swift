@@ -98,6 +98,7 @@ public struct DueRunner: Sendable {
     /// One item under its lease, which a heartbeat keeps alive while the export runs.
     func run(_ item: Item) async -> Outcome {
         let key = item.leaseKey
+        breakLeaseOfDeadHolder(key)
         guard (try? workspace.acquireLease(key, holder: holder, duration: leaseDuration)) == true else {
             logger.info("run busy", metadata: ["activation": "\(item.activation.name)", "segment": "\(item.segmentId)"])
             return .busy(item)
@@ -136,6 +137,17 @@ public struct DueRunner: Sendable {
                 "run end", metadata: ["activation": "\(item.activation.name)", "status": "failed", "error": "\(message)"])
             return .failed(item, message)
         }
+    }
+
+    /// A holder on this machine whose process is gone (killed with SIGKILL)
+    /// cannot renew; its lease is taken over at once instead of after expiry.
+    func breakLeaseOfDeadHolder(_ key: String) {
+        guard let current = try? workspace.leaseHolder(key) else { return }
+        let parts = current.split(separator: ":")
+        guard parts.count == 3, String(parts[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]),
+            pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+        else { return }
+        workspace.releaseLease(key, holder: current)
     }
 
     /// Evaluates first unless an evaluation is newer than the segment's previous run.

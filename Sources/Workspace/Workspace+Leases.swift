@@ -73,3 +73,10 @@ extension Workspace {
         }
     }
 }
+
+extension Workspace {
+    /// Who holds a run key's lease now, if anyone.
+    public func leaseHolder(_ runKey: String) throws -> String? {
+        try dbPool.read { db in try String.fetchOne(db, sql: "SELECT holder FROM lease WHERE runKey = ?", arguments: [runKey]) }
+    }
+}

@@ -28,17 +28,17 @@ import Testing
         #expect(try ferry([
             "activations", "create", "a", "--destination", "d", "--segment", "all", "--map", "identityMap.Email=email",
             "--map", "person.name.lastName", "--map", "person.name.firstName", "--map", "loyalty.points",
+            "--frequency", "once", "--start", "2026-11-26T06:00:00Z",
         ]).exitCode == 0)
         #expect(try ferry(["segments", "evaluate"]).exitCode == 0)
 
         let at = "2026-11-26T06:00:00Z"
         let admin = env.client(user: "admin")
-        // Reference: what an uninterrupted run writes, in another folder-free comparison by content.
         var killedRuns = 0
         for delay in [0.15, 0.4, 0.8, 1.2, 1.8] {
             let process = Process()
             process.executableURL = FerryRun.binary
-            process.arguments = ["export", "a", "--at", at, "--part-size", "5", "--concurrency", "1", "--workspace", dir]
+            process.arguments = ["run", "--due", "--at", at, "--part-size", "5", "--workspace", dir]
             var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
             env.merge(environment) { $1 }
             process.environment = env
@@ -52,7 +52,7 @@ import Testing
             }
             while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         }
-        let finished = try ferry(["export", "a", "--at", at, "--part-size", "5", "--concurrency", "2"])
+        let finished = try ferry(["run", "--due", "--at", at, "--part-size", "5"])
         #expect(finished.exitCode == 0, "\(finished.stderr)")
 
         let objects = try await admin.listObjects(bucket: env.bucket, prefix: prefix)
@@ -68,5 +68,9 @@ import Testing
         #expect(rows[1] == "user0@example.com,Lastname0,Firstname0,0")
         #expect(try await admin.listMultipartUploads(bucket: env.bucket, prefix: prefix).isEmpty)
         #expect(killedRuns >= 1)
+        let runs = try ferry(["runs", "list", "--json"])
+        let parsed = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as! [[String: Any]]
+        #expect(parsed.count == 1)
+        #expect(parsed.first?["status"] as? String == "success")
     }
 }
