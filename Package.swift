@@ -62,7 +62,9 @@ let package = Package(
         ),
         .testTarget(name: "S3Tests", dependencies: ["S3"], resources: [.copy("Vectors")]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"]),
-        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Segmentation", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "WorkspaceTests",
+            dependencies: ["Workspace", "Segmentation", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ExportTests", dependencies: ["Export"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .testTarget(

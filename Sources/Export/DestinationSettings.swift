@@ -50,13 +50,15 @@ extension Workspace {
             secret = try secretBox.openString(destination.sealedSecret)
             token = try destination.sealedSessionToken.map { try secretBox.openString($0) }
         } catch {
-            throw ExportError(.credentials, "cannot unseal the credentials of destination '\(destination.name)': \(error)")
+            throw ExportError(
+                .credentials, "cannot unseal the credentials of destination '\(destination.name)': \(error)")
         }
         let endpoint = try destination.endpoint.map { text throws(S3ConfigurationError) in
             try S3ClientConfiguration.endpointURL(text)
         }
         return S3Client(
             configuration: S3ClientConfiguration(endpoint: endpoint, region: destination.region, retry: retry),
-            credentials: AWSCredentials(accessKeyId: destination.accessKeyId, secretAccessKey: secret, sessionToken: token))
+            credentials: AWSCredentials(
+                accessKeyId: destination.accessKeyId, secretAccessKey: secret, sessionToken: token))
     }
 }

@@ -39,8 +39,9 @@ public struct ExportRunner: Sendable {
         run.skippedTimes = skippedTimes
         logger.info("run started", metadata: ["run": "\(run.id)", "segment": "\(segment.name)"])
         do {
-            try await export(activation: activation, destination: destination, segment: segment, run: &run,
-                             previousFiles: previousFiles)
+            try await export(
+                activation: activation, destination: destination, segment: segment, run: &run,
+                previousFiles: previousFiles)
             run.status = .success
             run.finishedAt = Date()
             try await workspace.saveRun(run)
@@ -66,7 +67,9 @@ public struct ExportRunner: Sendable {
         previousFiles: [RunFile]
     ) async throws {
         let settings = try DestinationSettings(destination)
-        let sources = try activation.mappings.map { mapping throws(ExportError) in try ExportSource(parsing: mapping.source) }
+        let sources = try activation.mappings.map { mapping throws(ExportError) in
+            try ExportSource(parsing: mapping.source)
+        }
         let mandatory = try activation.mandatory.map { text throws(ExportError) in try ExportSource(parsing: text) }
         let dedup = try activation.dedupKeys.map { text throws(ExportError) in try ExportSource(parsing: text) }
         let timeZone = TimeZone(identifier: activation.timeZone) ?? TimeZone(secondsFromGMT: 0)!
@@ -85,7 +88,8 @@ public struct ExportRunner: Sendable {
             evaluation = try await workspace.latestEvaluation(segmentId: segment.id)
         }
         run.evaluationId = evaluation?.id
-        let (filter, arguments) = try await memberFilter(activation: activation, segment: segment, run: run, sources: sources)
+        let (filter, arguments) = try await memberFilter(
+            activation: activation, segment: segment, run: run, sources: sources)
 
         let encoder = CSVEncoder(format: settings.format)
         var header: [UInt8] = []
@@ -167,6 +171,8 @@ public struct ExportRunner: Sendable {
         guard let previous else { return ("m.status = 'realized'", []) }
         // Exited rows are only meaningful when the file says which is which.
         let withExited = sources.contains(.membershipStatus)
-        return (withExited ? "m.changedInEvaluation > ?" : "m.changedInEvaluation > ? AND m.status = 'realized'", [previous])
+        return (
+            withExited ? "m.changedInEvaluation > ?" : "m.changedInEvaluation > ? AND m.status = 'realized'", [previous]
+        )
     }
 }

@@ -68,7 +68,8 @@ public struct Manifest: Codable, Sendable, Equatable {
             [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: seconds))
         func two(_ value: Int?) -> String { DateTimePattern.padded(value ?? 0, width: 2) }
         let year = DateTimePattern.padded(parts.year ?? 0, width: 4)
-        return "\(year)-\(two(parts.month))-\(two(parts.day))T\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second))Z"
+        return
+            "\(year)-\(two(parts.month))-\(two(parts.day))T\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second))Z"
     }
 
     /// Compact JSON with sorted keys and unescaped slashes, so equal manifests are byte-identical.

@@ -62,7 +62,9 @@ actor MemberPager {
         if paths.isEmpty {
             extract = "'[]'"
         } else {
-            let list = (paths.count == 1 ? [paths[0], paths[0]] : paths).map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }
+            let list = (paths.count == 1 ? [paths[0], paths[0]] : paths).map {
+                "'\($0.replacingOccurrences(of: "'", with: "''"))'"
+            }
             extract = "json_extract(p.doc, \(list.joined(separator: ", ")))"
         }
         sql = """
@@ -198,7 +200,8 @@ actor MemberPager {
             for (source, slot) in zip(sources, mappedSlots) {
                 switch source {
                 case .membershipStatus: fields.append(.text(status))
-                case .lastQualificationTime: fields.append(.text(ISO8601.string(Date(timeIntervalSince1970: qualified))))
+                case .lastQualificationTime:
+                    fields.append(.text(ISO8601.string(Date(timeIntervalSince1970: qualified))))
                 default:
                     fields.append(slot.map { $0 < values.count ? CSVField(values[$0]) : .null } ?? .null)
                 }

@@ -51,10 +51,12 @@ public struct PathTemplate: Sendable, Equatable {
                 throw TemplateError("\(kind.noun) \"\(text)\" contains a backslash; use / between folders")
             }
             if Self.isControl(scalar) {
-                throw TemplateError("\(kind.noun) contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))")
+                throw TemplateError(
+                    "\(kind.noun) contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))")
             }
             if kind == .fileName, scalar == "/" {
-                throw TemplateError("the file name \"\(text)\" contains /; put folders in the destination's folder path")
+                throw TemplateError(
+                    "the file name \"\(text)\" contains /; put folders in the destination's folder path")
             }
         }
         parts = try Self.parse(text, kind: kind)
@@ -77,7 +79,8 @@ public struct PathTemplate: Sendable, Equatable {
                 scheduledTime: Date(timeIntervalSince1970: 0)))
         if kind == .fileName, sample.count > Self.maxFileNameLength {
             throw TemplateError(
-                "the file name \"\(text)\" expands to at least \(sample.count) characters; the limit is \(Self.maxFileNameLength)")
+                "the file name \"\(text)\" expands to at least \(sample.count) characters; the limit is \(Self.maxFileNameLength)"
+            )
         }
         try check(sample)
     }
@@ -124,7 +127,8 @@ public struct PathTemplate: Sendable, Equatable {
             where segment.isEmpty || segment == "." || segment == ".." {
                 let shown = segment.isEmpty ? "an empty" : "a \"\(segment)\""
                 let subject = output == text ? "" : " expands to \"\(output)\", which"
-                throw TemplateError("the folder path \"\(text)\"\(subject) has \(shown) segment; folders are separated by single /")
+                throw TemplateError(
+                    "the folder path \"\(text)\"\(subject) has \(shown) segment; folders are separated by single /")
             }
         case .fileName:
             if output == "." || output == ".." {
@@ -132,7 +136,8 @@ public struct PathTemplate: Sendable, Equatable {
             }
             if output.count > Self.maxFileNameLength {
                 throw TemplateError(
-                    "the file name \"\(output)\" is \(output.count) characters long; the limit is \(Self.maxFileNameLength)")
+                    "the file name \"\(output)\" is \(output.count) characters long; the limit is \(Self.maxFileNameLength)"
+                )
             }
         }
     }
@@ -189,7 +194,8 @@ public struct PathTemplate: Sendable, Equatable {
             let part: Part
             if rest.hasPrefix("DATETIME(") {
                 guard let close = rest.range(of: ")%") else {
-                    throw TemplateError("unterminated %DATETIME(...)% macro in \(kind.noun) \"\(text)\"; it must end with )%")
+                    throw TemplateError(
+                        "unterminated %DATETIME(...)% macro in \(kind.noun) \"\(text)\"; it must end with )%")
                 }
                 let pattern = String(rest[rest.index(nameStart, offsetBy: 9)..<close.lowerBound])
                 if pattern.contains("%") {

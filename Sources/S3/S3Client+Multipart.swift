@@ -21,11 +21,13 @@ extension S3Client {
         var headers: [(name: String, value: String)] = []
         if let contentType { headers.append(("content-type", contentType)) }
         let response = try await execute(
-            Request(operation: .createMultipartUpload, method: .POST, bucket: bucket, key: key,
-                    query: [("uploads", "")], headers: headers, body: nil))
+            Request(
+                operation: .createMultipartUpload, method: .POST, bucket: bucket, key: key,
+                query: [("uploads", "")], headers: headers, body: nil))
         guard let id = S3XML.parse(response.body)?.string("UploadId"), !id.isEmpty else {
-            throw S3Error(code: "MalformedResponse", message: "CreateMultipartUpload returned no UploadId",
-                          httpStatus: response.status, operation: .createMultipartUpload, bucket: bucket, key: key)
+            throw S3Error(
+                code: "MalformedResponse", message: "CreateMultipartUpload returned no UploadId",
+                httpStatus: response.status, operation: .createMultipartUpload, bucket: bucket, key: key)
         }
         return id
     }
@@ -36,12 +38,14 @@ extension S3Client {
     {
         let md5 = body.md5
         let response = try await execute(
-            Request(operation: .uploadPart, method: .PUT, bucket: bucket, key: key,
-                    query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
-                    headers: [("content-md5", Data(md5).base64EncodedString())], body: body, uploadId: uploadId))
+            Request(
+                operation: .uploadPart, method: .PUT, bucket: bucket, key: key,
+                query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
+                headers: [("content-md5", Data(md5).base64EncodedString())], body: body, uploadId: uploadId))
         let etag = response.headers.first(name: "etag") ?? ""
-        try verifyETag(etag, md5: md5, response: response, operation: .uploadPart, bucket: bucket, key: key,
-                       uploadId: uploadId)
+        try verifyETag(
+            etag, md5: md5, response: response, operation: .uploadPart, bucket: bucket, key: key,
+            uploadId: uploadId)
         return S3Part(partNumber: partNumber, etag: etag, size: Int64(body.readableBytes))
     }
 
@@ -73,7 +77,8 @@ extension S3Client {
     }
 
     /// Every part S3 holds for an upload, following the part-number marker.
-    public func listParts(bucket: String, key: String, uploadId: String, pageSize: Int = 1000) async throws -> [S3Part] {
+    public func listParts(bucket: String, key: String, uploadId: String, pageSize: Int = 1000) async throws -> [S3Part]
+    {
         try BucketName.validate(bucket)
         var parts: [S3Part] = []
         var marker: String?
@@ -81,15 +86,18 @@ extension S3Client {
             var query: [(name: String, value: String)] = [("uploadId", uploadId), ("max-parts", String(pageSize))]
             if let marker { query.append(("part-number-marker", marker)) }
             let response = try await execute(
-                Request(operation: .listParts, method: .GET, bucket: bucket, key: key, query: query, uploadId: uploadId))
+                Request(operation: .listParts, method: .GET, bucket: bucket, key: key, query: query, uploadId: uploadId)
+            )
             guard let xml = S3XML.parse(response.body) else {
-                throw S3Error(code: "MalformedResponse", message: "ListParts returned unreadable XML",
-                              httpStatus: response.status, operation: .listParts, bucket: bucket, key: key,
-                              uploadId: uploadId)
+                throw S3Error(
+                    code: "MalformedResponse", message: "ListParts returned unreadable XML",
+                    httpStatus: response.status, operation: .listParts, bucket: bucket, key: key,
+                    uploadId: uploadId)
             }
             parts += xml.all("Part").map {
-                S3Part(partNumber: Int($0.string("PartNumber") ?? "") ?? 0, etag: $0.string("ETag") ?? "",
-                       size: Int64($0.string("Size") ?? "") ?? 0)
+                S3Part(
+                    partNumber: Int($0.string("PartNumber") ?? "") ?? 0, etag: $0.string("ETag") ?? "",
+                    size: Int64($0.string("Size") ?? "") ?? 0)
             }
             marker = xml.string("IsTruncated") == "true" ? xml.string("NextPartNumberMarker") : nil
         } while marker != nil
@@ -101,8 +109,9 @@ extension S3Client {
     public func abortMultipartUpload(bucket: String, key: String, uploadId: String) async throws {
         try BucketName.validate(bucket)
         _ = try await execute(
-            Request(operation: .abortMultipartUpload, method: .DELETE, bucket: bucket, key: key,
-                    query: [("uploadId", uploadId)], uploadId: uploadId))
+            Request(
+                operation: .abortMultipartUpload, method: .DELETE, bucket: bucket, key: key,
+                query: [("uploadId", uploadId)], uploadId: uploadId))
     }
 }
 
@@ -113,7 +122,10 @@ extension S3Client {
     public func listMultipartUploads(bucket: String, prefix: String) async throws -> [(key: String, uploadId: String)] {
         try BucketName.validate(bucket)
         let response = try await execute(
-            Request(operation: .listObjectsV2, method: .GET, bucket: bucket, query: [("uploads", ""), ("prefix", prefix)]))
-        return (S3XML.parse(response.body)?.all("Upload") ?? []).map { ($0.string("Key") ?? "", $0.string("UploadId") ?? "") }
+            Request(
+                operation: .listObjectsV2, method: .GET, bucket: bucket, query: [("uploads", ""), ("prefix", prefix)]))
+        return (S3XML.parse(response.body)?.all("Upload") ?? []).map {
+            ($0.string("Key") ?? "", $0.string("UploadId") ?? "")
+        }
     }
 }

@@ -68,7 +68,8 @@ extension S3Client {
         var result: [S3Object] = []
         var token: String?
         repeat {
-            let page = try await listObjectsPage(bucket: bucket, prefix: prefix, continuationToken: token, maxKeys: pageSize)
+            let page = try await listObjectsPage(
+                bucket: bucket, prefix: prefix, continuationToken: token, maxKeys: pageSize)
             result += page.objects
             token = page.nextToken
         } while token != nil
@@ -80,13 +81,16 @@ extension S3Client {
         bucket: String, prefix: String, continuationToken: String? = nil, maxKeys: Int = 1000
     ) async throws -> (objects: [S3Object], nextToken: String?) {
         try BucketName.validate(bucket)
-        var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(maxKeys))]
+        var query: [(name: String, value: String)] = [
+            ("list-type", "2"), ("prefix", prefix), ("max-keys", String(maxKeys)),
+        ]
         if let continuationToken { query.append(("continuation-token", continuationToken)) }
         let response = try await execute(
             Request(operation: .listObjectsV2, method: .GET, bucket: bucket, query: query))
         guard let xml = S3XML.parse(response.body) else {
-            throw S3Error(code: "MalformedResponse", message: "ListObjectsV2 returned unreadable XML",
-                          httpStatus: response.status, operation: .listObjectsV2, bucket: bucket)
+            throw S3Error(
+                code: "MalformedResponse", message: "ListObjectsV2 returned unreadable XML",
+                httpStatus: response.status, operation: .listObjectsV2, bucket: bucket)
         }
         let objects = xml.all("Contents").map {
             S3Object(

@@ -12,7 +12,9 @@ public struct UploadOptions: Sendable {
     public var concurrency: Int
     public var contentType: String?
 
-    public init(partSize: Int = 16 * 1024 * 1024, concurrency: Int = 4, contentType: String? = nil) throws(S3ConfigurationError) {
+    public init(partSize: Int = 16 * 1024 * 1024, concurrency: Int = 4, contentType: String? = nil)
+        throws(S3ConfigurationError)
+    {
         guard partSize >= Self.minimumPartSize else {
             throw .invalidArgument("the part size must be at least 5 MiB, S3's minimum")
         }
@@ -96,7 +98,8 @@ extension S3Client {
             let parts = try await uploadParts(
                 first: first, second: second, reader: &reader, bucket: bucket, key: key, uploadId: uploadId,
                 options: options, existing: existing)
-            let etag = try await completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: parts.parts)
+            let etag = try await completeMultipartUpload(
+                bucket: bucket, key: key, uploadId: uploadId, parts: parts.parts)
             return UploadResult(
                 key: key, size: parts.parts.reduce(0) { $0 + $1.size }, etag: etag, uploadId: uploadId,
                 partCount: parts.parts.count, reusedParts: parts.reused, sha256: reader.digest())
@@ -145,7 +148,8 @@ extension S3Client {
                 }
                 let number = partNumber
                 group.addTask {
-                    try await self.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: number, body: part)
+                    try await self.uploadPart(
+                        bucket: bucket, key: key, uploadId: uploadId, partNumber: number, body: part)
                 }
                 inFlight += 1
             }

@@ -16,8 +16,10 @@ public struct S3ClientConfiguration: Sendable {
     /// Per request, so a stuck connection fails and is retried instead of hanging a run.
     public var requestTimeout: Duration
 
-    public init(endpoint: URL? = nil, region: String? = nil, retry: RetryPolicy = .standard,
-                requestTimeout: Duration = .seconds(300)) {
+    public init(
+        endpoint: URL? = nil, region: String? = nil, retry: RetryPolicy = .standard,
+        requestTimeout: Duration = .seconds(300)
+    ) {
         self.endpoint = endpoint
         self.region = region
         self.retry = retry
@@ -111,10 +113,15 @@ public final class S3Client: Sendable {
                 throw error
             } catch let error as S3Error {
                 attempt += 1
-                guard configuration.retry.isRetryable(error), attempt < configuration.retry.maxAttempts else { throw error }
+                guard configuration.retry.isRetryable(error), attempt < configuration.retry.maxAttempts else {
+                    throw error
+                }
                 logger.debug(
-                    "retrying", metadata: ["operation": "\(request.operation.rawValue)", "code": "\(error.code)",
-                                            "attempt": "\(attempt)"])
+                    "retrying",
+                    metadata: [
+                        "operation": "\(request.operation.rawValue)", "code": "\(error.code)",
+                        "attempt": "\(attempt)",
+                    ])
                 try await Task.sleep(for: configuration.retry.delay(afterAttempt: attempt - 1))
             } catch let error as S3ConfigurationError {
                 throw error
@@ -129,8 +136,11 @@ public final class S3Client: Sendable {
                     operation: request.operation, bucket: request.bucket, key: request.key, uploadId: request.uploadId)
                 guard attempt < configuration.retry.maxAttempts else { throw wrapped }
                 logger.debug(
-                    "retrying", metadata: ["operation": "\(request.operation.rawValue)", "code": "ConnectionFailed",
-                                            "attempt": "\(attempt)"])
+                    "retrying",
+                    metadata: [
+                        "operation": "\(request.operation.rawValue)", "code": "ConnectionFailed",
+                        "attempt": "\(attempt)",
+                    ])
                 try await Task.sleep(for: configuration.retry.delay(afterAttempt: attempt - 1))
             }
         }
@@ -150,8 +160,9 @@ public final class S3Client: Sendable {
         headers.append(("host", target.hostHeader))
         let signer = SigV4Signer(credentials: credentials, region: region)
         let signature = signer.sign(
-            .init(method: request.method.rawValue, encodedPath: target.encodedPath, query: request.query,
-                  headers: headers, payloadHash: payloadHash),
+            .init(
+                method: request.method.rawValue, encodedPath: target.encodedPath, query: request.query,
+                headers: headers, payloadHash: payloadHash),
             date: now())
         var httpRequest = HTTPClientRequest(url: target.url(query: SigV4Signer.canonicalQuery(request.query)))
         httpRequest.method = request.method
@@ -177,7 +188,8 @@ public final class S3Client: Sendable {
     /// know this check the body with this function.
     func errorInBody(_ response: S3Response, _ request: Request) -> S3Error? {
         guard let xml = S3XML.parse(response.body), xml.name == "Error" else { return nil }
-        var error = parseError(S3Response(status: response.status, headers: response.headers, body: response.body), request)
+        var error = parseError(
+            S3Response(status: response.status, headers: response.headers, body: response.body), request)
         // A 200 with an error body is a server-side failure, and AWS documents it as retryable.
         if error.code.isEmpty { error.code = "InternalError" }
         return error
@@ -204,7 +216,8 @@ public final class S3Client: Sendable {
     }
 
     func redirectRegion(_ response: S3Response, _ error: S3Error) -> String? {
-        guard response.status == 301 || error.code == "AuthorizationHeaderMalformed" || error.code == "PermanentRedirect"
+        guard
+            response.status == 301 || error.code == "AuthorizationHeaderMalformed" || error.code == "PermanentRedirect"
         else { return nil }
         if let region = response.headers.first(name: "x-amz-bucket-region"), !region.isEmpty { return region }
         return S3XML.parse(response.body)?.string("Region")
@@ -219,7 +232,9 @@ public final class S3Client: Sendable {
         var encodedPath: String
 
         var hostHeader: String {
-            guard let port, !((scheme == "http" && port == 80) || (scheme == "https" && port == 443)) else { return host }
+            guard let port, !((scheme == "http" && port == 80) || (scheme == "https" && port == 443)) else {
+                return host
+            }
             return "\(host):\(port)"
         }
 

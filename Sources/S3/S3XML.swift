@@ -49,7 +49,11 @@ public struct S3XML: Sendable {
             // Attributes (xmlns) carry nothing Ferry reads; skip to the end of the tag.
             var selfClosing = false
             while index < bytes.count, bytes[index] != UInt8(ascii: ">") {
-                if bytes[index] == UInt8(ascii: "/") { selfClosing = true } else if !isSpace(bytes[index]) { selfClosing = false }
+                if bytes[index] == UInt8(ascii: "/") {
+                    selfClosing = true
+                } else if !isSpace(bytes[index]) {
+                    selfClosing = false
+                }
                 index += 1
             }
             guard index < bytes.count else { return nil }
@@ -119,7 +123,8 @@ public struct S3XML: Sendable {
                 case "quot": out += "\""
                 case "apos": out += "'"
                 default:
-                    if entity.hasPrefix("#x"), let v = UInt32(entity.dropFirst(2), radix: 16), let u = Unicode.Scalar(v) {
+                    if entity.hasPrefix("#x"), let v = UInt32(entity.dropFirst(2), radix: 16), let u = Unicode.Scalar(v)
+                    {
                         out.unicodeScalars.append(u)
                     } else if entity.hasPrefix("#"), let v = UInt32(entity.dropFirst()), let u = Unicode.Scalar(v) {
                         out.unicodeScalars.append(u)

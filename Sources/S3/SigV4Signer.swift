@@ -159,7 +159,8 @@ public struct SigV4Signer: Sendable {
         query
             .map { (uriEncode($0.name, keepSlash: false), uriEncode($0.value, keepSlash: false)) }
             .sorted { lhs, rhs in
-                lhs.0 == rhs.0 ? Array(lhs.1.utf8).lexicographicallyPrecedes(rhs.1.utf8)
+                lhs.0 == rhs.0
+                    ? Array(lhs.1.utf8).lexicographicallyPrecedes(rhs.1.utf8)
                     : Array(lhs.0.utf8).lexicographicallyPrecedes(rhs.0.utf8)
             }
             .map { "\($0.0)=\($0.1)" }

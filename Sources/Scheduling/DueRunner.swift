@@ -56,7 +56,8 @@ public struct DueRunner: Sendable {
                 let due = schedule.latestDue(atOrBefore: at)
             else { continue }
             for segmentId in activation.segmentIds {
-                let lastSuccess = try await workspace.lastSuccessfulRun(activationId: activation.id, segmentId: segmentId)
+                let lastSuccess = try await workspace.lastSuccessfulRun(
+                    activationId: activation.id, segmentId: segmentId)
                 if let lastSuccess, lastSuccess.scheduledTime >= due.time { continue }
                 if let existing = try await workspace.run(
                     activationId: activation.id, segmentId: segmentId, scheduledTime: due.time),
@@ -68,8 +69,9 @@ public struct DueRunner: Sendable {
                 }
                 let previousIndex = lastSuccess.flatMap { schedule.index(of: $0.scheduledTime) } ?? -1
                 items.append(
-                    Item(activation: activation, segmentId: segmentId, scheduledTime: due.time,
-                         skippedTimes: max(0, due.index - previousIndex - 1)))
+                    Item(
+                        activation: activation, segmentId: segmentId, scheduledTime: due.time,
+                        skippedTimes: max(0, due.index - previousIndex - 1)))
             }
         }
         return items
@@ -100,12 +102,14 @@ public struct DueRunner: Sendable {
         let key = item.leaseKey
         breakLeaseOfDeadHolder(key)
         guard (try? workspace.acquireLease(key, holder: holder, duration: leaseDuration)) == true else {
-            logger.info("run busy", metadata: ["activation": "\(item.activation.name)", "segment": "\(item.segmentId)"])
+            logger.info(
+                "run busy", metadata: ["activation": "\(item.activation.name)", "segment": "\(item.segmentId)"])
             return .busy(item)
         }
         defer { workspace.releaseLease(key, holder: holder) }
         // A run that finished in another process between listing and leasing is not repeated.
-        if let done = try? await workspace.lastSuccessfulRun(activationId: item.activation.id, segmentId: item.segmentId),
+        if let done = try? await workspace.lastSuccessfulRun(
+            activationId: item.activation.id, segmentId: item.segmentId),
             done.scheduledTime >= item.scheduledTime
         {
             return .success(done)
@@ -119,8 +123,10 @@ public struct DueRunner: Sendable {
         defer { heartbeat.cancel() }
         logger.info(
             "run start",
-            metadata: ["activation": "\(item.activation.name)", "segment": "\(item.segmentId)",
-                       "scheduledTime": "\(item.scheduledTime.formatted(.iso8601))", "skipped": "\(item.skippedTimes)"])
+            metadata: [
+                "activation": "\(item.activation.name)", "segment": "\(item.segmentId)",
+                "scheduledTime": "\(item.scheduledTime.formatted(.iso8601))", "skipped": "\(item.skippedTimes)",
+            ])
         do {
             try await evaluateIfStale(segmentId: item.segmentId)
             let run = try await exporter.run(
@@ -128,13 +134,16 @@ public struct DueRunner: Sendable {
                 skippedTimes: item.skippedTimes)
             logger.info(
                 "run end",
-                metadata: ["run": "\(run.id)", "status": "success", "rows": "\(run.exported)",
-                           "files": "\(run.files.count)", "lagSeconds": "\(Int(run.lag))"])
+                metadata: [
+                    "run": "\(run.id)", "status": "success", "rows": "\(run.exported)",
+                    "files": "\(run.files.count)", "lagSeconds": "\(Int(run.lag))",
+                ])
             return .success(run)
         } catch {
             let message = String(describing: error)
             logger.error(
-                "run end", metadata: ["activation": "\(item.activation.name)", "status": "failed", "error": "\(message)"])
+                "run end",
+                metadata: ["activation": "\(item.activation.name)", "status": "failed", "error": "\(message)"])
             return .failed(item, message)
         }
     }

@@ -170,7 +170,8 @@ struct JSONParser {
         let escapeStart = index - 2
         var unit = try readHex4()
         if (0xD800..<0xDC00).contains(unit) {
-            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else {
                 index = escapeStart
                 throw failure("unpaired UTF-16 surrogate in \\u escape")
             }
@@ -243,13 +244,17 @@ struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             isInteger = false
             index += 1
-            guard index < bytes.count, isDigit(bytes[index]) else { throw failure("expected a digit after '.' in number") }
+            guard index < bytes.count, isDigit(bytes[index]) else {
+                throw failure("expected a digit after '.' in number")
+            }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
             isInteger = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard index < bytes.count, isDigit(bytes[index]) else { throw failure("expected a digit in exponent") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
@@ -268,7 +273,7 @@ struct JSONParser {
     private mutating func readWord(_ word: StaticString) throws(JSONParseError) {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count,
-              memcmpEqual(word.utf8Start, offset: index, count: count)
+            memcmpEqual(word.utf8Start, offset: index, count: count)
         else { throw failure("unexpected \(describe(bytes[index])), expected a value") }
         index += count
     }
@@ -299,7 +304,8 @@ struct JSONParser {
     }
 
     private func describe(_ byte: UInt8) -> String {
-        (0x21..<0x7F).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16, uppercase: true))"
+        (0x21..<0x7F).contains(byte)
+            ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16, uppercase: true))"
     }
 
     private func failure(_ message: String) -> JSONParseError {

@@ -21,7 +21,9 @@ public enum PQL {
     }
 
     /// Type check against known field kinds; a string literal compared with a numeric field (or vice versa) throws a PQLError pointing at the literal.
-    public static func typeCheck(_ expression: PQLExpression, text: String, fieldKinds: [String: JSONValueKind]) throws(PQLError) {
+    public static func typeCheck(_ expression: PQLExpression, text: String, fieldKinds: [String: JSONValueKind])
+        throws(PQLError)
+    {
         try PQLTypeChecker(text: text, fieldKinds: fieldKinds).check(expression)
     }
 

@@ -39,7 +39,8 @@ struct PQLEvaluator {
             return needle.isPresent && !items.contains { Self.equal(needle, operand($0)) }
         case .occursBetween(let value, let low, let high):
             let subject = operand(value)
-            guard let fromLow = Self.order(subject, operand(low)), let fromHigh = Self.order(subject, operand(high)) else { return false }
+            guard let fromLow = Self.order(subject, operand(low)), let fromHigh = Self.order(subject, operand(high))
+            else { return false }
             return fromLow >= 0 && fromHigh <= 0
         case .call(let receiver, let function, let arguments) where function != .getMonth && function != .getYear:
             return call(function, on: operand(receiver), arguments)
@@ -55,9 +56,11 @@ struct PQLEvaluator {
         case .field(let path, _):
             return profile[path: path].map(Operand.init) ?? .absent
         case .list(let items):
-            return .value(.array(items.map { item in
-                if case .value(let json) = operand(item) { json } else { .null }
-            }))
+            return .value(
+                .array(
+                    items.map { item in
+                        if case .value(let json) = operand(item) { json } else { .null }
+                    }))
         case .date(let year, let month, let day):
             return .time(.day(year: year, month: month, day: day))
         case .now:
@@ -96,7 +99,9 @@ struct PQLEvaluator {
             let needle = operand(arguments[0])
             return elements.contains { Self.equal(Operand($0), needle) }
         case .intersects, .supersetOf, .subsetOf:
-            guard case .value(.array(let elements)) = receiver, let items = members(of: arguments[0]) else { return false }
+            guard case .value(.array(let elements)) = receiver, let items = members(of: arguments[0]) else {
+                return false
+            }
             let mine = elements.map(Operand.init)
             switch function {
             case .intersects: return mine.contains { element in items.contains { Self.equal(element, $0) } }
@@ -107,7 +112,7 @@ struct PQLEvaluator {
             return false
         default:
             guard case .value(.string(var subject)) = receiver,
-                  case .value(.string(var pattern)) = operand(arguments[0])
+                case .value(.string(var pattern)) = operand(arguments[0])
             else { return false }
             if arguments.count == 2, operand(arguments[1]) == .value(.bool(false)) {
                 subject = subject.lowercased()

@@ -26,7 +26,8 @@ public enum PQLFunction: String, Sendable, Hashable, CaseIterable {
     var isStringTest: Bool {
         switch self {
         case .startsWith, .doesNotStartWith, .endsWith, .doesNotEndWith, .contains, .doesNotContain,
-             .equals, .notEqualTo, .matches, .like: true
+            .equals, .notEqualTo, .matches, .like:
+            true
         default: false
         }
     }

@@ -36,11 +36,12 @@ struct PQLLexer {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "="), byte != UInt8(ascii: "=") {
                 index += 1
-                return PQLToken(kind: .symbol(String(decoding: [byte, UInt8(ascii: "=")], as: UTF8.self)), position: start)
+                return PQLToken(
+                    kind: .symbol(String(decoding: [byte, UInt8(ascii: "=")], as: UTF8.self)), position: start)
             }
             return PQLToken(kind: .symbol(String(decoding: [byte], as: UTF8.self)), position: start)
         case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"),
-             UInt8(ascii: ","), UInt8(ascii: "."):
+            UInt8(ascii: ","), UInt8(ascii: "."):
             index += 1
             return PQLToken(kind: .symbol(String(decoding: [byte], as: UTF8.self)), position: start)
         default:
@@ -89,11 +90,14 @@ struct PQLLexer {
                 case UInt8(ascii: "f"): buffer.append(0x0C)
                 case UInt8(ascii: "u"):
                     guard let scalar = readHexScalar() else {
-                        throw PQLError("expected four hex digits of a unicode scalar after '\\u'", at: escapePosition, in: text)
+                        throw PQLError(
+                            "expected four hex digits of a unicode scalar after '\\u'", at: escapePosition, in: text)
                     }
                     buffer.append(contentsOf: UTF8.encode(scalar)!)
                 default:
-                    throw PQLError("unknown escape '\\\(Character(Unicode.Scalar(escape)))' in string", at: escapePosition, in: text)
+                    throw PQLError(
+                        "unknown escape '\\\(Character(Unicode.Scalar(escape)))' in string", at: escapePosition,
+                        in: text)
                 }
             default:
                 buffer.append(byte)
@@ -105,8 +109,8 @@ struct PQLLexer {
 
     private mutating func readHexScalar() -> Unicode.Scalar? {
         guard index + 4 <= bytes.count,
-              let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
-              let scalar = Unicode.Scalar(value)
+            let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
+            let scalar = Unicode.Scalar(value)
         else { return nil }
         index += 4
         return scalar
@@ -124,7 +128,9 @@ struct PQLLexer {
         }
         let literal = String(decoding: bytes[begin..<index], as: UTF8.self)
         if isInteger {
-            guard let value = Int64(literal) else { throw PQLError("integer \(literal) is out of range", at: start, in: text) }
+            guard let value = Int64(literal) else {
+                throw PQLError("integer \(literal) is out of range", at: start, in: text)
+            }
             return .integer(value)
         }
         return .double(Double(literal)!)
@@ -135,7 +141,8 @@ struct PQLLexer {
     }
 
     private func isIdentifierStart(_ byte: UInt8) -> Bool {
-        (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "$") || byte == UInt8(ascii: "@")
+        (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "$")
+            || byte == UInt8(ascii: "@")
     }
 
     private func position(of offset: Int) -> PQLPosition {

@@ -66,8 +66,12 @@ struct PQLParser {
             let keyword = token
             let negated = !token.isKeyword("in")
             try advance()
-            guard token.isSymbol("[") else { throw failure("expected a list like [1, 2] after \(keyword.quoted)", at: token) }
-            guard case .list(let items) = try parsePrimary(after: keyword) else { preconditionFailure("'[' always starts a list") }
+            guard token.isSymbol("[") else {
+                throw failure("expected a list like [1, 2] after \(keyword.quoted)", at: token)
+            }
+            guard case .list(let items) = try parsePrimary(after: keyword) else {
+                preconditionFailure("'[' always starts a list")
+            }
             return negated ? .notIn(left, items) : .isIn(left, items)
         }
         if token.isKeyword("like") {
@@ -81,7 +85,9 @@ struct PQLParser {
             let between = token
             try advance()
             let low = try parsePostfix(after: between)
-            guard token.isKeyword("and") else { throw failure("expected 'and' between the two bounds of 'occurs between'", at: token) }
+            guard token.isKeyword("and") else {
+                throw failure("expected 'and' between the two bounds of 'occurs between'", at: token)
+            }
             let and = token
             try advance()
             return .occursBetween(left, low, try parsePostfix(after: and))
@@ -130,7 +136,9 @@ struct PQLParser {
         case .symbol("("):
             try advance()
             let inner = try parseOr(after: start)
-            guard token.isSymbol(")") else { throw failure("expected ')' to close the '(' at \(start.position)", at: token) }
+            guard token.isSymbol(")") else {
+                throw failure("expected ')' to close the '(' at \(start.position)", at: token)
+            }
             try advance()
             return inner
         case .symbol("["):
@@ -196,7 +204,8 @@ struct PQLParser {
                 return arguments
             }
             guard token.isSymbol(",") else {
-                let message = token.kind == .end
+                let message =
+                    token.kind == .end
                     ? "expected ')' to close the arguments of \(name.quoted)"
                     : "expected ',' or ')' in the arguments of \(name.quoted)"
                 throw failure(message, at: token)
@@ -214,7 +223,9 @@ struct PQLParser {
         while !token.isSymbol(")") {
             if token.kind == .end { throw failure("expected ')' to close the arguments of 'date'", at: token) }
             if !parts.isEmpty {
-                guard token.isSymbol(",") else { throw failure("expected ',' or ')' in the arguments of 'date'", at: token) }
+                guard token.isSymbol(",") else {
+                    throw failure("expected ',' or ')' in the arguments of 'date'", at: token)
+                }
                 try advance()
             }
             guard case .integer(let value) = token.kind, let part = Int(exactly: value) else {
@@ -225,7 +236,8 @@ struct PQLParser {
             try advance()
         }
         guard parts.count == 3 else {
-            throw failure("'date' takes 3 arguments (year, month, day), found \(parts.count)", at: parts.isEmpty ? open : name)
+            throw failure(
+                "'date' takes 3 arguments (year, month, day), found \(parts.count)", at: parts.isEmpty ? open : name)
         }
         try advance()
         guard (1...12).contains(parts[1]) else { throw failure("month must be 1 to 12", at: partTokens[1]) }
@@ -237,13 +249,16 @@ struct PQLParser {
 
     private func validate(_ function: PQLFunction, _ arguments: [PQLExpression], at name: PQLToken) throws(PQLError) {
         guard function.arity.contains(arguments.count) else {
-            let expected = function.arity.count == 1 ? "\(function.arity.lowerBound)" : "\(function.arity.lowerBound) or \(function.arity.upperBound)"
+            let expected =
+                function.arity.count == 1
+                ? "\(function.arity.lowerBound)" : "\(function.arity.lowerBound) or \(function.arity.upperBound)"
             let noun = function.arity.upperBound == 1 ? "argument" : "arguments"
             throw failure("'\(function.rawValue)' takes \(expected) \(noun), found \(arguments.count)", at: name)
         }
         if function.takesCaseSensitivity, arguments.count == 2 {
             guard case .literal(.bool, _) = arguments[1] else {
-                throw failure("the second argument of '\(function.rawValue)' must be true or false (case sensitive)", at: name)
+                throw failure(
+                    "the second argument of '\(function.rawValue)' must be true or false (case sensitive)", at: name)
             }
         }
         if function == .matches {

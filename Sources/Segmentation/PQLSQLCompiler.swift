@@ -75,14 +75,22 @@ struct PQLSQLCompiler {
             switch value {
             case .string(let string):
                 guard !string.utf8.contains(0) else { return nil }
-                return Operand(type: SQLFragment(sql: "'text'"), value: SQLFragment(sql: "?", arguments: [.string(string)]), known: .text)
+                return Operand(
+                    type: SQLFragment(sql: "'text'"), value: SQLFragment(sql: "?", arguments: [.string(string)]),
+                    known: .text)
             case .int(let int):
-                return Operand(type: SQLFragment(sql: "'integer'"), value: SQLFragment(sql: "?", arguments: [.int(int)]), known: .number)
+                return Operand(
+                    type: SQLFragment(sql: "'integer'"), value: SQLFragment(sql: "?", arguments: [.int(int)]),
+                    known: .number)
             case .double(let double):
                 guard double.isFinite else { return nil }
-                return Operand(type: SQLFragment(sql: "'real'"), value: SQLFragment(sql: "?", arguments: [.double(double)]), known: .number)
+                return Operand(
+                    type: SQLFragment(sql: "'real'"), value: SQLFragment(sql: "?", arguments: [.double(double)]),
+                    known: .number)
             case .bool(let bool):
-                return Operand(type: SQLFragment(sql: bool ? "'true'" : "'false'"), value: SQLFragment(sql: bool ? "1" : "0"), known: .bool)
+                return Operand(
+                    type: SQLFragment(sql: bool ? "'true'" : "'false'"), value: SQLFragment(sql: bool ? "1" : "0"),
+                    known: .bool)
             case .null, .array, .object:
                 return nil
             }
@@ -110,11 +118,14 @@ struct PQLSQLCompiler {
         }
     }
 
-    private func call(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression]) -> SQLFragment? {
+    private func call(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression])
+        -> SQLFragment?
+    {
         switch function {
         case .isNull, .isNotNull:
             guard let receiver = operand(receiverExpression) else { return nil }
-            let isNull: SQLFragment = receiver.known == nil ? "(COALESCE(" + receiver.type + ", 'null') = 'null')" : SQLFragment(sql: "0")
+            let isNull: SQLFragment =
+                receiver.known == nil ? "(COALESCE(" + receiver.type + ", 'null') = 'null')" : SQLFragment(sql: "0")
             return function == .isNull ? isNull : "(NOT " + isNull + ")"
         case .includes, .intersects, .supersetOf, .subsetOf:
             return arrayTest(function, receiverExpression, arguments)
@@ -126,9 +137,11 @@ struct PQLSQLCompiler {
     }
 
     /// String tests push down only case-sensitive forms with a literal pattern; SQLite's `lower()` folds ASCII only.
-    private func stringTest(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression]) -> SQLFragment? {
+    private func stringTest(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression])
+        -> SQLFragment?
+    {
         guard let receiver = operand(receiverExpression),
-              case .literal(.string(let pattern), _) = arguments[0], !pattern.utf8.contains(0)
+            case .literal(.string(let pattern), _) = arguments[0], !pattern.utf8.contains(0)
         else { return nil }
         if arguments.count == 2 {
             guard case .literal(.bool(true), _) = arguments[1] else { return nil }
@@ -140,9 +153,15 @@ struct PQLSQLCompiler {
         let test: SQLFragment
         switch function {
         case .startsWith, .doesNotStartWith:
-            test = length == 0 ? SQLFragment(sql: "1") : "(substr(" + subject + ", 1, \(length)) = ?)" + SQLFragment(sql: "", arguments: [argument])
+            test =
+                length == 0
+                ? SQLFragment(sql: "1")
+                : "(substr(" + subject + ", 1, \(length)) = ?)" + SQLFragment(sql: "", arguments: [argument])
         case .endsWith, .doesNotEndWith:
-            test = length == 0 ? SQLFragment(sql: "1") : "(substr(" + subject + ", -\(length)) = ?)" + SQLFragment(sql: "", arguments: [argument])
+            test =
+                length == 0
+                ? SQLFragment(sql: "1")
+                : "(substr(" + subject + ", -\(length)) = ?)" + SQLFragment(sql: "", arguments: [argument])
         case .contains, .doesNotContain:
             test = "(instr(" + subject + ", ?) > 0)" + SQLFragment(sql: "", arguments: [argument])
         case .equals, .notEqualTo:
@@ -159,9 +178,11 @@ struct PQLSQLCompiler {
 
     /// Array tests scan the field with `json_each`; elements are compared with literals only, so nothing
     /// inside the subquery can resolve a name against `json_each`'s own columns.
-    private func arrayTest(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression]) -> SQLFragment? {
+    private func arrayTest(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression])
+        -> SQLFragment?
+    {
         guard case .field(let path, _) = receiverExpression, let jsonPath = Self.jsonPath(path),
-              !Self.isShadowedInsideJSONEach(column)
+            !Self.isShadowedInsideJSONEach(column)
         else { return nil }
         let itemExpressions: [PQLExpression]
         if function == .includes {
@@ -176,7 +197,8 @@ struct PQLSQLCompiler {
             items.append(item)
         }
         let alias = Self.elementAlias
-        let element = Operand(type: SQLFragment(sql: "\(alias).type"), value: SQLFragment(sql: "\(alias).value"), known: nil)
+        let element = Operand(
+            type: SQLFragment(sql: "\(alias).type"), value: SQLFragment(sql: "\(alias).value"), known: nil)
         let each = "FROM json_each(\(column), \(jsonPath)) AS \(alias)"
         let isArray = SQLFragment(sql: "json_type(\(column), \(jsonPath)) = 'array'")
         func exists(_ test: SQLFragment) -> SQLFragment { "EXISTS (SELECT 1 \(each) WHERE " + test + ")" }

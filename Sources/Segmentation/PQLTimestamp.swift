@@ -20,15 +20,15 @@ struct PQLTimestamp: Equatable {
     static func parse(_ text: String) -> PQLTimestamp? {
         var reader = DigitReader(Array(text.utf8))
         guard let year = reader.number(digits: 4), reader.skip("-"),
-              let month = reader.number(digits: 2), reader.skip("-"),
-              let day = reader.number(digits: 2),
-              (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
+            let month = reader.number(digits: 2), reader.skip("-"),
+            let day = reader.number(digits: 2),
+            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
         else { return nil }
         var seconds = Double(days(year: Int64(year), month: month, day: day)) * 86_400
         if reader.isAtEnd { return PQLTimestamp(seconds: seconds, isDay: true) }
         guard reader.skip("T") || reader.skip("t") || reader.skip(" "),
-              let hour = reader.number(digits: 2), hour < 24, reader.skip(":"),
-              let minute = reader.number(digits: 2), minute < 60
+            let hour = reader.number(digits: 2), hour < 24, reader.skip(":"),
+            let minute = reader.number(digits: 2), minute < 60
         else { return nil }
         seconds += Double(hour * 3600 + minute * 60)
         if reader.skip(":") {

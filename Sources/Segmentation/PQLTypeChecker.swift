@@ -28,8 +28,11 @@ struct PQLTypeChecker {
             try check(otherwise)
         case .call(let receiver, let function, let arguments):
             if function.isStringTest, let kind = kind(of: receiver), kind != .string, kind != .null,
-               case .literal(_, let position) = arguments[0] {
-                throw PQLError("'\(function.rawValue)' needs a string, but '\(Self.dotted(receiver))' is \(Self.article(kind))", at: position, in: text)
+                case .literal(_, let position) = arguments[0]
+            {
+                throw PQLError(
+                    "'\(function.rawValue)' needs a string, but '\(Self.dotted(receiver))' is \(Self.article(kind))",
+                    at: position, in: text)
             }
             try check(receiver)
             for argument in arguments { try check(argument) }

@@ -53,7 +53,8 @@ struct CSVRecordDecoder {
         }
         let numeric = digits.allSatisfy {
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: ".")
-                || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-")
+                || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: "+")
+                || $0 == UInt8(ascii: "-")
         }
         if numeric, let number = Double(text), number.isFinite { return .double(number) }
         return .string(text)
@@ -95,7 +96,8 @@ struct CSVRecordDecoder {
             } else {
                 let fieldStart = index
                 while index < count, line[index] != delimiter { index += 1 }
-                fields.append(String(decoding: UnsafeRawBufferPointer(rebasing: line[fieldStart..<index]), as: UTF8.self))
+                fields.append(
+                    String(decoding: UnsafeRawBufferPointer(rebasing: line[fieldStart..<index]), as: UTF8.self))
             }
             if index >= count { return fields }
             index += 1  // the delimiter

@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 
 /// A row of `evaluation`: one run of one segment over all profiles.
-public struct EvaluationRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord, UnixTimeColumns {
+public struct EvaluationRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord, UnixTimeColumns
+{
     public static let databaseTableName = "evaluation"
 
     public var id: Int64?

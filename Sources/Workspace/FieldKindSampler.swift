@@ -11,10 +11,12 @@ enum FieldKindSampler {
     static func sample(_ db: Database, limit: Int = 1000) throws -> [String: JSONValueKind] {
         guard let maxPid = try Int64.fetchOne(db, sql: "SELECT max(pid) FROM profile") else { return [:] }
         let step = max(1, maxPid / Int64(limit))
-        let docs = try String.fetchCursor(db, sql: """
-            WITH RECURSIVE pick(p) AS (SELECT 1 UNION ALL SELECT p + ?1 FROM pick WHERE p + ?1 <= ?2)
-            SELECT doc FROM pick JOIN profile ON profile.pid = pick.p LIMIT ?3
-            """, arguments: [step, maxPid, limit])
+        let docs = try String.fetchCursor(
+            db,
+            sql: """
+                WITH RECURSIVE pick(p) AS (SELECT 1 UNION ALL SELECT p + ?1 FROM pick WHERE p + ?1 <= ?2)
+                SELECT doc FROM pick JOIN profile ON profile.pid = pick.p LIMIT ?3
+                """, arguments: [step, maxPid, limit])
         var kinds: [String: JSONValueKind] = [:]
         var conflicting: Set<String> = []
         while let doc = try docs.next() {
@@ -24,7 +26,9 @@ enum FieldKindSampler {
         return kinds
     }
 
-    private static func record(_ value: JSONValue, prefix: String, into kinds: inout [String: JSONValueKind], conflicting: inout Set<String>) {
+    private static func record(
+        _ value: JSONValue, prefix: String, into kinds: inout [String: JSONValueKind], conflicting: inout Set<String>
+    ) {
         if !prefix.isEmpty, value.kind != .null {
             if let known = kinds[prefix], known != value.kind {
                 conflicting.insert(prefix)
@@ -34,7 +38,8 @@ enum FieldKindSampler {
         }
         if case .object(let members) = value {
             for (key, member) in members {
-                record(member, prefix: prefix.isEmpty ? key : prefix + "." + key, into: &kinds, conflicting: &conflicting)
+                record(
+                    member, prefix: prefix.isEmpty ? key : prefix + "." + key, into: &kinds, conflicting: &conflicting)
             }
         }
     }

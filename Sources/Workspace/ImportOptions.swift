@@ -11,7 +11,10 @@ public struct ImportOptions: Sendable {
     /// Rows per transaction. A killed import loses at most the batch in flight.
     public var batchSize: Int
 
-    public init(format: ImportFormat? = nil, namespace: String? = nil, identityField: String? = nil, maxErrors: Int = 100, batchSize: Int = 10_000) {
+    public init(
+        format: ImportFormat? = nil, namespace: String? = nil, identityField: String? = nil, maxErrors: Int = 100,
+        batchSize: Int = 10_000
+    ) {
         self.format = format
         self.namespace = namespace
         self.identityField = identityField

@@ -9,19 +9,22 @@ enum ProfileBatchWriter {
         let time = now.timeIntervalSince1970
         // Insert first: a new profile then costs one statement, and only a conflict
         // pays for the read and merge.
-        let insertAsIs = try db.cachedStatement(sql: """
-            INSERT INTO profile (namespace, identity, doc, updatedAt) VALUES (?, ?, ?, ?)
-            ON CONFLICT (namespace, identity) DO NOTHING
-            """)
-        let insertCompacted = try db.cachedStatement(sql: """
-            INSERT INTO profile (namespace, identity, doc, updatedAt) VALUES (?, ?, json(?), ?)
-            ON CONFLICT (namespace, identity) DO NOTHING
-            """)
+        let insertAsIs = try db.cachedStatement(
+            sql: """
+                INSERT INTO profile (namespace, identity, doc, updatedAt) VALUES (?, ?, ?, ?)
+                ON CONFLICT (namespace, identity) DO NOTHING
+                """)
+        let insertCompacted = try db.cachedStatement(
+            sql: """
+                INSERT INTO profile (namespace, identity, doc, updatedAt) VALUES (?, ?, json(?), ?)
+                ON CONFLICT (namespace, identity) DO NOTHING
+                """)
         // Without nulls in the newer record, RFC 7396 json_patch is exactly the deep
         // merge of JSONValue.merging, and runs in SQLite without a round trip.
-        let patch = try db.cachedStatement(sql: """
-            UPDATE profile SET doc = json_patch(doc, json(?)), updatedAt = ? WHERE namespace = ? AND identity = ?
-            """)
+        let patch = try db.cachedStatement(
+            sql: """
+                UPDATE profile SET doc = json_patch(doc, json(?)), updatedAt = ? WHERE namespace = ? AND identity = ?
+                """)
         let find = try db.cachedStatement(sql: "SELECT pid, doc FROM profile WHERE namespace = ? AND identity = ?")
         let update = try db.cachedStatement(sql: "UPDATE profile SET doc = ?, updatedAt = ? WHERE pid = ?")
         var inserted = 0

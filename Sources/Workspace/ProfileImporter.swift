@@ -62,7 +62,8 @@ public struct ProfileImporter: Sendable {
                 case .file(let path): reader = try LineReader(path: path)
                 case .standardInput: reader = LineReader(fileDescriptor: STDIN_FILENO, ownsDescriptor: false)
                 }
-                var parser = ProfileLineParser(format: format, namespace: options.namespace, identityField: options.identityField)
+                var parser = ProfileLineParser(
+                    format: format, namespace: options.namespace, identityField: options.identityField)
                 while let line = try reader.nextLine() {
                     switch parser.parse(line) {
                     case .skip:
@@ -102,12 +103,16 @@ public struct ProfileImporter: Sendable {
             format = .jsonl
         case (nil, .file(let path)):
             guard let inferred = ImportFormat(fileName: path) else {
-                throw WorkspaceError(.unknownFormat, "Cannot tell the format of \(path) from its extension; pass --format jsonl or --format csv.")
+                throw WorkspaceError(
+                    .unknownFormat,
+                    "Cannot tell the format of \(path) from its extension; pass --format jsonl or --format csv.")
             }
             format = inferred
         }
         if format == .csv, options.namespace == nil {
-            throw WorkspaceError(.missingIdentityOptions, "CSV input needs --namespace NS and --identity-field PATH to know each row's identity.")
+            throw WorkspaceError(
+                .missingIdentityOptions,
+                "CSV input needs --namespace NS and --identity-field PATH to know each row's identity.")
         }
         return format
     }

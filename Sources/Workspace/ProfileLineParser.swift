@@ -10,7 +10,9 @@ struct ProfileLineParser {
     init(format: ImportFormat, namespace: String?, identityField: String?) {
         self.format = format
         self.namespace = namespace
-        self.identityPath = identityField.map { $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
+        self.identityPath = identityField.map {
+            $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        }
     }
 
     mutating func parse(_ line: UnsafeRawBufferPointer) -> ParsedLine {
@@ -44,7 +46,10 @@ struct ProfileLineParser {
                 return .rejected("no identity: no text or integer at \(identityPath.joined(separator: "."))")
             }
             let withMap = PrimaryIdentity.addingIdentityMap(to: document, namespace: namespace, id: id)
-            return .profile(ParsedProfile(namespace: namespace, identity: id, doc: withMap.serialized(), needsCompaction: false, containsNull: Self.containsNull(withMap)))
+            return .profile(
+                ParsedProfile(
+                    namespace: namespace, identity: id, doc: withMap.serialized(), needsCompaction: false,
+                    containsNull: Self.containsNull(withMap)))
         }
         guard let (namespace, id) = PrimaryIdentity.fromIdentityMap(document) else {
             return .rejected("no identity: identityMap holds no id")
@@ -53,9 +58,11 @@ struct ProfileLineParser {
         // valid JSON, and serializing cost as much as parsing.
         let raw = format == .jsonl
         let text = raw ? String(decoding: line, as: UTF8.self) : document.serialized()
-        return .profile(ParsedProfile(
-            namespace: namespace, identity: id, doc: text,
-            needsCompaction: raw && Self.hasWhitespaceBetweenTokens(line), containsNull: Self.containsNull(document)))
+        return .profile(
+            ParsedProfile(
+                namespace: namespace, identity: id, doc: text,
+                needsCompaction: raw && Self.hasWhitespaceBetweenTokens(line), containsNull: Self.containsNull(document)
+            ))
     }
 
     /// True when a space, tab or line break sits outside a string.

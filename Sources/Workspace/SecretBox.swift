@@ -26,7 +26,7 @@ public struct SecretBox: Sendable {
     /// Decodes `FERRY_MASTER_KEY`-style text: base64 of exactly 32 bytes.
     public init(base64Key: String) throws(WorkspaceError) {
         guard let bytes = Data(base64Encoded: base64Key.trimmingCharacters(in: .whitespacesAndNewlines)),
-              bytes.count == 32
+            bytes.count == 32
         else {
             throw WorkspaceError(.badMasterKey, "FERRY_MASTER_KEY must be the base64 encoding of exactly 32 bytes.")
         }
@@ -53,12 +53,12 @@ public struct SecretBox: Sendable {
         guard sealed.count > header, sealed[sealed.startIndex] == Self.formatVersion else {
             throw SecretBoxError(.damaged)
         }
-        let id = sealed.subdata(in: sealed.startIndex + 1 ..< sealed.startIndex + header)
+        let id = sealed.subdata(in: sealed.startIndex + 1..<sealed.startIndex + header)
         guard id == keyId else {
             throw SecretBoxError(.wrongKey)
         }
         do {
-            let box = try AES.GCM.SealedBox(combined: sealed.subdata(in: sealed.startIndex + header ..< sealed.endIndex))
+            let box = try AES.GCM.SealedBox(combined: sealed.subdata(in: sealed.startIndex + header..<sealed.endIndex))
             return try AES.GCM.open(box, using: key)
         } catch {
             // Same key id but the tag does not verify: the bytes were altered.

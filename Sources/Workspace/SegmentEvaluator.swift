@@ -18,7 +18,9 @@ enum SegmentEvaluator {
     /// Segments per shared scan; Swift-evaluated ones also share one 63-bit mask.
     static let segmentsPerPass = 32
 
-    static func evaluate(_ segments: [(SegmentRecord, PQLExpression)], now: Date, in db: Database) throws -> [EvaluationSummary] {
+    static func evaluate(_ segments: [(SegmentRecord, PQLExpression)], now: Date, in db: Database) throws
+        -> [EvaluationSummary]
+    {
         var summaries: [EvaluationSummary] = []
         var start = 0
         while start < segments.count {
@@ -29,7 +31,9 @@ enum SegmentEvaluator {
         return summaries
     }
 
-    private static func evaluatePass(_ segments: [(SegmentRecord, PQLExpression)], now: Date, in db: Database) throws -> [EvaluationSummary] {
+    private static func evaluatePass(_ segments: [(SegmentRecord, PQLExpression)], now: Date, in db: Database) throws
+        -> [EvaluationSummary]
+    {
         let scanStart = Date()
         let fragments = segments.map { PQL.sqliteWhere($0.1, jsonColumn: "doc", now: now) }
         var columns = ["pid"]
@@ -67,7 +71,8 @@ enum SegmentEvaluator {
         for (index, (segment, _)) in segments.enumerated() {
             let phaseStart = Date()
             try db.execute(sql: "DELETE FROM temp.qualifying")
-            try db.execute(sql: "INSERT INTO temp.qualifying (pid) SELECT pid FROM temp.flags WHERE \(qualifies[index])")
+            try db.execute(
+                sql: "INSERT INTO temp.qualifying (pid) SELECT pid FROM temp.flags WHERE \(qualifies[index])")
             var summary = try updateMemberships(of: segment, usedSQL: fragments[index] != nil, now: now, in: db)
             summary.seconds = scanShare + Date().timeIntervalSince(phaseStart)
             try db.execute(
@@ -81,7 +86,9 @@ enum SegmentEvaluator {
     }
 
     /// Applies `temp.qualifying` to one segment's memberships and records the evaluation.
-    private static func updateMemberships(of segment: SegmentRecord, usedSQL: Bool, now: Date, in db: Database) throws -> EvaluationSummary {
+    private static func updateMemberships(of segment: SegmentRecord, usedSQL: Bool, now: Date, in db: Database) throws
+        -> EvaluationSummary
+    {
         guard let sid = segment.sid else { preconditionFailure("a fetched segment has a sid") }
         let time = now.timeIntervalSince1970
         var evaluation = EvaluationRecord(
@@ -91,21 +98,24 @@ enum SegmentEvaluator {
         guard let evaluationId = evaluation.id else { preconditionFailure("an inserted evaluation has an id") }
         let qualifying = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.qualifying") ?? 0
 
-        try db.execute(sql: """
-            INSERT INTO membership (sid, pid, status, lastQualificationTime, statusChangedAt, changedInEvaluation)
-            SELECT ?1, q.pid, 'realized', ?2, ?2, ?3 FROM temp.qualifying q
-            WHERE NOT EXISTS (SELECT 1 FROM membership m WHERE m.sid = ?1 AND m.pid = q.pid)
-            """, arguments: [sid, time, evaluationId])
+        try db.execute(
+            sql: """
+                INSERT INTO membership (sid, pid, status, lastQualificationTime, statusChangedAt, changedInEvaluation)
+                SELECT ?1, q.pid, 'realized', ?2, ?2, ?3 FROM temp.qualifying q
+                WHERE NOT EXISTS (SELECT 1 FROM membership m WHERE m.sid = ?1 AND m.pid = q.pid)
+                """, arguments: [sid, time, evaluationId])
         var realized = db.changesCount
-        try db.execute(sql: """
-            UPDATE membership SET status = 'realized', lastQualificationTime = ?2, statusChangedAt = ?2, changedInEvaluation = ?3
-            WHERE sid = ?1 AND status = 'exited' AND pid IN (SELECT pid FROM temp.qualifying)
-            """, arguments: [sid, time, evaluationId])
+        try db.execute(
+            sql: """
+                UPDATE membership SET status = 'realized', lastQualificationTime = ?2, statusChangedAt = ?2, changedInEvaluation = ?3
+                WHERE sid = ?1 AND status = 'exited' AND pid IN (SELECT pid FROM temp.qualifying)
+                """, arguments: [sid, time, evaluationId])
         realized += db.changesCount
-        try db.execute(sql: """
-            UPDATE membership SET status = 'exited', statusChangedAt = ?2, changedInEvaluation = ?3
-            WHERE sid = ?1 AND status = 'realized' AND pid NOT IN (SELECT pid FROM temp.qualifying)
-            """, arguments: [sid, time, evaluationId])
+        try db.execute(
+            sql: """
+                UPDATE membership SET status = 'exited', statusChangedAt = ?2, changedInEvaluation = ?3
+                WHERE sid = ?1 AND status = 'realized' AND pid NOT IN (SELECT pid FROM temp.qualifying)
+                """, arguments: [sid, time, evaluationId])
         let exited = db.changesCount
         try db.execute(
             sql: "DELETE FROM membership WHERE sid = ? AND status = 'exited' AND statusChangedAt < ?",
@@ -131,7 +141,9 @@ enum SegmentEvaluator {
     /// read (`doc -> '$."a"."b"'`, JSON text or NULL), extracted by SQLite from a
     /// parse it shares with the SQL predicates of the same scan. Rebuilding a small
     /// document from those is far cheaper than parsing every profile in Swift.
-    private static func swiftMask(_ expressions: [PQLExpression], now: Date) -> (function: DatabaseFunction, arguments: [String]) {
+    private static func swiftMask(_ expressions: [PQLExpression], now: Date) -> (
+        function: DatabaseFunction, arguments: [String]
+    ) {
         precondition(expressions.count <= 63)
         let paths = expressions.reduce(into: Set<String>()) { $0.formUnion(PQL.fieldPaths($1)) }.sorted()
         let keyPaths = paths.map { $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
@@ -168,20 +180,23 @@ enum SegmentEvaluator {
     static func jsonPathLiteral(_ keys: [String]) -> String? {
         var path = "$"
         for key in keys {
-            guard !key.contains("\""), !key.contains("\\"), !key.contains("'"), !key.utf8.contains(0) else { return nil }
+            guard !key.contains("\""), !key.contains("\\"), !key.contains("'"), !key.utf8.contains(0) else {
+                return nil
+            }
             path += ".\"\(key)\""
         }
         return "'\(path)'"
     }
 
     static func statementArguments(_ arguments: [SQLArgument]) -> StatementArguments {
-        StatementArguments(arguments.map { argument -> DatabaseValue in
-            switch argument {
-            case .null: .null
-            case .int(let value): value.databaseValue
-            case .double(let value): value.databaseValue
-            case .string(let value): value.databaseValue
-            }
-        })
+        StatementArguments(
+            arguments.map { argument -> DatabaseValue in
+                switch argument {
+                case .null: .null
+                case .int(let value): value.databaseValue
+                case .double(let value): value.databaseValue
+                case .string(let value): value.databaseValue
+                }
+            })
     }
 }

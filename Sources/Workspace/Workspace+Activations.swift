@@ -29,7 +29,8 @@ extension Workspace {
             return found
         }
         throw WorkspaceError(
-            .destinationNotFound, "No destination is named or has the id '\(nameOrId)'; `ferry destinations list` shows them.")
+            .destinationNotFound,
+            "No destination is named or has the id '\(nameOrId)'; `ferry destinations list` shows them.")
     }
 
     /// Refused while an activation sends to it, so no schedule is left pointing nowhere.
@@ -37,11 +38,13 @@ extension Workspace {
     public func deleteDestination(_ nameOrId: String) async throws -> DestinationRecord {
         try await dbPool.write { db in
             let destination = try Self.destination(nameOrId, in: db)
-            let users = try ActivationRecord.filter(ActivationRecord.Columns.destinationId == destination.id).fetchAll(db)
+            let users = try ActivationRecord.filter(ActivationRecord.Columns.destinationId == destination.id).fetchAll(
+                db)
             guard users.isEmpty else {
                 throw WorkspaceError(
                     .destinationInUse,
-                    "Destination '\(destination.name)' is used by activation(s) \(users.map { "'\($0.name)'" }.joined(separator: ", ")); delete them first.")
+                    "Destination '\(destination.name)' is used by activation(s) \(users.map { "'\($0.name)'" }.joined(separator: ", ")); delete them first."
+                )
             }
             try destination.delete(db)
             return destination
@@ -74,7 +77,8 @@ extension Workspace {
             return found
         }
         throw WorkspaceError(
-            .activationNotFound, "No activation is named or has the id '\(nameOrId)'; `ferry activations list` shows them.")
+            .activationNotFound,
+            "No activation is named or has the id '\(nameOrId)'; `ferry activations list` shows them.")
     }
 
     public func updateActivation(_ activation: ActivationRecord) async throws {
@@ -99,9 +103,12 @@ extension Workspace {
         now: Date = Date()
     ) async throws -> RunRecord {
         try await dbPool.write { db in
-            if var existing = try RunRecord
-                .filter(RunRecord.Columns.activationId == activationId && RunRecord.Columns.segmentId == segmentId
-                    && RunRecord.Columns.scheduledTime == scheduledTime.timeIntervalSince1970)
+            if var existing =
+                try RunRecord
+                .filter(
+                    RunRecord.Columns.activationId == activationId && RunRecord.Columns.segmentId == segmentId
+                        && RunRecord.Columns.scheduledTime == scheduledTime.timeIntervalSince1970
+                )
                 .fetchOne(db)
             {
                 existing.attempts += 1

@@ -4,7 +4,9 @@ import GRDB
 extension Workspace {
     /// Takes the lease on a run key unless a live holder has it. SQLite
     /// serialises writers, so two processes never both succeed.
-    public func acquireLease(_ runKey: String, holder: String, duration: TimeInterval, now: Date = Date()) throws -> Bool {
+    public func acquireLease(_ runKey: String, holder: String, duration: TimeInterval, now: Date = Date()) throws
+        -> Bool
+    {
         try dbPool.write { db in
             try db.execute(
                 sql: "DELETE FROM lease WHERE runKey = ? AND (expiresAt < ? OR holder = ?)",
@@ -12,7 +14,8 @@ extension Workspace {
             try db.execute(
                 sql: "INSERT OR IGNORE INTO lease (runKey, holder, expiresAt) VALUES (?, ?, ?)",
                 arguments: [runKey, holder, now.addingTimeInterval(duration).timeIntervalSince1970])
-            return try String.fetchOne(db, sql: "SELECT holder FROM lease WHERE runKey = ?", arguments: [runKey]) == holder
+            return try String.fetchOne(db, sql: "SELECT holder FROM lease WHERE runKey = ?", arguments: [runKey])
+                == holder
         }
     }
 
@@ -35,8 +38,10 @@ extension Workspace {
     public func run(activationId: String, segmentId: String, scheduledTime: Date) async throws -> RunRecord? {
         try await dbPool.read { db in
             try RunRecord
-                .filter(RunRecord.Columns.activationId == activationId && RunRecord.Columns.segmentId == segmentId
-                    && RunRecord.Columns.scheduledTime == scheduledTime.timeIntervalSince1970)
+                .filter(
+                    RunRecord.Columns.activationId == activationId && RunRecord.Columns.segmentId == segmentId
+                        && RunRecord.Columns.scheduledTime == scheduledTime.timeIntervalSince1970
+                )
                 .fetchOne(db)
         }
     }
@@ -45,8 +50,10 @@ extension Workspace {
     public func lastSuccessfulRun(activationId: String, segmentId: String) async throws -> RunRecord? {
         try await dbPool.read { db in
             try RunRecord
-                .filter(RunRecord.Columns.activationId == activationId && RunRecord.Columns.segmentId == segmentId
-                    && RunRecord.Columns.status == RunRecord.Status.success.rawValue)
+                .filter(
+                    RunRecord.Columns.activationId == activationId && RunRecord.Columns.segmentId == segmentId
+                        && RunRecord.Columns.status == RunRecord.Status.success.rawValue
+                )
                 .order(RunRecord.Columns.scheduledTime.desc)
                 .fetchOne(db)
         }
@@ -55,7 +62,8 @@ extension Workspace {
     /// The latest run of a segment in any activation, for deciding whether to evaluate again.
     public func lastRun(segmentId: String) async throws -> RunRecord? {
         try await dbPool.read { db in
-            try RunRecord.filter(RunRecord.Columns.segmentId == segmentId).order(RunRecord.Columns.startedAt.desc).fetchOne(db)
+            try RunRecord.filter(RunRecord.Columns.segmentId == segmentId).order(RunRecord.Columns.startedAt.desc)
+                .fetchOne(db)
         }
     }
 
@@ -77,6 +85,8 @@ extension Workspace {
 extension Workspace {
     /// Who holds a run key's lease now, if anyone.
     public func leaseHolder(_ runKey: String) throws -> String? {
-        try dbPool.read { db in try String.fetchOne(db, sql: "SELECT holder FROM lease WHERE runKey = ?", arguments: [runKey]) }
+        try dbPool.read { db in
+            try String.fetchOne(db, sql: "SELECT holder FROM lease WHERE runKey = ?", arguments: [runKey])
+        }
     }
 }

@@ -5,9 +5,13 @@ import Segmentation
 extension Workspace {
     /// Creates a segment after checking its PQL: a parse error or a type error
     /// against the field kinds seen in stored profiles is thrown as `PQLError`.
-    public func createSegment(name: String, pql: String, description: String? = nil, id: String? = nil, now: Date = Date()) async throws -> SegmentRecord {
+    public func createSegment(
+        name: String, pql: String, description: String? = nil, id: String? = nil, now: Date = Date()
+    ) async throws -> SegmentRecord {
         let trimmedName = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmedName.isEmpty, !trimmedName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !trimmedName.isEmpty,
+            !trimmedName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
             throw WorkspaceError(.badSegmentName, "A segment name must be non-empty text without control characters.")
         }
         let segmentId: String
@@ -28,7 +32,8 @@ extension Workspace {
             if try SegmentRecord.filter(SegmentRecord.Columns.id == segmentId).fetchCount(db) > 0 {
                 throw WorkspaceError(.segmentExists, "A segment with id \(segmentId) already exists.")
             }
-            var segment = SegmentRecord(id: segmentId, name: trimmedName, pql: pql, description: description, createdAt: now)
+            var segment = SegmentRecord(
+                id: segmentId, name: trimmedName, pql: pql, description: description, createdAt: now)
             try segment.insert(db)
             return segment
         }
@@ -50,7 +55,8 @@ extension Workspace {
         if let byName = try SegmentRecord.filter(SegmentRecord.Columns.name == nameOrId).fetchOne(db) {
             return byName
         }
-        throw WorkspaceError(.segmentNotFound, "No segment is named or has the id '\(nameOrId)'; `ferry segments list` shows them.")
+        throw WorkspaceError(
+            .segmentNotFound, "No segment is named or has the id '\(nameOrId)'; `ferry segments list` shows them.")
     }
 
     /// Deletes a segment with its memberships and evaluations.
@@ -67,7 +73,8 @@ extension Workspace {
     public func latestEvaluation(segmentId: String) async throws -> EvaluationRecord? {
         try await dbPool.read { db in
             let segment = try Self.segment(segmentId, in: db)
-            return try EvaluationRecord
+            return
+                try EvaluationRecord
                 .filter(EvaluationRecord.Columns.sid == segment.sid && EvaluationRecord.Columns.finishedAt != nil)
                 .order(EvaluationRecord.Columns.id.desc)
                 .fetchOne(db)
@@ -76,7 +83,9 @@ extension Workspace {
 
     /// Calls `body` for each member, in pid order, streaming from SQLite so a
     /// million members never sit in memory at once.
-    public func forEachMember(ofSegment nameOrId: String, status: MembershipRecord.Status? = nil, _ body: (MemberEntry) throws -> Void) throws {
+    public func forEachMember(
+        ofSegment nameOrId: String, status: MembershipRecord.Status? = nil, _ body: (MemberEntry) throws -> Void
+    ) throws {
         try dbPool.read { db in
             let segment = try Self.segment(nameOrId, in: db)
             var sql = """
@@ -92,13 +101,14 @@ extension Workspace {
             sql += " ORDER BY m.pid"
             let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try rows.next() {
-                try body(MemberEntry(
-                    pid: row[0],
-                    namespace: row[1],
-                    identity: row[2],
-                    status: MembershipRecord.Status(rawValue: row[3]) ?? .exited,
-                    lastQualificationTime: Date(timeIntervalSince1970: row[4]),
-                    changedInEvaluation: row[5]))
+                try body(
+                    MemberEntry(
+                        pid: row[0],
+                        namespace: row[1],
+                        identity: row[2],
+                        status: MembershipRecord.Status(rawValue: row[3]) ?? .exited,
+                        lastQualificationTime: Date(timeIntervalSince1970: row[4]),
+                        changedInEvaluation: row[5]))
             }
         }
     }

@@ -22,7 +22,9 @@ public final class Workspace: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw WorkspaceError(.cannotCreateDirectory, "Cannot create the workspace folder \(directory.path): \(error.localizedDescription)")
+            throw WorkspaceError(
+                .cannotCreateDirectory,
+                "Cannot create the workspace folder \(directory.path): \(error.localizedDescription)")
         }
         if let master = environment["FERRY_MASTER_KEY"], !master.isEmpty {
             secretBox = try SecretBox(base64Key: master)
@@ -41,7 +43,8 @@ public final class Workspace: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -32000")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
-        dbPool = try DatabasePool(path: directory.appendingPathComponent(Self.databaseFileName).path, configuration: config)
+        dbPool = try DatabasePool(
+            path: directory.appendingPathComponent(Self.databaseFileName).path, configuration: config)
         try WorkspaceSchema.migrator.migrate(dbPool)
     }
 
@@ -61,10 +64,14 @@ public final class Workspace: Sendable {
             return key
         }
         guard errno == EEXIST else {
-            throw WorkspaceError(.badKeyFile, "Cannot create the workspace key \(url.path): \(String(cString: strerror(errno))).")
+            throw WorkspaceError(
+                .badKeyFile, "Cannot create the workspace key \(url.path): \(String(cString: strerror(errno))).")
         }
         guard let data = FileManager.default.contents(atPath: url.path), data.count == 32 else {
-            throw WorkspaceError(.badKeyFile, "The workspace key \(url.path) is not 32 bytes; restore it from the machine the workspace came from or set FERRY_MASTER_KEY.")
+            throw WorkspaceError(
+                .badKeyFile,
+                "The workspace key \(url.path) is not 32 bytes; restore it from the machine the workspace came from or set FERRY_MASTER_KEY."
+            )
         }
         return SymmetricKey(data: data)
     }

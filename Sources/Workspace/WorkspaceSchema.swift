@@ -10,132 +10,135 @@ enum WorkspaceSchema {
             // One row per profile; the document is compact JSON text so SQLite's json
             // functions can filter it and the exporter can pull mapped fields with
             // json_extract in one pass without a second table to join.
-            try db.execute(sql: """
-                CREATE TABLE profile (
-                    pid INTEGER PRIMARY KEY,
-                    namespace TEXT NOT NULL,
-                    identity TEXT NOT NULL,
-                    doc TEXT NOT NULL,
-                    updatedAt REAL NOT NULL,
-                    UNIQUE (namespace, identity)
-                );
-                CREATE TABLE segment (
-                    sid INTEGER PRIMARY KEY,
-                    id TEXT NOT NULL UNIQUE,
-                    name TEXT NOT NULL UNIQUE,
-                    pql TEXT NOT NULL,
-                    description TEXT,
-                    createdAt REAL NOT NULL
-                );
-                CREATE TABLE evaluation (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    sid INTEGER NOT NULL REFERENCES segment(sid) ON DELETE CASCADE,
-                    startedAt REAL NOT NULL,
-                    finishedAt REAL,
-                    realized INTEGER NOT NULL DEFAULT 0,
-                    existing INTEGER NOT NULL DEFAULT 0,
-                    exited INTEGER NOT NULL DEFAULT 0,
-                    usedSQL INTEGER NOT NULL DEFAULT 0
-                );
-                CREATE INDEX evaluation_by_segment ON evaluation(sid, id);
-                -- Keyed by the segment's integer sid, not its UUID: with millions of
-                -- rows the key width is most of the table's size. No foreign key to
-                -- profile: profiles are never deleted, and the check would cost a
-                -- lookup per inserted member.
-                CREATE TABLE membership (
-                    sid INTEGER NOT NULL REFERENCES segment(sid) ON DELETE CASCADE,
-                    pid INTEGER NOT NULL,
-                    status TEXT NOT NULL CHECK (status IN ('realized', 'exited')),
-                    lastQualificationTime REAL NOT NULL,
-                    statusChangedAt REAL NOT NULL,
-                    changedInEvaluation INTEGER NOT NULL,
-                    PRIMARY KEY (sid, pid)
-                ) WITHOUT ROWID;
-                -- Incremental exports select "changed since evaluation N".
-                CREATE INDEX membership_by_change ON membership(sid, changedInEvaluation);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE profile (
+                        pid INTEGER PRIMARY KEY,
+                        namespace TEXT NOT NULL,
+                        identity TEXT NOT NULL,
+                        doc TEXT NOT NULL,
+                        updatedAt REAL NOT NULL,
+                        UNIQUE (namespace, identity)
+                    );
+                    CREATE TABLE segment (
+                        sid INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL UNIQUE,
+                        pql TEXT NOT NULL,
+                        description TEXT,
+                        createdAt REAL NOT NULL
+                    );
+                    CREATE TABLE evaluation (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        sid INTEGER NOT NULL REFERENCES segment(sid) ON DELETE CASCADE,
+                        startedAt REAL NOT NULL,
+                        finishedAt REAL,
+                        realized INTEGER NOT NULL DEFAULT 0,
+                        existing INTEGER NOT NULL DEFAULT 0,
+                        exited INTEGER NOT NULL DEFAULT 0,
+                        usedSQL INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX evaluation_by_segment ON evaluation(sid, id);
+                    -- Keyed by the segment's integer sid, not its UUID: with millions of
+                    -- rows the key width is most of the table's size. No foreign key to
+                    -- profile: profiles are never deleted, and the check would cost a
+                    -- lookup per inserted member.
+                    CREATE TABLE membership (
+                        sid INTEGER NOT NULL REFERENCES segment(sid) ON DELETE CASCADE,
+                        pid INTEGER NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('realized', 'exited')),
+                        lastQualificationTime REAL NOT NULL,
+                        statusChangedAt REAL NOT NULL,
+                        changedInEvaluation INTEGER NOT NULL,
+                        PRIMARY KEY (sid, pid)
+                    ) WITHOUT ROWID;
+                    -- Incremental exports select "changed since evaluation N".
+                    CREATE INDEX membership_by_change ON membership(sid, changedInEvaluation);
+                    """)
         }
         migrator.registerMigration("2026-11-25 destinations, activations, runs") { db in
-            try db.execute(sql: """
-                CREATE TABLE destination (
-                    id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL UNIQUE,
-                    bucket TEXT NOT NULL,
-                    folderPath TEXT NOT NULL,
-                    region TEXT,
-                    endpoint TEXT,
-                    fileType TEXT NOT NULL,
-                    compression TEXT NOT NULL,
-                    manifest INTEGER NOT NULL,
-                    format TEXT NOT NULL,
-                    accessKeyId TEXT NOT NULL,
-                    -- Sealed with the workspace key (AES-GCM); never plain text.
-                    sealedSecret BLOB NOT NULL,
-                    sealedSessionToken BLOB,
-                    createdAt REAL NOT NULL
-                );
-                CREATE TABLE activation (
-                    id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL UNIQUE,
-                    destinationId TEXT NOT NULL REFERENCES destination(id),
-                    segmentIds TEXT NOT NULL,
-                    mappings TEXT NOT NULL,
-                    mandatory TEXT NOT NULL,
-                    dedupKeys TEXT NOT NULL,
-                    mode TEXT NOT NULL,
-                    frequency TEXT NOT NULL,
-                    start REAL NOT NULL,
-                    endDay TEXT,
-                    timeZone TEXT NOT NULL,
-                    fileNameTemplate TEXT NOT NULL,
-                    maxRowsPerFile INTEGER NOT NULL,
-                    enabled INTEGER NOT NULL,
-                    createdAt REAL NOT NULL
-                );
-                -- One run per (activation, segment, scheduled time): a retry of the
-                -- same scheduled time reuses its row and so its keys.
-                CREATE TABLE run (
-                    id TEXT PRIMARY KEY,
-                    activationId TEXT NOT NULL REFERENCES activation(id) ON DELETE CASCADE,
-                    segmentId TEXT NOT NULL,
-                    destinationId TEXT NOT NULL,
-                    scheduledTime REAL NOT NULL,
-                    startedAt REAL NOT NULL,
-                    finishedAt REAL,
-                    status TEXT NOT NULL CHECK (status IN ('processing', 'success', 'failed')),
-                    mode TEXT NOT NULL,
-                    evaluationId INTEGER,
-                    profilesReceived INTEGER NOT NULL DEFAULT 0,
-                    exported INTEGER NOT NULL DEFAULT 0,
-                    excludedMandatory INTEGER NOT NULL DEFAULT 0,
-                    excludedDuplicate INTEGER NOT NULL DEFAULT 0,
-                    files TEXT NOT NULL DEFAULT '[]',
-                    error TEXT,
-                    attempts INTEGER NOT NULL DEFAULT 1,
-                    UNIQUE (activationId, segmentId, scheduledTime)
-                );
-                CREATE INDEX run_by_start ON run(startedAt);
-                -- Recorded before the first part is sent, so a later process can
-                -- resume the upload with ListParts instead of leaving it open.
-                CREATE TABLE runUpload (
-                    runId TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
-                    key TEXT NOT NULL,
-                    uploadId TEXT NOT NULL,
-                    PRIMARY KEY (runId, key)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE destination (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        bucket TEXT NOT NULL,
+                        folderPath TEXT NOT NULL,
+                        region TEXT,
+                        endpoint TEXT,
+                        fileType TEXT NOT NULL,
+                        compression TEXT NOT NULL,
+                        manifest INTEGER NOT NULL,
+                        format TEXT NOT NULL,
+                        accessKeyId TEXT NOT NULL,
+                        -- Sealed with the workspace key (AES-GCM); never plain text.
+                        sealedSecret BLOB NOT NULL,
+                        sealedSessionToken BLOB,
+                        createdAt REAL NOT NULL
+                    );
+                    CREATE TABLE activation (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        destinationId TEXT NOT NULL REFERENCES destination(id),
+                        segmentIds TEXT NOT NULL,
+                        mappings TEXT NOT NULL,
+                        mandatory TEXT NOT NULL,
+                        dedupKeys TEXT NOT NULL,
+                        mode TEXT NOT NULL,
+                        frequency TEXT NOT NULL,
+                        start REAL NOT NULL,
+                        endDay TEXT,
+                        timeZone TEXT NOT NULL,
+                        fileNameTemplate TEXT NOT NULL,
+                        maxRowsPerFile INTEGER NOT NULL,
+                        enabled INTEGER NOT NULL,
+                        createdAt REAL NOT NULL
+                    );
+                    -- One run per (activation, segment, scheduled time): a retry of the
+                    -- same scheduled time reuses its row and so its keys.
+                    CREATE TABLE run (
+                        id TEXT PRIMARY KEY,
+                        activationId TEXT NOT NULL REFERENCES activation(id) ON DELETE CASCADE,
+                        segmentId TEXT NOT NULL,
+                        destinationId TEXT NOT NULL,
+                        scheduledTime REAL NOT NULL,
+                        startedAt REAL NOT NULL,
+                        finishedAt REAL,
+                        status TEXT NOT NULL CHECK (status IN ('processing', 'success', 'failed')),
+                        mode TEXT NOT NULL,
+                        evaluationId INTEGER,
+                        profilesReceived INTEGER NOT NULL DEFAULT 0,
+                        exported INTEGER NOT NULL DEFAULT 0,
+                        excludedMandatory INTEGER NOT NULL DEFAULT 0,
+                        excludedDuplicate INTEGER NOT NULL DEFAULT 0,
+                        files TEXT NOT NULL DEFAULT '[]',
+                        error TEXT,
+                        attempts INTEGER NOT NULL DEFAULT 1,
+                        UNIQUE (activationId, segmentId, scheduledTime)
+                    );
+                    CREATE INDEX run_by_start ON run(startedAt);
+                    -- Recorded before the first part is sent, so a later process can
+                    -- resume the upload with ListParts instead of leaving it open.
+                    CREATE TABLE runUpload (
+                        runId TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        key TEXT NOT NULL,
+                        uploadId TEXT NOT NULL,
+                        PRIMARY KEY (runId, key)
+                    );
+                    """)
         }
         migrator.registerMigration("2026-11-25 schedules and leases") { db in
-            try db.execute(sql: """
-                ALTER TABLE run ADD COLUMN skippedTimes INTEGER NOT NULL DEFAULT 0;
-                -- A run is taken by one process at a time; the lease lapses when its
-                -- holder dies without releasing it, so a crash never blocks a run for good.
-                CREATE TABLE lease (
-                    runKey TEXT PRIMARY KEY,
-                    holder TEXT NOT NULL,
-                    expiresAt REAL NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE run ADD COLUMN skippedTimes INTEGER NOT NULL DEFAULT 0;
+                    -- A run is taken by one process at a time; the lease lapses when its
+                    -- holder dies without releasing it, so a crash never blocks a run for good.
+                    CREATE TABLE lease (
+                        runKey TEXT PRIMARY KEY,
+                        holder TEXT NOT NULL,
+                        expiresAt REAL NOT NULL
+                    );
+                    """)
         }
         return migrator
     }

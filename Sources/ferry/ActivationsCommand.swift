@@ -21,7 +21,8 @@ struct ActivationsCommand: AsyncParsableCommand {
         @Option(help: "A source every exported profile must have (repeatable).") var mandatory: [String] = []
         @Option(help: "SOURCE[,SOURCE]: one row per key value.") var dedupKey: String?
         @Option(help: "full or incremental.") var mode: String = "full"
-        @Option(help: "once, daily, every-3-hours, every-6-hours, every-8-hours or every-12-hours.") var frequency: String = "once"
+        @Option(help: "once, daily, every-3-hours, every-6-hours, every-8-hours or every-12-hours.") var frequency:
+            String = "once"
         @Option(help: "First run time, ISO-8601 (default: now).") var start: String?
         @Option(help: "End day YYYY-MM-DD (not exported itself).") var end: String?
         @Option(help: "IANA time zone for names and schedules.") var timezone: String = "UTC"
@@ -40,7 +41,9 @@ struct ActivationsCommand: AsyncParsableCommand {
             guard TimeZone(identifier: timezone) != nil else { throw bad("unknown time zone '\(timezone)'") }
             var startDate = Date()
             if let start {
-                guard let parsed = ISO8601Parsing.date(start) else { throw bad("--start '\(start)' is not an ISO-8601 time") }
+                guard let parsed = ISO8601Parsing.date(start) else {
+                    throw bad("--start '\(start)' is not an ISO-8601 time")
+                }
                 startDate = parsed
             }
             if let end, ISO8601Parsing.day(end) == nil { throw bad("--end '\(end)' is not a YYYY-MM-DD day") }
@@ -48,11 +51,14 @@ struct ActivationsCommand: AsyncParsableCommand {
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
                 let source = parts[0]
                 _ = try WorkspaceOptions.translatingErrors { try ExportSource(parsing: source) }
-                return ColumnMapping(source: source, column: parts.count > 1 ? parts[1] : ExportSource.defaultColumnName(source))
+                return ColumnMapping(
+                    source: source, column: parts.count > 1 ? parts[1] : ExportSource.defaultColumnName(source))
             }
             let dedup = dedupKey.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
             guard dedup.count <= 2 else { throw bad("--dedup-key takes one or two sources") }
-            for source in mandatory + dedup { _ = try WorkspaceOptions.translatingErrors { try ExportSource(parsing: source) } }
+            for source in mandatory + dedup {
+                _ = try WorkspaceOptions.translatingErrors { try ExportSource(parsing: source) }
+            }
             let template = try WorkspaceOptions.translatingErrors { try PathTemplate(fileName: fileName) }
             let workspace = try options.open()
             try await WorkspaceOptions.translatingErrors {
@@ -62,9 +68,10 @@ struct ActivationsCommand: AsyncParsableCommand {
                 // Expanding once with the longest plausible values catches a name over 255 characters now, not at 2 a.m.
                 for id in segmentIds {
                     let record = try await workspace.segment(named: id)
-                    _ = try template.expand(MacroContext(
-                        segmentName: record.name, segmentId: record.id, destinationName: destinationRecord.name,
-                        destinationId: destinationRecord.id, scheduledTime: startDate))
+                    _ = try template.expand(
+                        MacroContext(
+                            segmentName: record.name, segmentId: record.id, destinationName: destinationRecord.name,
+                            destinationId: destinationRecord.id, scheduledTime: startDate))
                 }
                 try warnAboutUnknownNamespaces(mappings, workspace: workspace)
                 let record = ActivationRecord(
@@ -83,12 +90,16 @@ struct ActivationsCommand: AsyncParsableCommand {
                 guard case let .identity(namespace)? = try? ExportSource(parsing: mapping.source) else { continue }
                 let known = try workspace.dbPool.read { db in
                     try Bool.fetchOne(
-                        db, sql: "SELECT EXISTS (SELECT 1 FROM profile WHERE namespace = ? OR json_type(doc, ?) IS NOT NULL LIMIT 1)",
+                        db,
+                        sql:
+                            "SELECT EXISTS (SELECT 1 FROM profile WHERE namespace = ? OR json_type(doc, ?) IS NOT NULL LIMIT 1)",
                         arguments: [namespace, "$.identityMap.\"\(namespace)\""]) ?? false
                 }
                 if !known {
-                    FileHandle.standardError.write(Data(
-                        "warning: no profile has identity namespace '\(namespace)'; column '\(mapping.column)' will be empty\n".utf8))
+                    FileHandle.standardError.write(
+                        Data(
+                            "warning: no profile has identity namespace '\(namespace)'; column '\(mapping.column)' will be empty\n"
+                                .utf8))
                 }
             }
         }

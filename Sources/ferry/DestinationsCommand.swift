@@ -13,7 +13,9 @@ struct DestinationsCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a destination; its six S3 permissions are checked first.",
-            discussion: "The secret comes from AWS_SECRET_ACCESS_KEY or --secret-access-key-stdin, never from the command line.")
+            discussion:
+                "The secret comes from AWS_SECRET_ACCESS_KEY or --secret-access-key-stdin, never from the command line."
+        )
 
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The destination's name.") var name: String
@@ -33,7 +35,8 @@ struct DestinationsCommand: AsyncParsableCommand {
         @Flag(help: "Read the secret access key from standard input.") var secretAccessKeyStdin = false
         @Flag(help: "Save without checking permissions.") var skipValidation = false
 
-        func parse<T: RawRepresentable>(_ text: String, _ what: String) throws -> T where T.RawValue == String, T: CaseIterable {
+        func parse<T: RawRepresentable>(_ text: String, _ what: String) throws -> T
+        where T.RawValue == String, T: CaseIterable {
             guard let value = T(rawValue: text) else {
                 throw CLIError(
                     "ferry: --\(what) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))",
@@ -58,7 +61,9 @@ struct DestinationsCommand: AsyncParsableCommand {
                 if let endpoint { _ = try S3ClientConfiguration.endpointURL(endpoint) }
             }
             guard let keyId = accessKeyId ?? environment["AWS_ACCESS_KEY_ID"], !keyId.isEmpty else {
-                throw CLIError("ferry: no access key id: pass --access-key-id or set AWS_ACCESS_KEY_ID", exitCode: ExitStatus.badInput)
+                throw CLIError(
+                    "ferry: no access key id: pass --access-key-id or set AWS_ACCESS_KEY_ID",
+                    exitCode: ExitStatus.badInput)
             }
             let secret: String
             if secretAccessKeyStdin {
@@ -76,7 +81,8 @@ struct DestinationsCommand: AsyncParsableCommand {
             try await WorkspaceOptions.translatingErrors {
                 let record = DestinationRecord(
                     id: UUID().uuidString.lowercased(), name: name, bucket: bucket, folderPath: folderPath,
-                    region: region, endpoint: endpoint ?? CredentialsResolver(environment: environment).endpointOverride(),
+                    region: region,
+                    endpoint: endpoint ?? CredentialsResolver(environment: environment).endpointOverride(),
                     fileType: fileType.rawValue, compression: compression.rawValue, manifest: manifest,
                     format: DestinationSettings.encodeFormat(format), accessKeyId: keyId,
                     sealedSecret: try workspace.secretBox.seal(secret),
@@ -104,7 +110,8 @@ struct DestinationsCommand: AsyncParsableCommand {
     }
 
     struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a destination's six S3 permissions again (exit 3 when any is missing).")
+        static let configuration = CommandConfiguration(
+            abstract: "Check a destination's six S3 permissions again (exit 3 when any is missing).")
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "Destination name or id.") var name: String
 
@@ -143,7 +150,9 @@ struct DestinationsCommand: AsyncParsableCommand {
             fileType = record.fileType
             compression = record.compression
             manifest = record.manifest
-            accessKeyId = String(record.accessKeyId.prefix(4)) + String(repeating: "*", count: max(0, record.accessKeyId.count - 8))
+            accessKeyId =
+                String(record.accessKeyId.prefix(4))
+                + String(repeating: "*", count: max(0, record.accessKeyId.count - 8))
                 + String(record.accessKeyId.suffix(4))
             createdAt = record.createdAt
         }

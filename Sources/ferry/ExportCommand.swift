@@ -39,7 +39,9 @@ struct ExportCommand: AsyncParsableCommand {
             if let segment {
                 let wanted = try await workspace.segment(named: segment).id
                 guard segmentIds.contains(wanted) else {
-                    throw CLIError("ferry: segment '\(segment)' is not part of activation '\(record.name)'", exitCode: ExitStatus.badInput)
+                    throw CLIError(
+                        "ferry: segment '\(segment)' is not part of activation '\(record.name)'",
+                        exitCode: ExitStatus.badInput)
                 }
                 segmentIds = [wanted]
             }
@@ -47,8 +49,14 @@ struct ExportCommand: AsyncParsableCommand {
             for segmentId in segmentIds {
                 do {
                     let run = try await runner.run(activation: record, segmentId: segmentId, scheduledTime: scheduled)
-                    print("run \(run.id) success: \(run.exported) rows, \(run.excludedMandatory + run.excludedDuplicate) excluded")
-                    for file in run.files { print("  s3://\(try await workspace.destination(named: record.destinationId).bucket)/\(file.key)\t\(file.rows) rows\t\(file.bytes) bytes") }
+                    print(
+                        "run \(run.id) success: \(run.exported) rows, \(run.excludedMandatory + run.excludedDuplicate) excluded"
+                    )
+                    for file in run.files {
+                        print(
+                            "  s3://\(try await workspace.destination(named: record.destinationId).bucket)/\(file.key)\t\(file.rows) rows\t\(file.bytes) bytes"
+                        )
+                    }
                 } catch {
                     failed += 1
                     let message = UserMessage.describe(error)?.message ?? "ferry: \(error)"

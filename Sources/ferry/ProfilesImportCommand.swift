@@ -44,15 +44,19 @@ struct ProfilesImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try options.open()
-        let importOptions = ImportOptions(format: format, namespace: namespace, identityField: identityField, maxErrors: maxErrors)
+        let importOptions = ImportOptions(
+            format: format, namespace: namespace, identityField: identityField, maxErrors: maxErrors)
         let summary = try await WorkspaceOptions.translatingErrors {
-            try await workspace.importProfiles(files.map(ImportInput.init(argument:)), options: importOptions) { rejection in
+            try await workspace.importProfiles(files.map(ImportInput.init(argument:)), options: importOptions) {
+                rejection in
                 FileHandle.standardError.write(Data("\(rejection)\n".utf8))
             }
         }
         print("inserted \(summary.inserted), updated \(summary.updated), rejected \(summary.rejected)")
         if summary.stoppedEarly {
-            throw CLIError("ferry: stopped after more than \(maxErrors) rejected lines (--max-errors); the profiles imported before the stop are kept.", exitCode: ExitStatus.badInput)
+            throw CLIError(
+                "ferry: stopped after more than \(maxErrors) rejected lines (--max-errors); the profiles imported before the stop are kept.",
+                exitCode: ExitStatus.badInput)
         }
     }
 }

@@ -18,15 +18,19 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard due else { throw CLIError("ferry: say --due to run what is due", exitCode: ExitStatus.badInput) }
-        let now = try at.map { text -> Date in
-            guard let date = ISO8601Parsing.date(text) else {
-                throw CLIError("ferry: --at '\(text)' is not an ISO-8601 time", exitCode: ExitStatus.badInput)
-            }
-            return date
-        } ?? Date()
+        let now =
+            try at.map { text -> Date in
+                guard let date = ISO8601Parsing.date(text) else {
+                    throw CLIError("ferry: --at '\(text)' is not an ISO-8601 time", exitCode: ExitStatus.badInput)
+                }
+                return date
+            } ?? Date()
         let workspace = try options.open()
-        let uploadOptions = try WorkspaceOptions.translatingErrors { try UploadOptions(partSize: partSize * 1024 * 1024) }
-        let runner = DueRunner(workspace: workspace, exporter: ExportRunner(workspace: workspace, uploadOptions: uploadOptions))
+        let uploadOptions = try WorkspaceOptions.translatingErrors {
+            try UploadOptions(partSize: partSize * 1024 * 1024)
+        }
+        let runner = DueRunner(
+            workspace: workspace, exporter: ExportRunner(workspace: workspace, uploadOptions: uploadOptions))
         let outcomes = try await WorkspaceOptions.translatingErrors {
             try await runner.runDue(at: now, maxConcurrent: max(1, maxConcurrentRuns))
         }
@@ -34,10 +38,14 @@ struct RunCommand: AsyncParsableCommand {
         for outcome in outcomes {
             switch outcome {
             case let .success(run):
-                print("run \(run.id) success: \(run.exported) rows, \(run.files.count) files, skipped \(run.skippedTimes) earlier times")
+                print(
+                    "run \(run.id) success: \(run.exported) rows, \(run.files.count) files, skipped \(run.skippedTimes) earlier times"
+                )
             case let .failed(item, message):
                 failed += 1
-                print("run of \(item.activation.name)/\(item.segmentId) at \(item.scheduledTime.formatted(.iso8601)) failed: \(message)")
+                print(
+                    "run of \(item.activation.name)/\(item.segmentId) at \(item.scheduledTime.formatted(.iso8601)) failed: \(message)"
+                )
             case let .busy(item):
                 print("run of \(item.activation.name)/\(item.segmentId) is held by another process")
             }
@@ -98,14 +106,16 @@ struct StatusCommand: AsyncParsableCommand {
         try await WorkspaceOptions.translatingErrors {
             let now = Date()
             for activation in try await workspace.activations() {
-                let next = activation.enabled
+                let next =
+                    activation.enabled
                     ? DueRunner.schedule(for: activation)?.next(after: now)?.formatted(.iso8601) ?? "none" : "disabled"
                 for segmentId in activation.segmentIds {
                     let segment = (try? await workspace.segment(named: segmentId))?.name ?? segmentId
                     let last = try await workspace.runs(
                         activationId: activation.id, status: nil, since: nil, segmentId: segmentId, limit: 1
                     ).first
-                    let lastText = last.map { "\($0.status.rawValue) \($0.scheduledTime.formatted(.iso8601))" } ?? "never run"
+                    let lastText =
+                        last.map { "\($0.status.rawValue) \($0.scheduledTime.formatted(.iso8601))" } ?? "never run"
                     print("\(activation.name)\t\(segment)\tnext \(next)\tlast \(lastText)\trows \(last?.exported ?? 0)")
                 }
             }

@@ -20,7 +20,8 @@ struct RunsCommand: AsyncParsableCommand {
             let workspace = try options.open()
             let statusFilter = try status.map { text -> RunRecord.Status in
                 guard let value = RunRecord.Status(rawValue: text) else {
-                    throw CLIError("ferry: --status must be processing, success or failed", exitCode: ExitStatus.badInput)
+                    throw CLIError(
+                        "ferry: --status must be processing, success or failed", exitCode: ExitStatus.badInput)
                 }
                 return value
             }
@@ -35,7 +36,8 @@ struct RunsCommand: AsyncParsableCommand {
                 if let activation { id = try await workspace.activation(named: activation).id }
                 var segmentId: String?
                 if let segment { segmentId = try await workspace.segment(named: segment).id }
-                return try await workspace.runs(activationId: id, status: statusFilter, since: sinceDate, segmentId: segmentId)
+                return try await workspace.runs(
+                    activationId: id, status: statusFilter, since: sinceDate, segmentId: segmentId)
             }
             if json {
                 print(try SegmentsShowCommand.json(runs))

@@ -42,7 +42,9 @@ struct S3Command: AsyncParsableCommand {
 
         func run() async throws {
             let uri = try S3URI(parsing: destination)
-            guard !uri.key.isEmpty else { throw CLIError("the destination needs a key: s3://BUCKET/KEY", exitCode: ExitStatus.badInput) }
+            guard !uri.key.isEmpty else {
+                throw CLIError("the destination needs a key: s3://BUCKET/KEY", exitCode: ExitStatus.badInput)
+            }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), !isDirectory.boolValue,
                 FileManager.default.isReadableFile(atPath: source)
@@ -59,7 +61,9 @@ struct S3Command: AsyncParsableCommand {
                     throw error
                 }
             }
-            print("upload: \(source) to s3://\(uri.bucket)/\(uri.key) (\(result.size) bytes, \(result.partCount) part\(result.partCount == 1 ? "" : "s"))")
+            print(
+                "upload: \(source) to s3://\(uri.bucket)/\(uri.key) (\(result.size) bytes, \(result.partCount) part\(result.partCount == 1 ? "" : "s"))"
+            )
         }
     }
 
@@ -86,7 +90,8 @@ enum PermissionReportText {
     static func render(_ report: PermissionReport) -> String {
         var text = ""
         for result in report.results {
-            text += "\(result.permission.rawValue.padding(toLength: 30, withPad: " ", startingAt: 0))\(result.granted ? "ok" : "missing")\n"
+            text +=
+                "\(result.permission.rawValue.padding(toLength: 30, withPad: " ", startingAt: 0))\(result.granted ? "ok" : "missing")\n"
         }
         if !report.allGranted {
             text += "missing permissions: \(report.missing.map(\.rawValue).joined(separator: ", "))\n"

@@ -4,7 +4,8 @@ import S3
 
 /// Where S3 is, shared by every command that talks to it.
 struct S3Options: ParsableArguments {
-    @Option(help: "S3 endpoint URL, for S3-compatible servers (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS).")
+    @Option(
+        help: "S3 endpoint URL, for S3-compatible servers (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS).")
     var endpoint: String?
 
     @Option(help: "Bucket region (default: found with GetBucketLocation).")
@@ -18,7 +19,9 @@ struct S3Options: ParsableArguments {
         let resolver = CredentialsResolver(environment: environment)
         let credentials = try resolver.resolve()
         let endpointText = endpoint ?? resolver.endpointOverride()
-        let url = try endpointText.map { text throws(S3ConfigurationError) in try S3ClientConfiguration.endpointURL(text) }
+        let url = try endpointText.map { text throws(S3ConfigurationError) in
+            try S3ClientConfiguration.endpointURL(text)
+        }
         let configuration = S3ClientConfiguration(
             endpoint: url, region: region ?? resolver.region(), retry: RetryPolicy(maxAttempts: maxAttempts))
         return S3Client(configuration: configuration, credentials: credentials)

@@ -3,7 +3,8 @@ import Workspace
 
 /// `ferry segments delete NAME|ID`
 struct SegmentsDeleteCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a segment with its memberships and evaluations.")
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "Delete a segment with its memberships and evaluations.")
 
     @OptionGroup var options: WorkspaceOptions
 

@@ -36,7 +36,9 @@ struct SegmentsMembersCommand: AsyncParsableCommand {
                         "status": member.status.rawValue,
                         "lastQualificationTime": formatter.string(from: member.lastQualificationTime),
                     ]
-                    buffer.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+                    buffer.append(
+                        try JSONSerialization.data(
+                            withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
                     buffer.append(0x0A)
                 } else {
                     buffer.append(contentsOf: "\(member.qualifiedIdentity)\t\(member.status.rawValue)\n".utf8)

@@ -4,7 +4,8 @@ import Workspace
 
 /// `ferry segments show NAME|ID`
 struct SegmentsShowCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a segment's definition and latest evaluation as JSON.")
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Print a segment's definition and latest evaluation as JSON.")
 
     @OptionGroup var options: WorkspaceOptions
 
@@ -45,8 +46,9 @@ struct SegmentsShowCommand: AsyncParsableCommand {
             expression = Expression(value: segment.pql)
             createdAt = segment.createdAt
             lastEvaluation = evaluation.map {
-                LastEvaluation(id: $0.id ?? 0, startedAt: $0.startedAt, finishedAt: $0.finishedAt,
-                               realized: $0.realized, existing: $0.existing, exited: $0.exited)
+                LastEvaluation(
+                    id: $0.id ?? 0, startedAt: $0.startedAt, finishedAt: $0.finishedAt,
+                    realized: $0.realized, existing: $0.existing, exited: $0.exited)
             }
         }
     }

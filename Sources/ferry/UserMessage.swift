@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Export
+import Foundation
 import S3
 
 /// Maps library errors to one sentence and an exit code.
@@ -10,7 +10,8 @@ enum UserMessage {
         case let error as S3ConfigurationError:
             return ("ferry: \(error)", ExitStatus.badInput)
         case let error as S3Error:
-            let code = error.isCredentialError || error.code == "NoSuchBucket" ? ExitStatus.badInput : ExitStatus.failure
+            let code =
+                error.isCredentialError || error.code == "NoSuchBucket" ? ExitStatus.badInput : ExitStatus.failure
             return ("ferry: \(error)", code)
         case let error as MultipartUploadError:
             if let inner = describe(error.underlying) {
@@ -18,7 +19,10 @@ enum UserMessage {
             }
             return ("ferry: \(error)", ExitStatus.failure)
         case let error as ExportError:
-            return ("ferry: \(error)", error.code == .upload || error.code == .credentials ? ExitStatus.failure : ExitStatus.badInput)
+            return (
+                "ferry: \(error)",
+                error.code == .upload || error.code == .credentials ? ExitStatus.failure : ExitStatus.badInput
+            )
         case let error as TemplateError:
             return ("ferry: \(error)", ExitStatus.badInput)
         default:

@@ -5,14 +5,17 @@ import Workspace
 
 /// `--workspace DIR`, shared by every command that reads or writes profiles and segments.
 struct WorkspaceOptions: ParsableArguments {
-    @Option(name: .customLong("workspace"), help: ArgumentHelp(
-        "The workspace folder; created on first use.",
-        discussion: "Defaults to $FERRY_WORKSPACE, else ./\(Workspace.defaultDirectory).",
-        valueName: "dir"))
+    @Option(
+        name: .customLong("workspace"),
+        help: ArgumentHelp(
+            "The workspace folder; created on first use.",
+            discussion: "Defaults to $FERRY_WORKSPACE, else ./\(Workspace.defaultDirectory).",
+            valueName: "dir"))
     var workspace: String?
 
     var directory: URL {
-        let path = workspace ?? ProcessInfo.processInfo.environment["FERRY_WORKSPACE"].flatMap { $0.isEmpty ? nil : $0 }
+        let path =
+            workspace ?? ProcessInfo.processInfo.environment["FERRY_WORKSPACE"].flatMap { $0.isEmpty ? nil : $0 }
             ?? Workspace.defaultDirectory
         return URL(fileURLWithPath: path)
     }

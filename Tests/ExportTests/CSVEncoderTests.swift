@@ -37,14 +37,18 @@ struct CSVEncoderTests {
         Case(name: "semicolon is ordinary in csv", format: .csv, fields: [.text("a;b")], expected: "a;b\n"),
         Case(name: "backslash is ordinary", format: .csv, fields: [.text(#"C:\dir\"#)], expected: #"C:\dir\"# + "\n"),
         Case(name: "apostrophe is ordinary", format: .csv, fields: [.text("it's")], expected: "it's\n"),
-        Case(name: "unicode", format: .csv, fields: [.text("ünïcødé"), .text("東京"), .text("🚀👩‍👩‍👧")], expected: "ünïcødé,東京,🚀👩‍👩‍👧\n"),
+        Case(
+            name: "unicode", format: .csv, fields: [.text("ünïcødé"), .text("東京"), .text("🚀👩‍👩‍👧")],
+            expected: "ünïcødé,東京,🚀👩‍👩‍👧\n"),
         Case(name: "unicode with comma", format: .csv, fields: [.text("é,東")], expected: "\"é,東\"\n"),
         Case(name: "null and empty", format: .csv, fields: [.null, .text(""), .text("x")], expected: ",,x\n"),
         Case(name: "all null", format: .csv, fields: [.null, .null], expected: ",\n"),
         Case(name: "no fields", format: .csv, fields: [], expected: "\n"),
         Case(name: "word null unquoted by default", format: .csv, fields: [.text("null")], expected: "null\n"),
         Case(name: "tsv tab", format: .tsv, fields: [.text("a\tb"), .text("c,d")], expected: "\"a\tb\"\tc,d\n"),
-        Case(name: "crlf line ending", format: CSVFormat(lineEnding: "\r\n"), fields: [.text("a"), .text("b")], expected: "a,b\r\n"),
+        Case(
+            name: "crlf line ending", format: CSVFormat(lineEnding: "\r\n"), fields: [.text("a"), .text("b")],
+            expected: "a,b\r\n"),
     ]
 
     @Test(arguments: defaultCases)
@@ -68,38 +72,63 @@ struct CSVEncoderTests {
 
     static let optionCases: [Case] = [
         // Quoting all: text fields quoted, placeholders literal.
-        Case(name: "all", format: CSVFormat(quoting: .all), fields: [.text("a"), .text("b\"c"), .null, .text("")], expected: "\"a\",\"b\"\"c\",,\n"),
-        Case(name: "all with quoted-empty", format: CSVFormat(quoting: .all, nullValue: .quotedEmpty, emptyValue: .quotedEmpty),
-             fields: [.text("a"), .null, .text("")], expected: "\"a\",\"\",\"\"\n"),
+        Case(
+            name: "all", format: CSVFormat(quoting: .all), fields: [.text("a"), .text("b\"c"), .null, .text("")],
+            expected: "\"a\",\"b\"\"c\",,\n"),
+        Case(
+            name: "all with quoted-empty",
+            format: CSVFormat(quoting: .all, nullValue: .quotedEmpty, emptyValue: .quotedEmpty),
+            fields: [.text("a"), .null, .text("")], expected: "\"a\",\"\",\"\"\n"),
         // Quoting none with the RFC escape: nothing can protect a delimiter, like the reference.
-        Case(name: "none double", format: CSVFormat(quoting: .none), fields: [.text("a,b"), .text("c\"d"), .text(" e ")], expected: "a,b,c\"d, e \n"),
+        Case(
+            name: "none double", format: CSVFormat(quoting: .none),
+            fields: [.text("a,b"), .text("c\"d"), .text(" e ")], expected: "a,b,c\"d, e \n"),
         // Quoting none with backslash: every special byte is escaped.
-        Case(name: "none backslash", format: CSVFormat(quoting: .none, escape: .backslash),
-             fields: [.text("a,b"), .text("c\"d"), .text(#"e\f"#), .text("g\nh"), .text(" i ")],
-             expected: #"a\,b,c\"d,e\\f,g\"# + "\nh, i \n"),
-        Case(name: "none quote escape", format: CSVFormat(quoting: .none, escape: .quote),
-             fields: [.text("a,b"), .text("it's"), .text("c\"d")], expected: "a',b,it''s,c'\"d\n"),
-        Case(name: "none backslash tab", format: CSVFormat(delimiter: .tab, quoting: .none, escape: .backslash),
-             fields: [.text("a\tb"), .text("c,d")], expected: "a\\\tb\tc,d\n"),
+        Case(
+            name: "none backslash", format: CSVFormat(quoting: .none, escape: .backslash),
+            fields: [.text("a,b"), .text("c\"d"), .text(#"e\f"#), .text("g\nh"), .text(" i ")],
+            expected: #"a\,b,c\"d,e\\f,g\"# + "\nh, i \n"),
+        Case(
+            name: "none quote escape", format: CSVFormat(quoting: .none, escape: .quote),
+            fields: [.text("a,b"), .text("it's"), .text("c\"d")], expected: "a',b,it''s,c'\"d\n"),
+        Case(
+            name: "none backslash tab", format: CSVFormat(delimiter: .tab, quoting: .none, escape: .backslash),
+            fields: [.text("a\tb"), .text("c,d")], expected: "a\\\tb\tc,d\n"),
         // Quoting needed with backslash: quotes escaped inside quotes, backslashes always.
-        Case(name: "needed backslash", format: CSVFormat(escape: .backslash),
-             fields: [.text("say \"hi\""), .text(#"C:\x"#), .text("a,b"), .text("plain")],
-             expected: #""say \"hi\"",C:\\x,"a,b",plain"# + "\n"),
-        Case(name: "needed quote escape", format: CSVFormat(escape: .quote),
-             fields: [.text("say \"hi\""), .text("it's"), .text("it's, ok")],
-             expected: "\"say '\"hi'\"\",it''s,\"it''s, ok\"\n"),
-        Case(name: "all backslash", format: CSVFormat(quoting: .all, escape: .backslash),
-             fields: [.text("a\"b"), .text(#"c\d"#)], expected: #""a\"b","c\\d""# + "\n"),
+        Case(
+            name: "needed backslash", format: CSVFormat(escape: .backslash),
+            fields: [.text("say \"hi\""), .text(#"C:\x"#), .text("a,b"), .text("plain")],
+            expected: #""say \"hi\"",C:\\x,"a,b",plain"# + "\n"),
+        Case(
+            name: "needed quote escape", format: CSVFormat(escape: .quote),
+            fields: [.text("say \"hi\""), .text("it's"), .text("it's, ok")],
+            expected: "\"say '\"hi'\"\",it''s,\"it''s, ok\"\n"),
+        Case(
+            name: "all backslash", format: CSVFormat(quoting: .all, escape: .backslash),
+            fields: [.text("a\"b"), .text(#"c\d"#)], expected: #""a\"b","c\\d""# + "\n"),
         // Placeholders.
-        Case(name: "null word", format: CSVFormat(nullValue: .null), fields: [.null, .text(""), .text("null")], expected: "null,,\"null\"\n"),
-        Case(name: "empty as null word", format: CSVFormat(emptyValue: .null), fields: [.null, .text("")], expected: ",null\n"),
-        Case(name: "quoted-empty both", format: CSVFormat(nullValue: .quotedEmpty, emptyValue: .quotedEmpty), fields: [.null, .text("")], expected: "\"\",\"\"\n"),
-        Case(name: "reference defaults", format: CSVFormat(quoting: .none, escape: .backslash, nullValue: .null, emptyValue: .empty),
-             fields: [.null, .text(""), .text("null"), .text("a,b")], expected: "null,,null,a\\,b\n"),
-        Case(name: "semicolon needed", format: CSVFormat(delimiter: .semicolon), fields: [.text("a;b"), .text("a,b")], expected: "\"a;b\";a,b\n"),
-        Case(name: "pipe all", format: CSVFormat(delimiter: .pipe, quoting: .all), fields: [.text("a|b"), .text("c")], expected: "\"a|b\"|\"c\"\n"),
-        Case(name: "colon none backslash", format: CSVFormat(delimiter: .colon, quoting: .none, escape: .backslash),
-             fields: [.text("12:30"), .text("x")], expected: "12\\:30:x\n"),
+        Case(
+            name: "null word", format: CSVFormat(nullValue: .null), fields: [.null, .text(""), .text("null")],
+            expected: "null,,\"null\"\n"),
+        Case(
+            name: "empty as null word", format: CSVFormat(emptyValue: .null), fields: [.null, .text("")],
+            expected: ",null\n"),
+        Case(
+            name: "quoted-empty both", format: CSVFormat(nullValue: .quotedEmpty, emptyValue: .quotedEmpty),
+            fields: [.null, .text("")], expected: "\"\",\"\"\n"),
+        Case(
+            name: "reference defaults",
+            format: CSVFormat(quoting: .none, escape: .backslash, nullValue: .null, emptyValue: .empty),
+            fields: [.null, .text(""), .text("null"), .text("a,b")], expected: "null,,null,a\\,b\n"),
+        Case(
+            name: "semicolon needed", format: CSVFormat(delimiter: .semicolon), fields: [.text("a;b"), .text("a,b")],
+            expected: "\"a;b\";a,b\n"),
+        Case(
+            name: "pipe all", format: CSVFormat(delimiter: .pipe, quoting: .all), fields: [.text("a|b"), .text("c")],
+            expected: "\"a|b\"|\"c\"\n"),
+        Case(
+            name: "colon none backslash", format: CSVFormat(delimiter: .colon, quoting: .none, escape: .backslash),
+            fields: [.text("12:30"), .text("x")], expected: "12\\:30:x\n"),
     ]
 
     @Test(arguments: optionCases)
@@ -149,9 +178,12 @@ struct CSVEncoderTests {
     }
 
     @Test func formatDecodesMissingKeysAsDefaults() throws {
-        let decoded = try JSONDecoder().decode(CSVFormat.self, from: Data(#"{"delimiter":"pipe","nullValue":"quoted-empty"}"#.utf8))
+        let decoded = try JSONDecoder().decode(
+            CSVFormat.self, from: Data(#"{"delimiter":"pipe","nullValue":"quoted-empty"}"#.utf8))
         #expect(decoded == CSVFormat(delimiter: .pipe, nullValue: .quotedEmpty))
-        let format = CSVFormat(delimiter: .tab, quoting: .all, escape: .quote, nullValue: .null, emptyValue: .quotedEmpty, lineEnding: "\r\n")
+        let format = CSVFormat(
+            delimiter: .tab, quoting: .all, escape: .quote, nullValue: .null, emptyValue: .quotedEmpty,
+            lineEnding: "\r\n")
         #expect(try JSONDecoder().decode(CSVFormat.self, from: JSONEncoder().encode(format)) == format)
     }
 }

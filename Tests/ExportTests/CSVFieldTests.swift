@@ -4,28 +4,29 @@ import Testing
 @testable import Export
 
 struct CSVFieldTests {
-    @Test(arguments: [
-        (JSONValue.null, CSVField.null),
-        (.string(""), .text("")),
-        (.string("Ünïcode, \"quoted\""), .text("Ünïcode, \"quoted\"")),
-        (.bool(true), .text("true")),
-        (.bool(false), .text("false")),
-        (.int(0), .text("0")),
-        (.int(-42), .text("-42")),
-        (.int(Int64.max), .text("9223372036854775807")),
-        (.int(Int64.min), .text("-9223372036854775808")),
-        (.int(100_000), .text("100000")),
-        (.double(100_000), .text("100000.0")),
-        (.double(1.5), .text("1.5")),
-        (.double(-0.25), .text("-0.25")),
-        (.double(0.1), .text("0.1")),
-        (.double(123456.789), .text("123456.789")),
-        (.double(.infinity), .null),
-        (.double(.nan), .null),
-        (.array([.int(1), .string("a"), .null]), .text(#"[1,"a",null]"#)),
-        (.object(["b": .int(2), "a": .object(["c": .bool(true)])]), .text(#"{"a":{"c":true},"b":2}"#)),
-        (.array([]), .text("[]")),
-    ] as [(JSONValue, CSVField)])
+    @Test(
+        arguments: [
+            (JSONValue.null, CSVField.null),
+            (.string(""), .text("")),
+            (.string("Ünïcode, \"quoted\""), .text("Ünïcode, \"quoted\"")),
+            (.bool(true), .text("true")),
+            (.bool(false), .text("false")),
+            (.int(0), .text("0")),
+            (.int(-42), .text("-42")),
+            (.int(Int64.max), .text("9223372036854775807")),
+            (.int(Int64.min), .text("-9223372036854775808")),
+            (.int(100_000), .text("100000")),
+            (.double(100_000), .text("100000.0")),
+            (.double(1.5), .text("1.5")),
+            (.double(-0.25), .text("-0.25")),
+            (.double(0.1), .text("0.1")),
+            (.double(123456.789), .text("123456.789")),
+            (.double(.infinity), .null),
+            (.double(.nan), .null),
+            (.array([.int(1), .string("a"), .null]), .text(#"[1,"a",null]"#)),
+            (.object(["b": .int(2), "a": .object(["c": .bool(true)])]), .text(#"{"a":{"c":true},"b":2}"#)),
+            (.array([]), .text("[]")),
+        ] as [(JSONValue, CSVField)])
     func rendersProfileValues(_ value: JSONValue, _ expected: CSVField) {
         #expect(CSVField(value) == expected)
         #expect(CSVEncoder.text(for: value) == expected)

@@ -40,16 +40,23 @@ struct CSVRoundTripTests {
         Reader(name: "csv defaults", format: .csv, options: [:]),
         Reader(name: "tsv", format: .tsv, options: ["delimiter": "\t"]),
         Reader(name: "crlf", format: CSVFormat(lineEnding: "\r\n"), options: [:]),
-        Reader(name: "semicolon quote all", format: CSVFormat(delimiter: .semicolon, quoting: .all), options: ["delimiter": ";"]),
-        Reader(name: "quoted-empty placeholders", format: CSVFormat(delimiter: .colon, nullValue: .quotedEmpty, emptyValue: .quotedEmpty),
-               options: ["delimiter": ":"]),
-        Reader(name: "pipe backslash", format: CSVFormat(delimiter: .pipe, escape: .backslash),
-               options: ["delimiter": "|", "escapechar": "\\"]),
+        Reader(
+            name: "semicolon quote all", format: CSVFormat(delimiter: .semicolon, quoting: .all),
+            options: ["delimiter": ";"]),
+        Reader(
+            name: "quoted-empty placeholders",
+            format: CSVFormat(delimiter: .colon, nullValue: .quotedEmpty, emptyValue: .quotedEmpty),
+            options: ["delimiter": ":"]),
+        Reader(
+            name: "pipe backslash", format: CSVFormat(delimiter: .pipe, escape: .backslash),
+            options: ["delimiter": "|", "escapechar": "\\"]),
         Reader(name: "apostrophe escape", format: CSVFormat(escape: .quote), options: ["escapechar": "'"]),
-        Reader(name: "no quoting, backslash", format: CSVFormat(quoting: .none, escape: .backslash),
-               options: ["escapechar": "\\", "quoting": "none"]),
-        Reader(name: "tsv no quoting, backslash", format: CSVFormat(delimiter: .tab, quoting: .none, escape: .backslash),
-               options: ["delimiter": "\t", "escapechar": "\\", "quoting": "none"]),
+        Reader(
+            name: "no quoting, backslash", format: CSVFormat(quoting: .none, escape: .backslash),
+            options: ["escapechar": "\\", "quoting": "none"]),
+        Reader(
+            name: "tsv no quoting, backslash", format: CSVFormat(delimiter: .tab, quoting: .none, escape: .backslash),
+            options: ["delimiter": "\t", "escapechar": "\\", "quoting": "none"]),
     ]
 
     static let script = #"""

@@ -16,11 +16,12 @@ struct ManifestTests {
             scheduledTime: Date(timeIntervalSince1970: 1_692_320_400.75),
             exportResults: [Self.entry])
         let text = String(decoding: manifest.encoded(), as: UTF8.self)
-        #expect(text == """
-            {"exportResults":[{"columns":["person_name","email"],"mode":"full","name":"amazon-s3_segment-name_20230818_010718.csv.gz",\
-            "rows":1200,"segmentId":"seg-1","sha256":"\(String(repeating: "ab", count: 32))","sinkPath":"/destination/output001",\
-            "size":145854}],"flowRunId":"0ac8f3c0-29bd-40aa-82c1-f1b7e0657b19","scheduledTime":"2023-08-18T01:00:00Z"}
-            """)
+        #expect(
+            text == """
+                {"exportResults":[{"columns":["person_name","email"],"mode":"full","name":"amazon-s3_segment-name_20230818_010718.csv.gz",\
+                "rows":1200,"segmentId":"seg-1","sha256":"\(String(repeating: "ab", count: 32))","sinkPath":"/destination/output001",\
+                "size":145854}],"flowRunId":"0ac8f3c0-29bd-40aa-82c1-f1b7e0657b19","scheduledTime":"2023-08-18T01:00:00Z"}
+                """)
         #expect(manifest.encoded() == manifest.encoded())
         #expect(try JSONDecoder().decode(Manifest.self, from: manifest.encoded()) == manifest)
     }

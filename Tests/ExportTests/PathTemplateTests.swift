@@ -21,7 +21,10 @@ struct PathTemplateTests {
     @Test(arguments: [
         ("acme/campaigns/2021/%SEGMENT_NAME%", "acme/campaigns/2021/Luxury Audience"),
         ("acme/campaigns/2021/%SEGMENT_ID%", "acme/campaigns/2021/25768be6-ebd5-45cc-8913-12fb3f348615"),
-        ("acme/campaigns/2021/%SEGMENT_NAME%/%SEGMENT_ID%", "acme/campaigns/2021/Luxury Audience/25768be6-ebd5-45cc-8913-12fb3f348615"),
+        (
+            "acme/campaigns/2021/%SEGMENT_NAME%/%SEGMENT_ID%",
+            "acme/campaigns/2021/Luxury Audience/25768be6-ebd5-45cc-8913-12fb3f348615"
+        ),
     ])
     func specFolderExamples(_ template: String, _ expected: String) throws {
         #expect(try PathTemplate(folder: template).expand(Self.context()) == expected)
@@ -45,10 +48,14 @@ struct PathTemplateTests {
     @Test func specFileNameExamples() throws {
         let template = try PathTemplate(fileName: "%DESTINATION_NAME%_segment%SEGMENT_ID%_%DATETIME(YYYYMMddHHmmss)%")
         let first = Self.context(segmentId: "12341e18-abcd-49c2-836d-123c88e76c39")
-        #expect(try template.expand(first) == "Salesforce_Marketing_Cloud_segment12341e18-abcd-49c2-836d-123c88e76c39_20200408061804")
+        #expect(
+            try template.expand(first)
+                == "Salesforce_Marketing_Cloud_segment12341e18-abcd-49c2-836d-123c88e76c39_20200408061804")
         var second = first
         second.scheduledTime = Date(timeIntervalSince1970: 1_586_409_720)
-        #expect(try template.expand(second) == "Salesforce_Marketing_Cloud_segment12341e18-abcd-49c2-836d-123c88e76c39_20200409052200")
+        #expect(
+            try template.expand(second)
+                == "Salesforce_Marketing_Cloud_segment12341e18-abcd-49c2-836d-123c88e76c39_20200409052200")
     }
 
     @Test func defaultFileName() throws {
@@ -91,7 +98,8 @@ struct PathTemplateTests {
 
     @Test func timestampIsTimeZoneFreeTenDigitSeconds() throws {
         let template = try PathTemplate(fileName: "%DESTINATION_NAME%_%SEGMENT_ID%_%TIMESTAMP%")
-        var context = Self.context(segmentId: "s", destinationName: "d", time: Date(timeIntervalSince1970: 1_692_390_600.9))
+        var context = Self.context(
+            segmentId: "s", destinationName: "d", time: Date(timeIntervalSince1970: 1_692_390_600.9))
         #expect(try template.expand(context) == "d_s_1692390600")
         context.timeZone = TimeZone(identifier: "Asia/Seoul")!
         #expect(try template.expand(context) == "d_s_1692390600")
@@ -180,7 +188,8 @@ struct PathTemplateTests {
             try PathTemplate(fileName: "%DESTINATION_NAME%_%SEGMENT_ID%_\(longLiteral)")
         }
         // Fits with short values, too long once a long segment id is substituted: refused at expansion.
-        let template = try PathTemplate(fileName: "%DESTINATION_NAME%_%SEGMENT_ID%_\(String(repeating: "y", count: 200))")
+        let template = try PathTemplate(
+            fileName: "%DESTINATION_NAME%_%SEGMENT_ID%_\(String(repeating: "y", count: 200))")
         #expect(try template.expand(Self.context(segmentId: "s", destinationName: "d")).count == 204)
         let exactly255 = String(repeating: "i", count: 255 - 203)
         #expect(try template.expand(Self.context(segmentId: exactly255, destinationName: "d")).count == 255)

@@ -18,18 +18,26 @@ import Testing
         // About 12 MiB of CSV: three parts of 5 MiB.
         var lines = ""
         for i in 0..<120_000 {
-            lines += #"{"identityMap":{"Email":[{"id":"user\#(i)@example.com","primary":true}]},"person":{"name":{"lastName":"Lastname\#(i)","firstName":"Firstname\#(i % 977)"}},"loyalty":{"points":\#(i * 7 % 10007)}}"# + "\n"
+            lines +=
+                #"{"identityMap":{"Email":[{"id":"user\#(i)@example.com","primary":true}]},"person":{"name":{"lastName":"Lastname\#(i)","firstName":"Firstname\#(i % 977)"}},"loyalty":{"points":\#(i * 7 % 10007)}}"#
+                + "\n"
         }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try lines.write(toFile: dir + "/p.jsonl", atomically: true, encoding: .utf8)
         #expect(try ferry(["profiles", "import", dir + "/p.jsonl"]).exitCode == 0)
         #expect(try ferry(["segments", "create", "all", "--pql", "loyalty.points >= 0"]).exitCode == 0)
-        #expect(try ferry(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix + "%SEGMENT_NAME%", "--manifest"]).exitCode == 0)
-        #expect(try ferry([
-            "activations", "create", "a", "--destination", "d", "--segment", "all", "--map", "identityMap.Email=email",
-            "--map", "person.name.lastName", "--map", "person.name.firstName", "--map", "loyalty.points",
-            "--frequency", "once", "--start", "2026-11-26T06:00:00Z",
-        ]).exitCode == 0)
+        #expect(
+            try ferry([
+                "destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix + "%SEGMENT_NAME%",
+                "--manifest",
+            ]).exitCode == 0)
+        #expect(
+            try ferry([
+                "activations", "create", "a", "--destination", "d", "--segment", "all", "--map",
+                "identityMap.Email=email",
+                "--map", "person.name.lastName", "--map", "person.name.firstName", "--map", "loyalty.points",
+                "--frequency", "once", "--start", "2026-11-26T06:00:00Z",
+            ]).exitCode == 0)
         #expect(try ferry(["segments", "evaluate"]).exitCode == 0)
 
         let at = "2026-11-26T06:00:00Z"

@@ -27,10 +27,26 @@ import Testing
     @Test func badInputIsRefusedWithExitTwo() throws {
         let (_, run) = try workspace()
         let cases: [([String], String)] = [
-            (["activations", "create", "a", "--destination", "nope", "--segment", "kr", "--map", "person.name"], "No destination"),
-            (["activations", "create", "a", "--destination", "dest", "--segment", "nope", "--map", "person.name"], "No segment"),
-            (["activations", "create", "a", "--destination", "dest", "--segment", "kr", "--map", "x", "--file-name", "%DESTINATION_NAME%_%SEGMENT_ID%_%FOO%"], "%FOO%"),
-            (["activations", "create", "a", "--destination", "dest", "--segment", "kr", "--map", "x", "--file-name", "%DESTINATION_NAME%_%SEGMENT_ID%_" + String(repeating: "n", count: 300)], "255"),
+            (
+                ["activations", "create", "a", "--destination", "nope", "--segment", "kr", "--map", "person.name"],
+                "No destination"
+            ),
+            (
+                ["activations", "create", "a", "--destination", "dest", "--segment", "nope", "--map", "person.name"],
+                "No segment"
+            ),
+            (
+                [
+                    "activations", "create", "a", "--destination", "dest", "--segment", "kr", "--map", "x",
+                    "--file-name", "%DESTINATION_NAME%_%SEGMENT_ID%_%FOO%",
+                ], "%FOO%"
+            ),
+            (
+                [
+                    "activations", "create", "a", "--destination", "dest", "--segment", "kr", "--map", "x",
+                    "--file-name", "%DESTINATION_NAME%_%SEGMENT_ID%_" + String(repeating: "n", count: 300),
+                ], "255"
+            ),
             (["destinations", "create", "d2", "--bucket", env.bucket, "--folder-path", "a/../../etc"], ".."),
             (["destinations", "create", "d3", "--bucket", "Not_A_Bucket"], "invalid bucket name"),
             (["export", "nope"], "No activation"),
@@ -46,7 +62,8 @@ import Testing
     @Test func unknownIdentityNamespaceWarnsAndExportsEmptyValues() throws {
         let (_, run) = try workspace()
         let created = try run([
-            "activations", "create", "a", "--destination", "dest", "--segment", "kr", "--map", "identityMap.Phone=phone",
+            "activations", "create", "a", "--destination", "dest", "--segment", "kr", "--map",
+            "identityMap.Phone=phone",
             "--map", "identityMap.Email=email",
         ])
         #expect(created.exitCode == 0)

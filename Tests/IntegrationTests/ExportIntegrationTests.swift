@@ -33,22 +33,27 @@ import Workspace
     func makeFixture(folderPath: String, fileType: String = "csv", compression: String = "none", user: String = "full")
         async throws -> Fixture
     {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ferry-export-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "ferry-export-\(UUID().uuidString)")
         let workspace = try Workspace(directory: dir, environment: [:])
         for (index, text) in [Self.profiles, Self.laterProfile].enumerated() {
             let file = dir.appendingPathComponent("p\(index).jsonl")
             try text.write(to: file, atomically: true, encoding: .utf8)
-            _ = try await workspace.importProfiles([ImportInput(argument: file.path)], options: ImportOptions(), onReject: { _ in })
+            _ = try await workspace.importProfiles(
+                [ImportInput(argument: file.path)], options: ImportOptions(), onReject: { _ in })
             try await Task.sleep(for: .milliseconds(20))
         }
-        let segment = try await workspace.createSegment(name: "Korea ../Members", pql: #"homeAddress.countryCode = "KR""#)
+        let segment = try await workspace.createSegment(
+            name: "Korea ../Members", pql: #"homeAddress.countryCode = "KR""#)
         let keys = env.keys(user)
         let format = fileType == "tsv" ? CSVFormat.tsv : CSVFormat.csv
         let destination = DestinationRecord(
-            id: UUID().uuidString.lowercased(), name: "acme", bucket: env.bucket, folderPath: folderPath, region: env.region,
+            id: UUID().uuidString.lowercased(), name: "acme", bucket: env.bucket, folderPath: folderPath,
+            region: env.region,
             endpoint: env.endpoint, fileType: fileType, compression: compression, manifest: true,
             format: DestinationSettings.encodeFormat(format), accessKeyId: keys.accessKeyId,
-            sealedSecret: try workspace.secretBox.seal(keys.secretAccessKey), sealedSessionToken: nil, createdAt: Date())
+            sealedSecret: try workspace.secretBox.seal(keys.secretAccessKey), sealedSessionToken: nil, createdAt: Date()
+        )
         try await workspace.insertDestination(destination)
         return Fixture(workspace: workspace, directory: dir, segment: segment, destination: destination)
     }
@@ -57,7 +62,8 @@ import Workspace
         -> ActivationRecord
     {
         ActivationRecord(
-            id: UUID().uuidString.lowercased(), name: "a-\(UUID().uuidString.prefix(6))", destinationId: f.destination.id,
+            id: UUID().uuidString.lowercased(), name: "a-\(UUID().uuidString.prefix(6))",
+            destinationId: f.destination.id,
             segmentIds: [f.segment.id],
             mappings: [
                 ColumnMapping(source: "identityMap.Email", column: "email"),
@@ -67,7 +73,8 @@ import Workspace
                 ColumnMapping(source: "segmentMembership.status", column: "status"),
             ],
             mandatory: mandatory, dedupKeys: dedup, mode: "full", frequency: "once", start: Date(), endDay: nil,
-            timeZone: "Asia/Seoul", fileNameTemplate: PathTemplate.defaultFileName, maxRowsPerFile: maxRows, enabled: true,
+            timeZone: "Asia/Seoul", fileNameTemplate: PathTemplate.defaultFileName, maxRowsPerFile: maxRows,
+            enabled: true,
             createdAt: Date())
     }
 
@@ -181,11 +188,14 @@ import Workspace
         let f = try await makeFixture(folderPath: prefix)
         var lines = ""
         for i in 0..<2500 {
-            lines += #"{"identityMap":{"Email":[{"id":"u\#(i)@x.io","primary":true}]},"homeAddress":{"countryCode":"\#(i % 3 == 0 ? "KR" : "JP")"}}"# + "\n"
+            lines +=
+                #"{"identityMap":{"Email":[{"id":"u\#(i)@x.io","primary":true}]},"homeAddress":{"countryCode":"\#(i % 3 == 0 ? "KR" : "JP")"}}"#
+                + "\n"
         }
         let file = f.directory.appendingPathComponent("many.jsonl")
         try lines.write(to: file, atomically: true, encoding: .utf8)
-        _ = try await f.workspace.importProfiles([ImportInput(argument: file.path)], options: ImportOptions(), onReject: { _ in })
+        _ = try await f.workspace.importProfiles(
+            [ImportInput(argument: file.path)], options: ImportOptions(), onReject: { _ in })
         _ = try await f.workspace.evaluate(segmentIds: [f.segment.id])
         let act = activation(f, maxRows: 300)
         try await f.workspace.insertActivation(act)

@@ -50,9 +50,11 @@ import Testing
         let rules = (1...10).map { #"{"method":"PUT","query_contains":"","nth":\#($0),"action":"slowdown"}"# }
         let proxy = try FaultProxy(upstream: env.endpoint, rules: "[" + rules.joined(separator: ",") + "]")
         defer { proxy.stop() }
-        let client = env.client(endpoint: proxy.endpoint, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5)))
+        let client = env.client(
+            endpoint: proxy.endpoint, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5)))
         await #expect {
-            try await client.putObject(bucket: env.bucket, key: TestEnvironment.prefix("giveup") + "x", body: ByteBuffer(string: "x"))
+            try await client.putObject(
+                bucket: env.bucket, key: TestEnvironment.prefix("giveup") + "x", body: ByteBuffer(string: "x"))
         } throws: { ($0 as? S3Error)?.code == "SlowDown" }
         #expect(proxy.entries.filter { $0.method == "PUT" }.count == 3)
         try await client.shutdown()

@@ -119,7 +119,8 @@ import Testing
     @Test func accessDeniedCarriesTheIAMAction() async throws {
         let client = env.client(user: "no-s3:PutObject")
         await #expect {
-            try await client.putObject(bucket: env.bucket, key: TestEnvironment.prefix("denied") + "x", body: ByteBuffer(string: "x"))
+            try await client.putObject(
+                bucket: env.bucket, key: TestEnvironment.prefix("denied") + "x", body: ByteBuffer(string: "x"))
         } throws: { error in
             guard let error = error as? S3Error else { return false }
             return error.code == "AccessDenied" && error.missingIAMAction == "s3:PutObject" && error.httpStatus == 403

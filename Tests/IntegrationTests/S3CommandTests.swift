@@ -74,7 +74,8 @@ import Testing
         let dir = NSTemporaryDirectory() + "ferry-home-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir + "/.aws", withIntermediateDirectories: true)
         let k = env.keys("full")
-        try "[default]\naws_access_key_id = nope\n\n[ferry]\naws_access_key_id = \(k.accessKeyId)\naws_secret_access_key = \(k.secretAccessKey)\n"
+        try
+            "[default]\naws_access_key_id = nope\n\n[ferry]\naws_access_key_id = \(k.accessKeyId)\naws_secret_access_key = \(k.secretAccessKey)\n"
             .write(toFile: dir + "/.aws/credentials", atomically: true, encoding: .utf8)
         let run = try FerryRun.run(
             ["s3", "ls", "s3://\(env.bucket)/nothing-here/"],

@@ -29,9 +29,13 @@ import Testing
 
     func setUp(_ prefix: String) throws -> CLI {
         let cli = CLI(environment: env.awsEnvironment())
-        try cli.importLines([Self.profile("a", country: "KR"), Self.profile("b", country: "KR"), Self.profile("c", country: "US")])
+        try cli.importLines([
+            Self.profile("a", country: "KR"), Self.profile("b", country: "KR"), Self.profile("c", country: "US"),
+        ])
         #expect(try cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
-        let created = try cli(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix + "%SEGMENT_NAME%"])
+        let created = try cli([
+            "destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix + "%SEGMENT_NAME%",
+        ])
         #expect(created.exitCode == 0, "\(created.stderr)")
         return cli
     }
@@ -39,14 +43,20 @@ import Testing
     @Test func dailyAndSixHourlyFollowTheScheduleAndCollapseMissedTimes() async throws {
         let prefix = TestEnvironment.prefix("sched")
         let cli = try setUp(prefix)
-        #expect(try cli([
-            "activations", "create", "daily", "--destination", "d", "--segment", "kr", "--map", "identityMap.Email=email",
-            "--frequency", "daily", "--start", "2026-11-25T06:00:00Z", "--file-name", "daily_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd_HHmm)%",
-        ]).exitCode == 0)
-        #expect(try cli([
-            "activations", "create", "six", "--destination", "d", "--segment", "kr", "--map", "identityMap.Email=email",
-            "--frequency", "every-6-hours", "--start", "2026-11-25T00:00:00Z", "--file-name", "six_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd_HHmm)%",
-        ]).exitCode == 0)
+        #expect(
+            try cli([
+                "activations", "create", "daily", "--destination", "d", "--segment", "kr", "--map",
+                "identityMap.Email=email",
+                "--frequency", "daily", "--start", "2026-11-25T06:00:00Z", "--file-name",
+                "daily_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd_HHmm)%",
+            ]).exitCode == 0)
+        #expect(
+            try cli([
+                "activations", "create", "six", "--destination", "d", "--segment", "kr", "--map",
+                "identityMap.Email=email",
+                "--frequency", "every-6-hours", "--start", "2026-11-25T00:00:00Z", "--file-name",
+                "six_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd_HHmm)%",
+            ]).exitCode == 0)
 
         let early = try cli(["run", "--due", "--at", "2026-11-24T23:00:00Z"])
         #expect(early.stdout.contains("nothing due"))
@@ -62,8 +72,11 @@ import Testing
         #expect(later.stdout.contains("skipped 4 earlier times"))
         #expect(later.stdout.contains("skipped 0 earlier times"))
 
-        let keys = try await env.client().listObjects(bucket: env.bucket, prefix: prefix).map { $0.key.split(separator: "/").last.map(String.init) ?? "" }
-        let stamps = keys.map { String($0.prefix(while: { $0 != "_" })) + "@" + String($0.suffix(17).prefix(13)) }.sorted()
+        let keys = try await env.client().listObjects(bucket: env.bucket, prefix: prefix).map {
+            $0.key.split(separator: "/").last.map(String.init) ?? ""
+        }
+        let stamps = keys.map { String($0.prefix(while: { $0 != "_" })) + "@" + String($0.suffix(17).prefix(13)) }
+            .sorted()
         #expect(stamps == ["daily@20261125_0600", "daily@20261126_0600", "six@20261125_0600", "six@20261126_1200"])
 
         let runs = try cli(["runs", "list", "--status", "success"])
@@ -77,11 +90,13 @@ import Testing
         let prefix = TestEnvironment.prefix("race")
         let cli = try setUp(prefix)
         for name in ["one", "two", "three"] {
-            #expect(try cli([
-                "activations", "create", name, "--destination", "d", "--segment", "kr", "--map", "identityMap.Email",
-                "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
-                "--file-name", "\(name)_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd)%",
-            ]).exitCode == 0)
+            #expect(
+                try cli([
+                    "activations", "create", name, "--destination", "d", "--segment", "kr", "--map",
+                    "identityMap.Email",
+                    "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
+                    "--file-name", "\(name)_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd)%",
+                ]).exitCode == 0)
         }
         async let a = Task.detached { try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"]) }.value
         async let b = Task.detached { try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"]) }.value
@@ -98,15 +113,18 @@ import Testing
     @Test func incrementalFilesHoldOnlyMembershipChanges() async throws {
         let prefix = TestEnvironment.prefix("incr")
         let cli = try setUp(prefix)
-        #expect(try cli([
-            "activations", "create", "inc", "--destination", "d", "--segment", "kr", "--map", "identityMap.Email=email",
-            "--map", "segmentMembership.status=status", "--mode", "incremental", "--frequency", "daily",
-            "--start", "2026-11-25T06:00:00Z",
-        ]).exitCode == 0)
+        #expect(
+            try cli([
+                "activations", "create", "inc", "--destination", "d", "--segment", "kr", "--map",
+                "identityMap.Email=email",
+                "--map", "segmentMembership.status=status", "--mode", "incremental", "--frequency", "daily",
+                "--start", "2026-11-25T06:00:00Z",
+            ]).exitCode == 0)
         #expect(try cli(["run", "--due", "--at", "2026-11-25T06:00:00Z"]).exitCode == 0)
         // b leaves KR, d joins, a changes only its points.
         try cli.importLines([
-            Self.profile("b", country: "US"), Self.profile("d", country: "KR"), Self.profile("a", country: "KR", points: 99),
+            Self.profile("b", country: "US"), Self.profile("d", country: "KR"),
+            Self.profile("a", country: "KR", points: 99),
         ])
         #expect(try cli(["run", "--due", "--at", "2026-11-26T06:00:00Z"]).exitCode == 0)
 
@@ -125,12 +143,20 @@ import Testing
         let prefix = TestEnvironment.prefix("perm")
         let cli = try setUp(prefix)
         let denied = env.awsEnvironment(user: "no-s3:PutObject")
-        #expect(try cli(["destinations", "create", "weak", "--bucket", env.bucket, "--folder-path", prefix + "weak", "--skip-validation"], user: denied).exitCode == 0)
+        #expect(
+            try cli(
+                [
+                    "destinations", "create", "weak", "--bucket", env.bucket, "--folder-path", prefix + "weak",
+                    "--skip-validation",
+                ], user: denied
+            ).exitCode == 0)
         for (name, destination) in [("good", "d"), ("bad", "weak")] {
-            #expect(try cli([
-                "activations", "create", name, "--destination", destination, "--segment", "kr", "--map", "identityMap.Email",
-                "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
-            ]).exitCode == 0)
+            #expect(
+                try cli([
+                    "activations", "create", name, "--destination", destination, "--segment", "kr", "--map",
+                    "identityMap.Email",
+                    "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
+                ]).exitCode == 0)
         }
         let result = try cli(["run", "--due", "--at", "2026-11-25T06:00:00Z"])
         #expect(result.exitCode == 1)

@@ -42,9 +42,11 @@ struct TestEnvironment: Decodable, Sendable {
 
     func keys(_ user: String) -> Keys { users[user]! }
 
-    func client(user: String = "full", endpoint: String? = nil, retry: RetryPolicy = RetryPolicy(
-        maxAttempts: 5, baseDelay: .milliseconds(20))) -> S3Client
-    {
+    func client(
+        user: String = "full", endpoint: String? = nil,
+        retry: RetryPolicy = RetryPolicy(
+            maxAttempts: 5, baseDelay: .milliseconds(20))
+    ) -> S3Client {
         S3Client(
             configuration: S3ClientConfiguration(
                 endpoint: URL(string: endpoint ?? self.endpoint)!, region: region, retry: retry),
@@ -139,7 +141,9 @@ extension TestEnvironment {
     /// The environment a user would set for `ferry s3 ...`.
     func awsEnvironment(user: String = "full") -> [String: String] {
         let k = keys(user)
-        return ["AWS_ACCESS_KEY_ID": k.accessKeyId, "AWS_SECRET_ACCESS_KEY": k.secretAccessKey,
-                "AWS_ENDPOINT_URL_S3": endpoint, "AWS_REGION": region]
+        return [
+            "AWS_ACCESS_KEY_ID": k.accessKeyId, "AWS_SECRET_ACCESS_KEY": k.secretAccessKey,
+            "AWS_ENDPOINT_URL_S3": endpoint, "AWS_REGION": region,
+        ]
     }
 }

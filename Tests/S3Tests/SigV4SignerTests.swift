@@ -14,7 +14,8 @@ import Testing
     static var suiteCases: [String] {
         let dir = vectors.appendingPathComponent("aws4_testsuite")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.filter { $0.first?.isLowercase == true && !$0.contains(".") && !$0.contains("normalize-path") }.sorted()
+        return names.filter { $0.first?.isLowercase == true && !$0.contains(".") && !$0.contains("normalize-path") }
+            .sorted()
     }
 
     @Test func suiteIsPresent() {
@@ -38,8 +39,10 @@ import Testing
                 sessionToken: signsToken ? token : nil),
             region: "us-east-1", service: "service")
         let signature = signer.sign(
-            .init(method: request.method, encodedPath: SigV4Signer.uriEncode(request.path, keepSlash: true),
-                  query: request.query, headers: request.headers, payloadHash: SigV4Signer.sha256Hex(Data(request.body.utf8))),
+            .init(
+                method: request.method, encodedPath: SigV4Signer.uriEncode(request.path, keepSlash: true),
+                query: request.query, headers: request.headers,
+                payloadHash: SigV4Signer.sha256Hex(Data(request.body.utf8))),
             date: Self.suiteDate)
         #expect(signature.canonicalRequest == (try read("creq")))
         #expect(signature.stringToSign == (try read("sts")))
@@ -123,14 +126,16 @@ import Testing
         let data = try Data(contentsOf: Self.vectors.appendingPathComponent("aws-chunked.json"))
         let example = try JSONDecoder().decode(ChunkedExample.self, from: data)
         let seed = Self.exampleSigner.sign(
-            .init(method: "PUT", encodedPath: example.path, headers: example.headers.map { ($0[0], $0[1]) },
-                  payloadHash: example.payloadHash),
+            .init(
+                method: "PUT", encodedPath: example.path, headers: example.headers.map { ($0[0], $0[1]) },
+                payloadHash: example.payloadHash),
             date: Self.s3Date)
         #expect(seed.signature == example.seedSignature)
         var previous = seed.signature
         for chunk in example.chunks {
             let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: chunk.size)
-            let signature = Self.exampleSigner.chunkSignature(chunk: bytes, previousSignature: previous, date: Self.s3Date)
+            let signature = Self.exampleSigner.chunkSignature(
+                chunk: bytes, previousSignature: previous, date: Self.s3Date)
             #expect(signature == chunk.signature)
             previous = signature
         }
@@ -147,19 +152,22 @@ import Testing
     func keysAreEncodedOnce(key: String, encoded: String) {
         #expect(SigV4Signer.uriEncode("/" + key, keepSlash: true) == encoded)
         let signature = Self.exampleSigner.sign(
-            .init(method: "GET", encodedPath: encoded, headers: [("host", "b.s3.amazonaws.com")],
-                  payloadHash: SigV4Signer.emptyPayloadHash),
+            .init(
+                method: "GET", encodedPath: encoded, headers: [("host", "b.s3.amazonaws.com")],
+                payloadHash: SigV4Signer.emptyPayloadHash),
             date: Self.s3Date)
         #expect(signature.canonicalRequest.split(separator: "\n", omittingEmptySubsequences: false)[1] == encoded)
     }
 
     @Test func queryEncodesSlashAndSortsKeysWithoutValues() {
-        #expect(SigV4Signer.canonicalQuery([("prefix", "a/b c"), ("uploads", ""), ("list-type", "2")])
-            == "list-type=2&prefix=a%2Fb%20c&uploads=")
+        #expect(
+            SigV4Signer.canonicalQuery([("prefix", "a/b c"), ("uploads", ""), ("list-type", "2")])
+                == "list-type=2&prefix=a%2Fb%20c&uploads=")
     }
 
     @Test func credentialsNeverPrintTheSecret() {
-        let credentials = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3cr3t/value", sessionToken: "tok3n")
+        let credentials = AWSCredentials(
+            accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3cr3t/value", sessionToken: "tok3n")
         for text in [String(describing: credentials), String(reflecting: credentials), "\(credentials)"] {
             #expect(!text.contains("s3cr3t"))
             #expect(!text.contains("tok3n"))
@@ -171,7 +179,8 @@ import Testing
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = TimeZone(identifier: "UTC")!
             let parts = calendar.dateComponents(
-                [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+                [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds))
+            )
             let civil = CivilTime(unixSeconds: seconds)
             let ours: [Int] = [civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.second]
             let foundation: [Int] = [parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!]
@@ -199,10 +208,13 @@ struct SuiteRequest {
         let target = String(requestLine[requestLine.index(after: firstSpace)..<lastSpace])
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         path = String(parts[0]).removingPercentEncoding ?? String(parts[0])
-        query = parts.count > 1
+        query =
+            parts.count > 1
             ? parts[1].split(separator: "&").map { pair in
                 let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                return (String(kv[0]).removingPercentEncoding!, kv.count > 1 ? String(kv[1]).removingPercentEncoding! : "")
+                return (
+                    String(kv[0]).removingPercentEncoding!, kv.count > 1 ? String(kv[1]).removingPercentEncoding! : ""
+                )
             } : []
         headers = []
         for line in lines where !line.isEmpty {

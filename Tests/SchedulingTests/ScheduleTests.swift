@@ -16,14 +16,16 @@ import Testing
     }
 
     @Test func everySixHours() {
-        let s = Schedule(start: Self.date("2026-11-25T00:00:00Z"), frequency: .everyHours(6), endDay: nil, timeZone: Self.utc)
+        let s = Schedule(
+            start: Self.date("2026-11-25T00:00:00Z"), frequency: .everyHours(6), endDay: nil, timeZone: Self.utc)
         #expect(s.latestDue(atOrBefore: Self.date("2026-11-26T13:00:00Z"))?.time == Self.date("2026-11-26T12:00:00Z"))
         #expect(s.latestDue(atOrBefore: Self.date("2026-11-26T13:00:00Z"))?.index == 6)
         #expect(s.next(after: Self.date("2026-11-26T12:00:00Z")) == Self.date("2026-11-26T18:00:00Z"))
     }
 
     @Test func theEndDayItselfIsNotExported() {
-        let s = Schedule(start: Self.date("2026-11-25T06:00:00Z"), frequency: .daily, endDay: "2026-11-27", timeZone: Self.utc)
+        let s = Schedule(
+            start: Self.date("2026-11-25T06:00:00Z"), frequency: .daily, endDay: "2026-11-27", timeZone: Self.utc)
         #expect(s.latestDue(atOrBefore: Self.date("2026-11-30T00:00:00Z"))?.time == Self.date("2026-11-26T06:00:00Z"))
         #expect(s.next(after: Self.date("2026-11-26T06:00:00Z")) == nil)
     }

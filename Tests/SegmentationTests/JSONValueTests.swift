@@ -1,10 +1,14 @@
 import Testing
+
 @testable import Segmentation
 
 @Suite("JSONValue")
 struct JSONValueTests {
     @Test(arguments: [
-        (#"{"b":1,"a":[true,false,null],"c":{"z":"x","y":-2.5}}"#, #"{"a":[true,false,null],"b":1,"c":{"y":-2.5,"z":"x"}}"#),
+        (
+            #"{"b":1,"a":[true,false,null],"c":{"z":"x","y":-2.5}}"#,
+            #"{"a":[true,false,null],"b":1,"c":{"y":-2.5,"z":"x"}}"#
+        ),
         (" [ 1 , 2.0 , -0 , 1e2 , 1E-2 , 0.1 ] ", "[1,2.0,0,100.0,0.01,0.1]"),
         ("9223372036854775807", "9223372036854775807"),
         ("-9223372036854775808", "-9223372036854775808"),
@@ -76,7 +80,10 @@ struct JSONValueTests {
     @Test func mergesObjectsDeeply() throws {
         let older = try JSONValue.parse(#"{"a":{"b":1,"c":[1,2],"d":{"e":1}},"f":"old","g":true}"#)
         let newer = try JSONValue.parse(#"{"a":{"c":[3],"d":{"x":2}},"f":{"now":"object"},"g":null,"h":1}"#)
-        #expect(older.merging(newer) == (try JSONValue.parse(#"{"a":{"b":1,"c":[3],"d":{"e":1,"x":2}},"f":{"now":"object"},"g":null,"h":1}"#)))
+        #expect(
+            older.merging(newer)
+                == (try JSONValue.parse(#"{"a":{"b":1,"c":[3],"d":{"e":1,"x":2}},"f":{"now":"object"},"g":null,"h":1}"#))
+        )
         #expect(older.merging(.int(1)) == .int(1))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Segmentation
 
 @Suite("PQL evaluation on the fixture profiles")
@@ -7,7 +8,8 @@ struct PQLEvaluationTests {
     @Test(arguments: PQLFixtures.cases)
     func selectsTheExpectedMembers(_ testCase: PQLFixtures.Case) throws {
         let expression = try PQL.parse(testCase.pql)
-        let members = Set(PQLFixtures.profiles.filter { PQL.evaluate(expression, on: $0.document, now: PQLFixtures.now) }.map(\.id))
+        let members = Set(
+            PQLFixtures.profiles.filter { PQL.evaluate(expression, on: $0.document, now: PQLFixtures.now) }.map(\.id))
         #expect(members == testCase.members)
     }
 

@@ -57,7 +57,9 @@ enum PQLFixtures {
         Case("person.birthMonth notIn [3, 6, 9]", ["p6"]),
         Case(#"person.favoriteColors.intersects(["red", "blue", "green"])"#, ["p1", "p2", "p5", "p8"]),
         Case(#"person.favoriteColors.includes("red")"#, ["p1", "p5", "p8"]),
-        Case("person.birthdate occurs between date(2015, 1, 8) and date(2017, 7, 1)", ["p2", "p4", "p5", "p7"], sql: false),
+        Case(
+            "person.birthdate occurs between date(2015, 1, 8) and date(2017, 7, 1)", ["p2", "p4", "p5", "p7"],
+            sql: false),
         Case("person.birthdate.getMonth() = 6", ["p2"], sql: false),
         Case(#"if (homeAddress.countryISO = "CA", 1, 2) = 1"#, ["p1", "p4", "p8"]),
 
@@ -81,7 +83,8 @@ enum PQLFixtures {
         Case("person.birthYear = 1985 and not (person.birthMonth = 3)", ["p4", "p7"]),
         Case(#"homeAddress.countryISO in ["CA", "US"] or homeAddress.isNull()"#, ["p1", "p2", "p3", "p4", "p6", "p8"]),
         Case("not (person.birthMonth notIn [3])", ["p1", "p3", "p4", "p8"]),
-        Case(#"homeAddress.countryISO = "US" or person.birthYear = 1985 and person.birthMonth = 3"#, ["p1", "p2", "p8"]),
+        Case(
+            #"homeAddress.countryISO = "US" or person.birthYear = 1985 and person.birthMonth = 3"#, ["p1", "p2", "p8"]),
         Case("TRUE", ["p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"]),
 
         // Strings.

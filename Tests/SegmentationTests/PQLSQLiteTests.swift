@@ -1,14 +1,19 @@
 import Testing
+
 @testable import Segmentation
 
 @Suite("PQL to SQLite")
 struct PQLSQLiteTests {
     @Test func comparesAFieldWithALiteral() throws {
-        let fragment = PQL.sqliteWhere(try PQL.parse(#"homeAddress.countryISO = "CA""#), jsonColumn: "doc", now: PQLFixtures.now)
-        #expect(fragment == SQLFragment(
-            sql: #"COALESCE(((json_type(doc, '$."homeAddress"."countryISO"') IN ('text')) AND (json_extract(doc, '$."homeAddress"."countryISO"') = ?)), 0)"#,
-            arguments: [.string("CA")]
-        ))
+        let fragment = PQL.sqliteWhere(
+            try PQL.parse(#"homeAddress.countryISO = "CA""#), jsonColumn: "doc", now: PQLFixtures.now)
+        #expect(
+            fragment
+                == SQLFragment(
+                    sql:
+                        #"COALESCE(((json_type(doc, '$."homeAddress"."countryISO"') IN ('text')) AND (json_extract(doc, '$."homeAddress"."countryISO"') = ?)), 0)"#,
+                    arguments: [.string("CA")]
+                ))
     }
 
     @Test func notEqualRequiresAPresentValue() throws {
@@ -18,18 +23,20 @@ struct PQLSQLiteTests {
     }
 
     @Test func likeBecomesACaseSensitiveGlob() throws {
-        let fragment = try #require(PQL.sqliteWhere(try PQL.parse(#"city like "a*b?[c%_""#), jsonColumn: "doc", now: PQLFixtures.now))
+        let fragment = try #require(
+            PQL.sqliteWhere(try PQL.parse(#"city like "a*b?[c%_""#), jsonColumn: "doc", now: PQLFixtures.now))
         #expect(fragment.arguments == [.string("a[*]b[?][[]c*?")])
         #expect(fragment.sql.contains("GLOB ?"))
     }
 
-    @Test(arguments: [
-        (["a"], #"'$."a"'"#),
-        (["a b", "c.d"], #"'$."a b"."c.d"'"#),
-        (["it's"], #"'$."it''s"'"#),
-        (["quo\"te"], nil),
-        (["back\\slash"], nil),
-    ] as [([String], String?)])
+    @Test(
+        arguments: [
+            (["a"], #"'$."a"'"#),
+            (["a b", "c.d"], #"'$."a b"."c.d"'"#),
+            (["it's"], #"'$."it''s"'"#),
+            (["quo\"te"], nil),
+            (["back\\slash"], nil),
+        ] as [([String], String?)])
     func quotesEveryKeyOfTheJSONPath(keys: [String], expected: String?) {
         #expect(PQLSQLCompiler.jsonPath(keys) == expected)
     }

@@ -6,7 +6,9 @@ import Workspace
 /// the test bundle in the build folder. Skipped when neither exists.
 enum FerryBinary {
     static let url: URL? = {
-        if let path = ProcessInfo.processInfo.environment["FERRY_BINARY"], FileManager.default.isExecutableFile(atPath: path) {
+        if let path = ProcessInfo.processInfo.environment["FERRY_BINARY"],
+            FileManager.default.isExecutableFile(atPath: path)
+        {
             return URL(fileURLWithPath: path)
         }
         var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -39,7 +41,9 @@ enum FerryBinary {
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         let stderrData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+            stderr: String(decoding: stderrData, as: UTF8.self))
     }
 }
 
@@ -55,7 +59,8 @@ struct FerryBinaryTests {
         #expect(imported.stdout == "inserted 5, updated 0, rejected 1\n")
         #expect(imported.stderr.contains("p.jsonl:6: broken JSON"))
 
-        let fromStdin = try FerryBinary.run(["profiles", "import", "-"] + ws, stdin: #"{"identityMap":{"Email":[{"id":"ann"}]},"vip":false}"# + "\n")
+        let fromStdin = try FerryBinary.run(
+            ["profiles", "import", "-"] + ws, stdin: #"{"identityMap":{"Email":[{"id":"ann"}]},"vip":false}"# + "\n")
         #expect(fromStdin.stdout == "inserted 0, updated 1, rejected 0\n")
         #expect(try FerryBinary.run(["profiles", "count"] + ws).stdout == "5\n")
         #expect(try FerryBinary.run(["profiles", "show", "Email:ann"] + ws).stdout.contains(#""vip":false"#))
@@ -66,7 +71,8 @@ struct FerryBinaryTests {
         #expect(bad.stderr.contains("1:27"))
         #expect(bad.stderr.contains("^"))
 
-        let created = try FerryBinary.run(["segments", "create", "ca", "--pql", #"homeAddress.countryCode = "CA""#] + ws)
+        let created = try FerryBinary.run(
+            ["segments", "create", "ca", "--pql", #"homeAddress.countryCode = "CA""#] + ws)
         #expect(created.status == 0)
         #expect(UUID(uuidString: created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) != nil)
 
@@ -82,7 +88,9 @@ struct FerryBinaryTests {
     @Test func maxErrorsExitsNonZeroAfterPrintingCounts() throws {
         let temp = try TemporaryWorkspace()
         let file = try temp.file("m.jsonl", "x\ny\n" + #"{"identityMap":{"Email":[{"id":"a"}]}}"# + "\nz\n")
-        let result = try FerryBinary.run(["profiles", "import", file, "--max-errors", "1", "--workspace", temp.directory.path])
+        let result = try FerryBinary.run([
+            "profiles", "import", file, "--max-errors", "1", "--workspace", temp.directory.path,
+        ])
         #expect(result.status == 2)
         #expect(result.stdout == "inserted 0, updated 0, rejected 2\n")
     }
@@ -97,7 +105,9 @@ struct FerryBinaryTests {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         var chunk = ""
         for i in 0..<total {
-            chunk += #"{"identityMap":{"Email":[{"id":"u\#(i)@example.com","primary":true}]},"person":{"name":{"firstName":"F\#(i)"},"birthYear":\#(1940 + i % 60)},"loyalty":{"points":\#(i % 20000)}}"# + "\n"
+            chunk +=
+                #"{"identityMap":{"Email":[{"id":"u\#(i)@example.com","primary":true}]},"person":{"name":{"firstName":"F\#(i)"},"birthYear":\#(1940 + i % 60)},"loyalty":{"points":\#(i % 20000)}}"#
+                + "\n"
             if i % 10_000 == 9_999 {
                 handle.write(Data(chunk.utf8))
                 chunk = ""

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Segmentation
 import Testing
+
 @testable import Workspace
 
 @Suite struct MembershipTests {
@@ -26,14 +27,18 @@ import Testing
         let temp = try TemporaryWorkspace()
         let ws = temp.workspace
         let t0 = SegmentFixtures.now
-        _ = try await temp.importText("1.jsonl", [Self.profile("a", points: 100), Self.profile("b", points: 200), Self.profile("c", points: 300)].joined(separator: "\n"))
+        _ = try await temp.importText(
+            "1.jsonl",
+            [Self.profile("a", points: 100), Self.profile("b", points: 200), Self.profile("c", points: 300)].joined(
+                separator: "\n"))
         let segment = try await ws.createSegment(name: "big", pql: pql)
 
         let first = try #require(try await ws.evaluate(now: t0).first)
         #expect((first.realized, first.existing, first.exited) == (2, 0, 0))
         #expect(try Self.statuses(ws, "big") == ["b": .realized, "c": .realized])
 
-        _ = try await temp.importText("2.jsonl", [Self.profile("a", points: 250), Self.profile("b", points: 50)].joined(separator: "\n"))
+        _ = try await temp.importText(
+            "2.jsonl", [Self.profile("a", points: 250), Self.profile("b", points: 50)].joined(separator: "\n"))
         let second = try #require(try await ws.evaluate(segmentIds: ["big"], now: t0 + Self.day).first)
         #expect((second.realized, second.existing, second.exited) == (1, 1, 1))
         #expect(try Self.statuses(ws, "big") == ["a": .realized, "b": .exited, "c": .realized])
@@ -73,7 +78,8 @@ import Testing
         let temp = try TemporaryWorkspace()
         let ws = temp.workspace
         let t0 = SegmentFixtures.now
-        _ = try await temp.importText("1.jsonl", [Self.profile("a", points: 500), Self.profile("b", points: 500)].joined(separator: "\n"))
+        _ = try await temp.importText(
+            "1.jsonl", [Self.profile("a", points: 500), Self.profile("b", points: 500)].joined(separator: "\n"))
         _ = try await ws.createSegment(name: "big", pql: "loyalty.points >= 200")
         _ = try await ws.evaluate(now: t0)
         _ = try await temp.importText("2.jsonl", Self.profile("b", points: 1))

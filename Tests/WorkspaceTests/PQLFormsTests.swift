@@ -1,6 +1,7 @@
 import Foundation
 import Segmentation
 import Testing
+
 @testable import Workspace
 
 /// Every PQL form the issue lists, evaluated by a real workspace (SQL where the
@@ -20,7 +21,10 @@ import Testing
         (#"homeAddress.countryCode = "KR" or person.birthYear = 1990"#, ["ann", "joe"]),
         (#"not (homeAddress.countryCode = "CA")"#, ["ann", "joe", "c5"]),
         ("!(vip = true)", ["joe", "min", "c5"]),
-        (#"(homeAddress.countryCode = "CA" or homeAddress.countryCode = "US") and loyalty.points > 100"#, ["joe", "sara"]),
+        (
+            #"(homeAddress.countryCode = "CA" or homeAddress.countryCode = "US") and loyalty.points > 100"#,
+            ["joe", "sara"]
+        ),
         ("person.birthYear in [1985, 1972]", ["ann", "min"]),
         ("person.birthYear notIn [1985, 1972]", ["joe"]),
         (#"homeAddress.countryCode in ["KR", "US"]"#, ["ann", "joe"]),
@@ -67,11 +71,12 @@ import Testing
         #expect(try SegmentFixtures.members(temp.workspace, "s") == expected)
 
         let expression = try PQL.parse(pql)
-        let byReference = Set(try SegmentFixtures.profiles.compactMap { line -> String? in
-            let doc = try JSONValue.parse(line)
-            guard PQL.evaluate(expression, on: doc, now: SegmentFixtures.now) else { return nil }
-            return PrimaryIdentity.fromIdentityMap(doc)?.id
-        })
+        let byReference = Set(
+            try SegmentFixtures.profiles.compactMap { line -> String? in
+                let doc = try JSONValue.parse(line)
+                guard PQL.evaluate(expression, on: doc, now: SegmentFixtures.now) else { return nil }
+                return PrimaryIdentity.fromIdentityMap(doc)?.id
+            })
         #expect(byReference == expected)
     }
 }

@@ -1,14 +1,17 @@
 import Foundation
 import Segmentation
 import Testing
+
 @testable import Workspace
 
 @Suite struct ProfileImportTests {
-    static let ann = #"{"identityMap":{"Email":[{"id":"a@example.com","primary":true}],"CRMID":[{"id":"C-1"}]},"person":{"name":{"firstName":"Ann","lastName":"Lee"},"birthYear":1985},"loyalty":{"points":1200,"tier":"gold"}}"#
+    static let ann =
+        #"{"identityMap":{"Email":[{"id":"a@example.com","primary":true}],"CRMID":[{"id":"C-1"}]},"person":{"name":{"firstName":"Ann","lastName":"Lee"},"birthYear":1985},"loyalty":{"points":1200,"tier":"gold"}}"#
 
     @Test func importsJSONLinesAndShowsTheProfile() async throws {
         let temp = try TemporaryWorkspace()
-        let (summary, rejections) = try await temp.importText("p.jsonl", Self.ann + "\n" + #"{"identityMap":{"Email":[{"id":"b@example.com"}]},"x":1}"# + "\n")
+        let (summary, rejections) = try await temp.importText(
+            "p.jsonl", Self.ann + "\n" + #"{"identityMap":{"Email":[{"id":"b@example.com"}]},"x":1}"# + "\n")
         #expect(summary == ImportSummary(inserted: 2, updated: 0, rejected: 0))
         #expect(rejections.isEmpty)
         #expect(try await temp.workspace.profileCount() == 2)
@@ -19,7 +22,8 @@ import Testing
     @Test func primaryIdentityIsTheFlaggedOneElseTheFirstNamespaceByName() {
         let flagged = try! JSONValue.parse(#"{"identityMap":{"A":[{"id":"1"}],"Email":[{"id":"e","primary":true}]}}"#)
         #expect(PrimaryIdentity.fromIdentityMap(flagged)! == ("Email", "e"))
-        let unflagged = try! JSONValue.parse(#"{"identityMap":{"Phone":[{"id":"p"}],"CRMID":[{"id":"c1"},{"id":"c2"}]}}"#)
+        let unflagged = try! JSONValue.parse(
+            #"{"identityMap":{"Phone":[{"id":"p"}],"CRMID":[{"id":"c1"},{"id":"c2"}]}}"#)
         #expect(PrimaryIdentity.fromIdentityMap(unflagged)! == ("CRMID", "c1"))
         let numeric = try! JSONValue.parse(#"{"identityMap":{"CRMID":[{"id":42}]}}"#)
         #expect(PrimaryIdentity.fromIdentityMap(numeric)! == ("CRMID", "42"))
@@ -31,7 +35,8 @@ import Testing
         _ = try await temp.importText("a.jsonl", Self.ann + "\n")
         let before = try #require(try await temp.workspace.profile(namespace: "Email", identity: "a@example.com"))
         try await Task.sleep(for: .milliseconds(20))
-        let update = #"{"identityMap":{"Email":[{"id":"a@example.com","primary":true}]},"person":{"name":{"lastName":"Park"}},"loyalty":{"points":1500},"mobilePhone":{"number":"+82"}}"#
+        let update =
+            #"{"identityMap":{"Email":[{"id":"a@example.com","primary":true}]},"person":{"name":{"lastName":"Park"}},"loyalty":{"points":1500},"mobilePhone":{"number":"+82"}}"#
         let (summary, _) = try await temp.importText("b.jsonl", update + "\n")
         #expect(summary == ImportSummary(inserted: 0, updated: 1, rejected: 0))
         let after = try #require(try await temp.workspace.profile(namespace: "Email", identity: "a@example.com"))
@@ -49,9 +54,11 @@ import Testing
     @Test func aNewerNullReplacesTheOlderValue() async throws {
         let temp = try TemporaryWorkspace()
         _ = try await temp.importText("a.jsonl", #"{"identityMap":{"Email":[{"id":"n"}]},"a":{"b":1,"c":2},"d":[1,2]}"#)
-        let (summary, _) = try await temp.importText("b.jsonl", #"{"identityMap":{"Email":[{"id":"n"}]},"a":{"b":null},"d":[3]}"#)
+        let (summary, _) = try await temp.importText(
+            "b.jsonl", #"{"identityMap":{"Email":[{"id":"n"}]},"a":{"b":null},"d":[3]}"#)
         #expect(summary.updated == 1)
-        let doc = try JSONValue.parse(try #require(try await temp.workspace.profile(namespace: "Email", identity: "n")).doc)
+        let doc = try JSONValue.parse(
+            try #require(try await temp.workspace.profile(namespace: "Email", identity: "n")).doc)
         #expect(doc.value(atDottedPath: "a") == .object(["b": .null, "c": .int(2)]))
         // Arrays are values, not merged element by element.
         #expect(doc.value(atDottedPath: "d") == .array([.int(3)]))
@@ -59,7 +66,8 @@ import Testing
 
     @Test func storedDocumentsAreCompact() async throws {
         let temp = try TemporaryWorkspace()
-        _ = try await temp.importText("s.jsonl", #"{ "identityMap" : { "Email" : [ { "id" : "s" } ] } ,  "x" : [ 1 , 2 ] }"#)
+        _ = try await temp.importText(
+            "s.jsonl", #"{ "identityMap" : { "Email" : [ { "id" : "s" } ] } ,  "x" : [ 1 , 2 ] }"#)
         let profile = try #require(try await temp.workspace.profile(namespace: "Email", identity: "s"))
         #expect(profile.doc == #"{"identityMap":{"Email":[{"id":"s"}]},"x":[1,2]}"#)
     }
@@ -72,7 +80,8 @@ import Testing
         ]
         let (summary, _) = try await temp.importText("d.jsonl", lines.joined(separator: "\n"))
         #expect(summary == ImportSummary(inserted: 1, updated: 1, rejected: 0))
-        let doc = try JSONValue.parse(try #require(try await temp.workspace.profile(namespace: "Email", identity: "d")).doc)
+        let doc = try JSONValue.parse(
+            try #require(try await temp.workspace.profile(namespace: "Email", identity: "d")).doc)
         #expect(doc.value(atDottedPath: "n") == .int(2))
         #expect(doc.value(atDottedPath: "keep") == .bool(true))
     }
@@ -80,12 +89,12 @@ import Testing
     @Test func badLinesAreRejectedWithFileLineAndReasonAndTheRestImports() async throws {
         let temp = try TemporaryWorkspace()
         let lines = [
-            Self.ann,                                      // 1
-            #"{"identityMap":{"Email":[{"id":"x"}]"#,      // 2 broken JSON
-            "",                                            // 3 blank, skipped silently
-            #"{"person":{"name":"no identity"}}"#,         // 4 no identity
-            "[1, 2]",                                      // 5 not an object
-            #"{"identityMap":{"Email":[{"id":"ok"}]}}"#,   // 6
+            Self.ann,  // 1
+            #"{"identityMap":{"Email":[{"id":"x"}]"#,  // 2 broken JSON
+            "",  // 3 blank, skipped silently
+            #"{"person":{"name":"no identity"}}"#,  // 4 no identity
+            "[1, 2]",  // 5 not an object
+            #"{"identityMap":{"Email":[{"id":"ok"}]}}"#,  // 6
         ]
         let (summary, rejections) = try await temp.importText("bad.jsonl", lines.joined(separator: "\n") + "\n")
         #expect(summary == ImportSummary(inserted: 2, updated: 0, rejected: 3))
@@ -116,7 +125,8 @@ import Testing
         let (summary, rejections) = try await temp.importText("p.csv", csv, options: options)
         #expect(rejections.isEmpty)
         #expect(summary.inserted == 2)
-        let a = try JSONValue.parse(try #require(try await temp.workspace.profile(namespace: "Email", identity: "a@x.com")).doc)
+        let a = try JSONValue.parse(
+            try #require(try await temp.workspace.profile(namespace: "Email", identity: "a@x.com")).doc)
         #expect(a.value(atDottedPath: "person.name.lastName") == .string("Lee"))
         #expect(a.value(atDottedPath: "person.name.firstName") == nil)
         #expect(a.value(atDottedPath: "loyalty.points") == .int(1200))
@@ -125,8 +135,11 @@ import Testing
         #expect(a.value(atDottedPath: "zip") == .string("02134"))
         #expect(a.value(atDottedPath: "note") == .string(#"Seoul, "KR""#))
         // CSV rows get an identityMap so exports map identities the same way for both formats.
-        #expect(a.value(atDottedPath: "identityMap") == .object(["Email": .array([.object(["id": .string("a@x.com"), "primary": .bool(true)])])]))
-        let b = try JSONValue.parse(try #require(try await temp.workspace.profile(namespace: "Email", identity: "b@x.com")).doc)
+        #expect(
+            a.value(atDottedPath: "identityMap")
+                == .object(["Email": .array([.object(["id": .string("a@x.com"), "primary": .bool(true)])])]))
+        let b = try JSONValue.parse(
+            try #require(try await temp.workspace.profile(namespace: "Email", identity: "b@x.com")).doc)
         #expect(b.value(atDottedPath: "loyalty.points") == .int(-7))
         #expect(b.value(atDottedPath: "score") == .double(1000))
         #expect(b.value(atDottedPath: "vip") == .bool(false))
@@ -153,7 +166,8 @@ import Testing
             4,"open,y
             5,x,y
             """
-        let (summary, rejections) = try await temp.importText("c.csv", csv, options: ImportOptions(namespace: "CRMID", identityField: "id"))
+        let (summary, rejections) = try await temp.importText(
+            "c.csv", csv, options: ImportOptions(namespace: "CRMID", identityField: "id"))
         #expect(summary == ImportSummary(inserted: 2, updated: 0, rejected: 4))
         #expect(rejections.map(\.line) == [3, 4, 5, 6])
         #expect(rejections[0].reason == "expected 3 columns, found 2")
@@ -184,7 +198,8 @@ import Testing
             lines.append(#"{"identityMap":{"Email":[{"id":"u\#(i)"}]}}"#)
             lines.append("broken \(i)")
         }
-        let (summary, rejections) = try await temp.importText("m.jsonl", lines.joined(separator: "\n"), options: ImportOptions(maxErrors: 2, batchSize: 2))
+        let (summary, rejections) = try await temp.importText(
+            "m.jsonl", lines.joined(separator: "\n"), options: ImportOptions(maxErrors: 2, batchSize: 2))
         #expect(summary.stoppedEarly)
         #expect(summary.rejected == 3)
         #expect(rejections.map(\.line) == [2, 4, 6])
@@ -200,7 +215,9 @@ import Testing
         let unreadable = temp.directory.appendingPathComponent("broken.jsonl")
         try FileManager.default.createDirectory(at: unreadable, withIntermediateDirectories: true)
         await #expect(throws: WorkspaceError.self) {
-            try await temp.workspace.importProfiles([.file(good), .file(unreadable.path)], options: ImportOptions(batchSize: 2)) { _ in }
+            try await temp.workspace.importProfiles(
+                [.file(good), .file(unreadable.path)], options: ImportOptions(batchSize: 2)
+            ) { _ in }
         }
         // Two full batches were committed; the half batch in memory was not.
         #expect(try await temp.workspace.profileCount() == 4)

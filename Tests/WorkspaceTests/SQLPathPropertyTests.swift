@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Segmentation
 import Testing
+
 @testable import Workspace
 
 /// SplitMix64: a tiny seeded generator, so a failing case replays exactly.
@@ -48,10 +49,14 @@ struct RandomPQL {
         if chance(0.85) { fields.append("\"a\":\(scalar())") }
         if chance(0.85) { fields.append("\"b\":\(chance(0.8) ? jsonString(pick(Self.strings)) : scalar())") }
         if chance(0.8) {
-            let items = (0..<Int.random(in: 0...3, using: &rng)).map { _ in pick(["\"x\"", "\"y\"", "\"z\"", "1", "2", "null", "\"X\""]) }
+            let items = (0..<Int.random(in: 0...3, using: &rng)).map { _ in
+                pick(["\"x\"", "\"y\"", "\"z\"", "1", "2", "null", "\"X\""])
+            }
             fields.append("\"arr\":" + (chance(0.9) ? "[\(items.joined(separator: ","))]" : scalar()))
         }
-        if chance(0.8) { fields.append("\"o\":" + (chance(0.8) ? (chance(0.8) ? "{\"p\":\(scalar())}" : "{}") : scalar())) }
+        if chance(0.8) {
+            fields.append("\"o\":" + (chance(0.8) ? (chance(0.8) ? "{\"p\":\(scalar())}" : "{}") : scalar()))
+        }
         if chance(0.7) { fields.append("\"d\":\(chance(0.8) ? jsonString(pick(Self.dates)) : scalar())") }
         return "{" + fields.joined(separator: ",") + "}"
     }
@@ -76,8 +81,12 @@ struct RandomPQL {
         switch Int.random(in: 0..<11, using: &rng) {
         case 0, 1: return "\(f) \(pick(["=", "!=", "<", "<=", ">", ">="])) \(literal())"
         case 2: return "\(f) \(pick(["in", "notIn"])) \(list())"
-        case 3: return "\(f).\(pick(["startsWith", "endsWith", "contains"]))(\(jsonString(pick(["a", "A", "b", "%", "_", ""]))))"
-        case 4: return "\(f).\(pick(["startsWith", "endsWith", "contains"]))(\(jsonString(pick(["a", "A", "B"]))), \(pick(["true", "false"])))"
+        case 3:
+            return
+                "\(f).\(pick(["startsWith", "endsWith", "contains"]))(\(jsonString(pick(["a", "A", "b", "%", "_", ""]))))"
+        case 4:
+            return
+                "\(f).\(pick(["startsWith", "endsWith", "contains"]))(\(jsonString(pick(["a", "A", "B"]))), \(pick(["true", "false"])))"
         case 5: return "\(f) like \(jsonString(pick(["a%", "%b%", "_b", "A%", "%", "a\\%b", "__"])))"
         case 6: return "\(f).\(pick(["isNull", "isNotNull"]))()"
         case 7: return "\(f).includes(\(literal()))"
@@ -131,8 +140,10 @@ struct RandomPQL {
             let actual: Set<Int64>
             do {
                 actual = try await temp.workspace.dbPool.read { db in
-                    Set(try Int64.fetchAll(db, sql: "SELECT pid FROM profile WHERE \(fragment.sql)",
-                                           arguments: SegmentEvaluator.statementArguments(fragment.arguments)))
+                    Set(
+                        try Int64.fetchAll(
+                            db, sql: "SELECT pid FROM profile WHERE \(fragment.sql)",
+                            arguments: SegmentEvaluator.statementArguments(fragment.arguments)))
                 }
             } catch {
                 Issue.record("SQL failed for \(text): \(fragment.sql)\n\(error)")
@@ -140,9 +151,13 @@ struct RandomPQL {
             }
             if actual != expected {
                 let diff = actual.symmetricDifference(expected).sorted().prefix(3).map { pid in
-                    documents.first { $0.0 == pid }.map { "\($0.1.serialized()) sql=\(actual.contains(pid)) ref=\(expected.contains(pid))" } ?? ""
+                    documents.first { $0.0 == pid }.map {
+                        "\($0.1.serialized()) sql=\(actual.contains(pid)) ref=\(expected.contains(pid))"
+                    } ?? ""
                 }
-                Issue.record("SQL and reference disagree for: \(text)\nSQL: \(fragment.sql) \(fragment.arguments)\n\(diff.joined(separator: "\n"))")
+                Issue.record(
+                    "SQL and reference disagree for: \(text)\nSQL: \(fragment.sql) \(fragment.arguments)\n\(diff.joined(separator: "\n"))"
+                )
             }
         }
         // Most generated expressions must translate, or the property says little.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+
 @testable import Workspace
 
 @Suite struct SecretBoxTests {
@@ -30,7 +31,9 @@ import Testing
         let sealed = try temp.workspace.secretBox.seal("s")
         let other = SecretBox(key: SymmetricKey(size: .bits256))
         #expect(throws: SecretBoxError(.wrongKey)) { try other.open(sealed) }
-        #expect(SecretBoxError(.wrongKey).description.contains("copy ferry.key along with the workspace or set FERRY_MASTER_KEY"))
+        #expect(
+            SecretBoxError(.wrongKey).description.contains(
+                "copy ferry.key along with the workspace or set FERRY_MASTER_KEY"))
     }
 
     @Test func alteredBytesAreDamagedNotWrongKey() throws {

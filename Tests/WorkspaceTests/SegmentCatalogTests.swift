@@ -1,6 +1,7 @@
 import Foundation
 import Segmentation
 import Testing
+
 @testable import Workspace
 
 @Suite struct SegmentCatalogTests {
@@ -8,7 +9,8 @@ import Testing
         let temp = try await SegmentFixtures.workspace()
         let ws = temp.workspace
         let fixedId = "25768BE6-EBD5-45CC-8913-12FB3F348615"
-        let luxury = try await ws.createSegment(name: "Luxury Audience", pql: "loyalty.points > 1000", description: "big spenders", id: fixedId)
+        let luxury = try await ws.createSegment(
+            name: "Luxury Audience", pql: "loyalty.points > 1000", description: "big spenders", id: fixedId)
         #expect(luxury.id == fixedId.lowercased())
         let other = try await ws.createSegment(name: "ca", pql: #"homeAddress.countryCode = "CA""#)
         #expect(UUID(uuidString: other.id) != nil)
@@ -24,8 +26,8 @@ import Testing
         await #expect(throws: WorkspaceError.self) { try await ws.segment(named: "Luxury Audience") }
         // Its memberships and evaluations went with it.
         let leftovers = try await ws.dbPool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM membership WHERE sid = ?", arguments: [luxury.sid])! +
-                Int.fetchOne(db, sql: "SELECT count(*) FROM evaluation WHERE sid = ?", arguments: [luxury.sid])!
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM membership WHERE sid = ?", arguments: [luxury.sid])!
+                + Int.fetchOne(db, sql: "SELECT count(*) FROM evaluation WHERE sid = ?", arguments: [luxury.sid])!
         }
         #expect(leftovers == 0)
     }
@@ -38,7 +40,9 @@ import Testing
             try await ws.createSegment(name: "a", pql: "x = 2")
         }
         await #expect(throws: WorkspaceError.self) { try await ws.createSegment(name: "b", pql: "x = 2", id: first.id) }
-        await #expect(throws: WorkspaceError.self) { try await ws.createSegment(name: "c", pql: "x = 2", id: "not-a-uuid") }
+        await #expect(throws: WorkspaceError.self) {
+            try await ws.createSegment(name: "c", pql: "x = 2", id: "not-a-uuid")
+        }
         await #expect(throws: WorkspaceError.self) { try await ws.createSegment(name: "  ", pql: "x = 2") }
         await #expect(throws: WorkspaceError.self) { try await ws.deleteSegment("nope") }
     }
@@ -82,7 +86,8 @@ import Testing
         let temp = try TemporaryWorkspace()
         let reopened = try Workspace(directory: temp.directory, environment: [:])
         let applied = try reopened.dbPool.read { db in try WorkspaceSchema.migrator.appliedIdentifiers(db) }
-        #expect(applied == ["2026-11-25 profiles, segments, memberships", "2026-11-25 destinations, activations, runs"])
+        #expect(
+            applied == ["2026-11-25 profiles, segments, memberships", "2026-11-25 destinations, activations, runs"])
         let mode = try reopened.dbPool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
     }

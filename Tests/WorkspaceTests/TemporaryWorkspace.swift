@@ -25,7 +25,9 @@ final class TemporaryWorkspace {
     }
 
     /// Imports lines and returns the summary with every rejection.
-    func importText(_ name: String, _ text: String, options: ImportOptions = ImportOptions()) async throws -> (ImportSummary, [ImportRejection]) {
+    func importText(_ name: String, _ text: String, options: ImportOptions = ImportOptions()) async throws -> (
+        ImportSummary, [ImportRejection]
+    ) {
         let path = try file(name, text)
         var rejections: [ImportRejection] = []
         let summary = try await workspace.importProfiles([.file(path)], options: options) { rejections.append($0) }
