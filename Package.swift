@@ -71,6 +71,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "S3", "Export", "Workspace",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]

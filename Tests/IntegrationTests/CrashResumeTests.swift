@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import Workspace
 import S3
 import Testing
 
@@ -43,7 +45,8 @@ import Testing
         let at = "2026-11-26T06:00:00Z"
         let admin = env.client(user: "admin")
         var killedRuns = 0
-        for delay in [0.15, 0.4, 0.8, 1.2, 1.8] {
+        let workspace = try Workspace(directory: URL(fileURLWithPath: dir), environment: [:])
+        for delay in [0.0, 0.1, 0.25, 0.5, 0.9] {
             let process = Process()
             process.executableURL = FerryRun.binary
             process.arguments = ["run", "--due", "--at", at, "--part-size", "5", "--workspace", dir]
@@ -53,6 +56,12 @@ import Testing
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
+            // Kill only once the upload is under way (its id is recorded), then a little later each time.
+            for _ in 0..<1500 where process.isRunning {
+                let open = try await workspace.dbPool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0 }
+                if open > 0 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
             try await Task.sleep(for: .seconds(delay))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
@@ -75,7 +84,7 @@ import Testing
         #expect(Set(rows.dropFirst()).count == 120_000)
         #expect(rows[1] == "user0@example.com,Lastname0,Firstname0,0")
         #expect(try await admin.listMultipartUploads(bucket: env.bucket, prefix: prefix).isEmpty)
-        #expect(killedRuns >= 1)
+        #expect(killedRuns >= 3)
         let runs = try ferry(["runs", "list", "--json"])
         let parsed = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as! [[String: Any]]
         #expect(parsed.count == 1)

@@ -1,0 +1,56 @@
+import Foundation
+import S3
+import Testing
+
+/// `ferry serve` runs what is due, then stops cleanly on SIGTERM.
+@Suite struct ServeTests {
+    let env = TestEnvironment.shared
+
+    @Test func serveRunsDueWorkAndStopsOnSIGTERM() async throws {
+        let dir = NSTemporaryDirectory() + "ferry-serve-\(UUID().uuidString)"
+        let prefix = TestEnvironment.prefix("serve")
+        let environment = env.awsEnvironment()
+        func ferry(_ args: [String]) throws -> FerryRun {
+            try FerryRun.run(args + ["--workspace", dir], environment: environment)
+        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try #"{"identityMap":{"Email":[{"id":"a@x.io","primary":true}]},"k":1}"#.write(
+            toFile: dir + "/p.jsonl", atomically: true, encoding: .utf8)
+        #expect(try ferry(["profiles", "import", dir + "/p.jsonl"]).exitCode == 0)
+        #expect(try ferry(["segments", "create", "s", "--pql", "k = 1"]).exitCode == 0)
+        #expect(try ferry(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix]).exitCode == 0)
+        let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 3600).formatted(.iso8601)
+        #expect(
+            try ferry([
+                "activations", "create", "a", "--destination", "d", "--segment", "s", "--map", "identityMap.Email",
+                "--frequency", "every-3-hours", "--start", start,
+            ]).exitCode == 0)
+
+        let process = Process()
+        process.executableURL = FerryRun.binary
+        process.arguments = ["serve", "--poll-seconds", "1", "--workspace", dir]
+        var processEnvironment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
+        processEnvironment.merge(environment) { $1 }
+        process.environment = processEnvironment
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        var objects: [S3Object] = []
+        for _ in 0..<100 where objects.isEmpty {
+            try await Task.sleep(for: .milliseconds(200))
+            objects = try await env.client().listObjects(bucket: env.bucket, prefix: prefix)
+        }
+        #expect(objects.count == 1)
+        kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // One structured line at the start and one at the end of the run.
+        #expect(log.contains("run start"))
+        #expect(log.contains("run end"))
+        let runs = try ferry(["runs", "list", "--status", "success"])
+        #expect(runs.stdout.split(separator: "\n").count == 1)
+    }
+}
