@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
-import Workspace
 import S3
 import Testing
+import Workspace
 
 /// A `ferry export` killed with SIGKILL mid-upload, then run again for the
 /// same scheduled time, ends with exactly the objects an uninterrupted run
@@ -11,12 +11,9 @@ import Testing
     let env = TestEnvironment.shared
 
     @Test func killedExportResumesToTheSameObjects() async throws {
-        let dir = NSTemporaryDirectory() + "ferry-crash-\(UUID().uuidString)"
+        let ferry = WorkspaceCLI(environment: env.awsEnvironment())
+        let dir = ferry.dir
         let prefix = TestEnvironment.prefix("crash")
-        let environment = env.awsEnvironment()
-        func ferry(_ args: [String]) throws -> FerryRun {
-            try FerryRun.run(args + ["--workspace", dir], environment: environment)
-        }
         // About 12 MiB of CSV: three parts of 5 MiB.
         var lines = ""
         for i in 0..<120_000 {
@@ -48,18 +45,12 @@ import Testing
         var trace: [String] = []
         let workspace = try Workspace(directory: URL(fileURLWithPath: dir), environment: [:])
         for delay in [0.0, 0.1, 0.25, 0.5, 0.9] {
-            let process = Process()
-            process.executableURL = FerryRun.binary
-            process.arguments = ["run", "--due", "--at", at, "--part-size", "5", "--workspace", dir]
-            var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
-            env.merge(environment) { $1 }
-            process.environment = env
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try ferry.spawn(["run", "--due", "--at", at, "--part-size", "5"])
             // Kill only once the upload is under way (its id is recorded), then a little later each time.
             for _ in 0..<1500 where alive(process.processIdentifier) {
-                let open = try await workspace.dbPool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0 }
+                let open = try await workspace.dbPool.read { db in
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0
+                }
                 if open > 0 { break }
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -92,15 +83,4 @@ import Testing
         #expect(parsed.count == 1)
         #expect(parsed.first?["status"] as? String == "success")
     }
-}
-
-/// Whether a child is still running. Read from /proc because Foundation's
-/// `isRunning` was seen reporting false early while many tests spawn
-/// processes at once; a zombie counts as gone.
-func alive(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")")
-    else { return false }
-    let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-    return state != "Z" && state != "X"
 }

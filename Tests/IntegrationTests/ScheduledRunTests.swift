@@ -6,29 +6,12 @@ import Testing
 @Suite struct ScheduledRunTests {
     let env = TestEnvironment.shared
 
-    struct CLI {
-        let dir = NSTemporaryDirectory() + "ferry-sched-\(UUID().uuidString)"
-        let environment: [String: String]
-
-        @discardableResult
-        func callAsFunction(_ args: [String], user: [String: String]? = nil) throws -> FerryRun {
-            try FerryRun.run(args + ["--workspace", dir], environment: user ?? environment)
-        }
-
-        func importLines(_ lines: [String]) throws {
-            let file = dir + "-\(UUID().uuidString).jsonl"
-            try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
-            let result = try self(["profiles", "import", file])
-            #expect(result.exitCode == 0, "\(result.stderr)")
-        }
-    }
-
     static func profile(_ id: String, country: String, points: Int = 1) -> String {
         #"{"identityMap":{"Email":[{"id":"\#(id)@x.io","primary":true}]},"homeAddress":{"countryCode":"\#(country)"},"loyalty":{"points":\#(points)}}"#
     }
 
-    func setUp(_ prefix: String) throws -> CLI {
-        let cli = CLI(environment: env.awsEnvironment())
+    func setUp(_ prefix: String) throws -> WorkspaceCLI {
+        let cli = WorkspaceCLI(environment: env.awsEnvironment())
         try cli.importLines([
             Self.profile("a", country: "KR"), Self.profile("b", country: "KR"), Self.profile("c", country: "US"),
         ])

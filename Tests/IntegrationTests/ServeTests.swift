@@ -7,18 +7,16 @@ import Testing
     let env = TestEnvironment.shared
 
     @Test func serveRunsDueWorkAndStopsOnSIGTERM() async throws {
-        let dir = NSTemporaryDirectory() + "ferry-serve-\(UUID().uuidString)"
+        let ferry = WorkspaceCLI(environment: env.awsEnvironment())
+        let dir = ferry.dir
         let prefix = TestEnvironment.prefix("serve")
-        let environment = env.awsEnvironment()
-        func ferry(_ args: [String]) throws -> FerryRun {
-            try FerryRun.run(args + ["--workspace", dir], environment: environment)
-        }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try #"{"identityMap":{"Email":[{"id":"a@x.io","primary":true}]},"k":1}"#.write(
             toFile: dir + "/p.jsonl", atomically: true, encoding: .utf8)
         #expect(try ferry(["profiles", "import", dir + "/p.jsonl"]).exitCode == 0)
         #expect(try ferry(["segments", "create", "s", "--pql", "k = 1"]).exitCode == 0)
-        #expect(try ferry(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix]).exitCode == 0)
+        #expect(
+            try ferry(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix]).exitCode == 0)
         let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 3600).formatted(.iso8601)
         #expect(
             try ferry([
@@ -26,16 +24,9 @@ import Testing
                 "--frequency", "every-3-hours", "--start", start,
             ]).exitCode == 0)
 
-        let process = Process()
-        process.executableURL = FerryRun.binary
-        process.arguments = ["serve", "--poll-seconds", "1", "--workspace", dir]
-        var processEnvironment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
-        processEnvironment.merge(environment) { $1 }
-        process.environment = processEnvironment
+        let output = Pipe()
         let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
+        let process = try ferry.spawn(["serve", "--poll-seconds", "1"], stdout: output, stderr: errors)
         var objects: [S3Object] = []
         for _ in 0..<100 where objects.isEmpty {
             try await Task.sleep(for: .milliseconds(200))
@@ -43,9 +34,11 @@ import Testing
         }
         #expect(objects.count == 1)
         kill(process.processIdentifier, SIGTERM)
-        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(!process.isRunning)
-        #expect(process.terminationStatus == 0)
+        for _ in 0..<100 where alive(process.processIdentifier) { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!alive(process.processIdentifier))
+        // It got to the end of its shutdown path rather than dying on the signal.
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(printed.contains("ferry serve stopped"))
         let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         // One structured line at the start and one at the end of the run.
         #expect(log.contains("run start"))

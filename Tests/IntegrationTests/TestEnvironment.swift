@@ -147,3 +147,58 @@ extension TestEnvironment {
         ]
     }
 }
+
+extension FerryRun {
+    /// Starts `ferry` in the background, for tests that signal it.
+    static func spawn(
+        _ arguments: [String], environment: [String: String], stdout: Any = FileHandle.nullDevice,
+        stderr: Any = FileHandle.nullDevice
+    ) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        return process
+    }
+}
+
+/// Whether a child is still running. Read from /proc because Foundation's
+/// `isRunning` was seen reporting false early while many tests spawn
+/// processes at once; a zombie counts as gone.
+func alive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return false }
+    let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+    return state != "Z" && state != "X"
+}
+
+/// `ferry` commands against one fresh workspace, as one user.
+struct WorkspaceCLI: Sendable {
+    let dir = NSTemporaryDirectory() + "ferry-cli-\(UUID().uuidString)"
+    let environment: [String: String]
+
+    @discardableResult
+    func callAsFunction(_ args: [String], user: [String: String]? = nil) throws -> FerryRun {
+        try FerryRun.run(args + ["--workspace", dir], environment: user ?? environment)
+    }
+
+    func spawn(_ args: [String], stdout: Any = FileHandle.nullDevice, stderr: Any = FileHandle.nullDevice) throws
+        -> Process
+    {
+        try FerryRun.spawn(args + ["--workspace", dir], environment: environment, stdout: stdout, stderr: stderr)
+    }
+
+    func importLines(_ lines: [String]) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let file = dir + "/import-\(UUID().uuidString).jsonl"
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try self(["profiles", "import", file])
+        precondition(result.exitCode == 0, result.stderr)
+    }
+}
