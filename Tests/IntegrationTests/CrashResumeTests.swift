@@ -45,7 +45,11 @@ import Workspace
         var trace: [String] = []
         let workspace = try Workspace(directory: URL(fileURLWithPath: dir), environment: [:])
         for delay in [0.0, 0.1, 0.25, 0.5, 0.9] {
-            let process = try ferry.spawn(["run", "--due", "--at", at, "--part-size", "5"])
+            let log = ferry.dir + "/child-\(delay).log"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let process = try ferry.spawn(
+                ["run", "--due", "--at", at, "--part-size", "5"], stdout: FileHandle(forWritingAtPath: log)!,
+                stderr: FileHandle(forWritingAtPath: log)!)
             // Kill only once the upload is under way (its id is recorded), then a little later each time.
             for _ in 0..<1500 where alive(process.processIdentifier) {
                 let open = try await workspace.dbPool.read { db in
@@ -55,7 +59,12 @@ import Workspace
                 try await Task.sleep(for: .milliseconds(20))
             }
             try await Task.sleep(for: .seconds(delay))
-            trace.append("delay \(delay): running=\(alive(process.processIdentifier))")
+            let uploads = try await workspace.dbPool.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0
+            }
+            trace.append(
+                "delay \(delay): running=\(alive(process.processIdentifier)) uploads=\(uploads) log="
+                    + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(300))
             if alive(process.processIdentifier) {
                 kill(process.processIdentifier, SIGKILL)
                 killedRuns += 1

@@ -171,11 +171,14 @@ extension FerryRun {
 /// `isRunning` was seen reporting false early while many tests spawn
 /// processes at once; a zombie counts as gone.
 func alive(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")")
-    else { return false }
-    let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-    return state != "Z" && state != "X"
+    guard kill(pid, 0) == 0 else { return false }
+    if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")"),
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+    {
+        return state != "Z" && state != "X"
+    }
+    return true
 }
 
 /// `ferry` commands against one fresh workspace, as one user.
