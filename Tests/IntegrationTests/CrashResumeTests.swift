@@ -50,26 +50,26 @@ import Workspace
             let process = try ferry.spawn(
                 ["run", "--due", "--at", at, "--part-size", "5"], stdout: FileHandle(forWritingAtPath: log)!,
                 stderr: FileHandle(forWritingAtPath: log)!)
-            // Kill only once the upload is under way (its id is recorded), then a little later each time.
-            for _ in 0..<1500 where alive(process.processIdentifier) {
-                let open = try await workspace.dbPool.read { db in
-                    try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0
-                }
-                if open > 0 { break }
-                try await Task.sleep(for: .milliseconds(20))
+            // Kill only once the upload is under way (its id is recorded), then a
+            // little later each time. The polling is synchronous on purpose: an
+            // awaiting test can wait seconds for a thread while other suites run,
+            // and miss the whole upload.
+            func openUploads() throws -> Int {
+                try workspace.dbPool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0 }
             }
-            try await Task.sleep(for: .seconds(delay))
-            let uploads = try await workspace.dbPool.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0
+            for _ in 0..<6000 where alive(process.processIdentifier) {
+                if try openUploads() > 0 { break }
+                usleep(5_000)
             }
+            usleep(useconds_t(delay * 1_000_000))
             trace.append(
-                "delay \(delay): running=\(alive(process.processIdentifier)) uploads=\(uploads) log="
+                "delay \(delay): running=\(alive(process.processIdentifier)) uploads=\(try openUploads()) log="
                     + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(300))
             if alive(process.processIdentifier) {
                 kill(process.processIdentifier, SIGKILL)
                 killedRuns += 1
             }
-            while alive(process.processIdentifier) { try await Task.sleep(for: .milliseconds(20)) }
+            while alive(process.processIdentifier) { usleep(10_000) }
         }
         let finished = try ferry(["run", "--due", "--at", at, "--part-size", "5"])
         #expect(finished.exitCode == 0, "\(finished.stderr)")
