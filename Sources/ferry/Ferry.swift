@@ -24,6 +24,13 @@ struct Ferry: AsyncParsableCommand {
     /// Errors are turned into one sentence and an exit code here, at the edge,
     /// so no stack trace or internal type name ever reaches a user.
     static func main() async {
+        #if os(Linux)
+            // Upload parts are 5 MiB and more. glibc raises its mmap threshold after
+            // the first such buffer is freed and then keeps later ones in the heap,
+            // where freed parts stay resident; a fixed threshold hands each part
+            // back to the system and keeps memory at (concurrency + 1) x part size.
+            _ = glibcMallopt(mmapThreshold, 1 << 20)
+        #endif
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -43,3 +50,11 @@ struct Ferry: AsyncParsableCommand {
         }
     }
 }
+
+#if os(Linux)
+    /// M_MMAP_THRESHOLD in <malloc.h>; Swift's Glibc module exports neither it nor mallopt.
+    private let mmapThreshold: Int32 = -3
+
+    @_silgen_name("mallopt")
+    private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
