@@ -71,8 +71,8 @@ extension S3Client {
     ) async throws -> UploadResult where Body.Element == ByteBuffer {
         try BucketName.validate(bucket)
         var reader = PartReader(iterator: body.makeAsyncIterator(), partSize: options.partSize)
-        let first = try await reader.next() ?? ByteBuffer()
-        let second = first.readableBytes < options.partSize ? nil : try await reader.next()
+        var first = try await reader.next() ?? ByteBuffer()
+        var second = first.readableBytes < options.partSize ? nil : try await reader.next()
         if second == nil && resumeUploadId == nil {
             let etag = try await putObject(bucket: bucket, key: key, body: first, contentType: options.contentType)
             return UploadResult(
@@ -95,8 +95,13 @@ extension S3Client {
         }
         try await onUploadCreated(uploadId)
         do {
+            // The parts read ahead move into the uploader, so this frame does not
+            // keep two part buffers alive for the whole upload.
+            var readAhead = [first] + (second.map { [$0] } ?? [])
+            first = ByteBuffer()
+            second = nil
             let parts = try await uploadParts(
-                first: first, second: second, reader: &reader, bucket: bucket, key: key, uploadId: uploadId,
+                readAhead: &readAhead, reader: &reader, bucket: bucket, key: key, uploadId: uploadId,
                 options: options, existing: existing)
             let etag = try await completeMultipartUpload(
                 bucket: bucket, key: key, uploadId: uploadId, parts: parts.parts)
@@ -111,7 +116,7 @@ extension S3Client {
     }
 
     private func uploadParts<Iterator: AsyncIteratorProtocol>(
-        first: ByteBuffer, second: ByteBuffer?, reader: inout PartReader<Iterator>, bucket: String, key: String,
+        readAhead pending: inout [ByteBuffer], reader: inout PartReader<Iterator>, bucket: String, key: String,
         uploadId: String, options: UploadOptions, existing: [Int: S3Part]
     ) async throws -> (parts: [S3Part], reused: Int) where Iterator.Element == ByteBuffer {
         try await withThrowingTaskGroup(of: S3Part.self) { group in
@@ -119,7 +124,6 @@ extension S3Client {
             var reused = 0
             var inFlight = 0
             var partNumber = 0
-            var pending: [ByteBuffer] = [first] + (second.map { [$0] } ?? [])
             while true {
                 let part: ByteBuffer
                 if !pending.isEmpty {
