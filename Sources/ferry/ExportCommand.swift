@@ -45,6 +45,7 @@ struct ExportCommand: AsyncParsableCommand {
                 }
                 segmentIds = [wanted]
             }
+            let bucket = try await workspace.destination(named: record.destinationId).bucket
             let runner = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
             for segmentId in segmentIds {
                 do {
@@ -53,9 +54,7 @@ struct ExportCommand: AsyncParsableCommand {
                         "run \(run.id) success: \(run.exported) rows, \(run.excludedMandatory + run.excludedDuplicate) excluded"
                     )
                     for file in run.files {
-                        print(
-                            "  s3://\(try await workspace.destination(named: record.destinationId).bucket)/\(file.key)\t\(file.rows) rows\t\(file.bytes) bytes"
-                        )
+                        print("  s3://\(bucket)/\(file.key)\t\(file.rows) rows\t\(file.bytes) bytes")
                     }
                 } catch {
                     failed += 1
