@@ -118,7 +118,8 @@ public struct ExportRunner: Sendable {
                     try await workspace.recordUpload(runId: runId, key: objectKey, uploadId: uploadId)
                 })
             try await workspace.clearUpload(runId: run.id, key: objectKey)
-            files.append(RunFile(key: objectKey, rows: await counter.value, bytes: result.size, sha256: result.sha256))
+            files.append(
+                RunFile(key: objectKey, rows: await counter.value, bytes: result.size, sha256: result.sha256 ?? ""))
             index += 1
         } while try await pager.hasMore()
 

@@ -7,19 +7,35 @@ public struct S3Part: Sendable, Equatable {
     public var partNumber: Int
     public var etag: String
     public var size: Int64
+    /// Base64 CRC-32C, for uploads created with that checksum algorithm.
+    public var checksumCRC32C: String?
 
-    public init(partNumber: Int, etag: String, size: Int64) {
+    public init(partNumber: Int, etag: String, size: Int64, checksumCRC32C: String? = nil) {
         self.partNumber = partNumber
         self.etag = etag
         self.size = size
+        self.checksumCRC32C = checksumCRC32C
     }
 }
 
+/// What ListParts tells about an open upload.
+public struct S3UploadParts: Sendable {
+    public var parts: [S3Part]
+    /// The algorithm the upload was created with; its parts must carry that checksum.
+    public var checksumAlgorithm: String?
+}
+
 extension S3Client {
-    public func createMultipartUpload(bucket: String, key: String, contentType: String? = nil) async throws -> String {
+    /// - Parameter checksumCRC32C: every part will carry a CRC-32C that S3
+    ///   checks and keeps, as the AWS SDKs do by default; S3 then refuses
+    ///   parts without one.
+    public func createMultipartUpload(
+        bucket: String, key: String, contentType: String? = nil, checksumCRC32C: Bool = false
+    ) async throws -> String {
         try BucketName.validate(bucket)
         var headers: [(name: String, value: String)] = []
         if let contentType { headers.append(("content-type", contentType)) }
+        if checksumCRC32C { headers.append(("x-amz-checksum-algorithm", "CRC32C")) }
         let response = try await execute(
             Request(
                 operation: .createMultipartUpload, method: .POST, bucket: bucket, key: key,
@@ -36,17 +52,32 @@ extension S3Client {
     public func uploadPart(bucket: String, key: String, uploadId: String, partNumber: Int, body: ByteBuffer)
         async throws -> S3Part
     {
-        let md5 = body.md5
+        try await uploadPart(
+            bucket: bucket, key: key, uploadId: uploadId, partNumber: partNumber, body: RequestBody(body),
+            md5: body.md5, crc32c: nil)
+    }
+
+    func uploadPart(
+        bucket: String, key: String, uploadId: String, partNumber: Int, body: RequestBody, md5: Insecure.MD5Digest,
+        crc32c: String?
+    ) async throws -> S3Part {
+        var headers = [("content-md5", Data(md5).base64EncodedString())]
+        if let crc32c { headers.append(("x-amz-checksum-crc32c", crc32c)) }
         let response = try await execute(
             Request(
                 operation: .uploadPart, method: .PUT, bucket: bucket, key: key,
                 query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
-                headers: [("content-md5", Data(md5).base64EncodedString())], body: body, uploadId: uploadId))
+                headers: headers, body: body, uploadId: uploadId))
         let etag = response.headers.first(name: "etag") ?? ""
         try verifyETag(
             etag, md5: md5, response: response, operation: .uploadPart, bucket: bucket, key: key,
             uploadId: uploadId)
-        return S3Part(partNumber: partNumber, etag: etag, size: Int64(body.readableBytes))
+        if let crc32c, let echoed = response.headers.first(name: "x-amz-checksum-crc32c"), echoed != crc32c {
+            throw S3Error(
+                code: "BadDigest", message: "S3 kept CRC-32C \(echoed) for a part sent with \(crc32c)",
+                httpStatus: response.status, operation: .uploadPart, bucket: bucket, key: key, uploadId: uploadId)
+        }
+        return S3Part(partNumber: partNumber, etag: etag, size: Int64(body.length), checksumCRC32C: crc32c)
     }
 
     /// Completes with the parts sorted by number. S3 may answer 200 and then
@@ -57,13 +88,15 @@ extension S3Client {
     {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for part in parts.sorted(by: { $0.partNumber < $1.partNumber }) {
-            xml += "<Part><PartNumber>\(part.partNumber)</PartNumber><ETag>\(part.etag.xmlEscaped)</ETag></Part>"
+            xml += "<Part><PartNumber>\(part.partNumber)</PartNumber><ETag>\(part.etag.xmlEscaped)</ETag>"
+            if let crc = part.checksumCRC32C { xml += "<ChecksumCRC32C>\(crc.xmlEscaped)</ChecksumCRC32C>" }
+            xml += "</Part>"
         }
         xml += "</CompleteMultipartUpload>"
         let request = Request(
             operation: .completeMultipartUpload, method: .POST, bucket: bucket, key: key,
             query: [("uploadId", uploadId)], headers: [("content-type", "application/xml")],
-            body: ByteBuffer(string: xml), uploadId: uploadId)
+            body: RequestBody(ByteBuffer(string: xml)), uploadId: uploadId)
         var attempt = 0
         while true {
             let response = try await execute(request)
@@ -79,8 +112,15 @@ extension S3Client {
     /// Every part S3 holds for an upload, following the part-number marker.
     public func listParts(bucket: String, key: String, uploadId: String, pageSize: Int = 1000) async throws -> [S3Part]
     {
+        try await listUploadParts(bucket: bucket, key: key, uploadId: uploadId, pageSize: pageSize).parts
+    }
+
+    public func listUploadParts(bucket: String, key: String, uploadId: String, pageSize: Int = 1000) async throws
+        -> S3UploadParts
+    {
         try BucketName.validate(bucket)
         var parts: [S3Part] = []
+        var algorithm: String?
         var marker: String?
         repeat {
             var query: [(name: String, value: String)] = [("uploadId", uploadId), ("max-parts", String(pageSize))]
@@ -97,11 +137,12 @@ extension S3Client {
             parts += xml.all("Part").map {
                 S3Part(
                     partNumber: Int($0.string("PartNumber") ?? "") ?? 0, etag: $0.string("ETag") ?? "",
-                    size: Int64($0.string("Size") ?? "") ?? 0)
+                    size: Int64($0.string("Size") ?? "") ?? 0, checksumCRC32C: $0.string("ChecksumCRC32C"))
             }
+            if let named = xml.string("ChecksumAlgorithm"), !named.isEmpty { algorithm = named }
             marker = xml.string("IsTruncated") == "true" ? xml.string("NextPartNumberMarker") : nil
         } while marker != nil
-        return parts
+        return S3UploadParts(parts: parts, checksumAlgorithm: algorithm)
     }
 
     /// Needs s3:AbortMultipartUpload, which is not among the six; callers use

@@ -17,6 +17,9 @@ public struct S3ObjectInfo: Sendable, Equatable {
     public var etag: String
     public var lastModified: String?
     public var contentType: String?
+    /// Only asked for with `checksumMode`; multipart objects give a
+    /// checksum of the part checksums with `-N` appended.
+    public var checksumCRC32C: String? = nil
 }
 
 extension S3Client {
@@ -31,7 +34,9 @@ extension S3Client {
         var headers: [(name: String, value: String)] = [("content-md5", Data(md5).base64EncodedString())]
         if let contentType { headers.append(("content-type", contentType)) }
         let response = try await execute(
-            Request(operation: .putObject, method: .PUT, bucket: bucket, key: key, headers: headers, body: body))
+            Request(
+                operation: .putObject, method: .PUT, bucket: bucket, key: key, headers: headers, body: RequestBody(body)
+            ))
         let etag = response.headers.first(name: "etag") ?? ""
         try verifyETag(etag, md5: md5, response: response, operation: .putObject, bucket: bucket, key: key)
         return etag
@@ -44,15 +49,22 @@ extension S3Client {
     }
 
     /// Nil when the object does not exist.
-    public func headObject(bucket: String, key: String) async throws -> S3ObjectInfo? {
+    ///
+    /// - Parameter checksumMode: also return the stored checksum; off by
+    ///   default because for SSE-KMS objects it needs kms:Decrypt as well.
+    public func headObject(bucket: String, key: String, checksumMode: Bool = false) async throws -> S3ObjectInfo? {
         try BucketName.validate(bucket)
         do {
-            let response = try await execute(Request(operation: .headObject, method: .HEAD, bucket: bucket, key: key))
+            let response = try await execute(
+                Request(
+                    operation: .headObject, method: .HEAD, bucket: bucket, key: key,
+                    headers: checksumMode ? [("x-amz-checksum-mode", "ENABLED")] : []))
             return S3ObjectInfo(
                 size: Int64(response.headers.first(name: "content-length") ?? "") ?? 0,
                 etag: response.headers.first(name: "etag") ?? "",
                 lastModified: response.headers.first(name: "last-modified"),
-                contentType: response.headers.first(name: "content-type"))
+                contentType: response.headers.first(name: "content-type"),
+                checksumCRC32C: response.headers.first(name: "x-amz-checksum-crc32c"))
         } catch let error as S3Error where error.httpStatus == 404 {
             return nil
         }

@@ -38,8 +38,10 @@ public struct UploadResult: Sendable, Equatable {
     public var partCount: Int
     /// Parts that were already in S3 from an interrupted attempt and were not sent again.
     public var reusedParts: Int
-    /// Hex SHA-256 of the whole object, for manifests.
-    public var sha256: String
+    /// Hex SHA-256 of the whole object, for manifests. Stream uploads hash
+    /// as they read; file uploads leave it nil, since their parts are hashed
+    /// concurrently and a whole-file hash would be one more serial pass.
+    public var sha256: String?
 }
 
 /// A multipart upload failed; its id is kept so a caller can resume it with
@@ -57,6 +59,7 @@ public struct MultipartUploadError: Error, Sendable, CustomStringConvertible {
 extension S3Client {
     /// Uploads a body of unknown length: one PutObject when it fits in a
     /// part, otherwise a multipart upload with parts sent concurrently.
+    /// Memory stays within (concurrency + 1) x part size.
     ///
     /// - Parameters:
     ///   - resumeUploadId: an upload left by an earlier, interrupted attempt at
@@ -79,35 +82,72 @@ extension S3Client {
                 key: key, size: Int64(first.readableBytes), etag: etag, uploadId: nil, partCount: 1, reusedParts: 0,
                 sha256: reader.digest())
         }
+        // The parts read ahead move into the reader, so this frame does not
+        // keep two part buffers alive for the whole upload.
+        reader.unread([first] + (second.map { [$0] } ?? []))
+        first = ByteBuffer()
+        second = nil
+        var result = try await multipartUpload(
+            from: &reader, bucket: bucket, key: key, options: options, resumeUploadId: resumeUploadId,
+            onUploadCreated: onUploadCreated)
+        result.sha256 = reader.digest()
+        return result
+    }
+
+    /// Uploads a local file. Parts are slices of the file, hashed and sent
+    /// straight from it by the task that uploads them, so memory does not
+    /// grow with the part size and the parts are hashed in parallel.
+    public func upload(
+        file: ReadOnlyFile, bucket: String, key: String, options: UploadOptions = .default,
+        resumeUploadId: String? = nil,
+        onUploadCreated: @Sendable (String) async throws -> Void = { _ in }
+    ) async throws -> UploadResult {
+        try BucketName.validate(bucket)
+        if file.size <= Int64(options.partSize) && resumeUploadId == nil {
+            let body = try await file.read(offset: 0, length: Int(file.size))
+            let etag = try await putObject(bucket: bucket, key: key, body: body, contentType: options.contentType)
+            return UploadResult(
+                key: key, size: file.size, etag: etag, uploadId: nil, partCount: 1, reusedParts: 0, sha256: nil)
+        }
+        var slices = FileParts(file: file, partSize: options.partSize)
+        return try await multipartUpload(
+            from: &slices, bucket: bucket, key: key, options: options, resumeUploadId: resumeUploadId,
+            onUploadCreated: onUploadCreated)
+    }
+
+    private func multipartUpload<Source: PartSource>(
+        from source: inout Source, bucket: String, key: String, options: UploadOptions, resumeUploadId: String?,
+        onUploadCreated: @Sendable (String) async throws -> Void
+    ) async throws -> UploadResult {
         var uploadId = resumeUploadId ?? ""
         var existing: [Int: S3Part] = [:]
+        // New uploads carry a CRC-32C on every part; a resumed one keeps
+        // whatever it was created with, since S3 refuses a mix.
+        var crc32c = true
         if let resumeUploadId {
             do {
-                for part in try await listParts(bucket: bucket, key: key, uploadId: resumeUploadId) {
-                    existing[part.partNumber] = part
-                }
+                let listed = try await listUploadParts(bucket: bucket, key: key, uploadId: resumeUploadId)
+                for part in listed.parts { existing[part.partNumber] = part }
+                crc32c = listed.checksumAlgorithm?.uppercased() == "CRC32C"
             } catch let error as S3Error where error.code == "NoSuchUpload" {
                 uploadId = ""
+                crc32c = true
             }
         }
         if uploadId.isEmpty {
-            uploadId = try await createMultipartUpload(bucket: bucket, key: key, contentType: options.contentType)
+            uploadId = try await createMultipartUpload(
+                bucket: bucket, key: key, contentType: options.contentType, checksumCRC32C: crc32c)
         }
         try await onUploadCreated(uploadId)
         do {
-            // The parts read ahead move into the uploader, so this frame does not
-            // keep two part buffers alive for the whole upload.
-            var readAhead = [first] + (second.map { [$0] } ?? [])
-            first = ByteBuffer()
-            second = nil
             let parts = try await uploadParts(
-                readAhead: &readAhead, reader: &reader, bucket: bucket, key: key, uploadId: uploadId,
-                options: options, existing: existing)
+                from: &source, bucket: bucket, key: key, uploadId: uploadId, options: options, existing: existing,
+                crc32c: crc32c)
             let etag = try await completeMultipartUpload(
                 bucket: bucket, key: key, uploadId: uploadId, parts: parts.parts)
             return UploadResult(
                 key: key, size: parts.parts.reduce(0) { $0 + $1.size }, etag: etag, uploadId: uploadId,
-                partCount: parts.parts.count, reusedParts: parts.reused, sha256: reader.digest())
+                partCount: parts.parts.count, reusedParts: parts.reused, sha256: nil)
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -115,66 +155,127 @@ extension S3Client {
         }
     }
 
-    private func uploadParts<Iterator: AsyncIteratorProtocol>(
-        readAhead pending: inout [ByteBuffer], reader: inout PartReader<Iterator>, bucket: String, key: String,
-        uploadId: String, options: UploadOptions, existing: [Int: S3Part]
-    ) async throws -> (parts: [S3Part], reused: Int) where Iterator.Element == ByteBuffer {
-        try await withThrowingTaskGroup(of: S3Part.self) { group in
+    private func uploadParts<Source: PartSource>(
+        from source: inout Source, bucket: String, key: String, uploadId: String, options: UploadOptions,
+        existing: [Int: S3Part], crc32c: Bool
+    ) async throws -> (parts: [S3Part], reused: Int) {
+        try await withThrowingTaskGroup(of: (part: S3Part, reused: Bool).self) { group in
             var done: [S3Part] = []
             var reused = 0
             var inFlight = 0
             var partNumber = 0
-            while true {
-                let part: ByteBuffer
-                if !pending.isEmpty {
-                    part = pending.removeFirst()
-                } else if let next = try await reader.next() {
-                    part = next
-                } else {
-                    break
-                }
+            func collect(_ finished: (part: S3Part, reused: Bool)) {
+                done.append(finished.part)
+                if finished.reused { reused += 1 }
+                inFlight -= 1
+            }
+            while let payload = try await source.nextPart() {
                 partNumber += 1
                 guard partNumber <= UploadOptions.maximumParts else {
                     throw S3ConfigurationError.invalidArgument(
                         "the body needs more than 10,000 parts; use a larger part size")
                 }
-                if let old = existing[partNumber], old.size == part.readableBytes,
-                    old.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                        == SigV4Signer.hex(part.md5)
-                {
-                    done.append(old)
-                    reused += 1
-                    continue
-                }
                 if inFlight >= options.concurrency, let finished = try await group.next() {
-                    done.append(finished)
-                    inFlight -= 1
+                    collect(finished)
                 }
                 let number = partNumber
+                let old = existing[number]
                 group.addTask {
-                    try await self.uploadPart(
-                        bucket: bucket, key: key, uploadId: uploadId, partNumber: number, body: part)
+                    // Hashing here rather than in the reading loop spreads the
+                    // MD5 and SHA-256 work of the parts over the cores.
+                    let prepared = try await payload.prepare()
+                    let crc = crc32c ? CRC32C.base64(prepared.crc32c) : nil
+                    if let old, old.size == Int64(prepared.body.length),
+                        old.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                            == SigV4Signer.hex(prepared.md5),
+                        old.checksumCRC32C == nil || old.checksumCRC32C == crc
+                    {
+                        return (old, true)
+                    }
+                    let part = try await self.uploadPart(
+                        bucket: bucket, key: key, uploadId: uploadId, partNumber: number, body: prepared.body,
+                        md5: prepared.md5, crc32c: crc)
+                    return (part, false)
                 }
                 inFlight += 1
             }
-            for try await finished in group { done.append(finished) }
+            while let finished = try await group.next() { collect(finished) }
             return (done.sorted { $0.partNumber < $1.partNumber }, reused)
         }
     }
 }
 
+/// One part's bytes: in memory, or a slice of a file read when it is sent.
+enum PartPayload: Sendable {
+    case bytes(ByteBuffer)
+    case file(FileSlice)
+
+    /// The part's digests and its request body with the payload hash; a
+    /// file slice is read once here for all three and again when sent.
+    func prepare() async throws -> (md5: Insecure.MD5Digest, crc32c: UInt32, body: S3Client.RequestBody) {
+        switch self {
+        case .bytes(let bytes):
+            let crc = bytes.withUnsafeReadableBytes { CRC32C.checksum($0) }
+            return (bytes.md5, crc, S3Client.RequestBody(bytes))
+        case .file(let slice):
+            var md5 = Insecure.MD5()
+            var sha = SHA256()
+            var crc = CRC32C()
+            for try await chunk in slice.chunks() {
+                chunk.withUnsafeReadableBytes {
+                    md5.update(bufferPointer: $0)
+                    sha.update(bufferPointer: $0)
+                    crc.update(bufferPointer: $0)
+                }
+            }
+            return (md5.finalize(), crc.value, S3Client.RequestBody(slice, sha256Hex: SigV4Signer.hex(sha.finalize())))
+        }
+    }
+}
+
+/// Where a multipart upload's parts come from, in order.
+protocol PartSource {
+    mutating func nextPart() async throws -> PartPayload?
+}
+
+/// A file cut into slices of the part size; nothing is read until a part is sent.
+struct FileParts: PartSource {
+    let file: ReadOnlyFile
+    let partSize: Int
+    var offset: Int64 = 0
+
+    mutating func nextPart() async throws -> PartPayload? {
+        guard offset < file.size else { return nil }
+        let length = Int(min(Int64(partSize), file.size - offset))
+        defer { offset += Int64(length) }
+        return .file(FileSlice(file: file, offset: offset, length: length))
+    }
+}
+
 /// Cuts a stream of buffers into parts of exactly `partSize` bytes (the last
 /// one shorter) and hashes everything that passes through.
-struct PartReader<Iterator: AsyncIteratorProtocol> where Iterator.Element == ByteBuffer {
+struct PartReader<Iterator: AsyncIteratorProtocol>: PartSource where Iterator.Element == ByteBuffer {
     var iterator: Iterator
     let partSize: Int
     var carry: ByteBuffer?
     var hasher = SHA256()
     var finished = false
+    /// Whole parts handed back after a look ahead, returned before reading on.
+    var unreadParts: [ByteBuffer] = []
 
     init(iterator: Iterator, partSize: Int) {
         self.iterator = iterator
         self.partSize = partSize
+    }
+
+    /// Gives back parts already returned (and hashed) by `next()`.
+    mutating func unread(_ parts: [ByteBuffer]) {
+        unreadParts = parts + unreadParts
+    }
+
+    mutating func nextPart() async throws -> PartPayload? {
+        if !unreadParts.isEmpty { return .bytes(unreadParts.removeFirst()) }
+        return try await next().map { .bytes($0) }
     }
 
     mutating func next() async throws -> ByteBuffer? {
@@ -210,37 +311,4 @@ struct PartReader<Iterator: AsyncIteratorProtocol> where Iterator.Element == Byt
     }
 
     func digest() -> String { SigV4Signer.hex(hasher.finalize()) }
-}
-
-/// A file read as a sequence of buffers, so a local file and an export
-/// stream go through the same upload path.
-public struct FileChunks: AsyncSequence, Sendable {
-    public typealias Element = ByteBuffer
-    public let path: String
-    public let chunkSize: Int
-
-    public init(path: String, chunkSize: Int = 1024 * 1024) {
-        self.path = path
-        self.chunkSize = chunkSize
-    }
-
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle
-        let chunkSize: Int
-
-        public mutating func next() async throws -> ByteBuffer? {
-            guard let data = try handle.read(upToCount: chunkSize), !data.isEmpty else {
-                try? handle.close()
-                return nil
-            }
-            return ByteBuffer(bytes: data)
-        }
-    }
-
-    public func makeAsyncIterator() -> AsyncIterator {
-        // Opening is checked by the caller before the upload starts; a file
-        // that vanished since then reads as empty.
-        let handle = FileHandle(forReadingAtPath: path) ?? FileHandle.nullDevice
-        return AsyncIterator(handle: handle, chunkSize: chunkSize)
-    }
 }

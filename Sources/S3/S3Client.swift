@@ -87,8 +87,40 @@ public final class S3Client: Sendable {
         var key: String?
         var query: [(name: String, value: String)] = []
         var headers: [(name: String, value: String)] = []
-        var body: ByteBuffer?
+        var body: RequestBody?
         var uploadId: String?
+    }
+
+    /// A body that can be sent again on a retry, with its payload hash worked
+    /// out once rather than on every attempt.
+    struct RequestBody: Sendable {
+        enum Source: Sendable {
+            case bytes(ByteBuffer)
+            case file(FileSlice)
+        }
+
+        var source: Source
+        var length: Int
+        var sha256Hex: String
+
+        init(_ bytes: ByteBuffer) {
+            source = .bytes(bytes)
+            length = bytes.readableBytes
+            sha256Hex = bytes.sha256Hex
+        }
+
+        init(_ slice: FileSlice, sha256Hex: String) {
+            source = .file(slice)
+            length = slice.length
+            self.sha256Hex = sha256Hex
+        }
+
+        var httpBody: HTTPClientRequest.Body {
+            switch source {
+            case .bytes(let bytes): .bytes(bytes)
+            case .file(let slice): .stream(slice.chunks(), length: .known(Int64(slice.length)))
+            }
+        }
     }
 
     /// Sends a request with retries; throws `S3Error` for any non-2xx answer.
@@ -155,7 +187,7 @@ public final class S3Client: Sendable {
         let credentials = try credentialsProvider()
         let region = await region(for: request)
         let target = try target(bucket: request.bucket, key: request.key, region: region)
-        let payloadHash = request.body.map(\.sha256Hex) ?? SigV4Signer.emptyPayloadHash
+        let payloadHash = request.body?.sha256Hex ?? SigV4Signer.emptyPayloadHash
         var headers = request.headers
         headers.append(("host", target.hostHeader))
         let signer = SigV4Signer(credentials: credentials, region: region)
@@ -170,8 +202,8 @@ public final class S3Client: Sendable {
             httpRequest.headers.add(name: name, value: value)
         }
         if let body = request.body {
-            httpRequest.headers.add(name: "content-length", value: String(body.readableBytes))
-            httpRequest.body = .bytes(body)
+            httpRequest.headers.add(name: "content-length", value: String(body.length))
+            httpRequest.body = body.httpBody
         } else if request.method == .PUT || request.method == .POST {
             httpRequest.headers.add(name: "content-length", value: "0")
         }

@@ -45,15 +45,15 @@ struct S3Command: AsyncParsableCommand {
             guard !uri.key.isEmpty else {
                 throw CLIError("the destination needs a key: s3://BUCKET/KEY", exitCode: ExitStatus.badInput)
             }
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), !isDirectory.boolValue,
-                FileManager.default.isReadableFile(atPath: source)
-            else { throw CLIError("cannot read the file '\(source)'", exitCode: ExitStatus.badInput) }
+            let file: ReadOnlyFile
+            do { file = try ReadOnlyFile(path: source) } catch {
+                throw CLIError("\(error)", exitCode: ExitStatus.badInput)
+            }
             let options = try UploadOptions(partSize: partSize * 1024 * 1024, concurrency: concurrency)
             let result = try await withS3Client(s3) { client in
                 do {
                     return try await client.upload(
-                        FileChunks(path: source), bucket: uri.bucket, key: uri.key, options: options)
+                        file: file, bucket: uri.bucket, key: uri.key, options: options)
                 } catch let error as MultipartUploadError {
                     // Best effort: abort is outside the six permissions, so a
                     // refusal here is expected and only the id is reported.

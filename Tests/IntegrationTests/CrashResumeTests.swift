@@ -46,7 +46,7 @@ import Workspace
         let workspace = try Workspace(directory: URL(fileURLWithPath: dir), environment: [:])
         for delay in [0.0, 0.1, 0.25, 0.5, 0.9] {
             let log = ferry.dir + "/child-\(delay).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             let process = try ferry.spawn(
                 ["run", "--due", "--at", at, "--part-size", "5"], stdout: FileHandle(forWritingAtPath: log)!,
                 stderr: FileHandle(forWritingAtPath: log)!)

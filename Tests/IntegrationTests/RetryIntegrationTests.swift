@@ -7,7 +7,10 @@ import Testing
 @Suite struct RetryIntegrationTests {
     let env = TestEnvironment.shared
 
-    @Test func slowDownAndDroppedConnectionsAreRetried() async throws {
+    /// Both upload paths: parts held in memory, and parts read from a file
+    /// again for each attempt.
+    @Test(arguments: [false, true])
+    func slowDownAndDroppedConnectionsAreRetried(fromFile: Bool) async throws {
         let rules = """
             [{"method":"PUT","query_contains":"partNumber=2","nth":1,"action":"slowdown"},
              {"method":"PUT","query_contains":"partNumber=3","nth":1,"action":"drop"},
@@ -19,9 +22,20 @@ import Testing
         let client = env.client(endpoint: proxy.endpoint)
         let key = TestEnvironment.prefix("retry") + "faulty.bin"
         let bytes = testBytes(count: 3 * 5 * 1024 * 1024 + 17, seed: 5)
-        let result = try await client.upload(
-            ChunkedBytes(bytes: bytes, chunk: 1 << 20), bucket: env.bucket, key: key,
-            options: try UploadOptions(partSize: 5 * 1024 * 1024, concurrency: 2))
+        let options = try UploadOptions(partSize: 5 * 1024 * 1024, concurrency: 2)
+        let result: UploadResult
+        if fromFile {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "ferry-retry-\(UUID().uuidString).bin"
+            ).path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            result = try await client.upload(
+                file: try ReadOnlyFile(path: path), bucket: env.bucket, key: key, options: options)
+        } else {
+            result = try await client.upload(
+                ChunkedBytes(bytes: bytes, chunk: 1 << 20), bucket: env.bucket, key: key, options: options)
+        }
         #expect(result.partCount == 4)
         #expect(try await env.client().getObject(bucket: env.bucket, key: key) == bytes)
         let entries = proxy.entries

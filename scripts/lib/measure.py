@@ -3,8 +3,9 @@
 
     measure.py [--json FILE] [--label NAME] -- CMD [ARGS...]
 
-Prints `NAME: wall 12.34 s, peak RSS 56.7 MiB, exit 0` to stderr and, with
---json, writes {"label", "wall_seconds", "peak_rss_mib", "exit_status"} to FILE.
+Prints `NAME: wall 12.34 s, cpu 5.67 s, peak RSS 56.7 MiB, exit 0` to stderr
+and, with --json, writes {"label", "wall_seconds", "cpu_seconds", "peak_rss_mib",
+"exit_status"} to FILE.  CPU is user + system time of the command.
 Peak RSS is ru_maxrss (KiB on Linux) from os.wait4 on the child, which also
 covers descendants the child waited for.  Exits with the command's status.
 """
@@ -37,11 +38,13 @@ def main() -> int:
     code = 128 - code if code < 0 else code
     rss_mib = usage.ru_maxrss / 1024  # KiB on Linux
     label = args.label or os.path.basename(cmd[0])
-    print(f"{label}: wall {wall:.2f} s, peak RSS {rss_mib:.1f} MiB, exit {code}", file=sys.stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"{label}: wall {wall:.2f} s, cpu {cpu:.2f} s, peak RSS {rss_mib:.1f} MiB, exit {code}",
+          file=sys.stderr)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"label": label, "wall_seconds": wall, "peak_rss_mib": rss_mib,
-                       "exit_status": code}, f)
+            json.dump({"label": label, "wall_seconds": wall, "cpu_seconds": cpu,
+                       "peak_rss_mib": rss_mib, "exit_status": code}, f)
     return code
 
 
