@@ -58,6 +58,9 @@ let package = Package(
             dependencies: [
                 "S3", "Workspace", "Segmentation", "Export", "Scheduling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
         ),

@@ -33,6 +33,11 @@ public struct DueRunner: Sendable {
     public var retryBase: TimeInterval = 30
     public var leaseDuration: TimeInterval = 60
     public let holder: String
+    /// A scheduled time without a successful run this long after it fell due
+    /// is reported as delayed, as in the reference (150 minutes).
+    public var delayThreshold: TimeInterval = 150 * 60
+    /// Receives every alert; a sink must not throw into the run it reports on.
+    public var onAlert: @Sendable (RunAlert) async -> Void = { _ in }
 
     public init(workspace: Workspace, exporter: ExportRunner, logger: Logger = Logger(label: "ferry.scheduler")) {
         self.workspace = workspace
@@ -121,6 +126,11 @@ public struct DueRunner: Sendable {
             }
         }
         defer { heartbeat.cancel() }
+        let segmentName = await self.segmentName(item.segmentId)
+        await onAlert(
+            RunAlert(
+                kind: .started, activation: item.activation.name, segment: segmentName,
+                scheduledTime: item.scheduledTime))
         logger.info(
             "run start",
             metadata: [
@@ -138,14 +148,89 @@ public struct DueRunner: Sendable {
                     "run": "\(run.id)", "status": "success", "rows": "\(run.exported)",
                     "files": "\(run.files.count)", "lagSeconds": "\(Int(run.lag))",
                 ])
+            var alert = RunAlert(
+                kind: .succeeded, activation: item.activation.name, segment: segmentName,
+                scheduledTime: item.scheduledTime)
+            alert.runId = run.id
+            alert.rows = run.exported
+            alert.files = run.files.count
+            alert.attempt = run.attempts
+            await onAlert(alert)
             return .success(run)
         } catch {
             let message = String(describing: error)
             logger.error(
                 "run end",
                 metadata: ["activation": "\(item.activation.name)", "status": "failed", "error": "\(message)"])
+            let recorded = try? await workspace.run(
+                activationId: item.activation.id, segmentId: item.segmentId, scheduledTime: item.scheduledTime)
+            var alert = RunAlert(
+                kind: .failed, activation: item.activation.name, segment: segmentName,
+                scheduledTime: item.scheduledTime)
+            alert.runId = recorded?.id
+            alert.attempt = recorded?.attempts ?? 1
+            alert.willRetry = (recorded?.attempts ?? 1) < maxAttempts
+            alert.error = message
+            await onAlert(alert)
             return .failed(item, message)
         }
+    }
+
+    /// Every (activation, segment) whose latest due time has no successful
+    /// run more than `delayThreshold` after it fell due.
+    public func delayedItems(at now: Date) async throws -> [(item: Item, minutes: Int)] {
+        var delayed: [(item: Item, minutes: Int)] = []
+        for activation in try await workspace.activations() where activation.enabled {
+            guard let due = Self.schedule(for: activation)?.latestDue(atOrBefore: now),
+                now.timeIntervalSince(due.time) > delayThreshold
+            else { continue }
+            for segmentId in activation.segmentIds {
+                let last = try await workspace.lastSuccessfulRun(activationId: activation.id, segmentId: segmentId)
+                if let last, last.scheduledTime >= due.time { continue }
+                let item = Item(activation: activation, segmentId: segmentId, scheduledTime: due.time, skippedTimes: 0)
+                delayed.append((item, Int(now.timeIntervalSince(due.time) / 60)))
+            }
+        }
+        return delayed
+    }
+
+    /// Sends one delay alert per late scheduled time, however many processes
+    /// watch the workspace and however often they look.
+    @discardableResult
+    public func alertDelays(at now: Date) async throws -> [RunAlert] {
+        var sent: [RunAlert] = []
+        for (item, minutes) in try await delayedItems(at: now) {
+            guard try await workspace.claimOnce("delayed|" + item.leaseKey, now: now) else { continue }
+            var alert = RunAlert(
+                kind: .delayed, activation: item.activation.name, segment: await segmentName(item.segmentId),
+                scheduledTime: item.scheduledTime)
+            alert.delayMinutes = minutes
+            logger.warning(
+                "run delayed",
+                metadata: [
+                    "activation": "\(item.activation.name)", "segment": "\(alert.segment)",
+                    "scheduledTime": "\(item.scheduledTime.formatted(.iso8601))", "minutes": "\(minutes)",
+                ])
+            await onAlert(alert)
+            sent.append(alert)
+        }
+        return sent
+    }
+
+    /// Removes runs older than `days` (keeping what the scheduler still
+    /// reads), at most once a calendar day across all processes.
+    @discardableResult
+    public func pruneIfDue(retentionDays: Int, now: Date = Date()) async throws -> Int? {
+        let day = Int(now.timeIntervalSince1970 / 86_400)
+        guard try await workspace.claimOnce("prune|\(day)", now: now) else { return nil }
+        let removed = try await workspace.pruneRuns(
+            scheduledBefore: now.addingTimeInterval(-Double(retentionDays) * 86_400))
+        if removed > 0 { logger.info("runs pruned", metadata: ["removed": "\(removed)", "days": "\(retentionDays)"]) }
+        return removed
+    }
+
+    func segmentName(_ segmentId: String) async -> String {
+        (try? await workspace.segment(named: segmentId))?.name ?? segmentId
     }
 
     /// A holder on this machine whose process is gone (killed with SIGKILL)

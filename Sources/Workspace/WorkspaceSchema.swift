@@ -140,6 +140,18 @@ enum WorkspaceSchema {
                     );
                     """)
         }
+        migrator.registerMigration("2026-11-25 claims") { db in
+            try db.execute(
+                sql: """
+                    -- Things to do once across every process sharing the workspace and
+                    -- across restarts: a delay alert per scheduled time, a prune per day.
+                    CREATE TABLE claim (
+                        claimKey TEXT PRIMARY KEY,
+                        claimedAt REAL NOT NULL
+                    );
+                    CREATE INDEX run_by_scheduled ON run(activationId, segmentId, scheduledTime);
+                    """)
+        }
         return migrator
     }
 }

@@ -188,6 +188,15 @@ enum ISO8601Parsing {
         return f.date(from: text) ?? day(text)
     }
 
+    /// `--at TIME` where a command can be told what time it is; now when absent.
+    static func now(_ at: String?) throws -> Date {
+        guard let at else { return Date() }
+        guard let date = date(at) else {
+            throw CLIError("ferry: --at '\(at)' is not an ISO-8601 time", exitCode: ExitStatus.badInput)
+        }
+        return date
+    }
+
     static func day(_ text: String) -> Date? {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withFullDate, .withDashSeparatorInDate]

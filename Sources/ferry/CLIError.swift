@@ -18,4 +18,6 @@ enum ExitStatus {
     static let badInput: Int32 = 2
     /// A permission check found missing IAM permissions.
     static let missingPermissions: Int32 = 3
+    /// `status --check`: a segment's export is delayed or its last run failed.
+    static let unhealthy: Int32 = 4
 }

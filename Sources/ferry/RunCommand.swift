@@ -15,25 +15,27 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Treat this ISO-8601 time as now.") var at: String?
     @Option(help: "Runs at once.") var maxConcurrentRuns: Int = 2
     @Option(help: "Part size in MiB.") var partSize: Int = 16
+    @OptionGroup var alerts: AlertOptions
 
     func run() async throws {
         guard due else { throw CLIError("ferry: say --due to run what is due", exitCode: ExitStatus.badInput) }
-        let now =
-            try at.map { text -> Date in
-                guard let date = ISO8601Parsing.date(text) else {
-                    throw CLIError("ferry: --at '\(text)' is not an ISO-8601 time", exitCode: ExitStatus.badInput)
-                }
-                return date
-            } ?? Date()
+        let now = try ISO8601Parsing.now(at)
         let workspace = try options.open()
         let uploadOptions = try WorkspaceOptions.translatingErrors {
             try UploadOptions(partSize: partSize * 1024 * 1024)
         }
-        let runner = DueRunner(
+        var runner = DueRunner(
             workspace: workspace, exporter: ExportRunner(workspace: workspace, uploadOptions: uploadOptions))
+        try alerts.configure(&runner)
         let outcomes = try await WorkspaceOptions.translatingErrors {
             try await runner.runDue(at: now, maxConcurrent: max(1, maxConcurrentRuns))
         }
+        // After the runs, so a time they just caught up on is not reported late.
+        let delayed = try await WorkspaceOptions.translatingErrors {
+            _ = try await runner.pruneIfDue(retentionDays: alerts.retentionDays, now: now)
+            return try await runner.alertDelays(at: now)
+        }
+        for alert in delayed { print(alert.text) }
         var failed = 0
         for outcome in outcomes {
             switch outcome {
@@ -64,13 +66,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Runs at once.") var maxConcurrentRuns: Int = 2
     @Option(help: "Longest sleep between checks, in seconds; new activations are seen within it.")
     var pollSeconds: Int = 60
+    @OptionGroup var alerts: AlertOptions
 
     func run() async throws {
         let workspace = try options.open()
-        let runner = DueRunner(workspace: workspace, exporter: ExportRunner(workspace: workspace))
-        let work = Task {
+        var runner = DueRunner(workspace: workspace, exporter: ExportRunner(workspace: workspace))
+        try alerts.configure(&runner)
+        let work = Task { [runner, alerts] in
             while !Task.isCancelled {
                 _ = try? await runner.runDue(at: Date(), maxConcurrent: max(1, maxConcurrentRuns))
+                _ = try? await runner.pruneIfDue(retentionDays: alerts.retentionDays)
+                _ = try? await runner.alertDelays(at: Date())
                 let now = Date()
                 var wake = now.addingTimeInterval(TimeInterval(pollSeconds))
                 for activation in (try? await workspace.activations()) ?? [] where activation.enabled {
@@ -100,11 +106,23 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status", abstract: "Show each activation's next run and last result.")
 
     @OptionGroup var options: WorkspaceOptions
+    @Option(help: "A due time with no successful run after this many minutes counts as delayed.")
+    var delayAlertMinutes: Int = 150
+    @Flag(help: "Exit 4 when any segment's export is delayed or its last run failed (for monitors).")
+    var check = false
+    @Option(help: "Treat this ISO-8601 time as now.") var at: String?
 
     func run() async throws {
         let workspace = try options.open()
-        try await WorkspaceOptions.translatingErrors {
-            let now = Date()
+        var runner = DueRunner(workspace: workspace, exporter: ExportRunner(workspace: workspace))
+        runner.delayThreshold = TimeInterval(max(1, delayAlertMinutes) * 60)
+        let now = try ISO8601Parsing.now(at)
+        let unhealthy = try await WorkspaceOptions.translatingErrors {
+            var delayed: [String: Int] = [:]
+            for (item, minutes) in try await runner.delayedItems(at: now) {
+                delayed[item.activation.id + "|" + item.segmentId] = minutes
+            }
+            var unhealthy = 0
             for activation in try await workspace.activations() {
                 let next =
                     activation.enabled
@@ -116,9 +134,17 @@ struct StatusCommand: AsyncParsableCommand {
                     ).first
                     let lastText =
                         last.map { "\($0.status.rawValue) \($0.scheduledTime.formatted(.iso8601))" } ?? "never run"
-                    print("\(activation.name)\t\(segment)\tnext \(next)\tlast \(lastText)\trows \(last?.exported ?? 0)")
+                    var line =
+                        "\(activation.name)\t\(segment)\tnext \(next)\tlast \(lastText)\trows \(last?.exported ?? 0)"
+                    if let minutes = delayed[activation.id + "|" + segmentId] {
+                        line += "\tDELAYED \(minutes) min"
+                    }
+                    if delayed[activation.id + "|" + segmentId] != nil || last?.status == .failed { unhealthy += 1 }
+                    print(line)
                 }
             }
+            return unhealthy
         }
+        if check && unhealthy > 0 { throw ExitCode(ExitStatus.unhealthy) }
     }
 }

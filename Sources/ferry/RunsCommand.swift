@@ -5,7 +5,7 @@ import Workspace
 /// `ferry runs ...`: the run ledger.
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs", abstract: "List and show export runs.", subcommands: [List.self, Show.self])
+        commandName: "runs", abstract: "List and show export runs.", subcommands: [List.self, Show.self, Prune.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
@@ -62,6 +62,25 @@ struct RunsCommand: AsyncParsableCommand {
             let workspace = try options.open()
             let run = try await WorkspaceOptions.translatingErrors { try await workspace.run(id: id) }
             print(try SegmentsShowCommand.json(run))
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove old runs; each segment's latest run and latest successful run always stay.")
+        @OptionGroup var options: WorkspaceOptions
+        @Option(help: "Remove runs scheduled more than this many days ago.") var olderThanDays: Int = 90
+
+        func run() async throws {
+            guard olderThanDays >= 1 else {
+                throw CLIError("ferry: --older-than-days must be at least 1", exitCode: ExitStatus.badInput)
+            }
+            let workspace = try options.open()
+            let cutoff = Date().addingTimeInterval(-Double(olderThanDays) * 86_400)
+            let removed = try await WorkspaceOptions.translatingErrors {
+                try await workspace.pruneRuns(scheduledBefore: cutoff)
+            }
+            print("removed \(removed) run\(removed == 1 ? "" : "s") scheduled before \(cutoff.formatted(.iso8601))")
         }
     }
 }

@@ -7,7 +7,11 @@ import Testing
     let env = TestEnvironment.shared
 
     @Test func serveRunsDueWorkAndStopsOnSIGTERM() async throws {
-        let ferry = WorkspaceCLI(environment: env.awsEnvironment())
+        let sink = try WebhookSink()
+        defer { sink.stop() }
+        var environment = env.awsEnvironment()
+        environment["FERRY_ALERT_WEBHOOK"] = sink.endpoint + "/serve"
+        let ferry = WorkspaceCLI(environment: environment)
         let dir = ferry.dir
         let prefix = TestEnvironment.prefix("serve")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -33,6 +37,9 @@ import Testing
             objects = try await env.client().listObjects(bucket: env.bucket, prefix: prefix)
         }
         #expect(objects.count == 1)
+        func events() -> [String] { sink.posts.compactMap { $0["event"] as? String } }
+        for _ in 0..<50 where !events().contains("run.succeeded") { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(events() == ["run.started", "run.succeeded"])
         kill(process.processIdentifier, SIGTERM)
         for _ in 0..<100 where alive(process.processIdentifier) { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!alive(process.processIdentifier))

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""A webhook receiver for Ferry's alert tests.
+
+    webhook_sink.py --ready-file F --log-file L [--status CODE] [--parent-pid PID]
+
+Listens on 127.0.0.1 (a free port, written to --ready-file once listening),
+answers every POST with --status (default 204) and appends its body as one
+line to --log-file, with the request path.  Stops on SIGTERM/SIGINT or when
+--parent-pid dies.
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fault_proxy import parent_alive
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ready-file", required=True)
+    p.add_argument("--log-file", required=True)
+    p.add_argument("--status", type=int, default=204)
+    p.add_argument("--parent-pid", type=int, default=0)
+    args = p.parse_args()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with lock, open(args.log_file, "a") as f:
+                f.write(json.dumps({"path": self.path, "body": body.decode("utf-8", "replace")}) + "\n")
+            self.send_response(args.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    tmp = f"{args.ready_file}.tmp.{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(f"{server.server_address[1]}\n")
+    os.replace(tmp, args.ready_file)
+    while not stop.wait(1):
+        if args.parent_pid and not parent_alive(args.parent_pid):
+            break
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
