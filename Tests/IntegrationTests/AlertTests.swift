@@ -7,23 +7,7 @@ import Testing
     let env = TestEnvironment.shared
 
     @Test func runsPostStartSuccessFailureAndOneDelayAlert() async throws {
-        let prefix = TestEnvironment.prefix("alerts")
-        let cli = try ScheduledRunTests().setUp(prefix)
-        let denied = env.awsEnvironment(user: "no-s3:PutObject")
-        #expect(
-            try cli(
-                [
-                    "destinations", "create", "weak", "--bucket", env.bucket, "--folder-path", prefix + "weak",
-                    "--skip-validation",
-                ], user: denied
-            ).exitCode == 0)
-        for (name, destination) in [("good", "d"), ("bad", "weak")] {
-            #expect(
-                try cli([
-                    "activations", "create", name, "--destination", destination, "--segment", "kr", "--map",
-                    "identityMap.Email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
-                ]).exitCode == 0)
-        }
+        let cli = try ScheduledRunTests().setUpGoodAndBad(TestEnvironment.prefix("alerts"))
         let sink = try WebhookSink()
         defer { sink.stop() }
         // The URL carries a token, as chat webhooks do; it must never be printed.

@@ -23,6 +23,28 @@ import Testing
         return cli
     }
 
+    /// Two daily activations from 2026-11-25T06:00Z of segment `kr`: `good` to
+    /// destination `d`, and `bad` to one whose key lacks s3:PutObject.
+    func setUpGoodAndBad(_ prefix: String) throws -> WorkspaceCLI {
+        let cli = try setUp(prefix)
+        let denied = env.awsEnvironment(user: "no-s3:PutObject")
+        #expect(
+            try cli(
+                [
+                    "destinations", "create", "weak", "--bucket", env.bucket, "--folder-path", prefix + "weak",
+                    "--skip-validation",
+                ], user: denied
+            ).exitCode == 0)
+        for (name, destination) in [("good", "d"), ("bad", "weak")] {
+            #expect(
+                try cli([
+                    "activations", "create", name, "--destination", destination, "--segment", "kr", "--map",
+                    "identityMap.Email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
+                ]).exitCode == 0)
+        }
+        return cli
+    }
+
     @Test func dailyAndSixHourlyFollowTheScheduleAndCollapseMissedTimes() async throws {
         let prefix = TestEnvironment.prefix("sched")
         let cli = try setUp(prefix)
@@ -123,24 +145,7 @@ import Testing
     }
 
     @Test func aDestinationThatLostPutObjectFailsAloneNamingTheAction() async throws {
-        let prefix = TestEnvironment.prefix("perm")
-        let cli = try setUp(prefix)
-        let denied = env.awsEnvironment(user: "no-s3:PutObject")
-        #expect(
-            try cli(
-                [
-                    "destinations", "create", "weak", "--bucket", env.bucket, "--folder-path", prefix + "weak",
-                    "--skip-validation",
-                ], user: denied
-            ).exitCode == 0)
-        for (name, destination) in [("good", "d"), ("bad", "weak")] {
-            #expect(
-                try cli([
-                    "activations", "create", name, "--destination", destination, "--segment", "kr", "--map",
-                    "identityMap.Email",
-                    "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
-                ]).exitCode == 0)
-        }
+        let cli = try setUpGoodAndBad(TestEnvironment.prefix("perm"))
         let result = try cli(["run", "--due", "--at", "2026-11-25T06:00:00Z"])
         #expect(result.exitCode == 1)
         #expect(result.stdout.contains("success"))

@@ -327,6 +327,25 @@ def parent_alive(pid: int) -> bool:
         return True
 
 
+def serve_until_stopped(server, ready_file: str, parent_pid: int) -> None:  # type: ignore[no-untyped-def]
+    """Serves in a thread, announces the port in ready_file (atomically), and
+    returns on SIGTERM/SIGINT or once parent_pid is gone, so a test run that
+    dies never leaves a listener behind."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    tmp = f"{ready_file}.tmp.{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(f"{server.server_address[1]}\n")
+    os.replace(tmp, ready_file)
+    while not stop.wait(1):
+        if parent_pid and not parent_alive(parent_pid):
+            break
+    server.shutdown()
+    server.server_close()
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description="S3 fault-injecting HTTP/1.1 proxy")
     p.add_argument("--upstream", required=True, help="http://HOST:PORT")
@@ -353,19 +372,7 @@ def main() -> int:
     except (ValueError, OSError) as e:
         print(f"fault_proxy: error: {e}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-    tmp = f"{args.ready_file}.tmp.{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(f"{server.server_address[1]}\n")
-    os.replace(tmp, args.ready_file)
-    while not stop.wait(1):
-        if args.parent_pid and not parent_alive(args.parent_pid):
-            break
-    server.shutdown()
-    server.server_close()
+    serve_until_stopped(server, args.ready_file, args.parent_pid)
     return 0
 
 

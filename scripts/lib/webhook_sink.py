@@ -11,13 +11,11 @@ line to --log-file, with the request path.  Stops on SIGTERM/SIGINT or when
 
 import argparse
 import json
-import os
-import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from fault_proxy import parent_alive
+from fault_proxy import serve_until_stopped
 
 
 def main() -> int:
@@ -41,22 +39,8 @@ def main() -> int:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-    tmp = f"{args.ready_file}.tmp.{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(f"{server.server_address[1]}\n")
-    os.replace(tmp, args.ready_file)
-    while not stop.wait(1):
-        if args.parent_pid and not parent_alive(args.parent_pid):
-            break
-    server.shutdown()
-    server.server_close()
+    serve_until_stopped(ThreadingHTTPServer(("127.0.0.1", 0), Handler), args.ready_file, args.parent_pid)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
