@@ -1,3 +1,5 @@
+import Foundation
+import S3
 import Segmentation
 
 /// One cell of a row: a missing value is `.null`, an empty string is `.text("")`.
@@ -26,5 +28,17 @@ public enum CSVField: Sendable, Equatable {
             return
         }
         self.init(value)
+    }
+}
+
+extension CSVField {
+    /// The hex SHA-256 of the value trimmed and lowercased, the normal form ad
+    /// platforms hash e-mail addresses in before matching. Empty and missing
+    /// values stay as they are: a hash of nothing would match everyone's nothing.
+    public func hashedForMatching() -> CSVField {
+        guard case .text(let text) = self else { return self }
+        let normalized = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard !normalized.isEmpty else { return .text("") }
+        return .text(SigV4Signer.sha256Hex(Array(normalized.utf8)))
     }
 }

@@ -95,7 +95,8 @@ public struct ExportRunner: Sendable {
         var header: [UInt8] = []
         encoder.appendHeader(activation.mappings.map(\.column), to: &header)
         let pager = try await MemberPager(
-            dbPool: workspace.dbPool, sid: segment.sid!, sources: sources, mandatory: mandatory, dedup: dedup,
+            dbPool: workspace.dbPool, sid: segment.sid!, sources: sources,
+            hashed: activation.mappings.map { $0.hashed == true }, mandatory: mandatory, dedup: dedup,
             encoder: encoder, memberFilter: filter, memberArguments: arguments)
         let client = try workspace.s3Client(for: destination, retry: retry)
         var options = uploadOptions

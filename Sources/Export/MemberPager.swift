@@ -19,6 +19,8 @@ actor MemberPager {
     let dbPool: DatabasePool
     let sid: Int64
     let sources: [ExportSource]
+    /// Per mapped source: whether its cell is written hashed.
+    let hashed: [Bool]
     let mandatory: [ExportSource]
     let encoder: CSVEncoder
     /// SQL condition on `m` (membership) selecting which members go in.
@@ -40,12 +42,14 @@ actor MemberPager {
     let mandatorySlots: [Int?]
 
     init(
-        dbPool: DatabasePool, sid: Int64, sources: [ExportSource], mandatory: [ExportSource], dedup: [ExportSource],
-        encoder: CSVEncoder, memberFilter: String, memberArguments: StatementArguments, pageSize: Int = 2000
+        dbPool: DatabasePool, sid: Int64, sources: [ExportSource], hashed: [Bool]? = nil, mandatory: [ExportSource],
+        dedup: [ExportSource], encoder: CSVEncoder, memberFilter: String, memberArguments: StatementArguments,
+        pageSize: Int = 2000
     ) async throws {
         self.dbPool = dbPool
         self.sid = sid
         self.sources = sources
+        self.hashed = hashed ?? sources.map { _ in false }
         self.mandatory = mandatory
         self.encoder = encoder
         self.memberFilter = memberFilter
@@ -197,14 +201,14 @@ actor MemberPager {
             }
             var fields: [CSVField] = []
             fields.reserveCapacity(sources.count)
-            for (source, slot) in zip(sources, mappedSlots) {
+            for (index, (source, slot)) in zip(sources, mappedSlots).enumerated() {
+                let field: CSVField
                 switch source {
-                case .membershipStatus: fields.append(.text(status))
-                case .lastQualificationTime:
-                    fields.append(.text(ISO8601.string(Date(timeIntervalSince1970: qualified))))
-                default:
-                    fields.append(slot.map { $0 < values.count ? CSVField(values[$0]) : .null } ?? .null)
+                case .membershipStatus: field = .text(status)
+                case .lastQualificationTime: field = .text(ISO8601.string(Date(timeIntervalSince1970: qualified)))
+                default: field = slot.map { $0 < values.count ? CSVField(values[$0]) : .null } ?? .null
                 }
+                fields.append(hashed[index] ? field.hashedForMatching() : field)
             }
             var line: [UInt8] = []
             encoder.appendRow(fields, to: &line)

@@ -5,10 +5,14 @@ import GRDB
 public struct ColumnMapping: Codable, Sendable, Hashable {
     public var source: String
     public var column: String
+    /// Written as the SHA-256 of the trimmed, lowercased value, as ad
+    /// platforms take e-mail audiences. Optional so older rows decode.
+    public var hashed: Bool?
 
-    public init(source: String, column: String) {
+    public init(source: String, column: String, hashed: Bool = false) {
         self.source = source
         self.column = column
+        self.hashed = hashed ? true : nil
     }
 }
 

@@ -18,6 +18,12 @@ struct ActivationsCommand: AsyncParsableCommand {
         @Option(help: "Destination name or id.") var destination: String
         @Option(help: "Segment name or id (repeatable).") var segment: [String] = []
         @Option(help: "SOURCE[=COLUMN] (repeatable, in column order).") var map: [String] = []
+        @Option(
+            help: ArgumentHelp(
+                "A mapped column to write as the hex SHA-256 of its trimmed, lowercased value (repeatable).",
+                discussion: "For ad platforms that match hashed e-mail addresses; empty values stay empty.",
+                valueName: "column"))
+        var hash: [String] = []
         @Option(help: "A source every exported profile must have (repeatable).") var mandatory: [String] = []
         @Option(help: "SOURCE[,SOURCE]: one row per key value.") var dedupKey: String?
         @Option(help: "full or incremental.") var mode: String = "full"
@@ -51,8 +57,11 @@ struct ActivationsCommand: AsyncParsableCommand {
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
                 let source = parts[0]
                 _ = try WorkspaceOptions.translatingErrors { try ExportSource(parsing: source) }
-                return ColumnMapping(
-                    source: source, column: parts.count > 1 ? parts[1] : ExportSource.defaultColumnName(source))
+                let column = parts.count > 1 ? parts[1] : ExportSource.defaultColumnName(source)
+                return ColumnMapping(source: source, column: column, hashed: hash.contains(column))
+            }
+            for column in hash where !mappings.contains(where: { $0.column == column }) {
+                throw bad("--hash '\(column)' is not a mapped column")
             }
             let dedup = dedupKey.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
             guard dedup.count <= 2 else { throw bad("--dedup-key takes one or two sources") }

@@ -43,4 +43,14 @@ struct CSVFieldTests {
         #expect(CSVField(missing) == .null)
         #expect(CSVEncoder.text(for: nil) == .null)
     }
+
+    /// Ad platforms match the SHA-256 of the trimmed, lowercased e-mail.
+    @Test func hashingNormalizesThenHashesAndLeavesEmptyValuesEmpty() {
+        let expected = "ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976"
+        #expect(CSVField.text("alice@example.com").hashedForMatching() == .text(expected))
+        #expect(CSVField.text("  Alice@Example.COM\n").hashedForMatching() == .text(expected))
+        #expect(CSVField.null.hashedForMatching() == .null)
+        #expect(CSVField.text("").hashedForMatching() == .text(""))
+        #expect(CSVField.text("   ").hashedForMatching() == .text(""))
+    }
 }

@@ -73,6 +73,31 @@ import Testing
         #expect(exported.stdout.contains("success: 1 rows"))
     }
 
+    @Test func hashedColumnsCarryTheSHA256OfTheNormalizedValue() async throws {
+        let (_, run) = try workspace()
+        let refused = try run([
+            "activations", "create", "h", "--destination", "dest", "--segment", "kr", "--map",
+            "identityMap.Email=email", "--hash", "mail",
+        ])
+        #expect(refused.exitCode == 2)
+        #expect(refused.stderr.contains("--hash 'mail' is not a mapped column"))
+        let created = try run([
+            "activations", "create", "h", "--destination", "dest", "--segment", "kr", "--map",
+            "identityMap.Email=email", "--map", "homeAddress.countryCode=country", "--hash", "email",
+        ])
+        #expect(created.exitCode == 0, "\(created.stderr)")
+        let exported = try run(["export", "h"])
+        #expect(exported.exitCode == 0, "\(exported.stderr)")
+        let line = try #require(exported.stdout.split(separator: "\n").first { $0.contains("s3://") })
+        let uri = String(line.trimmingCharacters(in: .whitespaces).split(separator: "\t")[0])
+        let key = String(uri.dropFirst("s3://\(env.bucket)/".count))
+        let body = String(decoding: try await env.client().getObject(bucket: env.bucket, key: key), as: UTF8.self)
+        // sha256("a@x.io"); the unhashed column is left alone.
+        #expect(
+            body.replacingOccurrences(of: "\r\n", with: "\n")
+                == "email,country\naa8a6b1226018606fb52fd4fb5e6f407d7a610c996250306acf156a247c08e26,KR\n")
+    }
+
     @Test func destinationSecretsAreMaskedAndSealed() throws {
         let (dir, run) = try workspace()
         let secret = env.keys("full").secretAccessKey
