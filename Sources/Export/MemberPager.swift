@@ -42,14 +42,14 @@ actor MemberPager {
     let mandatorySlots: [Int?]
 
     init(
-        dbPool: DatabasePool, sid: Int64, sources: [ExportSource], hashed: [Bool]? = nil, mandatory: [ExportSource],
+        dbPool: DatabasePool, sid: Int64, sources: [ExportSource], hashed: [Bool], mandatory: [ExportSource],
         dedup: [ExportSource], encoder: CSVEncoder, memberFilter: String, memberArguments: StatementArguments,
         pageSize: Int = 2000
     ) async throws {
         self.dbPool = dbPool
         self.sid = sid
         self.sources = sources
-        self.hashed = hashed ?? sources.map { _ in false }
+        self.hashed = hashed
         self.mandatory = mandatory
         self.encoder = encoder
         self.memberFilter = memberFilter

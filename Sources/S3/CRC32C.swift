@@ -35,15 +35,13 @@ public struct CRC32C: Sendable {
 
     public var value: UInt32 { ~state }
 
-    /// The form S3 wants in headers and XML: base64 of the big-endian value.
-    public var base64: String { Self.base64(value) }
-
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = CRC32C()
         crc.update(bufferPointer: bytes)
         return crc.value
     }
 
+    /// The form S3 wants in headers and XML: base64 of the big-endian value.
     static func base64(_ value: UInt32) -> String {
         withUnsafeBytes(of: value.bigEndian) { Data($0).base64EncodedString() }
     }

@@ -43,8 +43,11 @@ public final class ReadOnlyFile: Sendable {
             var buffer = ByteBufferAllocator().buffer(capacity: length)
             var done = 0
             while done < length {
-                let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length - done) { raw in
-                    pread(descriptor, raw.baseAddress, length - done, off_t(offset) + off_t(done))
+                var count = 0
+                // The closure's result moves the writer index, so an error (-1) must not come back through it.
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length - done) { raw in
+                    count = pread(descriptor, raw.baseAddress, length - done, off_t(offset) + off_t(done))
+                    return max(count, 0)
                 }
                 if count < 0 {
                     if errno == EINTR { continue }

@@ -131,7 +131,6 @@ extension S3Client {
                 crc32c = listed.checksumAlgorithm?.uppercased() == "CRC32C"
             } catch let error as S3Error where error.code == "NoSuchUpload" {
                 uploadId = ""
-                crc32c = true
             }
         }
         if uploadId.isEmpty {

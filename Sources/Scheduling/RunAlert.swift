@@ -1,5 +1,4 @@
 import Foundation
-import Workspace
 
 /// What the reference alerts on: a run started, succeeded or failed, or a
 /// scheduled time still has no successful run long after it fell due.

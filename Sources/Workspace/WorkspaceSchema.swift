@@ -149,7 +149,6 @@ enum WorkspaceSchema {
                         claimKey TEXT PRIMARY KEY,
                         claimedAt REAL NOT NULL
                     );
-                    CREATE INDEX run_by_scheduled ON run(activationId, segmentId, scheduledTime);
                     """)
         }
         return migrator

@@ -45,13 +45,7 @@ struct ActivationsCommand: AsyncParsableCommand {
             }
             guard maxRowsPerFile > 0 else { throw bad("--max-rows-per-file must be positive") }
             guard TimeZone(identifier: timezone) != nil else { throw bad("unknown time zone '\(timezone)'") }
-            var startDate = Date()
-            if let start {
-                guard let parsed = ISO8601Parsing.date(start) else {
-                    throw bad("--start '\(start)' is not an ISO-8601 time")
-                }
-                startDate = parsed
-            }
+            let startDate = try ISO8601Parsing.option("--start", start) ?? Date()
             if let end, ISO8601Parsing.day(end) == nil { throw bad("--end '\(end)' is not a YYYY-MM-DD day") }
             let mappings = try map.map { entry -> ColumnMapping in
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
@@ -197,14 +191,18 @@ enum ISO8601Parsing {
         return f.date(from: text) ?? day(text)
     }
 
-    /// `--at TIME` where a command can be told what time it is; now when absent.
-    static func now(_ at: String?) throws -> Date {
-        guard let at else { return Date() }
-        guard let date = date(at) else {
-            throw CLIError("ferry: --at '\(at)' is not an ISO-8601 time", exitCode: ExitStatus.badInput)
+    /// The time an option names, or nil when it was not given; a text that is
+    /// not ISO-8601 is bad input named by its option.
+    static func option(_ option: String, _ text: String?) throws -> Date? {
+        guard let text else { return nil }
+        guard let date = date(text) else {
+            throw CLIError("ferry: \(option) '\(text)' is not an ISO-8601 time", exitCode: ExitStatus.badInput)
         }
         return date
     }
+
+    /// `--at TIME` where a command can be told what time it is; now when absent.
+    static func now(_ at: String?) throws -> Date { try option("--at", at) ?? Date() }
 
     static func day(_ text: String) -> Date? {
         let f = ISO8601DateFormatter()

@@ -28,14 +28,6 @@ struct AlertOptions: ParsableArguments {
 
     /// Applies the options to a runner: its delay threshold and where alerts go.
     func configure(_ runner: inout DueRunner) throws {
-        if let url = webhookURL {
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
-                parsed.host != nil
-            else {
-                // The URL itself is not repeated: it may carry a token.
-                throw CLIError("ferry: the alert webhook is not an http(s) URL", exitCode: ExitStatus.badInput)
-            }
-        }
         guard delayAlertMinutes >= 1 else {
             throw CLIError("ferry: --delay-alert-minutes must be at least 1", exitCode: ExitStatus.badInput)
         }
@@ -44,6 +36,12 @@ struct AlertOptions: ParsableArguments {
         }
         runner.delayThreshold = TimeInterval(delayAlertMinutes * 60)
         if let url = webhookURL {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
+                parsed.host != nil
+            else {
+                // The URL itself is not repeated: it may carry a token.
+                throw CLIError("ferry: the alert webhook is not an http(s) URL", exitCode: ExitStatus.badInput)
+            }
             let webhook = WebhookAlerts(url: url, logger: runner.logger)
             runner.onAlert = { alert in await webhook.send(alert) }
         }

@@ -18,16 +18,10 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Parts uploaded at once.") var concurrency: Int = 4
 
     func run() async throws {
-        let scheduled: Date
-        if let at {
-            guard let parsed = ISO8601Parsing.date(at) else {
-                throw CLIError("ferry: --at '\(at)' is not an ISO-8601 time", exitCode: ExitStatus.badInput)
-            }
-            scheduled = parsed
-        } else {
-            // Whole seconds, so names with seconds and the ledger agree.
-            scheduled = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
-        }
+        // Whole seconds by default, so names with seconds and the ledger agree.
+        let scheduled =
+            try ISO8601Parsing.option("--at", at)
+            ?? Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         let uploadOptions = try WorkspaceOptions.translatingErrors {
             try UploadOptions(partSize: partSize * 1024 * 1024, concurrency: concurrency)
         }

@@ -136,10 +136,9 @@ struct StatusCommand: AsyncParsableCommand {
                         last.map { "\($0.status.rawValue) \($0.scheduledTime.formatted(.iso8601))" } ?? "never run"
                     var line =
                         "\(activation.name)\t\(segment)\tnext \(next)\tlast \(lastText)\trows \(last?.exported ?? 0)"
-                    if let minutes = delayed[activation.id + "|" + segmentId] {
-                        line += "\tDELAYED \(minutes) min"
-                    }
-                    if delayed[activation.id + "|" + segmentId] != nil || last?.status == .failed { unhealthy += 1 }
+                    let minutes = delayed[activation.id + "|" + segmentId]
+                    if let minutes { line += "\tDELAYED \(minutes) min" }
+                    if minutes != nil || last?.status == .failed { unhealthy += 1 }
                     print(line)
                 }
             }

@@ -25,12 +25,7 @@ struct RunsCommand: AsyncParsableCommand {
                 }
                 return value
             }
-            let sinceDate = try since.map { text -> Date in
-                guard let date = ISO8601Parsing.date(text) else {
-                    throw CLIError("ferry: --since '\(text)' is not an ISO-8601 time", exitCode: ExitStatus.badInput)
-                }
-                return date
-            }
+            let sinceDate = try ISO8601Parsing.option("--since", since)
             let runs = try await WorkspaceOptions.translatingErrors {
                 var id: String?
                 if let activation { id = try await workspace.activation(named: activation).id }
