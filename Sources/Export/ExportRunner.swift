@@ -14,6 +14,8 @@ public struct ExportRunner: Sendable {
     public var uploadOptions: UploadOptions
     public var retry: RetryPolicy
     public var logger: Logger
+    /// Connect, idle and per-request limits for the destination's S3 client.
+    public var timeouts: S3Timeouts = .standard
 
     public init(
         workspace: Workspace, uploadOptions: UploadOptions = .default, retry: RetryPolicy = .standard,
@@ -27,31 +29,37 @@ public struct ExportRunner: Sendable {
 
     /// Exports one segment for one scheduled time. A second call for the same
     /// scheduled time reuses the run and writes the same keys.
+    ///
+    /// Under a `lease`, every write to the run ledger and the last S3 write
+    /// of each object are refused with `LeaseLostError` once another process
+    /// has taken the run over, so a stalled process cannot write after it.
     public func run(
-        activation: ActivationRecord, segmentId: String, scheduledTime: Date, skippedTimes: Int = 0, now: Date = Date()
+        activation: ActivationRecord, segmentId: String, scheduledTime: Date, skippedTimes: Int = 0, now: Date = Date(),
+        lease: RunLease? = nil
     ) async throws -> RunRecord {
         let destination = try await workspace.destination(named: activation.destinationId)
         let segment = try await workspace.segment(named: segmentId)
         var run = try await workspace.beginRun(
             activationId: activation.id, segmentId: segment.id, destinationId: destination.id,
-            scheduledTime: scheduledTime, mode: activation.mode, now: now)
+            scheduledTime: scheduledTime, mode: activation.mode, now: now, lease: lease)
         let previousFiles = run.files
         run.skippedTimes = skippedTimes
         logger.info("run started", metadata: ["run": "\(run.id)", "segment": "\(segment.name)"])
         do {
             try await export(
                 activation: activation, destination: destination, segment: segment, run: &run,
-                previousFiles: previousFiles)
+                previousFiles: previousFiles, lease: lease)
             run.status = .success
             run.finishedAt = Date()
-            try await workspace.saveRun(run)
+            try await workspace.saveRun(run, lease: lease)
             logger.info("run finished", metadata: ["run": "\(run.id)", "rows": "\(run.exported)"])
             return run
         } catch {
             run.status = .failed
             run.finishedAt = Date()
             run.error = Self.describe(error)
-            try? await workspace.saveRun(run)
+            // A run taken over by another process is that process's to record.
+            if !Self.isLeaseLost(error) { try? await workspace.saveRun(run, lease: lease) }
             logger.error("run failed", metadata: ["run": "\(run.id)", "error": "\(run.error ?? "")"])
             throw error
         }
@@ -62,9 +70,15 @@ public struct ExportRunner: Sendable {
         return String(describing: error)
     }
 
+    /// True when the run stopped because another process took it over.
+    public static func isLeaseLost(_ error: any Error) -> Bool {
+        if let error = error as? MultipartUploadError { return isLeaseLost(error.underlying) }
+        return error is LeaseLostError
+    }
+
     private func export(
         activation: ActivationRecord, destination: DestinationRecord, segment: SegmentRecord, run: inout RunRecord,
-        previousFiles: [RunFile]
+        previousFiles: [RunFile], lease: RunLease?
     ) async throws {
         let settings = try DestinationSettings(destination)
         let sources = try activation.mappings.map { mapping throws(ExportError) in
@@ -91,16 +105,19 @@ public struct ExportRunner: Sendable {
         let (filter, arguments) = try await memberFilter(
             activation: activation, segment: segment, run: run, sources: sources)
 
-        let encoder = CSVEncoder(format: settings.format)
+        let encoder = CSVEncoder(format: settings.format, columns: activation.mappings.map(\.column))
         var header: [UInt8] = []
         encoder.appendHeader(activation.mappings.map(\.column), to: &header)
         let pager = try await MemberPager(
             dbPool: workspace.dbPool, sid: segment.sid!, sources: sources,
             hashed: activation.mappings.map { $0.hashed == true }, mandatory: mandatory, dedup: dedup,
             encoder: encoder, memberFilter: filter, memberArguments: arguments)
-        let client = try workspace.s3Client(for: destination, retry: retry)
+        let client = try workspace.s3Client(for: destination, retry: retry, timeouts: timeouts)
         var options = uploadOptions
         options.contentType = settings.contentType
+        // Marks each object as this run's, so a retry can tell a complete file
+        // an earlier attempt wrote from an older run's file at the same key.
+        options.metadata[Self.runIdMetadata] = run.id
 
         var files: [RunFile] = []
         var index = 1
@@ -111,12 +128,28 @@ public struct ExportRunner: Sendable {
             let stream = ExportFileStream(
                 pager: pager, header: header, maxRows: activation.maxRowsPerFile, gzip: settings.compression == .gzip,
                 rowCounter: counter)
+            if let done = try await completedFile(
+                runId: run.id, key: objectKey, client: client, bucket: destination.bucket)
+            {
+                // An earlier attempt finished this object and then died before
+                // recording success: its rows are skipped, not written again.
+                for try await _ in stream {}
+                try await workspace.clearUpload(runId: run.id, key: objectKey)
+                files.append(done)
+                logger.info("file already complete", metadata: ["run": "\(run.id)", "key": "\(objectKey)"])
+                index += 1
+                continue
+            }
             let resume = try await workspace.recordedUpload(runId: run.id, key: objectKey)
             let runId = run.id
             let result = try await client.upload(
                 stream, bucket: destination.bucket, key: objectKey, options: options, resumeUploadId: resume,
                 onUploadCreated: { uploadId in
-                    try await workspace.recordUpload(runId: runId, key: objectKey, uploadId: uploadId)
+                    try await workspace.recordUpload(runId: runId, key: objectKey, uploadId: uploadId, lease: lease)
+                },
+                beforeComplete: { size, sha256 in
+                    let file = RunFile(key: objectKey, rows: await counter.value, bytes: size, sha256: sha256 ?? "")
+                    try await workspace.recordFile(runId: runId, file: file, lease: lease)
                 })
             try await workspace.clearUpload(runId: run.id, key: objectKey)
             files.append(
@@ -127,6 +160,7 @@ public struct ExportRunner: Sendable {
         // A retry that now needs fewer split files removes the extra ones an
         // earlier attempt wrote, so the folder holds exactly this run's files.
         let written = Set(files.map(\.key))
+        if let lease { try await workspace.checkLease(lease) }
         for stale in previousFiles where !written.contains(stale.key) {
             try? await client.deleteObject(bucket: destination.bucket, key: stale.key)
         }
@@ -149,10 +183,34 @@ public struct ExportRunner: Sendable {
                         sha256: file.sha256, mode: run.mode)
                 })
             let manifestKey = key(Manifest.objectName(destinationId: destination.id, runId: run.id))
-            try await client.putObject(
-                bucket: destination.bucket, key: manifestKey, body: ByteBuffer(bytes: manifest.encoded()),
-                contentType: "application/json")
+            let existing = try await client.headObject(bucket: destination.bucket, key: manifestKey)
+            if existing?.metadata[Self.runIdMetadata] != run.id {
+                if let lease { try await workspace.checkLease(lease) }
+                try await client.putObject(
+                    bucket: destination.bucket, key: manifestKey, body: ByteBuffer(bytes: manifest.encoded()),
+                    contentType: "application/json", metadata: [Self.runIdMetadata: run.id])
+            }
         }
+    }
+
+    /// Where a run's manifest is: beside its data files.
+    public static func manifestKey(for run: RunRecord) -> String {
+        let name = Manifest.objectName(destinationId: run.destinationId, runId: run.id)
+        guard let first = run.files.first?.key, let slash = first.lastIndex(of: "/") else { return name }
+        return String(first[...slash]) + name
+    }
+
+    /// The user-metadata name (`x-amz-meta-ferry-run-id`) carrying the run id.
+    public static let runIdMetadata = "ferry-run-id"
+
+    /// The file an earlier attempt of this run recorded just before making it
+    /// visible, when the bucket holds that complete object now.
+    private func completedFile(runId: String, key: String, client: S3Client, bucket: String) async throws -> RunFile? {
+        guard let recorded = try await workspace.recordedFile(runId: runId, key: key),
+            let object = try await client.headObject(bucket: bucket, key: key),
+            object.metadata[Self.runIdMetadata] == runId, object.size == recorded.bytes
+        else { return nil }
+        return recorded
     }
 
     /// Full runs send the realized members; incremental runs send what

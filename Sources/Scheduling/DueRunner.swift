@@ -1,4 +1,5 @@
 import Export
+import Synchronization
 import Foundation
 import Logging
 import Workspace
@@ -19,9 +20,12 @@ public struct DueRunner: Sendable {
 
     public enum Outcome: Sendable {
         case success(RunRecord)
-        case failed(Item, String)
+        case failed(Item, any Error)
         /// Another process holds this run's lease.
         case busy(Item)
+        /// This process's lease lapsed (it was stopped or starved) and another
+        /// process took the run over; nothing more was written by this one.
+        case superseded(Item)
     }
 
     public let workspace: Workspace
@@ -38,6 +42,7 @@ public struct DueRunner: Sendable {
     public var delayThreshold: TimeInterval = 150 * 60
     /// Receives every alert; a sink must not throw into the run it reports on.
     public var onAlert: @Sendable (RunAlert) async -> Void = { _ in }
+    let pendingAlerts = PendingTasks()
 
     public init(workspace: Workspace, exporter: ExportRunner, logger: Logger = Logger(label: "ferry.scheduler")) {
         self.workspace = workspace
@@ -62,7 +67,7 @@ public struct DueRunner: Sendable {
             else { continue }
             for segmentId in activation.segmentIds {
                 let lastSuccess = try await workspace.lastSuccessfulRun(
-                    activationId: activation.id, segmentId: segmentId)
+                    activationId: activation.id, segmentId: segmentId, scheduledAtOrBefore: at)
                 if let lastSuccess, lastSuccess.scheduledTime >= due.time { continue }
                 if let existing = try await workspace.run(
                     activationId: activation.id, segmentId: segmentId, scheduledTime: due.time),
@@ -102,32 +107,49 @@ public struct DueRunner: Sendable {
         }
     }
 
+    /// Exports one segment of an activation now, under the same lease as a
+    /// scheduled run of that time, so `ferry export` and `run --due` never
+    /// write the same run at once.
+    public func runNow(activation: ActivationRecord, segmentId: String, scheduledTime: Date) async -> Outcome {
+        await run(
+            Item(activation: activation, segmentId: segmentId, scheduledTime: scheduledTime, skippedTimes: 0),
+            scheduled: false)
+    }
+
     /// One item under its lease, which a heartbeat keeps alive while the export runs.
-    func run(_ item: Item) async -> Outcome {
+    /// Any error stays in this run: it is recorded and reported, never thrown.
+    func run(_ item: Item, scheduled: Bool = true) async -> Outcome {
         let key = item.leaseKey
-        breakLeaseOfDeadHolder(key)
-        guard (try? workspace.acquireLease(key, holder: holder, duration: leaseDuration)) == true else {
-            logger.info(
-                "run busy", metadata: ["activation": "\(item.activation.name)", "segment": "\(item.segmentId)"])
-            return .busy(item)
+        await breakLeaseOfDeadHolder(key)
+        let lease: RunLease
+        do {
+            guard let acquired = try await workspace.acquireLease(key, holder: holder, duration: leaseDuration) else {
+                logger.info(
+                    "run held by another process",
+                    metadata: ["activation": "\(item.activation.name)", "segment": "\(item.segmentId)"])
+                return .busy(item)
+            }
+            lease = acquired
+        } catch {
+            return .failed(item, error)
         }
-        defer { workspace.releaseLease(key, holder: holder) }
         // A run that finished in another process between listing and leasing is not repeated.
-        if let done = try? await workspace.lastSuccessfulRun(
+        if scheduled, let done = try? await workspace.lastSuccessfulRun(
             activationId: item.activation.id, segmentId: item.segmentId),
             done.scheduledTime >= item.scheduledTime
         {
+            await workspace.releaseLease(lease)
             return .success(done)
         }
-        let heartbeat = Task { [workspace, holder, leaseDuration] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(leaseDuration / 4))
-                try? workspace.renewLease(key, holder: holder, duration: leaseDuration)
-            }
-        }
-        defer { heartbeat.cancel() }
+        let outcome = await runLeased(item, lease: lease)
+        await workspace.releaseLease(lease)
+        return outcome
+    }
+
+    private func runLeased(_ item: Item, lease: RunLease) async -> Outcome {
         let segmentName = await self.segmentName(item.segmentId)
-        await onAlert(
+        // Alerts are sent off the run's path: a slow webhook never holds it up.
+        sendAlert(
             RunAlert(
                 kind: .started, activation: item.activation.name, segment: segmentName,
                 scheduledTime: item.scheduledTime))
@@ -136,12 +158,15 @@ public struct DueRunner: Sendable {
             metadata: [
                 "activation": "\(item.activation.name)", "segment": "\(item.segmentId)",
                 "scheduledTime": "\(item.scheduledTime.formatted(.iso8601))", "skipped": "\(item.skippedTimes)",
+                "lease": "\(lease.token)",
             ])
         do {
-            try await evaluateIfStale(segmentId: item.segmentId)
-            let run = try await exporter.run(
-                activation: item.activation, segmentId: item.segmentId, scheduledTime: item.scheduledTime,
-                skippedTimes: item.skippedTimes)
+            let run = try await withLeaseKeptAlive(lease) {
+                try await evaluateIfStale(segmentId: item.segmentId)
+                return try await exporter.run(
+                    activation: item.activation, segmentId: item.segmentId, scheduledTime: item.scheduledTime,
+                    skippedTimes: item.skippedTimes, lease: lease)
+            }
             logger.info(
                 "run end",
                 metadata: [
@@ -155,8 +180,14 @@ public struct DueRunner: Sendable {
             alert.rows = run.exported
             alert.files = run.files.count
             alert.attempt = run.attempts
-            await onAlert(alert)
+            sendAlert(alert)
             return .success(run)
+        } catch where ExportRunner.isLeaseLost(error) {
+            // Another process owns the run now; its result is the one that counts.
+            logger.warning(
+                "run taken over by another process",
+                metadata: ["activation": "\(item.activation.name)", "segment": "\(item.segmentId)"])
+            return .superseded(item)
         } catch {
             let message = String(describing: error)
             logger.error(
@@ -171,9 +202,46 @@ public struct DueRunner: Sendable {
             alert.attempt = recorded?.attempts ?? 1
             alert.willRetry = (recorded?.attempts ?? 1) < maxAttempts
             alert.error = message
-            await onAlert(alert)
-            return .failed(item, message)
+            sendAlert(alert)
+            return .failed(item, error)
         }
+    }
+
+    /// Runs `body` while renewing the lease every quarter of its duration.
+    /// When a renewal finds that another process has taken the run, `body`
+    /// is cancelled and `LeaseLostError` is thrown.
+    func withLeaseKeptAlive<T: Sendable>(_ lease: RunLease, _ body: @escaping @Sendable () async throws -> T)
+        async throws -> T
+    {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask { [workspace, leaseDuration] in
+                while true {
+                    try await Task.sleep(for: .seconds(leaseDuration / 4))
+                    // A failed renewal (a busy database) is tried again at the next
+                    // beat; only a newer holder ends the run.
+                    if (try? await workspace.renewLease(lease, duration: leaseDuration)) == false {
+                        throw LeaseLostError(runKey: lease.runKey, token: lease.token)
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let value = next { return value }
+            }
+            throw CancellationError()
+        }
+    }
+
+    /// Hands an alert to the sink in its own task. A process that exits
+    /// first waits for pending alerts in `flushAlerts()`.
+    func sendAlert(_ alert: RunAlert) {
+        pendingAlerts.start { [onAlert] in await onAlert(alert) }
+    }
+
+    /// Waits for alerts still being sent (each sink bounds its own time).
+    public func flushAlerts() async {
+        for task in pendingAlerts.drain() { await task.value }
     }
 
     /// Every (activation, segment) whose latest due time has no successful
@@ -211,7 +279,7 @@ public struct DueRunner: Sendable {
                     "activation": "\(item.activation.name)", "segment": "\(alert.segment)",
                     "scheduledTime": "\(item.scheduledTime.formatted(.iso8601))", "minutes": "\(minutes)",
                 ])
-            await onAlert(alert)
+            sendAlert(alert)
             sent.append(alert)
         }
         return sent
@@ -235,13 +303,13 @@ public struct DueRunner: Sendable {
 
     /// A holder on this machine whose process is gone (killed with SIGKILL)
     /// cannot renew; its lease is taken over at once instead of after expiry.
-    func breakLeaseOfDeadHolder(_ key: String) {
-        guard let current = try? workspace.leaseHolder(key) else { return }
+    func breakLeaseOfDeadHolder(_ key: String) async {
+        guard let current = try? await workspace.leaseHolder(key) else { return }
         let parts = current.split(separator: ":")
         guard parts.count == 3, String(parts[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]),
             pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
         else { return }
-        workspace.releaseLease(key, holder: current)
+        try? await workspace.expireLease(key, heldBy: current)
     }
 
     /// Evaluates first unless an evaluation is newer than the segment's previous run.
@@ -252,5 +320,25 @@ public struct DueRunner: Sendable {
             return
         }
         _ = try await workspace.evaluate(segmentIds: [segmentId])
+    }
+}
+
+/// Alert tasks in flight, so a process can wait for them before it exits.
+final class PendingTasks: Sendable {
+    private let tasks = Mutex<[UUID: Task<Void, Never>]>([:])
+
+    /// Starts `work` and keeps it listed until it ends.
+    func start(_ work: @escaping @Sendable () async -> Void) {
+        let id = UUID()
+        tasks.withLock { list in
+            list[id] = Task { [weak self] in
+                await work()
+                _ = self?.tasks.withLock { $0.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    func drain() -> [Task<Void, Never>] {
+        tasks.withLock { Array($0.values) }
     }
 }

@@ -2,38 +2,46 @@ import Foundation
 import GRDB
 import Segmentation
 
-/// Evaluates segments over all profiles inside one write transaction and
-/// updates their memberships with set-based SQL.
+/// Evaluates segments over all profiles and updates their memberships with
+/// set-based SQL, without holding the workspace's write lock for the scan.
 ///
-/// All segments share one scan of `profile`: each row's predicates become
-/// columns of a temporary `flags` table. SQLite parses a row's JSON once for all
-/// the `json_extract` calls in that statement, and segments without an SQL
-/// translation are evaluated together by one Swift function that parses the row
-/// once and returns a bit per segment. Membership changes are then three
-/// statements per segment joined against the qualifying pids, so a million
-/// members never pass through Swift one by one.
+/// All segments of a pass share one scan of `profile`: each row's predicates
+/// become columns of a `flags` table in a scratch database file beside the
+/// workspace, written by a connection of its own. That statement reads the
+/// workspace as one snapshot and writes only the scratch file, so imports,
+/// runs and other processes keep writing while it runs; SQLite parses a row's
+/// JSON once for all the `json_extract` calls in it, and segments without an
+/// SQL translation are evaluated together by one Swift function that returns a
+/// bit per segment. Each segment's membership changes are then one short write
+/// transaction that joins the workspace against the scratch file.
 enum SegmentEvaluator {
     /// Exited members are forgotten after this long, as in the reference product.
     static let exitedRetention: TimeInterval = 30 * 24 * 3600
     /// Segments per shared scan; Swift-evaluated ones also share one 63-bit mask.
     static let segmentsPerPass = 32
 
-    static func evaluate(_ segments: [(SegmentRecord, PQLExpression)], now: Date, in db: Database) throws
-        -> [EvaluationSummary]
-    {
+    static func evaluate(
+        _ segments: [(SegmentRecord, PQLExpression)], now: Date, writer: DatabasePool, databasePath: String,
+        scratchDirectory: URL
+    ) async throws -> [EvaluationSummary] {
         var summaries: [EvaluationSummary] = []
         var start = 0
         while start < segments.count {
             let pass = Array(segments[start..<min(start + segmentsPerPass, segments.count)])
-            summaries += try evaluatePass(pass, now: now, in: db)
+            summaries += try await evaluatePass(
+                pass, now: now, writer: writer, databasePath: databasePath, scratchDirectory: scratchDirectory)
             start += segmentsPerPass
         }
         return summaries
     }
 
-    private static func evaluatePass(_ segments: [(SegmentRecord, PQLExpression)], now: Date, in db: Database) throws
-        -> [EvaluationSummary]
-    {
+    /// The scratch file's name starts with this; a crashed evaluation's file is removed at the next one.
+    static let scratchPrefix = ".evaluation-"
+
+    private static func evaluatePass(
+        _ segments: [(SegmentRecord, PQLExpression)], now: Date, writer: DatabasePool, databasePath: String,
+        scratchDirectory: URL
+    ) async throws -> [EvaluationSummary] {
         let scanStart = Date()
         let fragments = segments.map { PQL.sqliteWhere($0.1, jsonColumn: "doc", now: now) }
         var columns = ["pid"]
@@ -51,37 +59,55 @@ enum SegmentEvaluator {
                 inSwift.append(segments[index].1)
             }
         }
-        var function: DatabaseFunction?
-        if !inSwift.isEmpty {
-            let mask = swiftMask(inSwift, now: now)
-            function = mask.function
+        let mask = inSwift.isEmpty ? nil : swiftMask(inSwift, now: now)
+        if let mask {
             columns.append("\(mask.function.name)(\(mask.arguments.joined(separator: ", "))) AS swift")
-            db.add(function: mask.function)
         }
-        defer { if let function { db.remove(function: function) } }
 
-        try db.execute(sql: "DROP TABLE IF EXISTS temp.flags")
-        try db.execute(
-            sql: "CREATE TEMP TABLE flags AS SELECT \(columns.joined(separator: ", ")) FROM profile",
-            arguments: statementArguments(arguments))
-        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS qualifying (pid INTEGER PRIMARY KEY)")
+        let selectList = columns.joined(separator: ", ")
+        let scanArguments = statementArguments(arguments)
+        let conditions = qualifies
+        let scratch = try ScratchDatabase(directory: scratchDirectory)
+        defer { scratch.remove() }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        let scanner = try DatabaseQueue(path: databasePath, configuration: configuration)
+        try await scanner.writeWithoutTransaction { db in
+            if let mask { db.add(function: mask.function) }
+            try db.execute(sql: "ATTACH DATABASE ? AS scratch", arguments: [scratch.path])
+            try db.execute(
+                sql: "CREATE TABLE scratch.flags AS SELECT \(selectList) FROM main.profile", arguments: scanArguments)
+            try db.execute(sql: "DETACH DATABASE scratch")
+        }
+        try scanner.close()
         let scanShare = Date().timeIntervalSince(scanStart) / Double(segments.count)
 
         var summaries: [EvaluationSummary] = []
         for (index, (segment, _)) in segments.enumerated() {
             let phaseStart = Date()
-            try db.execute(sql: "DELETE FROM temp.qualifying")
-            try db.execute(
-                sql: "INSERT INTO temp.qualifying (pid) SELECT pid FROM temp.flags WHERE \(qualifies[index])")
-            var summary = try updateMemberships(of: segment, usedSQL: fragments[index] != nil, now: now, in: db)
+            var summary = try await writer.writeWithoutTransaction { db in
+                try db.execute(sql: "ATTACH DATABASE ? AS scratch", arguments: [scratch.path])
+                defer { try? db.execute(sql: "DETACH DATABASE scratch") }
+                var summary: EvaluationSummary?
+                try db.inTransaction {
+                    try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS qualifying (pid INTEGER PRIMARY KEY)")
+                    try db.execute(sql: "DELETE FROM temp.qualifying")
+                    try db.execute(
+                        sql: "INSERT INTO temp.qualifying (pid) SELECT pid FROM scratch.flags WHERE \(conditions[index])")
+                    summary = try updateMemberships(of: segment, usedSQL: fragments[index] != nil, now: now, in: db)
+                    try db.execute(sql: "DELETE FROM temp.qualifying")
+                    return .commit
+                }
+                return summary!
+            }
             summary.seconds = scanShare + Date().timeIntervalSince(phaseStart)
-            try db.execute(
-                sql: "UPDATE evaluation SET finishedAt = ? WHERE id = ?",
-                arguments: [now.timeIntervalSince1970 + summary.seconds, summary.evaluationId])
+            try await writer.write { [summary] db in
+                try db.execute(
+                    sql: "UPDATE evaluation SET finishedAt = ? WHERE id = ?",
+                    arguments: [now.timeIntervalSince1970 + summary.seconds, summary.evaluationId])
+            }
             summaries.append(summary)
         }
-        try db.execute(sql: "DROP TABLE temp.flags")
-        try db.execute(sql: "DELETE FROM temp.qualifying")
         return summaries
     }
 
@@ -198,5 +224,35 @@ enum SegmentEvaluator {
                 case .string(let value): value.databaseValue
                 }
             })
+    }
+}
+
+/// An empty SQLite file, readable by the owner only, that a scan fills and
+/// the membership writes read; removed when the evaluation ends.
+struct ScratchDatabase {
+    let path: String
+
+    init(directory: URL) throws {
+        // Files left by an evaluation that was killed are of no use to anyone.
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix(SegmentEvaluator.scratchPrefix) {
+            let stale = directory.appendingPathComponent(name).path
+            var info = stat()
+            if stat(stale, &info) == 0, Date().timeIntervalSince1970 - Double(info.st_mtim.tv_sec) > 24 * 3600 {
+                unlink(stale)
+            }
+        }
+        path = directory.appendingPathComponent(SegmentEvaluator.scratchPrefix + UUID().uuidString + ".sqlite").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            throw WorkspaceError(
+                .cannotCreateDirectory,
+                "Cannot create the evaluation's scratch file in \(directory.path): \(String(cString: strerror(errno))).")
+        }
+        close(fd)
+    }
+
+    func remove() {
+        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(path + suffix) }
     }
 }

@@ -18,8 +18,8 @@ extension Workspace {
             targets = resolved
         }
         let planned = try targets.map { segment in (segment, try PQL.parse(segment.pql)) }
-        return try await dbPool.write { db in
-            try SegmentEvaluator.evaluate(planned, now: now, in: db)
-        }
+        return try await SegmentEvaluator.evaluate(
+            planned, now: now, writer: dbPool,
+            databasePath: directory.appendingPathComponent(Self.databaseFileName).path, scratchDirectory: directory)
     }
 }

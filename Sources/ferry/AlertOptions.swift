@@ -67,13 +67,16 @@ struct WebhookAlerts: Sendable {
         guard
             let body = try? encoder.encode(Payload(event: "run." + alert.kind.rawValue, text: alert.text, alert: alert))
         else { return }
-        for attempt in 1...3 {
+        // Each alert gets a few seconds in all: a webhook that never answers
+        // must not keep a finished `run --due` from exiting.
+        let deadline = NIODeadline.now() + .seconds(8)
+        for attempt in 1...3 where NIODeadline.now() < deadline {
             var request = HTTPClientRequest(url: url)
             request.method = .POST
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
             do {
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                let response = try await HTTPClient.shared.execute(request, deadline: min(deadline, .now() + .seconds(4)))
                 _ = try? await response.body.collect(upTo: 64 * 1024)
                 if (200..<300).contains(response.status.code) { return }
                 logger.warning(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Export
 import Foundation
 import S3
+import Scheduling
 import Workspace
 
 /// `ferry export ACTIVATION`: "export file now" for each of its segments.
@@ -14,8 +15,9 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Only this segment of the activation.") var segment: String?
     @Option(help: "The scheduled time to export as (default: now); the same time rewrites the same keys.")
     var at: String?
-    @Option(help: "Part size in MiB.") var partSize: Int = 16
+    @Option(help: "Part size in MiB (5 to 4095).") var partSize: Int = 16
     @Option(help: "Parts uploaded at once.") var concurrency: Int = 4
+    @OptionGroup var timeouts: S3TimeoutOptions
 
     func run() async throws {
         // Whole seconds by default, so names with seconds and the ledger agree.
@@ -23,10 +25,10 @@ struct ExportCommand: AsyncParsableCommand {
             try ISO8601Parsing.option("--at", at)
             ?? Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         let uploadOptions = try WorkspaceOptions.translatingErrors {
-            try UploadOptions(partSize: partSize * 1024 * 1024, concurrency: concurrency)
+            try UploadOptions(partSizeMiB: partSize, concurrency: concurrency)
         }
         let workspace = try options.open()
-        var failed = 0
+        var exitCode: Int32 = 0
         try await WorkspaceOptions.translatingErrors {
             let record = try await workspace.activation(named: activation)
             var segmentIds = record.segmentIds
@@ -39,24 +41,34 @@ struct ExportCommand: AsyncParsableCommand {
                 }
                 segmentIds = [wanted]
             }
-            let bucket = try await workspace.destination(named: record.destinationId).bucket
-            let runner = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
+            let destination = try await workspace.destination(named: record.destinationId)
+            let runner = DueRunner(
+                workspace: workspace, exporter: ExportRunner(workspace: workspace, uploadOptions: uploadOptions))
             for segmentId in segmentIds {
-                do {
-                    let run = try await runner.run(activation: record, segmentId: segmentId, scheduledTime: scheduled)
+                let outcome = await runner.runNow(activation: record, segmentId: segmentId, scheduledTime: scheduled)
+                switch outcome {
+                case .success(let run):
                     print(
                         "run \(run.id) success: \(run.exported) rows, \(run.excludedMandatory + run.excludedDuplicate) excluded"
                     )
                     for file in run.files {
-                        print("  s3://\(bucket)/\(file.key)\t\(file.rows) rows\t\(file.bytes) bytes")
+                        print("  s3://\(destination.bucket)/\(file.key)\t\(file.rows) rows\t\(file.bytes) bytes")
                     }
-                } catch {
-                    failed += 1
-                    let message = UserMessage.describe(error)?.message ?? "ferry: \(error)"
+                    if destination.manifest {
+                        print("  manifest s3://\(destination.bucket)/\(ExportRunner.manifestKey(for: run))")
+                    }
+                case .failed(_, let error):
+                    let described = UserMessage.describe(error)
+                    exitCode = max(exitCode, described?.exitCode == ExitStatus.missingPermissions ? 3 : 1)
+                    let message = described?.message ?? "ferry: \(error)"
                     FileHandle.standardError.write(Data("\(message)\n".utf8))
+                case .busy, .superseded:
+                    exitCode = max(exitCode, 1)
+                    FileHandle.standardError.write(
+                        Data("ferry: another ferry process is exporting this run now; it was left to it\n".utf8))
                 }
             }
         }
-        if failed > 0 { throw ExitCode(ExitStatus.failure) }
+        if exitCode != 0 { throw ExitCode(exitCode) }
     }
 }

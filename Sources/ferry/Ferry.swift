@@ -7,6 +7,11 @@ struct Ferry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
         abstract: "Export customer segments as CSV/TSV files into your own S3 bucket.",
+        discussion: """
+            Exit codes: 0 success, 1 failure, 2 bad input (usage, names, PQL, paths), \
+            3 a missing S3 permission, 4 `status --check` found a late or failed export.
+            """,
+        version: FerryVersion.current,
         subcommands: [
             S3Command.self,
             ProfilesCommand.self,
@@ -46,9 +51,24 @@ struct Ferry: AsyncParsableCommand {
                 FileHandle.standardError.write(Data((described.message + "\n").utf8))
                 Foundation.exit(described.exitCode)
             }
-            exit(withError: error)
+            // Usage errors leave with 2 like any other bad input, not the
+            // argument parser's 64, and help or --version with 0.
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)
+            }
+            let message = Self.message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = message.replacingOccurrences(of: "Error: ", with: "")
+            FileHandle.standardError.write(
+                Data("ferry: \(line) (see `ferry help` for usage)\n".utf8))
+            Foundation.exit(code == .validationFailure ? ExitStatus.badInput : code.rawValue)
         }
     }
+}
+
+/// Printed by `ferry --version`.
+enum FerryVersion {
+    static let current = "0.4.0"
 }
 
 #if os(Linux)

@@ -8,27 +8,42 @@ import Workspace
 /// `ferry run --due`: what cron calls. Runs every due (activation, segment) once.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run every scheduled export that is due and has not succeeded yet.")
+        commandName: "run", abstract: "Run every scheduled export that is due and has not succeeded yet.",
+        discussion: """
+            For each enabled activation and each of its segments, runs the latest scheduled time at or \
+            before now that has no successful run; earlier missed times collapse into it. A run held by \
+            another process is left to it. Exits 1 when a run failed, 3 when one lacked an S3 permission.
+            Example, from cron every 15 minutes: ferry run --due
+            """)
 
     @OptionGroup var options: WorkspaceOptions
-    @Flag(help: "Run what is due (required; kept explicit for cron lines).") var due = false
-    @Option(help: "Treat this ISO-8601 time as now.") var at: String?
+    @Flag(help: ArgumentHelp("Run what is due (required; kept explicit for cron lines).", valueName: "due"))
+    var due = false
+    @OptionGroup var at: AtOption
     @Option(help: "Runs at once.") var maxConcurrentRuns: Int = 2
-    @Option(help: "Part size in MiB.") var partSize: Int = 16
+    @Option(help: "Part size in MiB (5 to 4095).") var partSize: Int = 16
+    @OptionGroup var timeouts: S3TimeoutOptions
+    @OptionGroup var lease: LeaseOptions
     @OptionGroup var alerts: AlertOptions
 
+    func validate() throws {
+        guard due else { throw ValidationError("say --due to run what is due") }
+        guard maxConcurrentRuns >= 1 else { throw ValidationError("--max-concurrent-runs must be at least 1") }
+    }
+
     func run() async throws {
-        guard due else { throw CLIError("ferry: say --due to run what is due", exitCode: ExitStatus.badInput) }
-        let now = try ISO8601Parsing.now(at)
+        let now = try at.resolve()
         let workspace = try options.open()
         let uploadOptions = try WorkspaceOptions.translatingErrors {
-            try UploadOptions(partSize: partSize * 1024 * 1024)
+            try UploadOptions(partSizeMiB: partSize)
         }
-        var runner = DueRunner(
-            workspace: workspace, exporter: ExportRunner(workspace: workspace, uploadOptions: uploadOptions))
+        var exporter = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
+        exporter.timeouts = try timeouts.value()
+        var runner = DueRunner(workspace: workspace, exporter: exporter)
+        runner.leaseDuration = lease.seconds
         try alerts.configure(&runner)
         let outcomes = try await WorkspaceOptions.translatingErrors {
-            try await runner.runDue(at: now, maxConcurrent: max(1, maxConcurrentRuns))
+            try await runner.runDue(at: now, maxConcurrent: maxConcurrentRuns)
         }
         // After the runs, so a time they just caught up on is not reported late.
         let delayed = try await WorkspaceOptions.translatingErrors {
@@ -36,25 +51,80 @@ struct RunCommand: AsyncParsableCommand {
             return try await runner.alertDelays(at: now)
         }
         for alert in delayed { print(alert.text) }
-        var failed = 0
+        let exitCode = await Self.report(outcomes, workspace: workspace)
+        if outcomes.isEmpty { print("nothing due") }
+        await runner.flushAlerts()
+        if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    /// Prints a line per outcome and returns the exit code they call for:
+    /// 3 when any run lacked a permission, 1 when any other failed, else 0.
+    static func report(_ outcomes: [DueRunner.Outcome], workspace: Workspace) async -> Int32 {
+        var exitCode: Int32 = 0
         for outcome in outcomes {
             switch outcome {
             case let .success(run):
+                let segment = (try? await workspace.segment(named: run.segmentId))?.name ?? run.segmentId
                 print(
-                    "run \(run.id) success: \(run.exported) rows, \(run.files.count) files, skipped \(run.skippedTimes) earlier times"
+                    "run \(run.id) success: \(segment), \(run.exported) rows, \(run.files.count) files, skipped \(run.skippedTimes) earlier times"
                 )
-            case let .failed(item, message):
-                failed += 1
+            case let .failed(item, error):
+                let described = UserMessage.describe(error)
+                let message = described?.message ?? "ferry: \(error)"
+                let code = described?.exitCode == ExitStatus.missingPermissions ? ExitStatus.missingPermissions : 1
+                exitCode = max(exitCode, code)
+                let segment = (try? await workspace.segment(named: item.segmentId))?.name ?? item.segmentId
                 print(
-                    "run of \(item.activation.name)/\(item.segmentId) at \(item.scheduledTime.formatted(.iso8601)) failed: \(message)"
+                    "run of \(item.activation.name)/\(segment) at \(item.scheduledTime.formatted(.iso8601)) failed: \(message.droppingPrefix("ferry: "))"
                 )
             case let .busy(item):
-                print("run of \(item.activation.name)/\(item.segmentId) is held by another process")
+                let segment = (try? await workspace.segment(named: item.segmentId))?.name ?? item.segmentId
+                print("run of \(item.activation.name)/\(segment) is held by another process")
+            case let .superseded(item):
+                let segment = (try? await workspace.segment(named: item.segmentId))?.name ?? item.segmentId
+                print(
+                    "run of \(item.activation.name)/\(segment) was taken over by another process after this one stalled; it wrote nothing more"
+                )
             }
         }
-        if outcomes.isEmpty { print("nothing due") }
-        if failed > 0 { throw ExitCode(ExitStatus.failure) }
+        return exitCode
     }
+}
+
+/// `--at TIME`: the time a command takes as now. A time far ahead would hold
+/// back every schedule until then, so it needs `--allow-future`.
+struct AtOption: ParsableArguments {
+    @Option(help: "Treat this ISO-8601 time as now (at most a day ahead of the clock without --allow-future).")
+    var at: String?
+    @Flag(help: "Allow --at more than a day ahead of the clock.") var allowFuture = false
+
+    func resolve(clock: Date = Date()) throws -> Date {
+        let now = try ISO8601Parsing.now(at)
+        if !allowFuture, now > clock.addingTimeInterval(86_400) {
+            throw CLIError(
+                "ferry: --at \(at ?? "") is more than a day ahead of the clock; a run recorded there would hold back its schedule until then (say --allow-future if that is meant)",
+                exitCode: ExitStatus.badInput)
+        }
+        return now
+    }
+}
+
+/// How long a run's lease lasts without renewal; it is renewed every quarter of it.
+struct LeaseOptions: ParsableArguments {
+    @Option(
+        name: .customLong("lease-seconds"),
+        help: ArgumentHelp(
+            "Seconds after which a stalled process's runs may be taken over by another process.",
+            visibility: .hidden))
+    var seconds: Double = 60
+
+    func validate() throws {
+        guard seconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
+    }
+}
+
+extension String {
+    func droppingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }
 }
 
 /// `ferry serve`: wakes at each scheduled time and runs what is due.
@@ -66,15 +136,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Runs at once.") var maxConcurrentRuns: Int = 2
     @Option(help: "Longest sleep between checks, in seconds; new activations are seen within it.")
     var pollSeconds: Int = 60
+    @OptionGroup var timeouts: S3TimeoutOptions
+    @OptionGroup var lease: LeaseOptions
     @OptionGroup var alerts: AlertOptions
+
+    func validate() throws {
+        guard maxConcurrentRuns >= 1 else { throw ValidationError("--max-concurrent-runs must be at least 1") }
+        guard pollSeconds >= 1 else { throw ValidationError("--poll-seconds must be at least 1") }
+    }
 
     func run() async throws {
         let workspace = try options.open()
-        var runner = DueRunner(workspace: workspace, exporter: ExportRunner(workspace: workspace))
+        var exporter = ExportRunner(workspace: workspace)
+        exporter.timeouts = try timeouts.value()
+        var runner = DueRunner(workspace: workspace, exporter: exporter)
+        runner.leaseDuration = lease.seconds
         try alerts.configure(&runner)
         let work = Task { [runner, alerts] in
             while !Task.isCancelled {
-                _ = try? await runner.runDue(at: Date(), maxConcurrent: max(1, maxConcurrentRuns))
+                if let outcomes = try? await runner.runDue(at: Date(), maxConcurrent: maxConcurrentRuns) {
+                    _ = await RunCommand.report(outcomes, workspace: workspace)
+                }
                 _ = try? await runner.pruneIfDue(retentionDays: alerts.retentionDays)
                 _ = try? await runner.alertDelays(at: Date())
                 let now = Date()
@@ -96,6 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         _ = await work.result
         signals.forEach { $0.cancel() }
+        await runner.flushAlerts()
         print("ferry serve stopped")
     }
 }
@@ -108,15 +191,18 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @Option(help: "A due time with no successful run after this many minutes counts as delayed.")
     var delayAlertMinutes: Int = 150
-    @Flag(help: "Exit 4 when any segment's export is delayed or its last run failed (for monitors).")
+    @Flag(
+        help:
+            "Exit 4 when any segment's export is delayed, its last run failed, or a run is recorded in the future (for monitors)."
+    )
     var check = false
-    @Option(help: "Treat this ISO-8601 time as now.") var at: String?
+    @OptionGroup var at: AtOption
 
     func run() async throws {
         let workspace = try options.open()
         var runner = DueRunner(workspace: workspace, exporter: ExportRunner(workspace: workspace))
         runner.delayThreshold = TimeInterval(max(1, delayAlertMinutes) * 60)
-        let now = try ISO8601Parsing.now(at)
+        let now = try at.resolve()
         let unhealthy = try await WorkspaceOptions.translatingErrors {
             var delayed: [String: Int] = [:]
             for (item, minutes) in try await runner.delayedItems(at: now) {
@@ -138,7 +224,16 @@ struct StatusCommand: AsyncParsableCommand {
                         "\(activation.name)\t\(segment)\tnext \(next)\tlast \(lastText)\trows \(last?.exported ?? 0)"
                     let minutes = delayed[activation.id + "|" + segmentId]
                     if let minutes { line += "\tDELAYED \(minutes) min" }
-                    if minutes != nil || last?.status == .failed { unhealthy += 1 }
+                    // A run far ahead of now (a mistyped --at) would silently hold
+                    // back every export until its time.
+                    let future = try await workspace.runs(
+                        activationId: activation.id, status: nil, since: nil, segmentId: segmentId, limit: 1000
+                    ).filter { $0.scheduledTime > now.addingTimeInterval(86_400) }
+                    if let first = future.first {
+                        line +=
+                            "\tFUTURE RUN \(first.id) at \(first.scheduledTime.formatted(.iso8601)) (`ferry runs delete \(first.id)`)"
+                    }
+                    if minutes != nil || last?.status == .failed || !future.isEmpty { unhealthy += 1 }
                     print(line)
                 }
             }

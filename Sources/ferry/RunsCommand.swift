@@ -5,7 +5,8 @@ import Workspace
 /// `ferry runs ...`: the run ledger.
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs", abstract: "List and show export runs.", subcommands: [List.self, Show.self, Prune.self])
+        commandName: "runs", abstract: "List, show and remove export runs.",
+        subcommands: [List.self, Show.self, Delete.self, Prune.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
@@ -38,11 +39,23 @@ struct RunsCommand: AsyncParsableCommand {
                 print(try SegmentsShowCommand.json(runs))
                 return
             }
+            var names: [String: String] = [:]
+            var activations: [String: String] = [:]
+            for segment in (try? await workspace.segments()) ?? [] { names[segment.id] = segment.name }
+            for activation in (try? await workspace.activations()) ?? [] { activations[activation.id] = activation.name }
+            if !runs.isEmpty {
+                print(
+                    "RUN\tSTATUS\tSCHEDULED\tACTIVATION\tSEGMENT\tROWS\tEXCLUDED\tFILES\tLAG\tATTEMPTS\tSKIPPED\tERROR")
+            }
             for run in runs {
                 let excluded = run.excludedMandatory + run.excludedDuplicate
-                print(
-                    "\(run.id)\t\(run.status.rawValue)\t\(run.scheduledTime.formatted(.iso8601))\t\(run.segmentId)\t\(run.exported) rows\t\(excluded) excluded\t\(run.files.count) files\tlag \(Int(run.lag))s\tattempts \(run.attempts)\tskipped \(run.skippedTimes)"
-                        + (run.error.map { "\t\($0)" } ?? ""))
+                let fields = [
+                    run.id, run.status.rawValue, run.scheduledTime.formatted(.iso8601),
+                    activations[run.activationId] ?? run.activationId, names[run.segmentId] ?? run.segmentId,
+                    "\(run.exported)", "\(excluded)", "\(run.files.count)", "\(Int(run.lag))s", "\(run.attempts)",
+                    "\(run.skippedTimes)", run.error ?? "",
+                ]
+                print(fields.joined(separator: "\t"))
             }
         }
     }
@@ -57,6 +70,20 @@ struct RunsCommand: AsyncParsableCommand {
             let workspace = try options.open()
             let run = try await WorkspaceOptions.translatingErrors { try await workspace.run(id: id) }
             print(try SegmentsShowCommand.json(run))
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove one run from the ledger, e.g. one recorded at a mistyped --at time.",
+            discussion: "The files it wrote stay in the bucket. A run still processing is refused.")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "Run id (`ferry runs list` shows them).") var id: String
+
+        func run() async throws {
+            let workspace = try options.open()
+            let run = try await WorkspaceOptions.translatingErrors { try await workspace.deleteRun(id: id) }
+            print("removed run \(run.id) scheduled at \(run.scheduledTime.formatted(.iso8601))")
         }
     }
 
