@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOCore
 
@@ -22,8 +23,23 @@ public struct PermissionReport: Sendable {
 }
 
 extension S3Client {
-    /// Exercises each of the six permissions with probe objects under `prefix`
-    /// and cleans up after itself, using no permission outside the six.
+    /// Tells which of the six permissions the credentials have, using no
+    /// permission outside them and creating nothing wherever S3 behaves as
+    /// documented: S3 authorizes a request before it looks at its body or at
+    /// whether the key or upload exists, so each probe is a request that is
+    /// refused when the permission is missing and fails harmlessly otherwise.
+    ///
+    /// - PutObject: a PUT whose Content-MD5 does not match its body (BadDigest)
+    ///   and which may only replace an object that does not exist (If-Match:
+    ///   NoSuchKey or PreconditionFailed); servers that check neither and store
+    ///   it get the object deleted again, or named in `leftovers`.
+    /// - DeleteObject: a DELETE of a key that does not exist (in a versioned
+    ///   bucket S3 records a delete marker for it, which lists no object).
+    /// - GetObject: a GET of that key (NoSuchKey). Without s3:ListBucket S3
+    ///   answers 403 for a missing key either way; then a real probe object
+    ///   is written, read and deleted, but only when writing and deleting are
+    ///   both allowed, so it cannot stay behind.
+    /// - ListMultipartUploadParts: ListParts of an upload that does not exist.
     ///
     /// Credential failures (unknown key, wrong secret) and a missing bucket
     /// are thrown, since no permission can be judged then.
@@ -34,72 +50,73 @@ extension S3Client {
         let base = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
         let probe = "\(base).ferry-check-\(UUID().uuidString.lowercased())"
 
-        /// Runs one probe: denied means missing, other S3 errors are thrown as they are.
-        func attempt(_ permission: S3Permission, _ body: () async throws -> Void) async throws {
+        /// Runs one probe. `allowedCodes` are the refusals that come after
+        /// authorization and so mean the permission is there; a denial means
+        /// it is missing; credential errors and a missing bucket are thrown.
+        func attempt(_ permission: S3Permission, allowedCodes: Set<String> = [], _ body: () async throws -> Void)
+            async throws
+        {
             do {
                 try await body()
-                if granted[permission] == nil { granted[permission] = (true, nil) }
+                granted[permission] = (true, nil)
+            } catch let error as S3Error where allowedCodes.contains(error.code) {
+                granted[permission] = (true, nil)
             } catch let error as S3Error where error.isAccessDenied {
                 granted[permission] = (false, error.message.isEmpty ? nil : error.message)
-            } catch let error as S3Error where error.isCredentialError || error.code == "NoSuchBucket" {
-                throw error
             }
         }
 
         try await attempt(.getBucketLocation) { _ = try await getBucketLocation(bucket: bucket) }
-        var putWorked = false
-        try await attempt(.putObject) {
-            try await putObject(bucket: bucket, key: probe, body: ByteBuffer(string: "ferry permission probe\n"))
-            putWorked = true
-        }
-        try await attempt(.getObject) {
-            do {
-                _ = try await getObject(bucket: bucket, key: putWorked ? probe : probe + ".absent")
-            } catch let error as S3Error where error.code == "NoSuchKey" {
-                // Reaching "no such key" means the read itself was allowed.
-            }
-        }
         try await attempt(.listBucket) { _ = try await listObjectsPage(bucket: bucket, prefix: probe, maxKeys: 1) }
+        try await attempt(.deleteObject) { try await deleteObject(bucket: bucket, key: probe) }
+        let canDelete = granted[.deleteObject]?.0 == true
 
-        // The multipart path needs s3:PutObject to start; ListParts on an
-        // upload that does not exist still tells allowed (NoSuchUpload) from denied.
-        let multipartKey = probe + ".multipart"
-        var uploadId: String?
-        if putWorked {
-            try await attempt(.putObject) {
-                uploadId = try await createMultipartUpload(bucket: bucket, key: multipartKey)
-            }
+        var stored = false
+        try await attempt(.putObject, allowedCodes: ["BadDigest", "InvalidDigest", "NoSuchKey", "PreconditionFailed"]) {
+            let body = ByteBuffer(string: "ferry permission probe\n")
+            // The MD5 of other bytes, so S3 refuses to store this body.
+            let wrongMD5 = Data(Insecure.MD5.hash(data: Data("not the probe body".utf8))).base64EncodedString()
+            _ = try await execute(
+                Request(
+                    operation: .putObject, method: .PUT, bucket: bucket, key: probe,
+                    headers: [("content-md5", wrongMD5), ("if-match", "\"\(SigV4Signer.hex(body.md5))\"")],
+                    body: RequestBody(body)))
+            stored = true
         }
-        try await attempt(.listMultipartUploadParts) {
-            do {
-                _ = try await listParts(bucket: bucket, key: multipartKey, uploadId: uploadId ?? "ferry-probe-none")
-            } catch let error as S3Error where error.code == "NoSuchUpload" || error.httpStatus == 404 {
-            }
-        }
-        if let uploadId {
-            try await attempt(.putObject) {
-                let part = try await uploadPart(
-                    bucket: bucket, key: multipartKey, uploadId: uploadId, partNumber: 1,
-                    body: ByteBuffer(string: "ferry multipart probe\n"))
-                try await completeMultipartUpload(bucket: bucket, key: multipartKey, uploadId: uploadId, parts: [part])
-            }
-        }
-
-        try await attempt(.deleteObject) {
-            do {
-                try await deleteObject(bucket: bucket, key: putWorked ? probe : probe + ".absent")
-            } catch let error as S3Error where error.code == "NoSuchKey" {
-            }
-        }
-        if putWorked {
-            if granted[.deleteObject]?.0 == true {
-                _ = try? await deleteObject(bucket: bucket, key: multipartKey)
-                // A failed Complete leaves an open upload; aborting needs a
-                // permission outside the six, so it is tried and never required.
+        if stored {
+            if canDelete, (try? await deleteObject(bucket: bucket, key: probe)) != nil {
+                stored = false
             } else {
-                leftovers = [probe, multipartKey]
+                leftovers.append(probe)
             }
         }
+
+        try await attempt(.getObject, allowedCodes: ["NoSuchKey"]) {
+            _ = try await getObject(bucket: bucket, key: probe + ".absent")
+        }
+        if granted[.getObject]?.0 == false, granted[.listBucket]?.0 == false, granted[.putObject]?.0 == true,
+            canDelete
+        {
+            let key = probe + ".read"
+            _ = try await putObject(bucket: bucket, key: key, body: ByteBuffer(string: "ferry permission probe\n"))
+            do {
+                try await attempt(.getObject) { _ = try await getObject(bucket: bucket, key: key) }
+                try await deleteObject(bucket: bucket, key: key)
+            } catch {
+                if (try? await deleteObject(bucket: bucket, key: key)) == nil { leftovers.append(key) }
+                throw error
+            }
+        } else if granted[.getObject]?.0 == false, granted[.listBucket]?.0 == false {
+            granted[.getObject] = (
+                false,
+                "not confirmed: without s3:ListBucket S3 refuses a read of a missing key either way, and no probe object could be written and removed"
+            )
+        }
+
+        try await attempt(.listMultipartUploadParts, allowedCodes: ["NoSuchUpload"]) {
+            _ = try await listParts(bucket: bucket, key: probe, uploadId: "ferry-probe-none")
+        }
+
         let results = S3Permission.allCases.map { permission in
             let (ok, detail) = granted[permission] ?? (false, "not tested")
             return (permission: permission, granted: ok, detail: detail)

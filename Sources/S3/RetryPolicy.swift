@@ -24,7 +24,9 @@ public struct RetryPolicy: Sendable {
         "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled", "RequestThrottledException",
         "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
         "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "PriorRequestNotComplete",
-        "EC2ThrottledException", "IDPCommunicationError", "ConnectionFailed",
+        "EC2ThrottledException", "IDPCommunicationError", "ConnectionFailed", "Timeout",
+        // A write answered 200 without an ETag stored nothing Ferry can vouch for; sending it again is safe.
+        "MissingETag",
     ]
     static let permanentCodes: Set<String> = [
         "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "NoSuchKey", "NoSuchUpload",

@@ -30,11 +30,13 @@ extension S3Client {
     ///   checks and keeps, as the AWS SDKs do by default; S3 then refuses
     ///   parts without one.
     public func createMultipartUpload(
-        bucket: String, key: String, contentType: String? = nil, checksumCRC32C: Bool = false
+        bucket: String, key: String, contentType: String? = nil, checksumCRC32C: Bool = false,
+        metadata: [String: String] = [:]
     ) async throws -> String {
         try BucketName.validate(bucket)
         var headers: [(name: String, value: String)] = []
         if let contentType { headers.append(("content-type", contentType)) }
+        headers += Self.metadataHeaders(metadata)
         if checksumCRC32C { headers.append(("x-amz-checksum-algorithm", "CRC32C")) }
         let response = try await execute(
             Request(
@@ -67,7 +69,7 @@ extension S3Client {
             Request(
                 operation: .uploadPart, method: .PUT, bucket: bucket, key: key,
                 query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
-                headers: headers, body: body, uploadId: uploadId))
+                headers: headers, body: body, uploadId: uploadId), validate: writeAnswerProblem)
         let etag = response.headers.first(name: "etag") ?? ""
         try verifyETag(
             etag, md5: md5, response: response, operation: .uploadPart, bucket: bucket, key: key,
@@ -97,16 +99,8 @@ extension S3Client {
             operation: .completeMultipartUpload, method: .POST, bucket: bucket, key: key,
             query: [("uploadId", uploadId)], headers: [("content-type", "application/xml")],
             body: RequestBody(ByteBuffer(string: xml)), uploadId: uploadId)
-        var attempt = 0
-        while true {
-            let response = try await execute(request)
-            guard let error = errorInBody(response, request) else {
-                return S3XML.parse(response.body)?.string("ETag") ?? ""
-            }
-            attempt += 1
-            guard configuration.retry.isRetryable(error), attempt < configuration.retry.maxAttempts else { throw error }
-            try await Task.sleep(for: configuration.retry.delay(afterAttempt: attempt - 1))
-        }
+        let response = try await execute(request, validate: errorInBody)
+        return S3XML.parse(response.body)?.string("ETag") ?? ""
     }
 
     /// Every part S3 holds for an upload, following the part-number marker.

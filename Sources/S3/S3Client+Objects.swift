@@ -20,6 +20,8 @@ public struct S3ObjectInfo: Sendable, Equatable {
     /// Only asked for with `checksumMode`; multipart objects give a
     /// checksum of the part checksums with `-N` appended.
     public var checksumCRC32C: String? = nil
+    /// The object's user metadata (`x-amz-meta-*`), names lowercased and without the prefix.
+    public var metadata: [String: String] = [:]
 }
 
 extension S3Client {
@@ -27,16 +29,17 @@ extension S3Client {
     /// Object Lock buckets) can check what arrived.
     @discardableResult
     public func putObject(
-        bucket: String, key: String, body: ByteBuffer, contentType: String? = nil
+        bucket: String, key: String, body: ByteBuffer, contentType: String? = nil, metadata: [String: String] = [:]
     ) async throws -> String {
         try BucketName.validate(bucket)
         let md5 = body.md5
         var headers: [(name: String, value: String)] = [("content-md5", Data(md5).base64EncodedString())]
         if let contentType { headers.append(("content-type", contentType)) }
+        headers += Self.metadataHeaders(metadata)
         let response = try await execute(
             Request(
                 operation: .putObject, method: .PUT, bucket: bucket, key: key, headers: headers, body: RequestBody(body)
-            ))
+            ), validate: writeAnswerProblem)
         let etag = response.headers.first(name: "etag") ?? ""
         try verifyETag(etag, md5: md5, response: response, operation: .putObject, bucket: bucket, key: key)
         return etag
@@ -64,7 +67,13 @@ extension S3Client {
                 etag: response.headers.first(name: "etag") ?? "",
                 lastModified: response.headers.first(name: "last-modified"),
                 contentType: response.headers.first(name: "content-type"),
-                checksumCRC32C: response.headers.first(name: "x-amz-checksum-crc32c"))
+                checksumCRC32C: response.headers.first(name: "x-amz-checksum-crc32c"),
+                metadata: Dictionary(
+                    response.headers.compactMap { header in
+                        let name = header.name.lowercased()
+                        guard name.hasPrefix("x-amz-meta-") else { return nil }
+                        return (String(name.dropFirst("x-amz-meta-".count)), header.value)
+                    }, uniquingKeysWith: { first, _ in first }))
         } catch let error as S3Error where error.httpStatus == 404 {
             return nil
         }
@@ -113,6 +122,19 @@ extension S3Client {
         return (objects, truncated ? xml.string("NextContinuationToken") : nil)
     }
 
+    /// PutObject and UploadPart answer with the ETag of what was stored; a
+    /// 2xx without one, or with an `<Error>` body, confirms nothing and is
+    /// an error (retried, as S3 documents such answers as transient).
+    func writeAnswerProblem(_ response: S3Response, _ request: Request) -> S3Error? {
+        if let error = errorInBody(response, request) { return error }
+        let etag = response.headers.first(name: "etag") ?? ""
+        guard etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).isEmpty else { return nil }
+        return S3Error(
+            code: "MissingETag", message: "S3 answered without an ETag, so the write is not confirmed",
+            httpStatus: response.status, operation: request.operation, bucket: request.bucket, key: request.key,
+            uploadId: request.uploadId)
+    }
+
     /// S3 defines the ETag of a plain (non-KMS, single-part) write as the
     /// quoted MD5 of the body; anything else means the bytes were altered.
     func verifyETag(
@@ -122,10 +144,17 @@ extension S3Client {
         if response.headers.first(name: "x-amz-server-side-encryption") == "aws:kms" { return }
         let expected = SigV4Signer.hex(md5)
         let got = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        guard got.isEmpty || got.lowercased() == expected else {
+        guard got.lowercased() == expected else {
             throw S3Error(
                 code: "BadDigest", message: "the ETag \(etag) does not match the MD5 \(expected) of what was sent",
                 httpStatus: response.status, operation: operation, bucket: bucket, key: key, uploadId: uploadId)
         }
+    }
+}
+
+extension S3Client {
+    /// User metadata travels as `x-amz-meta-NAME` headers, signed like the others.
+    static func metadataHeaders(_ metadata: [String: String]) -> [(name: String, value: String)] {
+        metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-" + $0.key.lowercased(), $0.value) }
     }
 }

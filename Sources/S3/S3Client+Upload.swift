@@ -5,24 +5,43 @@ import NIOCore
 /// How a streaming upload cuts and sends its body.
 public struct UploadOptions: Sendable {
     public static let minimumPartSize = 5 * 1024 * 1024
+    /// S3 allows 5 GiB, but a streamed part is held in one ByteBuffer, whose
+    /// size is a UInt32; the largest whole MiB below 4 GiB is the limit.
+    public static let maximumPartSize = 4095 * 1024 * 1024
     public static let maximumParts = 10_000
 
     public var partSize: Int
     /// Parts in flight at once; memory stays within (concurrency + 1) x partSize.
     public var concurrency: Int
     public var contentType: String?
+    /// User metadata (`x-amz-meta-*`) the object is created with.
+    public var metadata: [String: String] = [:]
 
     public init(partSize: Int = 16 * 1024 * 1024, concurrency: Int = 4, contentType: String? = nil)
         throws(S3ConfigurationError)
     {
-        guard partSize >= Self.minimumPartSize else {
-            throw .invalidArgument("the part size must be at least 5 MiB, S3's minimum")
+        guard (Self.minimumPartSize...Self.maximumPartSize).contains(partSize) else {
+            throw Self.partSizeError("\(partSize) bytes")
         }
-        guard partSize <= 5 * 1024 * 1024 * 1024 else { throw .invalidArgument("the part size must be at most 5 GiB") }
         guard concurrency >= 1 else { throw .invalidArgument("the concurrency must be at least 1") }
         self.partSize = partSize
         self.concurrency = concurrency
         self.contentType = contentType
+    }
+
+    /// The part size as the command line takes it, checked before it is
+    /// multiplied, so no value can overflow.
+    public init(partSizeMiB: Int, concurrency: Int = 4, contentType: String? = nil) throws(S3ConfigurationError) {
+        guard (Self.minimumPartSize >> 20...Self.maximumPartSize >> 20).contains(partSizeMiB) else {
+            throw Self.partSizeError("\(partSizeMiB) MiB")
+        }
+        try self.init(partSize: partSizeMiB << 20, concurrency: concurrency, contentType: contentType)
+    }
+
+    static func partSizeError(_ given: String) -> S3ConfigurationError {
+        .invalidArgument(
+            "the part size must be from \(minimumPartSize >> 20) MiB (S3's minimum) to \(maximumPartSize >> 20) MiB (the largest part Ferry can hold), not \(given)"
+        )
     }
 
     public static let `default` = try! UploadOptions()
@@ -67,17 +86,23 @@ extension S3Client {
     ///     rest are sent, and that same upload is completed.
     ///   - onUploadCreated: called with the upload id before the first part
     ///     is sent, so a caller can record it and resume after a crash.
+    ///   - beforeComplete: called with the object's size and SHA-256 just
+    ///     before the write that makes it visible (the PutObject or the
+    ///     CompleteMultipartUpload); throwing there leaves no object.
     public func upload<Body: AsyncSequence & Sendable>(
         _ body: Body, bucket: String, key: String, options: UploadOptions = .default,
         resumeUploadId: String? = nil,
-        onUploadCreated: @Sendable (String) async throws -> Void = { _ in }
+        onUploadCreated: @Sendable (String) async throws -> Void = { _ in },
+        beforeComplete: @Sendable (_ size: Int64, _ sha256: String?) async throws -> Void = { _, _ in }
     ) async throws -> UploadResult where Body.Element == ByteBuffer {
         try BucketName.validate(bucket)
         var reader = PartReader(iterator: body.makeAsyncIterator(), partSize: options.partSize)
         var first = try await reader.next() ?? ByteBuffer()
         var second = first.readableBytes < options.partSize ? nil : try await reader.next()
         if second == nil && resumeUploadId == nil {
-            let etag = try await putObject(bucket: bucket, key: key, body: first, contentType: options.contentType)
+            try await beforeComplete(Int64(first.readableBytes), reader.digest())
+            let etag = try await putObject(
+                bucket: bucket, key: key, body: first, contentType: options.contentType, metadata: options.metadata)
             return UploadResult(
                 key: key, size: Int64(first.readableBytes), etag: etag, uploadId: nil, partCount: 1, reusedParts: 0,
                 sha256: reader.digest())
@@ -89,7 +114,7 @@ extension S3Client {
         second = nil
         var result = try await multipartUpload(
             from: &reader, bucket: bucket, key: key, options: options, resumeUploadId: resumeUploadId,
-            onUploadCreated: onUploadCreated)
+            onUploadCreated: onUploadCreated, beforeComplete: beforeComplete)
         result.sha256 = reader.digest()
         return result
     }
@@ -105,19 +130,21 @@ extension S3Client {
         try BucketName.validate(bucket)
         if file.size <= Int64(options.partSize) && resumeUploadId == nil {
             let body = try await file.read(offset: 0, length: Int(file.size))
-            let etag = try await putObject(bucket: bucket, key: key, body: body, contentType: options.contentType)
+            let etag = try await putObject(
+                bucket: bucket, key: key, body: body, contentType: options.contentType, metadata: options.metadata)
             return UploadResult(
                 key: key, size: file.size, etag: etag, uploadId: nil, partCount: 1, reusedParts: 0, sha256: nil)
         }
         var slices = FileParts(file: file, partSize: options.partSize)
         return try await multipartUpload(
             from: &slices, bucket: bucket, key: key, options: options, resumeUploadId: resumeUploadId,
-            onUploadCreated: onUploadCreated)
+            onUploadCreated: onUploadCreated, beforeComplete: { _, _ in })
     }
 
     private func multipartUpload<Source: PartSource>(
         from source: inout Source, bucket: String, key: String, options: UploadOptions, resumeUploadId: String?,
-        onUploadCreated: @Sendable (String) async throws -> Void
+        onUploadCreated: @Sendable (String) async throws -> Void,
+        beforeComplete: @Sendable (_ size: Int64, _ sha256: String?) async throws -> Void
     ) async throws -> UploadResult {
         var uploadId = resumeUploadId ?? ""
         var existing: [Int: S3Part] = [:]
@@ -135,13 +162,15 @@ extension S3Client {
         }
         if uploadId.isEmpty {
             uploadId = try await createMultipartUpload(
-                bucket: bucket, key: key, contentType: options.contentType, checksumCRC32C: crc32c)
+                bucket: bucket, key: key, contentType: options.contentType, checksumCRC32C: crc32c,
+                metadata: options.metadata)
         }
         try await onUploadCreated(uploadId)
         do {
             let parts = try await uploadParts(
                 from: &source, bucket: bucket, key: key, uploadId: uploadId, options: options, existing: existing,
                 crc32c: crc32c)
+            try await beforeComplete(parts.parts.reduce(0) { $0 + $1.size }, source.digest())
             let etag = try await completeMultipartUpload(
                 bucket: bucket, key: key, uploadId: uploadId, parts: parts.parts)
             return UploadResult(
@@ -235,6 +264,8 @@ enum PartPayload: Sendable {
 /// Where a multipart upload's parts come from, in order.
 protocol PartSource {
     mutating func nextPart() async throws -> PartPayload?
+    /// Hex SHA-256 of everything read, when the source hashes as it reads.
+    func digest() -> String?
 }
 
 /// A file cut into slices of the part size; nothing is read until a part is sent.
@@ -249,6 +280,8 @@ struct FileParts: PartSource {
         defer { offset += Int64(length) }
         return .file(FileSlice(file: file, offset: offset, length: length))
     }
+
+    func digest() -> String? { nil }
 }
 
 /// Cuts a stream of buffers into parts of exactly `partSize` bytes (the last
@@ -309,5 +342,5 @@ struct PartReader<Iterator: AsyncIteratorProtocol>: PartSource where Iterator.El
         return part
     }
 
-    func digest() -> String { SigV4Signer.hex(hasher.finalize()) }
+    func digest() -> String? { SigV4Signer.hex(hasher.finalize()) }
 }

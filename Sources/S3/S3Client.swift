@@ -5,33 +5,55 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// Where and how to reach S3.
 public struct S3ClientConfiguration: Sendable {
-    /// A custom endpoint (MinIO, moto, R2...). Nil means AWS.
+    /// A custom endpoint (MinIO, moto, R2...). Nil means AWS. Checked again
+    /// before each request, so one built without `endpointURL` fails there
+    /// instead of trapping in the HTTP stack.
     public var endpoint: URL?
     /// Used when given; otherwise found per bucket with GetBucketLocation.
     public var region: String?
     public var retry: RetryPolicy
-    /// Per request, so a stuck connection fails and is retried instead of hanging a run.
-    public var requestTimeout: Duration
+    public var timeouts: S3Timeouts
+
+    /// One request from its first attempt to its last, retries included.
+    public var requestTimeout: Duration {
+        get { timeouts.request }
+        set { timeouts.request = newValue }
+    }
 
     public init(
         endpoint: URL? = nil, region: String? = nil, retry: RetryPolicy = .standard,
-        requestTimeout: Duration = .seconds(300)
+        requestTimeout: Duration = S3Timeouts.standard.request, connectTimeout: Duration = S3Timeouts.standard.connect,
+        idleTimeout: Duration = S3Timeouts.standard.idle
     ) {
+        self.init(
+            endpoint: endpoint, region: region, retry: retry,
+            timeouts: S3Timeouts(connect: connectTimeout, idle: idleTimeout, request: requestTimeout))
+    }
+
+    public init(endpoint: URL? = nil, region: String? = nil, retry: RetryPolicy = .standard, timeouts: S3Timeouts) {
         self.endpoint = endpoint
         self.region = region
         self.retry = retry
-        self.requestTimeout = requestTimeout
+        self.timeouts = timeouts
     }
 
     /// Parses and checks an endpoint string such as `http://127.0.0.1:9000`.
     public static func endpointURL(_ text: String) throws(S3ConfigurationError) -> URL {
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            url.host != nil
-        else { throw .invalidEndpoint(text) }
+        let endpoint = try S3Endpoint(parsing: text)
+        guard let url = URL(string: endpoint.description) else {
+            throw .invalidEndpoint(S3Endpoint.redacted(text), reason: "it is not a URL")
+        }
         return url
+    }
+
+    /// Everything a request needs checked before it is sent.
+    public func validate() throws(S3ConfigurationError) {
+        if let endpoint { _ = try S3Endpoint(url: endpoint) }
+        try timeouts.validate()
     }
 }
 
@@ -63,9 +85,7 @@ public final class S3Client: Sendable {
     ) {
         self.configuration = configuration
         self.credentialsProvider = credentials
-        // The shared client lives for the whole process and needs no
-        // shutdown, so a client dropped on an error path cannot crash it.
-        self.http = httpClient ?? HTTPClient.shared
+        self.http = httpClient ?? SharedHTTPClients.client(for: configuration.timeouts)
         self.logger = logger
         self.now = now
     }
@@ -123,15 +143,34 @@ public final class S3Client: Sendable {
         }
     }
 
-    /// Sends a request with retries; throws `S3Error` for any non-2xx answer.
-    func execute(_ request: Request) async throws -> S3Response {
+    /// Checks a 2xx answer; an error returned goes through the same retry
+    /// decision as a non-2xx one.
+    typealias Validator = (S3Response, Request) -> S3Error?
+    /// Takes a 2xx body as it streams in; called again from the start on a retry.
+    typealias BodySink = (HTTPClientResponse.Body, HTTPHeaders) async throws -> Void
+
+    /// Sends a request with retries; throws `S3Error` for any non-2xx answer
+    /// and for a 2xx one `validate` rejects. Attempts stop at the retry
+    /// policy's count or at the request timeout, whichever comes first.
+    func execute(_ request: Request, validate: Validator? = nil, receive: BodySink? = nil) async throws
+        -> S3Response
+    {
+        try configuration.validate()
+        let started = NIODeadline.now()
+        // A streamed download may take longer than any fixed budget; the
+        // idle timeout catches a stalled one.
+        let deadline: NIODeadline? =
+            receive == nil ? started + TimeAmount(requestBudget(bodyLength: request.body?.length ?? 0)) : nil
         var attempt = 0
         var redirected = false
         while true {
+            var failure: S3Error
             do {
-                let response = try await send(request)
+                let response = try await send(request, deadline: deadline ?? .distantFuture, receive: receive)
                 if (200..<300).contains(response.status) {
-                    return response
+                    guard var error = validate?(response, request) else { return response }
+                    error.uploadId = error.uploadId ?? request.uploadId
+                    throw error
                 }
                 var error = parseError(response, request)
                 if !redirected, let bucket = request.bucket, let region = redirectRegion(response, error) {
@@ -143,49 +182,115 @@ public final class S3Client: Sendable {
                 }
                 error.uploadId = request.uploadId
                 throw error
-            } catch let error as S3Error {
-                attempt += 1
-                guard configuration.retry.isRetryable(error), attempt < configuration.retry.maxAttempts else {
+            } catch var error as S3Error {
+                if error.isTransportFailure && error.operation != request.operation {
+                    // The region lookup made its own attempts; more would multiply them.
+                    error.operation = request.operation
+                    error.key = request.key
                     throw error
                 }
-                logger.debug(
-                    "retrying",
-                    metadata: [
-                        "operation": "\(request.operation.rawValue)", "code": "\(error.code)",
-                        "attempt": "\(attempt)",
-                    ])
-                try await Task.sleep(for: configuration.retry.delay(afterAttempt: attempt - 1))
+                failure = error
             } catch let error as S3ConfigurationError {
                 throw error
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
+                if Task.isCancelled { throw CancellationError() }
                 // No HTTP answer: a reset, a refused connection or a timeout.
                 // These are retried like a 5xx, as the AWS SDKs do.
-                attempt += 1
-                let wrapped = S3Error(
-                    code: "ConnectionFailed", message: Self.describeTransport(error), httpStatus: 0,
-                    operation: request.operation, bucket: request.bucket, key: request.key, uploadId: request.uploadId)
-                guard attempt < configuration.retry.maxAttempts else { throw wrapped }
-                logger.debug(
-                    "retrying",
-                    metadata: [
-                        "operation": "\(request.operation.rawValue)", "code": "ConnectionFailed",
-                        "attempt": "\(attempt)",
-                    ])
-                try await Task.sleep(for: configuration.retry.delay(afterAttempt: attempt - 1))
+                let (code, cause) = describeTransport(error, target: (try? endpointText(for: request)) ?? "S3")
+                failure = S3Error(
+                    code: code, message: cause, httpStatus: 0, operation: request.operation, bucket: request.bucket,
+                    key: request.key, uploadId: request.uploadId)
             }
+            attempt += 1
+            failure.attempts = attempt
+            guard configuration.retry.isRetryable(failure), attempt < configuration.retry.maxAttempts else {
+                throw failure
+            }
+            let pause = configuration.retry.delay(afterAttempt: attempt - 1)
+            // Waiting past the deadline only to fail there would hide the cause.
+            if let deadline, NIODeadline.now() + TimeAmount(pause) >= deadline { throw failure }
+            logger.debug(
+                "retrying",
+                metadata: [
+                    "operation": "\(request.operation.rawValue)", "code": "\(failure.code)", "attempt": "\(attempt)",
+                ])
+            try await Task.sleep(for: pause)
         }
     }
 
-    static func describeTransport(_ error: any Error) -> String {
-        if let e = error as? HTTPClientError { return "\(e)" }
-        return String(describing: type(of: error)) + ": " + "\(error)"
+    /// The request timeout plus a second per MiB of body.
+    func requestBudget(bodyLength: Int) -> Duration {
+        configuration.timeouts.request + .seconds(bodyLength / (1024 * 1024))
     }
 
-    func send(_ request: Request) async throws -> S3Response {
+    /// Where a request goes, for messages: `http://127.0.0.1:9000` or the AWS host.
+    func endpointText(for request: Request) throws -> String {
+        let target = try target(bucket: request.bucket, key: nil, region: configuration.region ?? "us-east-1")
+        return "\(target.scheme)://\(target.hostHeader)"
+    }
+
+    /// A cause a user can act on, naming the endpoint; never an internal type name.
+    func describeTransport(_ error: any Error, target: String) -> (code: String, cause: String) {
+        let timeouts = configuration.timeouts
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout:
+                return ("Timeout", "no connection to \(target) within \(timeouts.connect.secondsText)")
+            case .readTimeout, .writeTimeout:
+                return ("Timeout", "\(target) stopped answering for \(timeouts.idle.secondsText)")
+            case .deadlineExceeded:
+                return (
+                    "Timeout", "no answer from \(target) within the \(timeouts.request.secondsText) request timeout"
+                )
+            case .remoteConnectionClosed:
+                return ("ConnectionFailed", "\(target) closed the connection before answering")
+            default:
+                return ("ConnectionFailed", "the connection to \(target) failed")
+            }
+        }
+        if let error = error as? NIOConnectionError {
+            if let failure = error.connectionErrors.first {
+                return describeTransport(failure.error, target: target)
+            }
+            return ("ConnectionFailed", "the host name \(error.host) could not be resolved")
+        }
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return ("ConnectionFailed", "the connection to \(target) was refused")
+            case ETIMEDOUT:
+                return ("Timeout", "no connection to \(target) within \(timeouts.connect.secondsText)")
+            case ENETUNREACH, EHOSTUNREACH: return ("ConnectionFailed", "the network cannot reach \(target)")
+            case ECONNRESET, EPIPE: return ("ConnectionFailed", "\(target) reset the connection")
+            default:
+                return (
+                    "ConnectionFailed",
+                    "the connection to \(target) failed: \(String(cString: strerror(error.errnoCode)).lowercased())"
+                )
+            }
+        }
+        if let error = error as? ChannelError {
+            switch error {
+            case .connectTimeout:
+                return ("Timeout", "no connection to \(target) within \(timeouts.connect.secondsText)")
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed:
+                return ("ConnectionFailed", "\(target) closed the connection before answering")
+            default: break
+            }
+        }
+        if error is SocketAddressError {
+            return ("ConnectionFailed", "the host name of \(target) could not be resolved")
+        }
+        if String(reflecting: type(of: error)).contains("SSL") {
+            return ("ConnectionFailed", "the TLS handshake with \(target) failed")
+        }
+        return ("ConnectionFailed", "the connection to \(target) failed")
+    }
+
+    func send(_ request: Request, deadline: NIODeadline, receive: BodySink?) async throws -> S3Response {
         let credentials = try credentialsProvider()
-        let region = await region(for: request)
+        let region = try await region(for: request)
         let target = try target(bucket: request.bucket, key: request.key, region: region)
         let payloadHash = request.body?.sha256Hex ?? SigV4Signer.emptyPayloadHash
         var headers = request.headers
@@ -207,13 +312,18 @@ public final class S3Client: Sendable {
         } else if request.method == .PUT || request.method == .POST {
             httpRequest.headers.add(name: "content-length", value: "0")
         }
-        let response = try await http.execute(httpRequest, timeout: .init(configuration.requestTimeout))
+        let response = try await http.execute(httpRequest, deadline: deadline)
+        let status = Int(response.status.code)
         var body: [UInt8] = []
-        if request.method != .HEAD {
-            let buffer = try await response.body.collect(upTo: 512 * 1024 * 1024)
+        if let receive, (200..<300).contains(status) {
+            try await receive(response.body, response.headers)
+        } else if request.method != .HEAD {
+            // Error bodies are small; only listings and small objects come here whole.
+            let limit = (200..<300).contains(status) ? 512 * 1024 * 1024 : 1024 * 1024
+            let buffer = try await response.body.collect(upTo: limit)
             body = Array(buffer.readableBytesView)
         }
-        return S3Response(status: Int(response.status.code), headers: response.headers, body: body)
+        return S3Response(status: status, headers: response.headers, body: body)
     }
 
     /// S3 can answer 200 and still fail (CompleteMultipartUpload); callers that
@@ -278,14 +388,12 @@ public final class S3Client: Sendable {
     /// Path style for custom endpoints and dotted names, virtual-hosted for AWS.
     func target(bucket: String?, key: String?, region: String) throws -> Target {
         let encodedKey = key.map { SigV4Signer.uriEncode($0, keepSlash: true) } ?? ""
-        if let endpoint = configuration.endpoint {
-            let base = endpoint.path.hasSuffix("/") ? String(endpoint.path.dropLast()) : endpoint.path
-            var path = base
+        if let url = configuration.endpoint {
+            let endpoint = try S3Endpoint(url: url)
+            var path = endpoint.basePath
             if let bucket { path += "/" + SigV4Signer.uriEncode(bucket, keepSlash: false) + "/" + encodedKey }
             if path.isEmpty { path = "/" }
-            return Target(
-                scheme: endpoint.scheme ?? "http", host: endpoint.host ?? "127.0.0.1", port: endpoint.port,
-                encodedPath: path)
+            return Target(scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port, encodedPath: path)
         }
         let regional = "s3.\(region).amazonaws.com"
         guard let bucket else { return Target(scheme: "https", host: regional, port: nil, encodedPath: "/") }
@@ -297,14 +405,20 @@ public final class S3Client: Sendable {
 
     // MARK: Region
 
-    func region(for request: Request) async -> String {
+    func region(for request: Request) async throws -> String {
         if let region = configuration.region { return region }
         guard let bucket = request.bucket else { return "us-east-1" }
         if let known = regions.withLockedValue({ $0[bucket] }) { return known }
         if request.operation == .getBucketLocation { return "us-east-1" }
         // Without s3:GetBucketLocation the lookup fails; us-east-1 plus the
-        // redirect handling still finds the bucket's region.
-        let found = (try? await getBucketLocation(bucket: bucket)) ?? "us-east-1"
+        // redirect handling still finds the bucket's region. An endpoint that
+        // does not answer at all fails here, rather than once more for the request.
+        let found: String
+        do {
+            found = try await getBucketLocation(bucket: bucket)
+        } catch let error as S3Error where !error.isTransportFailure {
+            found = "us-east-1"
+        }
         regions.withLockedValue { $0[bucket] = found }
         return found
     }
@@ -322,5 +436,33 @@ public final class S3Client: Sendable {
         default: region = text
         }
         return region
+    }
+}
+
+/// HTTP clients that live for the whole process, one per set of timeouts
+/// (a client's timeouts are fixed when it is made). They are never shut
+/// down, so a client dropped on an error path cannot crash the process.
+enum SharedHTTPClients {
+    private static let clients = NIOLockedValueBox<[S3Timeouts: HTTPClient]>([:])
+
+    static func client(for timeouts: S3Timeouts) -> HTTPClient {
+        clients.withLockedValue { clients in
+            if let client = clients[timeouts] { return client }
+            var configuration = HTTPClient.Configuration()
+            // S3 signs each request for one URL; a redirect is handled by region, never followed.
+            configuration.redirectConfiguration = .disallow
+            // Objects are copied as stored, as `aws s3 cp` does, even with Content-Encoding: gzip.
+            configuration.decompression = .disabled
+            configuration.timeout = HTTPClient.Configuration.Timeout(
+                connect: TimeAmount(timeouts.connect), read: TimeAmount(timeouts.idle),
+                write: TimeAmount(timeouts.idle))
+            // Left on, the pool retries a refused connection until the connect
+            // timeout and then reports only the timeout; the client's own
+            // retries back off and keep the cause.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clients[timeouts] = client
+            return client
+        }
     }
 }

@@ -33,8 +33,10 @@ public enum S3Operation: String, Sendable, CaseIterable {
 /// A failure reported by S3, or on the way to it, with what a user needs to act.
 public struct S3Error: Error, Sendable, CustomStringConvertible {
     /// S3's error code (`AccessDenied`, `NoSuchBucket`, ...), or a Ferry code
-    /// for failures that never got an S3 answer (`ConnectionFailed`).
+    /// for failures without an S3 answer (`ConnectionFailed`, `Timeout`) or
+    /// with a broken one (`MissingETag`, `BadDigest`).
     public var code: String
+    /// S3's own message; for failures without an answer, the cause with the endpoint.
     public var message: String
     public var requestId: String?
     /// Zero when no HTTP response arrived.
@@ -44,10 +46,12 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     public var key: String?
     /// The multipart upload this failure belongs to, so a caller can resume it.
     public var uploadId: String?
+    /// Attempts made before giving up, the first included.
+    public var attempts: Int
 
     public init(
         code: String, message: String, requestId: String? = nil, httpStatus: Int, operation: S3Operation,
-        bucket: String? = nil, key: String? = nil, uploadId: String? = nil
+        bucket: String? = nil, key: String? = nil, uploadId: String? = nil, attempts: Int = 1
     ) {
         self.code = code
         self.message = message
@@ -57,6 +61,7 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         self.bucket = bucket
         self.key = key
         self.uploadId = uploadId
+        self.attempts = attempts
     }
 
     /// The IAM action that was refused, when the failure is a permission one.
@@ -72,31 +77,51 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             .contains(code)
     }
 
+    /// No HTTP answer arrived: the endpoint is unreachable, refused or silent.
+    public var isTransportFailure: Bool { httpStatus == 0 }
+
+    /// `s3://bucket/key`, or as much of it as the request had.
+    var location: String? {
+        guard let bucket else { return nil }
+        return "s3://\(bucket)" + (key.map { "/\($0)" } ?? "")
+    }
+
+    /// One sentence: the operation and its IAM action, where, S3's code and
+    /// HTTP status, then what it means.
     public var description: String {
-        var text: String
-        switch code {
-        case "AccessDenied":
-            text = "\(operation.rawValue) was denied: the credentials lack \(operation.iamAction)"
-            if let bucket { text += " on bucket \(bucket)" }
-        case "NoSuchBucket":
-            text = "bucket \(bucket.map { "'\($0)'" } ?? "") does not exist (or is not visible with these credentials)"
-        case "InvalidAccessKeyId":
-            text = "the access key id is not known to S3 (InvalidAccessKeyId)"
-        case "SignatureDoesNotMatch":
-            text = "S3 rejected the request signature (SignatureDoesNotMatch): check the secret access key"
-        default:
-            text = "\(operation.rawValue) failed with \(code)"
-            if !message.isEmpty { text += ": \(message)" }
+        var text = "\(operation.rawValue) (\(operation.iamAction))"
+        if let location { text += " on \(location)" }
+        if isTransportFailure {
+            text += " failed: \(message.isEmpty ? "no answer from S3" : Self.oneLine(message))"
+            if attempts > 1 { text += " (\(attempts) attempts)" }
+            return text
         }
-        if httpStatus > 0 { text += " (HTTP \(httpStatus)" + (requestId.map { ", request id \($0)" } ?? "") + ")" }
+        text += " failed with \(code) (HTTP \(httpStatus)" + (requestId.map { ", request id \($0)" } ?? "") + ")"
+        let explanation: String? =
+            switch code {
+            case "AccessDenied": "the credentials lack \(operation.iamAction)"
+            case "NoSuchBucket": "the bucket does not exist, or these credentials cannot see it"
+            case "InvalidAccessKeyId": "the access key id is not known to S3"
+            case "SignatureDoesNotMatch": "check the secret access key"
+            case "ExpiredToken", "TokenRefreshRequired": "the session token has expired"
+            default: message.isEmpty ? nil : Self.oneLine(message)
+            }
+        if let explanation { text += ": \(explanation)" }
+        if attempts > 1 { text += " after \(attempts) attempts" }
         return text
+    }
+
+    /// S3 messages may span lines and end with a period; the sentence goes on after them.
+    static func oneLine(_ text: String) -> String {
+        let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return words.hasSuffix(".") ? String(words.dropLast()) : words
     }
 }
 
 /// A problem found before any request is sent.
 public enum S3ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidBucketName(name: String, rule: String)
-    case invalidEndpoint(String)
+    case invalidEndpoint(String, reason: String)
     case invalidURI(String)
     case missingCredentials(String)
     case invalidArgument(String)
@@ -104,7 +129,7 @@ public enum S3ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     public var description: String {
         switch self {
         case let .invalidBucketName(name, rule): "invalid bucket name '\(name)': \(rule)"
-        case let .invalidEndpoint(url): "invalid endpoint URL '\(url)': expected http(s)://host[:port]"
+        case let .invalidEndpoint(url, reason): "invalid endpoint URL '\(url)': \(reason)"
         case let .invalidURI(uri): "invalid S3 URI '\(uri)': expected s3://BUCKET/PREFIX"
         case let .missingCredentials(why): why
         case let .invalidArgument(why): why

@@ -11,7 +11,9 @@ enum UserMessage {
             return ("ferry: \(error)", ExitStatus.badInput)
         case let error as S3Error:
             let code =
-                error.isCredentialError || error.code == "NoSuchBucket" ? ExitStatus.badInput : ExitStatus.failure
+                error.isAccessDenied
+                ? ExitStatus.missingPermissions
+                : error.isCredentialError || error.code == "NoSuchBucket" ? ExitStatus.badInput : ExitStatus.failure
             return ("ferry: \(error)", code)
         case let error as MultipartUploadError:
             if let inner = describe(error.underlying) {
