@@ -1,3 +1,4 @@
+import GRDB
 import Segmentation
 
 /// Appends header and data rows in a `CSVFormat` to a caller's byte buffer; the export's hot path.
@@ -5,8 +6,14 @@ import Segmentation
 /// Fields are handled as UTF-8 bytes: each is scanned once for the few ASCII bytes that matter, and a
 /// field with none of them (nearly all of them) is copied whole. Every special byte is ASCII, so the scan
 /// can never split a multi-byte character.
+///
+/// With `--quote none` and the RFC escape (`.double`) nothing can protect a delimiter, CR or LF inside a
+/// value: written raw, such a value splits its row and the file reads back with more rows or columns than
+/// were exported. The encoder refuses that value instead (`CSVEncodingError`), and the run fails naming it.
 public struct CSVEncoder: Sendable {
     public let format: CSVFormat
+    /// The header's column names, so an error can name the column rather than its position.
+    public let columns: [String]
 
     private let delimiter: UInt8
     private let escapeByte: UInt8
@@ -24,8 +31,9 @@ public struct CSVEncoder: Sendable {
     private static let carriageReturn = UInt8(ascii: "\r")
     private static let lineFeed = UInt8(ascii: "\n")
 
-    public init(format: CSVFormat = .csv) {
+    public init(format: CSVFormat = .csv, columns: [String] = []) {
         self.format = format
+        self.columns = columns
         delimiter = format.delimiterByte
         escapeByte = format.escape.byte
         lineEnding = Array(format.lineEnding.utf8)
@@ -53,24 +61,57 @@ public struct CSVEncoder: Sendable {
         out.append(contentsOf: lineEnding)
     }
 
-    /// Appends one data row followed by the line ending.
-    public func appendRow(_ fields: [CSVField], to out: inout [UInt8]) {
+    /// Appends one data row followed by the line ending; on error `out` is left as it was.
+    public func appendRow(_ fields: [CSVField], to out: inout [UInt8]) throws(CSVEncodingError) {
+        let start = out.count
         for index in fields.indices {
             if index > 0 { out.append(delimiter) }
             switch fields[index] {
             case .null: out.append(contentsOf: nullBytes)
-            case .text(let text): appendText(text, to: &out)
+            case .text(let text):
+                if let reason = appendText(text, to: &out) {
+                    out.removeSubrange(start...)
+                    throw error(column: index, reason)
+                }
             }
         }
         out.append(contentsOf: lineEnding)
     }
 
     /// Appends one field without a delimiter or line ending, for callers that assemble rows themselves.
-    public func appendField(_ field: CSVField, to out: inout [UInt8]) {
+    public func appendField(_ field: CSVField, column: Int = 0, to out: inout [UInt8]) throws(CSVEncodingError) {
         switch field {
         case .null: out.append(contentsOf: nullBytes)
-        case .text(let text): appendText(text, to: &out)
+        case .text(let text):
+            let start = out.count
+            if let reason = appendText(text, to: &out) {
+                out.removeSubrange(start...)
+                throw error(column: column, reason)
+            }
         }
+    }
+
+    /// Why this format cannot write `text` so that it reads back as one field, or nil when it can;
+    /// lets a column name be checked when an activation is created rather than when it first runs.
+    public func unwritableReason(_ text: String) -> String? {
+        guard format.quoting == .none, format.escape == .double else { return nil }
+        for byte in text.utf8 {
+            if let reason = unquotableReason(byte) { return reason }
+        }
+        return nil
+    }
+
+    private func unquotableReason(_ byte: UInt8) -> String? {
+        switch byte {
+        case delimiter: "the delimiter"
+        case Self.lineFeed: "a line break"
+        case Self.carriageReturn: "a carriage return"
+        default: nil
+        }
+    }
+
+    private func error(column: Int, _ reason: String) -> CSVEncodingError {
+        CSVEncodingError(column: column, columnName: column < columns.count ? columns[column] : nil, reason: reason)
     }
 
     /// Appends the delimiter byte.
@@ -83,20 +124,19 @@ public struct CSVEncoder: Sendable {
         out.append(contentsOf: lineEnding)
     }
 
-    private func appendText(_ text: String, to out: inout [UInt8]) {
+    /// Appends the text, or returns why it cannot be written in this format.
+    private func appendText(_ text: String, to out: inout [UInt8]) -> String? {
         // Native and small strings always expose contiguous UTF-8; bridged ones pay for one copy.
-        let handled: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
-            appendBytes(bytes, to: &out)
+        if let refusal = text.utf8.withContiguousStorageIfAvailable({ bytes in appendBytes(bytes, to: &out) }) {
+            return refusal
         }
-        if handled == nil {
-            Array(text.utf8).withUnsafeBufferPointer { appendBytes($0, to: &out) }
-        }
+        return Array(text.utf8).withUnsafeBufferPointer { appendBytes($0, to: &out) }
     }
 
-    private func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    private func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> String? {
         guard let first = bytes.first, let last = bytes.last else {
             out.append(contentsOf: emptyBytes)
-            return
+            return nil
         }
         switch format.quoting {
         case .all:
@@ -107,7 +147,7 @@ public struct CSVEncoder: Sendable {
                 !(quotesNullWord && Self.isNullWord(bytes))
             {
                 out.append(contentsOf: bytes)
-                return
+                return nil
             }
             var needsQuotes = first == Self.space || last == Self.space
             var hasEscape = false
@@ -126,16 +166,23 @@ public struct CSVEncoder: Sendable {
                 out.append(contentsOf: bytes)
             }
         case .none:
-            // With `.double` there is no escape character outside quotes, so the bytes go out as they are.
+            // With `.double` there is no escape character outside quotes: a value is written as it is when
+            // it can be, and refused when a delimiter or line break in it would split the row.
             guard format.escape != .double else {
+                if containsSpecialByte(bytes) {
+                    for byte in bytes {
+                        if let reason = unquotableReason(byte) { return reason }
+                    }
+                }
                 out.append(contentsOf: bytes)
-                return
+                return nil
             }
             let escape = escapeByte, delimiter = delimiter
             appendEscaped(bytes, to: &out) {
                 $0 == delimiter || $0 == escape || $0 == Self.quote || $0 == Self.lineFeed || $0 == Self.carriageReturn
             }
         }
+        return nil
     }
 
     /// Inside quotes only the quote and the escape character need protecting; for `.double` those are the same byte.
@@ -199,5 +246,44 @@ public struct CSVEncoder: Sendable {
     private static func isNullWord(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         bytes.count == 4 && bytes[0] == UInt8(ascii: "n") && bytes[1] == UInt8(ascii: "u")
             && bytes[2] == UInt8(ascii: "l") && bytes[3] == UInt8(ascii: "l")
+    }
+}
+
+/// A value the encoder's format cannot write without corrupting the file.
+public struct CSVEncodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Zero-based position of the column.
+    public var column: Int
+    public var columnName: String?
+    /// What the value holds, e.g. "the delimiter".
+    public var reason: String
+
+    public init(column: Int, columnName: String?, reason: String) {
+        self.column = column
+        self.columnName = columnName
+        self.reason = reason
+    }
+
+    /// The column by name when known, else by its 1-based position.
+    public var columnDescription: String {
+        columnName.map { "column '\($0)'" } ?? "column \(column + 1)"
+    }
+
+    public var description: String {
+        "the value in \(columnDescription) holds \(reason), which --quote none cannot write; use --quote needed or --escape backslash"
+    }
+}
+
+extension CSVEncodingError {
+    /// The error a run fails with, naming the profile by its primary identity so the value can be found.
+    func exportError(pid: Int64, dbPool: DatabasePool) async -> ExportError {
+        let identity = try? await dbPool.read { db in
+            try Row.fetchOne(db, sql: "SELECT namespace, identity FROM profile WHERE pid = ?", arguments: [pid])
+        }
+        let profile =
+            identity.map { row -> String in "profile \(row[0] as String):\(row[1] as String)" } ?? "profile \(pid)"
+        return ExportError(
+            .badOption,
+            "the value in \(columnDescription) of \(profile) holds \(reason), which --quote none cannot write; use --quote needed or --escape backslash"
+        )
     }
 }

@@ -17,6 +17,8 @@ public enum CSVField: Sendable, Equatable {
         case .int(let number): self = .text(String(number))
         // Same spelling as inside serialized JSON, so a number reads identically in a cell and in an object column.
         case .double(let number): self = number.isFinite ? .text(number.description) : .null
+        // The literal as the profile wrote it: 1e400 or a 20-digit id must not turn into inf or 1.2e+19.
+        case .number(let literal): self = .text(literal)
         case .array, .object: self = .text(value.serialized())
         }
     }

@@ -211,7 +211,11 @@ actor MemberPager {
                 fields.append(hashed[index] ? field.hashedForMatching() : field)
             }
             var line: [UInt8] = []
-            encoder.appendRow(fields, to: &line)
+            do {
+                try encoder.appendRow(fields, to: &line)
+            } catch {
+                throw await error.exportError(pid: pid, dbPool: dbPool)
+            }
             pending.append(line)
             counts.exported += 1
         }

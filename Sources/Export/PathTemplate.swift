@@ -95,6 +95,41 @@ public struct PathTemplate: Sendable, Equatable {
         }
     }
 
+    /// S3's limit on the length of an object key, in UTF-8 bytes.
+    public static let maxKeyBytes = 1024
+
+    /// The most UTF-8 bytes this template can expand to for these names, over every scheduled time:
+    /// each time part counted at its widest (a four-digit year, an 11-digit timestamp).
+    public func longestExpansionBytes(
+        segmentName: String, segmentId: String, destinationName: String, destinationId: String
+    ) -> Int {
+        parts.reduce(0) { total, part in
+            total
+                + {
+                    switch part {
+                    case .literal(let text): text.utf8.count
+                    case .segmentName: Self.sanitized(segmentName).utf8.count
+                    case .segmentId: Self.sanitized(segmentId).utf8.count
+                    case .destinationName: Self.sanitized(destinationName).utf8.count
+                    case .destinationId: Self.sanitized(destinationId).utf8.count
+                    case .dateTime(let pattern): Self.longestBytes(pattern)
+                    case .timestamp: 11
+                    }
+                }()
+        }
+    }
+
+    private static func longestBytes(_ pattern: DateTimePattern) -> Int {
+        pattern.tokens.reduce(0) { total, token in
+            switch token {
+            case .literal(let text): total + text.utf8.count
+            case .year4: total + 4
+            case .millisecond: total + 3
+            case .year2, .month, .day, .hour, .minute, .second: total + 2
+            }
+        }
+    }
+
     /// The path or name for one run; a file name longer than `maxFileNameLength` characters is an error.
     public func expand(_ context: MacroContext) throws(TemplateError) -> String {
         let output = render(context)

@@ -6,11 +6,15 @@ struct JSONParser {
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
     private var depth = 0
+    /// Import refuses `{"a":1,"a":2}` rather than guess which value was meant; documents already
+    /// stored are read leniently (the last value wins), so older workspaces stay readable.
+    private let rejectsDuplicateKeys: Bool
     /// Deep nesting would otherwise overflow the stack of the recursive reader.
     private static let maximumDepth = 512
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    init(_ bytes: UnsafeRawBufferPointer, rejectsDuplicateKeys: Bool = false) {
         self.bytes = bytes
+        self.rejectsDuplicateKeys = rejectsDuplicateKeys
     }
 
     /// Reads the whole input as one value, allowing only whitespace around it.
@@ -49,12 +53,17 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw failure("expected a string key in object") }
+            let keyStart = index
             let key = try readString()
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else { throw failure("expected ':' after object key") }
             index += 1
             skipWhitespace()
-            members[key] = try readValue()
+            let value = try readValue()
+            if members.updateValue(value, forKey: key) != nil, rejectsDuplicateKeys {
+                index = keyStart
+                throw failure("duplicate key \"\(key)\" in object")
+            }
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): index += 1
@@ -217,7 +226,8 @@ struct JSONParser {
         return string
     }
 
-    /// Reads an RFC 8259 number; integers that fit stay `Int64`, everything else becomes a `Double`.
+    /// Reads an RFC 8259 number; integers that fit stay `Int64`, a literal a `Double` spells the same way
+    /// becomes one, and any other literal is kept as text so no digit is lost.
     private mutating func readNumber() throws(JSONParseError) -> JSONValue {
         let start = index
         let negative = bytes[index] == UInt8(ascii: "-")
@@ -259,15 +269,15 @@ struct JSONParser {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         if isInteger, !overflowed {
-            if negative { return .int(accumulated) }
+            // -0 is kept as written: as an Int64 it would come back as 0.
+            if negative { return accumulated == 0 ? .number("-0") : .int(accumulated) }
             if accumulated != .min { return .int(-accumulated) }
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text) else {
-            index = start
-            throw failure("number out of range")
+        if let value = Double(text), value.isFinite, JSONValue.format(value) == text {
+            return .double(value)
         }
-        return .double(value)
+        return .number(text)
     }
 
     private mutating func readWord(_ word: StaticString) throws(JSONParseError) {

@@ -1,7 +1,10 @@
 extension JSONValue {
     /// Fast UTF-8 parser over raw bytes; throws `JSONParseError` with the byte offset of the problem.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes)
+    /// `rejectingDuplicateKeys` makes `{"a":1,"a":2}` an error instead of keeping the last value.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, rejectingDuplicateKeys: Bool = false)
+        throws(JSONParseError) -> JSONValue
+    {
+        var parser = JSONParser(bytes, rejectsDuplicateKeys: rejectingDuplicateKeys)
         return try parser.readDocument()
     }
 

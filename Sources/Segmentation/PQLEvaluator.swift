@@ -15,7 +15,12 @@ struct PQLEvaluator {
         case time(PQLTimestamp)
 
         init(_ json: JSONValue) {
-            self = json == .null ? .absent : .value(json)
+            switch json {
+            case .null: self = .absent
+            // A literal kept exactly for storage compares by its nearest Double, as SQLite's json_extract does.
+            case .number: self = .value(.double(json.doubleValue ?? .nan))
+            default: self = .value(json)
+            }
         }
 
         var isPresent: Bool { self != .absent }

@@ -91,7 +91,8 @@ struct PQLSQLCompiler {
                 return Operand(
                     type: SQLFragment(sql: bool ? "'true'" : "'false'"), value: SQLFragment(sql: bool ? "1" : "0"),
                     known: .bool)
-            case .null, .array, .object:
+            // PQL's own literals are never kept as text; a `.number` would come from elsewhere, so the Swift evaluator decides.
+            case .null, .number, .array, .object:
                 return nil
             }
         case .field(let path, _):

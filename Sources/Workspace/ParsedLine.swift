@@ -4,4 +4,6 @@ enum ParsedLine {
     /// A line that carries no profile: a CSV header or a blank line.
     case skip
     case rejected(String)
+    /// A CSV header that cannot be used: no row of its file can be read.
+    case badHeader(String)
 }

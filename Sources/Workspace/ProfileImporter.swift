@@ -48,6 +48,9 @@ public struct ProfileImporter: Sendable {
         // Every input's format is settled before any row is written, so a bad
         // second argument does not leave the first file half imported.
         let formats = try inputs.map { input throws(WorkspaceError) in try format(of: input) }
+        for (input, format) in zip(inputs, formats) where format == .csv {
+            if case .file(let path) = input { try checkHeader(path: path) }
+        }
         // Checkpointing the WAL back into the database after every ~4 MB written
         // (SQLite's default) cost the import a third of its time; batches of 32 MB
         // halve that, and the WAL still stays bounded.
@@ -73,6 +76,8 @@ public struct ProfileImporter: Sendable {
                         if batch.count >= options.batchSize {
                             try await submit()
                         }
+                    case .badHeader(let reason):
+                        throw Self.badHeader(input, line: reader.lineNumber, reason)
                     case .rejected(let reason):
                         summary.rejected += 1
                         onReject(ImportRejection(file: input.displayName, line: reader.lineNumber, reason: reason))
@@ -92,6 +97,24 @@ public struct ProfileImporter: Sendable {
             throw error
         }
         return summary
+    }
+
+    /// Reads a CSV file's header alone, so a file whose columns cannot be used stops the import
+    /// before any file's rows are written.
+    private func checkHeader(path: String) throws(WorkspaceError) {
+        let reader = try LineReader(path: path)
+        var parser = ProfileLineParser(format: .csv, namespace: options.namespace, identityField: options.identityField)
+        while let line = try reader.nextLine() {
+            switch parser.parse(line) {
+            case .skip: continue
+            case .badHeader(let reason): throw Self.badHeader(.file(path), line: reader.lineNumber, reason)
+            case .profile, .rejected: return
+            }
+        }
+    }
+
+    private static func badHeader(_ input: ImportInput, line: Int, _ reason: String) -> WorkspaceError {
+        WorkspaceError(.badHeader, "\(input.displayName):\(line): \(reason); no row of this file was imported.")
     }
 
     private func format(of input: ImportInput) throws(WorkspaceError) -> ImportFormat {

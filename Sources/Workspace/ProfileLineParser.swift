@@ -6,6 +6,7 @@ struct ProfileLineParser {
     let namespace: String?
     let identityPath: [String]?
     private var csv = CSVRecordDecoder()
+    private var isFirstLine = true
 
     init(format: ImportFormat, namespace: String?, identityField: String?) {
         self.format = format
@@ -16,6 +17,12 @@ struct ProfileLineParser {
     }
 
     mutating func parse(_ line: UnsafeRawBufferPointer) -> ParsedLine {
+        var line = line
+        if isFirstLine {
+            isFirstLine = false
+            // Spreadsheet exports and Windows editors start files with a UTF-8 byte order mark.
+            if line.starts(with: [0xEF, 0xBB, 0xBF]) { line = UnsafeRawBufferPointer(rebasing: line.dropFirst(3)) }
+        }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
             return .skip
         }
@@ -23,7 +30,7 @@ struct ProfileLineParser {
         switch format {
         case .jsonl:
             do {
-                document = try JSONValue.parse(line)
+                document = try JSONValue.parse(line, rejectingDuplicateKeys: true)
             } catch {
                 return .rejected("broken JSON: \(error)")
             }
@@ -32,7 +39,8 @@ struct ProfileLineParser {
             }
         case .csv:
             switch csv.decode(line) {
-            case .failure(let reason): return .rejected(reason.message)
+            case .failure(.row(let reason)): return .rejected(reason.message)
+            case .failure(.header(let reason)): return .badHeader(reason.message)
             case .success(nil): return .skip
             case .success(let record?): document = record
             }
@@ -90,7 +98,7 @@ struct ProfileLineParser {
     static func containsNull(_ value: JSONValue) -> Bool {
         switch value {
         case .null: true
-        case .bool, .int, .double, .string: false
+        case .bool, .int, .double, .number, .string: false
         case .array(let items): items.contains(where: containsNull)
         case .object(let members): members.values.contains(where: containsNull)
         }

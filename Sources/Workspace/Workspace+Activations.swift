@@ -5,7 +5,9 @@ extension Workspace {
     // MARK: Destinations
 
     public func insertDestination(_ destination: DestinationRecord) async throws {
-        try await dbPool.write { db in
+        var destination = destination
+        destination.name = try NameRules.checked(destination.name, kind: "destination")
+        try await dbPool.write { [destination] db in
             if try DestinationRecord.filter(DestinationRecord.Columns.name == destination.name).fetchCount(db) > 0 {
                 throw WorkspaceError(.destinationExists, "A destination named '\(destination.name)' already exists.")
             }
@@ -53,13 +55,66 @@ extension Workspace {
 
     // MARK: Activations
 
+    /// Refused when another activation could write the same S3 keys; see `conflictingActivation(for:in:)`.
     public func insertActivation(_ activation: ActivationRecord) async throws {
-        try await dbPool.write { db in
+        var activation = activation
+        activation.name = try NameRules.checked(activation.name, kind: "activation")
+        try await dbPool.write { [activation] db in
             if try ActivationRecord.filter(ActivationRecord.Columns.name == activation.name).fetchCount(db) > 0 {
                 throw WorkspaceError(.activationExists, "An activation named '\(activation.name)' already exists.")
             }
+            if let other = try Self.conflictingActivation(for: activation, in: db) {
+                throw Self.conflictError(activation, other, in: db)
+            }
             try activation.insert(db)
         }
+    }
+
+    /// Another activation that can write the same S3 keys as `activation`, or nil; the exporter asks
+    /// before each run so two activations never overwrite each other's files, whichever way they came to clash.
+    public func conflictingActivation(for activation: ActivationRecord) async throws -> ActivationRecord? {
+        try await dbPool.read { db in try Self.conflictingActivation(for: activation, in: db) }
+    }
+
+    /// The error for a run or a create that `conflictingActivation` refuses, naming both activations.
+    public func conflictError(_ activation: ActivationRecord, _ other: ActivationRecord) async throws -> WorkspaceError
+    {
+        try await dbPool.read { db in Self.conflictError(activation, other, in: db) }
+    }
+
+    /// Keys are `folder/name[_N].ext`, where the folder and extension belong to the destination and
+    /// the name is the file-name template expanded for a segment and a scheduled time. No macro
+    /// names the activation, so two activations sending a segment to one destination with the same
+    /// template produce the same key whenever their scheduled times meet (a `once` run, two daily
+    /// schedules at the same hour, a manual export), and with a template without a time part, always.
+    /// Templates that differ as text are taken to write different names.
+    static func conflictingActivation(for activation: ActivationRecord, in db: Database) throws
+        -> ActivationRecord?
+    {
+        let template = normalizedTemplate(activation.fileNameTemplate)
+        return try ActivationRecord.filter(ActivationRecord.Columns.destinationId == activation.destinationId)
+            .order(ActivationRecord.Columns.name)
+            .fetchAll(db)
+            .first { other in
+                other.id != activation.id && normalizedTemplate(other.fileNameTemplate) == template
+                    && other.segmentIds.contains(where: activation.segmentIds.contains)
+            }
+    }
+
+    /// `%DATETIME%` is shorthand for the default pattern, so both spellings write the same names.
+    static func normalizedTemplate(_ template: String) -> String {
+        template.replacingOccurrences(of: "%DATETIME%", with: "%DATETIME(YYYYMMdd_HHmmss)%")
+    }
+
+    static func conflictError(_ activation: ActivationRecord, _ other: ActivationRecord, in db: Database)
+        -> WorkspaceError
+    {
+        let shared = activation.segmentIds.first(where: other.segmentIds.contains) ?? ""
+        let segmentName = (try? SegmentRecord.filter(SegmentRecord.Columns.id == shared).fetchOne(db))?.name ?? shared
+        return WorkspaceError(
+            .activationConflict,
+            "Activation '\(activation.name)' would overwrite the files of activation '\(other.name)': both send segment '\(segmentName)' to the same destination with the file name \"\(other.fileNameTemplate)\"; give one a different --file-name, e.g. with its name in it."
+        )
     }
 
     public func activations() async throws -> [ActivationRecord] {
@@ -100,9 +155,10 @@ extension Workspace {
     /// existing one for that time, so a retry reuses its id and keys.
     public func beginRun(
         activationId: String, segmentId: String, destinationId: String, scheduledTime: Date, mode: String,
-        now: Date = Date()
+        now: Date = Date(), lease: RunLease? = nil
     ) async throws -> RunRecord {
         try await dbPool.write { db in
+            try Self.verify(lease, in: db)
             if var existing =
                 try RunRecord
                 .filter(
@@ -127,8 +183,12 @@ extension Workspace {
         }
     }
 
-    public func saveRun(_ run: RunRecord) async throws {
-        try await dbPool.write { db in try run.update(db) }
+    /// Under a lease, the save is refused once another process has taken the run over.
+    public func saveRun(_ run: RunRecord, lease: RunLease? = nil) async throws {
+        try await dbPool.write { db in
+            try Self.verify(lease, in: db)
+            try run.update(db)
+        }
     }
 
     /// Runs newest first, optionally for one activation.
@@ -149,8 +209,9 @@ extension Workspace {
         }
     }
 
-    public func recordUpload(runId: String, key: String, uploadId: String) async throws {
+    public func recordUpload(runId: String, key: String, uploadId: String, lease: RunLease? = nil) async throws {
         try await dbPool.write { db in
+            try Self.verify(lease, in: db)
             try RunUploadRecord(runId: runId, key: key, uploadId: uploadId).save(db)
         }
     }

@@ -8,12 +8,7 @@ extension Workspace {
     public func createSegment(
         name: String, pql: String, description: String? = nil, id: String? = nil, now: Date = Date()
     ) async throws -> SegmentRecord {
-        let trimmedName = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmedName.isEmpty,
-            !trimmedName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else {
-            throw WorkspaceError(.badSegmentName, "A segment name must be non-empty text without control characters.")
-        }
+        let trimmedName = try NameRules.checked(name, kind: "segment")
         let segmentId: String
         if let id {
             guard let uuid = UUID(uuidString: id) else {
@@ -59,11 +54,20 @@ extension Workspace {
             .segmentNotFound, "No segment is named or has the id '\(nameOrId)'; `ferry segments list` shows them.")
     }
 
-    /// Deletes a segment with its memberships and evaluations.
+    /// Deletes a segment with its memberships and evaluations. Refused while an activation
+    /// exports it: its runs would fail with no segment to name, and so go unrecorded.
     @discardableResult
     public func deleteSegment(_ nameOrId: String) async throws -> SegmentRecord {
         try await dbPool.write { db in
             let segment = try Self.segment(nameOrId, in: db)
+            let users = try ActivationRecord.order(ActivationRecord.Columns.name).fetchAll(db)
+                .filter { $0.segmentIds.contains(segment.id) }
+            guard users.isEmpty else {
+                throw WorkspaceError(
+                    .segmentInUse,
+                    "Segment '\(segment.name)' is exported by activation(s) \(users.map { "'\($0.name)'" }.joined(separator: ", ")); delete them first."
+                )
+            }
             try segment.delete(db)
             return segment
         }

@@ -15,10 +15,23 @@ public final class Workspace: Sendable {
     /// Seals with `FERRY_MASTER_KEY` when set, else with the key in `ferry.key`.
     public let secretBox: SecretBox
 
-    /// Opens the workspace at `directory`, creating it, its database and its key on first use,
-    /// and migrating an older database to the current schema.
-    public init(directory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// Opens the workspace at `directory`, migrating an older database to the current schema.
+    ///
+    /// With `create`, the folder, its database and its key are made on first use; without it, a folder
+    /// holding no `ferry.sqlite` is refused, so a mistyped path fails instead of starting an empty workspace.
+    /// Either way the folder ends up 0700 and the database files 0600, whatever the umask, and an older
+    /// workspace made with looser modes is repaired here.
+    public init(
+        directory: URL, create: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         self.directory = directory
+        let databaseURL = directory.appendingPathComponent(Self.databaseFileName)
+        if !create, !FileManager.default.fileExists(atPath: databaseURL.path) {
+            throw WorkspaceError(
+                .noWorkspace,
+                "No workspace at \(directory.path); check --workspace or FERRY_WORKSPACE (importing profiles or creating a segment or destination starts one)."
+            )
+        }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
@@ -26,11 +39,15 @@ public final class Workspace: Sendable {
                 .cannotCreateDirectory,
                 "Cannot create the workspace folder \(directory.path): \(error.localizedDescription)")
         }
-        if let master = environment["FERRY_MASTER_KEY"], !master.isEmpty {
-            secretBox = try SecretBox(base64Key: master)
-        } else {
-            secretBox = SecretBox(key: try Self.loadOrCreateKey(at: directory.appendingPathComponent(Self.keyFileName)))
+        try FilePermissions.restrict(directory.path, to: 0o700)
+        // SQLite creates the database with 0644 minus the umask and gives its -wal and -shm files the
+        // database's mode, so making the database 0600 before SQLite opens it covers all three.
+        try FilePermissions.createPrivateFile(databaseURL.path)
+        for suffix in ["-wal", "-shm"] {
+            try FilePermissions.restrict(databaseURL.path + suffix, to: 0o600, ifExists: true)
         }
+        let keyURL = directory.appendingPathComponent(Self.keyFileName)
+        try FilePermissions.restrict(keyURL.path, to: 0o600, ifExists: true)
 
         var config = Configuration()
         // Several ferry processes share one workspace (cron, serve, imports);
@@ -43,14 +60,30 @@ public final class Workspace: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -32000")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
-        dbPool = try DatabasePool(
-            path: directory.appendingPathComponent(Self.databaseFileName).path, configuration: config)
-        try WorkspaceSchema.migrator.migrate(dbPool)
+        let pool = try DatabasePool(path: databaseURL.path, configuration: config)
+        try WorkspaceSchema.migrator.migrate(pool)
+        dbPool = pool
+
+        if let master = environment["FERRY_MASTER_KEY"], !master.isEmpty {
+            secretBox = try SecretBox(base64Key: master)
+        } else {
+            // A new key cannot open what the old one sealed: making one silently would turn every
+            // stored secret into noise, so a workspace that has sealed secrets insists on its key.
+            let sealedCount = try pool.read { db in try DestinationRecord.fetchCount(db) }
+            secretBox = SecretBox(
+                key: try Self.loadOrCreateKey(at: keyURL, mayCreate: sealedCount == 0, sealedSecrets: sealedCount))
+        }
     }
 
     /// The key file is created with O_EXCL and mode 0600, so two first runs racing
     /// each other end up with one key and nobody else can read it.
-    static func loadOrCreateKey(at url: URL) throws -> SymmetricKey {
+    static func loadOrCreateKey(at url: URL, mayCreate: Bool = true, sealedSecrets: Int = 0) throws -> SymmetricKey {
+        if !mayCreate, !FileManager.default.fileExists(atPath: url.path) {
+            throw WorkspaceError(
+                .missingKeyFile,
+                "The workspace key \(url.path) is missing and \(sealedSecrets) destination(s) hold secrets sealed with it; restore the file, or set FERRY_MASTER_KEY to the key they were sealed with."
+            )
+        }
         let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         if fd >= 0 {
             let key = SymmetricKey(size: .bits256)

@@ -5,22 +5,29 @@ import Foundation
 public struct WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Code: String, Sendable {
         case cannotCreateDirectory
+        case noWorkspace
+        case cannotSetPermissions
         case badKeyFile
+        case missingKeyFile
         case badMasterKey
         case segmentNotFound
         case segmentExists
+        case segmentInUse
         case badSegmentName
+        case badName
         case badSegmentId
         case profileNotFound
         case badIdentity
         case unreadableInput
         case unknownFormat
+        case badHeader
         case missingIdentityOptions
         case destinationNotFound
         case destinationExists
         case destinationInUse
         case activationNotFound
         case activationExists
+        case activationConflict
         case runNotFound
     }
 
@@ -37,7 +44,7 @@ public struct WorkspaceError: Error, CustomStringConvertible, Sendable, Equatabl
     /// True when the user's input, not the machine, is at fault; the CLI exits 2 then.
     public var isBadInput: Bool {
         switch code {
-        case .cannotCreateDirectory, .badKeyFile, .unreadableInput: false
+        case .cannotCreateDirectory, .cannotSetPermissions, .badKeyFile, .missingKeyFile, .unreadableInput: false
         default: true
         }
     }

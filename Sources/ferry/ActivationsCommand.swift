@@ -37,6 +37,7 @@ struct ActivationsCommand: AsyncParsableCommand {
 
         func run() async throws {
             func bad(_ message: String) -> CLIError { CLIError("ferry: \(message)", exitCode: ExitStatus.badInput) }
+            _ = try WorkspaceOptions.translatingErrors { try NameRules.checked(name, kind: "activation") }
             guard !segment.isEmpty else { throw bad("name at least one --segment") }
             guard !map.isEmpty else { throw bad("map at least one column with --map SOURCE[=COLUMN]") }
             guard ["full", "incremental"].contains(mode) else { throw bad("--mode must be full or incremental") }
@@ -76,6 +77,22 @@ struct ActivationsCommand: AsyncParsableCommand {
                             segmentName: record.name, segmentId: record.id, destinationName: destinationRecord.name,
                             destinationId: destinationRecord.id, scheduledTime: startDate))
                 }
+                let folder = try PathTemplate(folder: destinationRecord.folderPath)
+                let settings = try DestinationSettings(destinationRecord)
+                let encoder = CSVEncoder(format: settings.format)
+                for mapping in mappings {
+                    if let reason = encoder.unwritableReason(mapping.column) {
+                        throw bad(
+                            "column name '\(mapping.column)' holds \(reason), which destination '\(destinationRecord.name)' (--quote none) cannot write in its header"
+                        )
+                    }
+                }
+                for id in segmentIds {
+                    let record = try await workspace.segment(named: id)
+                    try Self.checkKeyLength(
+                        folder: folder, fileName: template, settings: settings, manifest: destinationRecord.manifest,
+                        segment: record, destination: destinationRecord)
+                }
                 try warnAboutUnknownNamespaces(mappings, workspace: workspace)
                 let record = ActivationRecord(
                     id: UUID().uuidString.lowercased(), name: name, destinationId: destinationRecord.id,
@@ -84,6 +101,30 @@ struct ActivationsCommand: AsyncParsableCommand {
                     maxRowsPerFile: maxRowsPerFile, enabled: true, createdAt: Date())
                 try await workspace.insertActivation(record)
                 print(record.id)
+            }
+        }
+
+        /// Every key a run can write must fit S3's 1,024 bytes, or the run would fail on upload, at its
+        /// scheduled time rather than now. A key is `folder/name_N.ext` or the manifest's
+        /// `folder/manifest-<destination id>-<run id>.json`; split numbers are counted at 10 digits.
+        static func checkKeyLength(
+            folder: PathTemplate, fileName: PathTemplate, settings: DestinationSettings, manifest: Bool,
+            segment: SegmentRecord, destination: DestinationRecord
+        ) throws {
+            func longest(_ template: PathTemplate) -> Int {
+                template.longestExpansionBytes(
+                    segmentName: segment.name, segmentId: segment.id, destinationName: destination.name,
+                    destinationId: destination.id)
+            }
+            let folderBytes = folder.text.isEmpty ? 0 : longest(folder) + 1
+            let fileBytes = longest(fileName) + "_".utf8.count + 10 + ".".utf8.count + settings.fileExtension.utf8.count
+            let manifestBytes =
+                manifest ? Manifest.objectName(destinationId: destination.id, runId: UUID().uuidString).utf8.count : 0
+            let keyBytes = folderBytes + max(fileBytes, manifestBytes)
+            if keyBytes > PathTemplate.maxKeyBytes {
+                throw CLIError(
+                    "ferry: for segment '\(segment.name)' this activation can write S3 keys of \(keyBytes) bytes, over S3's limit of \(PathTemplate.maxKeyBytes); shorten the destination's folder path, the file name or the segment name",
+                    exitCode: ExitStatus.badInput)
             }
         }
 

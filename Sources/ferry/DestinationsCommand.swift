@@ -56,6 +56,7 @@ struct DestinationsCommand: AsyncParsableCommand {
             format.nullValue = try parse(nullValue, "null-value")
             format.emptyValue = try parse(emptyValue, "empty-value")
             try WorkspaceOptions.translatingErrors {
+                _ = try NameRules.checked(name, kind: "destination")
                 try BucketName.validate(bucket)
                 _ = try PathTemplate(folder: folderPath)
                 if let endpoint { _ = try S3ClientConfiguration.endpointURL(endpoint) }
@@ -77,7 +78,7 @@ struct DestinationsCommand: AsyncParsableCommand {
                     exitCode: ExitStatus.badInput)
             }
             let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-            let workspace = try options.open()
+            let workspace = try options.open(creating: true)
             try await WorkspaceOptions.translatingErrors {
                 let record = DestinationRecord(
                     id: UUID().uuidString.lowercased(), name: name, bucket: bucket, folderPath: folderPath,

@@ -43,7 +43,7 @@ struct ProfilesImportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try options.open()
+        let workspace = try options.open(creating: true)
         let importOptions = ImportOptions(
             format: format, namespace: namespace, identityField: identityField, maxErrors: maxErrors)
         let summary = try await WorkspaceOptions.translatingErrors {

@@ -22,7 +22,7 @@ struct SegmentsCreateCommand: AsyncParsableCommand {
     var id: String?
 
     func run() async throws {
-        let workspace = try options.open()
+        let workspace = try options.open(creating: true)
         let segment = try await WorkspaceOptions.translatingErrors {
             try await workspace.createSegment(name: name, pql: pql, description: description, id: id)
         }

@@ -8,7 +8,7 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(
         name: .customLong("workspace"),
         help: ArgumentHelp(
-            "The workspace folder; created on first use.",
+            "The workspace folder; created by the first import or create command.",
             discussion: "Defaults to $FERRY_WORKSPACE, else ./\(Workspace.defaultDirectory).",
             valueName: "dir"))
     var workspace: String?
@@ -27,8 +27,10 @@ struct WorkspaceOptions: ParsableArguments {
         }
     }
 
-    func open() throws -> Workspace {
-        try Self.translatingErrors { try Workspace(directory: directory) }
+    /// Only commands that add something (`creating`) start a workspace; any other command on a
+    /// folder with no workspace fails, so a mistyped path is not answered with an empty one.
+    func open(creating: Bool = false) throws -> Workspace {
+        try Self.translatingErrors { try Workspace(directory: directory, create: creating) }
     }
 
     /// Turns the library's errors into one sentence and an exit code, here at the

@@ -8,7 +8,11 @@ func encoded(_ rows: [[CSVField]], header: [String]? = nil, format: CSVFormat = 
     let encoder = CSVEncoder(format: format)
     var out: [UInt8] = []
     if let header { encoder.appendHeader(header, to: &out) }
-    for row in rows { encoder.appendRow(row, to: &out) }
+    do {
+        for row in rows { try encoder.appendRow(row, to: &out) }
+    } catch {
+        return "refused: \(error)"
+    }
     return String(decoding: out, as: UTF8.self)
 }
 
@@ -79,10 +83,10 @@ struct CSVEncoderTests {
             name: "all with quoted-empty",
             format: CSVFormat(quoting: .all, nullValue: .quotedEmpty, emptyValue: .quotedEmpty),
             fields: [.text("a"), .null, .text("")], expected: "\"a\",\"\",\"\"\n"),
-        // Quoting none with the RFC escape: nothing can protect a delimiter, like the reference.
+        // Quoting none with the RFC escape: what needs no protection goes out as it is (see CSVQuoteNoneTests).
         Case(
             name: "none double", format: CSVFormat(quoting: .none),
-            fields: [.text("a,b"), .text("c\"d"), .text(" e ")], expected: "a,b,c\"d, e \n"),
+            fields: [.text("a b"), .text("c\"d"), .text(" e ")], expected: "a b,c\"d, e \n"),
         // Quoting none with backslash: every special byte is escaped.
         Case(
             name: "none backslash", format: CSVFormat(quoting: .none, escape: .backslash),
@@ -157,13 +161,13 @@ struct CSVEncoderTests {
         #expect(text == "person_name,\"a,b\"\n1,\n")
     }
 
-    @Test func appendsToExistingBuffer() {
+    @Test func appendsToExistingBuffer() throws {
         let encoder = CSVEncoder(format: .csv)
         var out = Array("prefix|".utf8)
-        encoder.appendRow([.text("a")], to: &out)
-        encoder.appendField(.text("b c"), to: &out)
+        try encoder.appendRow([.text("a")], to: &out)
+        try encoder.appendField(.text("b c"), to: &out)
         encoder.appendDelimiter(to: &out)
-        encoder.appendField(.null, to: &out)
+        try encoder.appendField(.null, to: &out)
         encoder.appendLineEnding(to: &out)
         #expect(String(decoding: out, as: UTF8.self) == "prefix|a\nb c,\n")
     }

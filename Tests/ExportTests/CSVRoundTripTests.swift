@@ -94,7 +94,7 @@ struct CSVRoundTripTests {
         let encoder = CSVEncoder(format: reader.format)
         var bytes: [UInt8] = []
         encoder.appendHeader(header, to: &bytes)
-        for row in rows { encoder.appendRow(row, to: &bytes) }
+        for row in rows { try encoder.appendRow(row, to: &bytes) }
 
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-csv-\(UUID().uuidString).csv")
         try Data(bytes).write(to: url)
