@@ -43,7 +43,9 @@ public struct DestinationSettings: Sendable {
 
 extension Workspace {
     /// An S3 client for a destination, with its secret unsealed only in memory.
-    public func s3Client(for destination: DestinationRecord, retry: RetryPolicy = .standard) throws -> S3Client {
+    public func s3Client(
+        for destination: DestinationRecord, retry: RetryPolicy = .standard, timeouts: S3Timeouts = .standard
+    ) throws -> S3Client {
         let secret: String
         let token: String?
         do {
@@ -57,7 +59,8 @@ extension Workspace {
             try S3ClientConfiguration.endpointURL(text)
         }
         return S3Client(
-            configuration: S3ClientConfiguration(endpoint: endpoint, region: destination.region, retry: retry),
+            configuration: S3ClientConfiguration(
+                endpoint: endpoint, region: destination.region, retry: retry, timeouts: timeouts),
             credentials: AWSCredentials(
                 accessKeyId: destination.accessKeyId, secretAccessKey: secret, sessionToken: token))
     }

@@ -100,7 +100,7 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         let explanation: String? =
             switch code {
             case "AccessDenied": "the credentials lack \(operation.iamAction)"
-            case "NoSuchBucket": "the bucket does not exist, or these credentials cannot see it"
+            case "NoSuchBucket": "bucket '\(bucket ?? "")' does not exist, or these credentials cannot see it"
             case "InvalidAccessKeyId": "the access key id is not known to S3"
             case "SignatureDoesNotMatch": "check the secret access key"
             case "ExpiredToken", "TokenRefreshRequired": "the session token has expired"

@@ -25,13 +25,16 @@ Actions (the request body is always read and discarded first):
   slowdown  503 <Error><Code>SlowDown</Code>...
   internal  500 <Error><Code>InternalError</Code>...
   drop      close the connection without answering.
+  silent    never answer; the connection stays open until the client closes it.
+  ok-no-etag     200 with an empty body and no ETag header.
+  ok-error-body  200 with <Error><Code>InternalError</Code>... as its body.
 --random-rate R --seed S: requests no rule fired for get slowdown or drop (50/50)
 with probability R; deterministic for a given seed and request order.
 
 Writes the listening port (decimal, newline) to --ready-file atomically once
 listening.  Appends one JSON line per request to --log-file, before acting:
     {"method": "PUT", "path": "/ferry-test/k", "query": "partNumber=2&uploadId=x", "action": "forward"}
-(path and query raw as received; action forward|slowdown|internal|drop).
+(path and query raw as received; action as in the rules, or forward).
 Stops on SIGTERM/SIGINT or when --parent-pid dies (polled every second).
 """
 
@@ -58,7 +61,13 @@ ERRORS = {
     "internal": (500, "Internal Server Error", "InternalError",
                  "We encountered an internal error. Please try again."),
 }
-ACTIONS = {"forward", "drop", *ERRORS}
+OK_ANSWERS = {
+    "ok-no-etag": b"",
+    "ok-error-body": (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
+                      b"<Message>We encountered an internal error. Please try again.</Message>"
+                      b"<RequestId>proxy</RequestId></Error>"),
+}
+ACTIONS = {"forward", "drop", "silent", *ERRORS, *OK_ANSWERS}
 
 
 class Head:
@@ -243,6 +252,17 @@ class Handler(socketserver.StreamRequestHandler):
             if action == "drop":
                 self.request.shutdown(socket.SHUT_RDWR)
                 return False
+            if action == "silent":
+                while self.request.recv(CHUNK):
+                    pass
+                return False
+            if action in OK_ANSWERS:
+                body = OK_ANSWERS[action]
+                head = (f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nx-amz-request-id: proxy\r\n"
+                        f"Date: {formatdate(usegmt=True)}\r\nServer: ferry-fault-proxy\r\n"
+                        f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n").encode()
+                self.wfile.write(head + (b"" if method == "HEAD" else body))
+                return keep_alive
             status, reason, code, message = ERRORS[action]
             body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
                     f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>").encode()
