@@ -34,6 +34,7 @@ struct DestinationsCommand: AsyncParsableCommand {
         @Option(help: "Access key id (default: AWS_ACCESS_KEY_ID).") var accessKeyId: String?
         @Flag(help: "Read the secret access key from standard input.") var secretAccessKeyStdin = false
         @Flag(help: "Save without checking permissions.") var skipValidation = false
+        @OptionGroup var timeouts: S3TimeoutOptions
 
         func parse<T: RawRepresentable>(_ text: String, _ what: String) throws -> T
         where T.RawValue == String, T: CaseIterable {
@@ -59,7 +60,10 @@ struct DestinationsCommand: AsyncParsableCommand {
                 _ = try NameRules.checked(name, kind: "destination")
                 try BucketName.validate(bucket)
                 _ = try PathTemplate(folder: folderPath)
-                if let endpoint { _ = try S3ClientConfiguration.endpointURL(endpoint) }
+                // Checked even with --skip-validation: a bad endpoint saved here would fail every run.
+                if let endpoint = endpoint ?? CredentialsResolver(environment: environment).endpointOverride() {
+                    _ = try S3ClientConfiguration.endpointURL(endpoint)
+                }
             }
             guard let keyId = accessKeyId ?? environment["AWS_ACCESS_KEY_ID"], !keyId.isEmpty else {
                 throw CLIError(
@@ -89,7 +93,8 @@ struct DestinationsCommand: AsyncParsableCommand {
                     sealedSecret: try workspace.secretBox.seal(secret),
                     sealedSessionToken: try token.map { try workspace.secretBox.seal($0) }, createdAt: Date())
                 if !skipValidation {
-                    let report = try await DestinationsCommand.check(record, workspace: workspace)
+                    let report = try await DestinationsCommand.check(
+                        record, workspace: workspace, timeouts: try timeouts.value())
                     print(PermissionReportText.render(report), terminator: "")
                     guard report.allGranted else {
                         throw CLIError(
@@ -104,8 +109,10 @@ struct DestinationsCommand: AsyncParsableCommand {
     }
 
     /// Probes under the folder path's fixed part: macros are only known per run.
-    static func check(_ destination: DestinationRecord, workspace: Workspace) async throws -> PermissionReport {
-        let client = try workspace.s3Client(for: destination)
+    static func check(_ destination: DestinationRecord, workspace: Workspace, timeouts: S3Timeouts = .standard)
+        async throws -> PermissionReport
+    {
+        let client = try workspace.s3Client(for: destination, timeouts: timeouts)
         let prefix = destination.folderPath.components(separatedBy: "%").first ?? ""
         return try await client.checkPermissions(bucket: destination.bucket, prefix: prefix)
     }
@@ -115,11 +122,14 @@ struct DestinationsCommand: AsyncParsableCommand {
             abstract: "Check a destination's six S3 permissions again (exit 3 when any is missing).")
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "Destination name or id.") var name: String
+        @OptionGroup var timeouts: S3TimeoutOptions
 
         func run() async throws {
             let workspace = try options.open()
+            let timeouts = try timeouts.value()
             let report = try await WorkspaceOptions.translatingErrors {
-                try await DestinationsCommand.check(try await workspace.destination(named: name), workspace: workspace)
+                try await DestinationsCommand.check(
+                    try await workspace.destination(named: name), workspace: workspace, timeouts: timeouts)
             }
             print(PermissionReportText.render(report), terminator: "")
             if !report.allGranted { throw ExitCode(ExitStatus.missingPermissions) }
