@@ -29,10 +29,11 @@ extension S3Client {
     /// whether the key or upload exists, so each probe is a request that is
     /// refused when the permission is missing and fails harmlessly otherwise.
     ///
-    /// - PutObject: a PUT whose Content-MD5 does not match its body (BadDigest)
-    ///   and which may only replace an object that does not exist (If-Match:
-    ///   NoSuchKey or PreconditionFailed); servers that check neither and store
-    ///   it get the object deleted again, or named in `leftovers`.
+    /// - PutObject: a PUT whose Content-MD5 does not match its body
+    ///   (BadDigest). Without s3:DeleteObject it also may only replace an
+    ///   object that does not exist (If-Match: NoSuchKey or PreconditionFailed).
+    ///   A server that checks neither and stores it gets the object deleted
+    ///   again, or named in `leftovers`.
     /// - DeleteObject: a DELETE of a key that does not exist (in a versioned
     ///   bucket S3 records a delete marker for it, which lists no object).
     /// - GetObject: a GET of that key (NoSuchKey). Without s3:ListBucket S3
@@ -76,10 +77,15 @@ extension S3Client {
             let body = ByteBuffer(string: "ferry permission probe\n")
             // The MD5 of other bytes, so S3 refuses to store this body.
             let wrongMD5 = Data(Insecure.MD5.hash(data: Data("not the probe body".utf8))).base64EncodedString()
+            var headers: [(name: String, value: String)] = [("content-md5", wrongMD5)]
+            // Servers that skip the MD5 check (moto) would store the probe; when
+            // it could not be deleted again, it may also only replace an object
+            // that does not exist. Only then, since If-Match is newer in S3 and
+            // bucket policies can put conditions on it.
+            if !canDelete { headers.append(("if-match", "\"\(SigV4Signer.hex(body.md5))\"")) }
             _ = try await execute(
                 Request(
-                    operation: .putObject, method: .PUT, bucket: bucket, key: probe,
-                    headers: [("content-md5", wrongMD5), ("if-match", "\"\(SigV4Signer.hex(body.md5))\"")],
+                    operation: .putObject, method: .PUT, bucket: bucket, key: probe, headers: headers,
                     body: RequestBody(body)))
             stored = true
         }
