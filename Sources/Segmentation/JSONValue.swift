@@ -41,7 +41,8 @@ extension JSONValue {
     /// Other text is nil.
     public static func number(literal text: String) -> JSONValue? {
         guard isNumberLiteral(text.utf8) else { return nil }
-        if let integer = Int64(text) { return .int(integer) }
+        // `-0` parses as the Int64 0 but would be written back as `0`.
+        if let integer = Int64(text), String(integer) == text { return .int(integer) }
         if let double = Double(text), double.isFinite, format(double) == text { return .double(double) }
         return .number(text)
     }
