@@ -46,6 +46,9 @@ struct Ferry: AsyncParsableCommand {
         } catch let error as CLIError {
             FileHandle.standardError.write(Data((error.message + "\n").utf8))
             Foundation.exit(error.exitCode)
+        } catch let code as ExitCode {
+            // Commands that already printed their outcome (s3 check, status --check) leave with just the code.
+            Foundation.exit(code.rawValue)
         } catch {
             if let described = UserMessage.describe(error) {
                 FileHandle.standardError.write(Data((described.message + "\n").utf8))

@@ -263,6 +263,7 @@ import Testing
         #expect(run.exitCode == 3)
         #expect(run.stdout.contains("missing permissions: s3:DeleteObject"))
         #expect(!run.stdout.contains("left behind"))
+        #expect(run.stderr.isEmpty, "\(run.stderr)")
         let admin = env.client(user: "admin")
         #expect(try await admin.listObjects(bucket: env.bucket, prefix: prefix).isEmpty)
         #expect(try await admin.listMultipartUploads(bucket: env.bucket, prefix: prefix).isEmpty)
