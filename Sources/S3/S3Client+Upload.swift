@@ -20,13 +20,18 @@ public struct UploadOptions: Sendable {
     public init(partSize: Int = 16 * 1024 * 1024, concurrency: Int = 4, contentType: String? = nil)
         throws(S3ConfigurationError)
     {
+        self.partSize = partSize
+        self.concurrency = concurrency
+        self.contentType = contentType
+        try validate()
+    }
+
+    /// Checked again by each upload, since the fields can be changed after init.
+    public func validate() throws(S3ConfigurationError) {
         guard (Self.minimumPartSize...Self.maximumPartSize).contains(partSize) else {
             throw Self.partSizeError("\(partSize) bytes")
         }
         guard concurrency >= 1 else { throw .invalidArgument("the concurrency must be at least 1") }
-        self.partSize = partSize
-        self.concurrency = concurrency
-        self.contentType = contentType
     }
 
     /// The part size as the command line takes it, checked before it is
@@ -96,6 +101,7 @@ extension S3Client {
         beforeComplete: @Sendable (_ size: Int64, _ sha256: String?) async throws -> Void = { _, _ in }
     ) async throws -> UploadResult where Body.Element == ByteBuffer {
         try BucketName.validate(bucket)
+        try options.validate()
         var reader = PartReader(iterator: body.makeAsyncIterator(), partSize: options.partSize)
         var first = try await reader.next() ?? ByteBuffer()
         var second = first.readableBytes < options.partSize ? nil : try await reader.next()
@@ -128,12 +134,20 @@ extension S3Client {
         onUploadCreated: @Sendable (String) async throws -> Void = { _ in }
     ) async throws -> UploadResult {
         try BucketName.validate(bucket)
+        try options.validate()
         if file.size <= Int64(options.partSize) && resumeUploadId == nil {
             let body = try await file.read(offset: 0, length: Int(file.size))
             let etag = try await putObject(
                 bucket: bucket, key: key, body: body, contentType: options.contentType, metadata: options.metadata)
             return UploadResult(
                 key: key, size: file.size, etag: etag, uploadId: nil, partCount: 1, reusedParts: 0, sha256: nil)
+        }
+        // Found out before the upload is created, not at part 10,001 with an upload left open.
+        let partCount = (file.size + Int64(options.partSize) - 1) / Int64(options.partSize)
+        guard partCount <= Int64(UploadOptions.maximumParts) else {
+            throw S3ConfigurationError.invalidArgument(
+                "the file needs \(partCount) parts of \(options.partSize >> 20) MiB, more than S3's 10,000; use a larger part size"
+            )
         }
         var slices = FileParts(file: file, partSize: options.partSize)
         return try await multipartUpload(

@@ -53,7 +53,17 @@ public struct S3ClientConfiguration: Sendable {
     /// Everything a request needs checked before it is sent.
     public func validate() throws(S3ConfigurationError) {
         if let endpoint { _ = try S3Endpoint(url: endpoint) }
+        if let region, !Self.isRegionName(region) {
+            throw .invalidArgument("invalid region '\(region)': expected a name such as eu-west-1")
+        }
         try timeouts.validate()
+    }
+
+    /// A region goes into the host name and the signature, so only what a
+    /// region can be is let through, from the user or from S3's answers.
+    static func isRegionName(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64
+            && text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
     }
 }
 
@@ -361,8 +371,14 @@ public final class S3Client: Sendable {
         guard
             response.status == 301 || error.code == "AuthorizationHeaderMalformed" || error.code == "PermanentRedirect"
         else { return nil }
-        if let region = response.headers.first(name: "x-amz-bucket-region"), !region.isEmpty { return region }
-        return S3XML.parse(response.body)?.string("Region")
+        if let region = response.headers.first(name: "x-amz-bucket-region"),
+            S3ClientConfiguration.isRegionName(region)
+        {
+            return region
+        }
+        return S3XML.parse(response.body)?.string("Region").flatMap {
+            S3ClientConfiguration.isRegionName($0) ? $0 : nil
+        }
     }
 
     // MARK: Addressing
@@ -433,7 +449,7 @@ public final class S3Client: Sendable {
         switch text {
         case "": region = "us-east-1"
         case "EU": region = "eu-west-1"
-        default: region = text
+        default: region = S3ClientConfiguration.isRegionName(text) ? text : "us-east-1"
         }
         return region
     }

@@ -241,6 +241,47 @@ import Testing
         #expect((try? UploadOptions(partSizeMiB: 4095))?.partSize == UploadOptions.maximumPartSize)
     }
 
+    /// Nothing may reach the network: the endpoint refuses connections.
+    static func unreachableClient() -> S3Client {
+        S3Client(
+            configuration: S3ClientConfiguration(
+                endpoint: URL(string: "http://127.0.0.1:\(refusedPort())")!, region: "us-east-1"),
+            credentials: AWSCredentials(accessKeyId: "a", secretAccessKey: "b"))
+    }
+
+    @Test func aPartSizeChangedAfterInitIsCheckedByTheUpload() async throws {
+        var options = try UploadOptions()
+        options.partSize = 5 * 1024 * 1024 * 1024
+        await #expect(throws: S3ConfigurationError.self) {
+            try await Self.unreachableClient().upload(
+                ChunkedBytes(bytes: [1, 2, 3], chunk: 1), bucket: "ferry-test", key: "k", options: options)
+        }
+    }
+
+    @Test func aFileNeedingMoreThanTenThousandPartsIsRefusedBeforeAnyRequest() async throws {
+        let path = NSTemporaryDirectory() + "ferry-sparse-\(UUID().uuidString).bin"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Sparse: the size is there, the disk blocks are not.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(UploadOptions.maximumParts + 1) * 5 * 1024 * 1024)
+        try handle.close()
+        let error = await #expect(throws: S3ConfigurationError.self) {
+            try await Self.unreachableClient().upload(
+                file: try ReadOnlyFile(path: path), bucket: "ferry-test", key: "k",
+                options: try UploadOptions(partSizeMiB: 5))
+        }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("10,000"))
+    }
+
+    @Test func aBadRegionIsBadInput() throws {
+        let run = try FerryRun.run(
+            ["s3", "ls", "s3://\(env.bucket)/x", "--region", "us east/1"], environment: env.awsEnvironment())
+        #expect(run.exitCode == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("invalid region"), "\(run.stderr)")
+        expectOneSentence(run)
+    }
+
     // MARK: s3 check leaves nothing (item 18)
 
     @Test(arguments: ["full"] + S3Permission.allCases.map { "no-\($0.rawValue)" })
