@@ -59,8 +59,16 @@ public struct ExportRunner: Sendable {
             run.finishedAt = Date()
             run.error = Self.describe(error)
             // A run taken over by another process is that process's to record.
-            if !Self.isLeaseLost(error) { try? await workspace.saveRun(run, lease: lease) }
-            logger.error("run failed", metadata: ["run": "\(run.id)", "error": "\(run.error ?? "")"])
+            if Self.isLeaseLost(error) {
+                logger.warning("run taken over by another process", metadata: ["run": "\(run.id)"])
+                throw error
+            }
+            try? await workspace.saveRun(run, lease: lease)
+            if error is CancellationError {
+                logger.notice("run interrupted; the next attempt resumes it", metadata: ["run": "\(run.id)"])
+            } else {
+                logger.error("run failed", metadata: ["run": "\(run.id)", "error": "\(run.error ?? "")"])
+            }
             throw error
         }
     }

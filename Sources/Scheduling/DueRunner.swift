@@ -135,7 +135,7 @@ public struct DueRunner: Sendable {
         }
         // A run that finished in another process between listing and leasing is not repeated.
         if scheduled, let done = try? await workspace.lastSuccessfulRun(
-            activationId: item.activation.id, segmentId: item.segmentId),
+            activationId: item.activation.id, segmentId: item.segmentId, scheduledAtOrBefore: item.scheduledTime),
             done.scheduledTime >= item.scheduledTime
         {
             await workspace.releaseLease(lease)
@@ -189,6 +189,14 @@ public struct DueRunner: Sendable {
                 metadata: ["activation": "\(item.activation.name)", "segment": "\(item.segmentId)"])
             return .superseded(item)
         } catch {
+            // An error that came from writing after a takeover (the upload was
+            // completed by the new holder, say) is the new holder's business.
+            if await leaseLost(lease) {
+                logger.warning(
+                    "run taken over by another process",
+                    metadata: ["activation": "\(item.activation.name)", "segment": "\(item.segmentId)"])
+                return .superseded(item)
+            }
             let message = String(describing: error)
             logger.error(
                 "run end",
@@ -204,6 +212,16 @@ public struct DueRunner: Sendable {
             alert.error = message
             sendAlert(alert)
             return .failed(item, error)
+        }
+    }
+
+    /// True only when a newer holder is known to have the run.
+    private func leaseLost(_ lease: RunLease) async -> Bool {
+        do {
+            try await workspace.checkLease(lease)
+            return false
+        } catch {
+            return error is LeaseLostError
         }
     }
 

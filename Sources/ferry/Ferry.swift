@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// The `ferry` command. It only parses arguments and calls the library modules.
 @main
@@ -8,6 +9,8 @@ struct Ferry: AsyncParsableCommand {
         commandName: "ferry",
         abstract: "Export customer segments as CSV/TSV files into your own S3 bucket.",
         discussion: """
+            Every command takes --verbose, which adds info logs (run start and end, files) on stderr; \
+            warnings and errors are always logged there.
             Exit codes: 0 success, 1 failure, 2 bad input (usage, names, PQL, paths), \
             3 a missing S3 permission, 4 `status --check` found a late or failed export.
             """,
@@ -36,8 +39,20 @@ struct Ferry: AsyncParsableCommand {
             // back to the system and keeps memory at (concurrency + 1) x part size.
             _ = glibcMallopt(mmapThreshold, 1 << 20)
         #endif
+        // `--verbose` is taken out before parsing so every command accepts it.
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let verbose = arguments.contains("--verbose")
+        arguments.removeAll { $0 == "--verbose" }
+        let level: Logger.Level = verbose ? .info : .warning
+        // Logs go to stderr, so stdout stays what a script reads: info lines
+        // only when asked for, warnings and errors always.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

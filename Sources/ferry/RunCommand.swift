@@ -17,8 +17,14 @@ struct RunCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: WorkspaceOptions
-    @Flag(help: ArgumentHelp("Run what is due (required; kept explicit for cron lines).", valueName: "due"))
-    var due = false
+    /// Required, so a bare `ferry run` in a cron line cannot be mistaken for something else.
+    enum Selection: String, EnumerableFlag {
+        case due
+
+        static func help(for value: Selection) -> ArgumentHelp? { "Run what is due (required)." }
+    }
+
+    @Flag var selection: Selection
     @OptionGroup var at: AtOption
     @Option(help: "Runs at once.") var maxConcurrentRuns: Int = 2
     @Option(help: "Part size in MiB (5 to 4095).") var partSize: Int = 16
@@ -27,7 +33,6 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var alerts: AlertOptions
 
     func validate() throws {
-        guard due else { throw ValidationError("say --due to run what is due") }
         guard maxConcurrentRuns >= 1 else { throw ValidationError("--max-concurrent-runs must be at least 1") }
     }
 

@@ -61,9 +61,11 @@ final class WebhookSink: Sendable {
     let logPath: String
     let process: Process
 
-    init(status: Int = 204) throws {
+    /// - Parameter hang: take each post and never answer, as a stalled webhook does.
+    init(status: Int = 204, hang: Bool = false) throws {
         let script = TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/webhook_sink.py").path
-        (process, endpoint, logPath) = try startLoopbackHelper(script: script, arguments: ["--status", String(status)])
+        (process, endpoint, logPath) = try startLoopbackHelper(
+            script: script, arguments: ["--status", String(status)] + (hang ? ["--hang"] : []))
     }
 
     /// Each posted JSON body, decoded, in arrival order.

@@ -22,6 +22,12 @@ struct TestEnvironment: Decodable, Sendable {
         .deletingLastPathComponent()
 
     static let shared: TestEnvironment = {
+        let data = try! Data(contentsOf: URL(fileURLWithPath: envPath))
+        return try! JSONDecoder().decode(TestEnvironment.self, from: data)
+    }()
+
+    /// The fixture's ENV.json, for helpers in other languages.
+    static let envPath: String = {
         let path: String
         if let given = ProcessInfo.processInfo.environment["FERRY_TEST_ENV"], !given.isEmpty {
             path = given
@@ -36,8 +42,7 @@ struct TestEnvironment: Decodable, Sendable {
             try! process.run()
             for _ in 0..<600 where !FileManager.default.fileExists(atPath: path) { usleep(100_000) }
         }
-        let data = try! Data(contentsOf: URL(fileURLWithPath: path))
-        return try! JSONDecoder().decode(TestEnvironment.self, from: data)
+        return path
     }()
 
     func keys(_ user: String) -> Keys { users[user]! }

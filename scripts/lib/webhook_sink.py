@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A webhook receiver for Ferry's alert tests.
 
-    webhook_sink.py --ready-file F --log-file L [--status CODE] [--parent-pid PID]
+    webhook_sink.py --ready-file F --log-file L [--status CODE] [--hang] [--parent-pid PID]
 
 Listens on 127.0.0.1 (a free port, written to --ready-file once listening),
 answers every POST with --status (default 204) and appends its body as one
-line to --log-file, with the request path.  Stops on SIGTERM/SIGINT or when
+line to --log-file, with the request path; with --hang it records the body
+and never answers, like a webhook that has stalled.  Stops on SIGTERM/SIGINT or when
 --parent-pid dies.
 """
 
@@ -23,6 +24,7 @@ def main() -> int:
     p.add_argument("--ready-file", required=True)
     p.add_argument("--log-file", required=True)
     p.add_argument("--status", type=int, default=204)
+    p.add_argument("--hang", action="store_true")
     p.add_argument("--parent-pid", type=int, default=0)
     args = p.parse_args()
     lock = threading.Lock()
@@ -32,6 +34,9 @@ def main() -> int:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with lock, open(args.log_file, "a") as f:
                 f.write(json.dumps({"path": self.path, "body": body.decode("utf-8", "replace")}) + "\n")
+            if args.hang:
+                threading.Event().wait(600)
+                return
             self.send_response(args.status)
             self.send_header("Content-Length", "0")
             self.end_headers()

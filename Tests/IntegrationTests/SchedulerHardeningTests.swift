@@ -1,0 +1,172 @@
+import Foundation
+import GRDB
+import S3
+import Testing
+import Workspace
+
+/// What used to hang or freeze the scheduler: many runs at once, a webhook
+/// that never answers, a mistyped `--at`, a long evaluation.
+@Suite struct SchedulerHardeningTests {
+    let env = TestEnvironment.shared
+
+    /// A workspace with segment `kr` (3 profiles) and destination `d`.
+    func workspace(_ prefix: String, user: String = "full") throws -> WorkspaceCLI {
+        let cli = WorkspaceCLI(environment: env.awsEnvironment(user: user))
+        try cli.importLines([
+            ScheduledRunTests.profile("a", country: "KR"), ScheduledRunTests.profile("b", country: "KR"),
+            ScheduledRunTests.profile("c", country: "US"),
+        ])
+        #expect(try cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        let created = try cli([
+            "destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix + "%SEGMENT_NAME%",
+        ])
+        #expect(created.exitCode == 0, "\(created.stderr)")
+        return cli
+    }
+
+    func createDaily(_ cli: WorkspaceCLI, count: Int) throws {
+        for i in 0..<count {
+            let created = try cli([
+                "activations", "create", "a\(i)", "--destination", "d", "--segment", "kr", "--map",
+                "identityMap.Email=email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z", "--file-name",
+                "a\(i)_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd_HHmm)%",
+            ])
+            #expect(created.exitCode == 0, "\(created.stderr)")
+        }
+    }
+
+    /// Runs `ferry` with a watchdog, so a hang fails the test instead of the suite.
+    func runBounded(_ cli: WorkspaceCLI, _ args: [String], seconds: Double) throws -> (FerryRun, Double) {
+        let log = cli.dir + "/bounded-\(UUID().uuidString).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let started = Date()
+        let process = try cli.spawn(
+            args, stdout: FileHandle(forWritingAtPath: log)!, stderr: FileHandle(forWritingAtPath: log)!)
+        while alive(process.processIdentifier), Date().timeIntervalSince(started) < seconds { usleep(50_000) }
+        let elapsed = Date().timeIntervalSince(started)
+        if alive(process.processIdentifier) { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return (FerryRun(exitCode: process.terminationStatus, stdout: output, stderr: output), elapsed)
+    }
+
+    @Test func twoHundredFiftySixConcurrentDueRunsFinish() async throws {
+        let prefix = TestEnvironment.prefix("many")
+        let cli = try workspace(prefix)
+        try createDaily(cli, count: 256)
+        let (result, elapsed) = try runBounded(
+            cli, ["run", "--due", "--at", "2026-11-25T07:00:00Z", "--max-concurrent-runs", "256"], seconds: 300)
+        #expect(elapsed < 300, "run --due hung")
+        #expect(result.exitCode == 0, "\(result.stdout.suffix(2000))")
+        #expect(result.stdout.components(separatedBy: " success: ").count - 1 == 256)
+        let keys = try await env.client().listObjects(bucket: env.bucket, prefix: prefix)
+        #expect(keys.count == 256)
+    }
+
+    @Test func aWebhookThatNeverAnswersDoesNotHoldRuns() async throws {
+        let sink = try WebhookSink(hang: true)
+        defer { sink.stop() }
+        let prefix = TestEnvironment.prefix("hang")
+        let cli = try workspace(prefix)
+        try createDaily(cli, count: 6)
+        let (result, elapsed) = try runBounded(
+            cli, ["run", "--due", "--at", "2026-11-25T07:00:00Z", "--alert-webhook", sink.endpoint], seconds: 120)
+        #expect(result.exitCode == 0, "\(result.stdout.suffix(2000))")
+        #expect(result.stdout.components(separatedBy: " success: ").count - 1 == 6)
+        // 12 alerts of at most 8 s each were 100 s and more when runs waited for them.
+        #expect(elapsed < 30, "took \(elapsed) s")
+        #expect(!sink.posts.isEmpty)
+    }
+
+    @Test func aMistypedFutureAtIsRefusedAndCannotFreezeTheSchedule() async throws {
+        let prefix = TestEnvironment.prefix("future")
+        let cli = try workspace(prefix)
+        try createDaily(cli, count: 1)
+        let refused = try cli(["run", "--due", "--at", "2062-11-30T00:00:00Z"])
+        #expect(refused.exitCode == 2)
+        #expect(refused.stderr.contains("--allow-future"), "\(refused.stderr)")
+        let future = try cli(["run", "--due", "--at", "2062-11-30T00:00:00Z", "--allow-future"])
+        #expect(future.exitCode == 0, "\(future.stderr)")
+        // The run in 2062 does not stand for today's.
+        let today = try cli(["run", "--due"])
+        #expect(today.exitCode == 0, "\(today.stderr)")
+        #expect(today.stdout.contains(" success: "), "\(today.stdout)")
+        let status = try cli(["status", "--check"])
+        #expect(status.exitCode == 4)
+        #expect(status.stdout.contains("FUTURE RUN"), "\(status.stdout)")
+        let listed = try cli(["runs", "list", "--json"])
+        let runs = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as! [[String: Any]]
+        let bogus = try #require(runs.first { ($0["scheduledTime"] as? String ?? "").hasPrefix("2062") })
+        let deleted = try cli(["runs", "delete", bogus["id"] as! String])
+        #expect(deleted.exitCode == 0, "\(deleted.stderr)")
+        #expect(try cli(["status", "--check"]).exitCode == 0)
+        #expect(try cli(["runs", "delete", "no-such-run"]).exitCode == 2)
+    }
+
+    @Test func aLongEvaluationDoesNotLockOtherWriters() async throws {
+        let cli = WorkspaceCLI(environment: env.awsEnvironment())
+        var lines = ""
+        for i in 0..<150_000 {
+            lines += #"{"identityMap":{"Email":[{"id":"u\#(i)@x.io","primary":true}]},"name":"n\#(i % 1000)"}"# + "\n"
+        }
+        try FileManager.default.createDirectory(atPath: cli.dir, withIntermediateDirectories: true)
+        try lines.write(toFile: cli.dir + "/p.jsonl", atomically: true, encoding: .utf8)
+        #expect(try cli(["profiles", "import", cli.dir + "/p.jsonl"]).exitCode == 0)
+        // Regular expressions are evaluated row by row, which makes the scan slow.
+        for i in 0..<6 {
+            #expect(try cli(["segments", "create", "s\(i)", "--pql", #"name.matches("n\#(i)[0-9]*9$")"#]).exitCode == 0)
+        }
+        let evaluation = try cli.spawn(["segments", "evaluate"])
+        let scratchSeen = { () -> Bool in
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: cli.dir)) ?? []
+            return names.contains { $0.hasPrefix(".evaluation-") }
+        }
+        for _ in 0..<2000 where alive(evaluation.processIdentifier) && !scratchSeen() { usleep(5_000) }
+        #expect(scratchSeen(), "the evaluation ended before the test could write during it")
+        // Writes from another process go through while the scan runs.
+        let created = try cli(["segments", "create", "during", "--pql", #"name = "n1""#])
+        #expect(created.exitCode == 0, "\(created.stderr)")
+        let stillScanning = alive(evaluation.processIdentifier)
+        evaluation.waitUntilExit()
+        #expect(evaluation.terminationStatus == 0)
+        #expect(stillScanning, "the write finished only after the evaluation")
+        let names = try FileManager.default.contentsOfDirectory(atPath: cli.dir)
+        #expect(!names.contains { $0.hasPrefix(".evaluation-") })
+    }
+
+    @Test func exitCodesFollowTheReadme() async throws {
+        let cli = WorkspaceCLI(environment: env.awsEnvironment())
+        let version = try cli(["--version"])
+        #expect(version.exitCode == 0)
+        #expect(!version.stdout.isEmpty)
+        #expect(try FerryRun.run(["--help"], environment: [:]).exitCode == 0)
+        #expect(try FerryRun.run(["activations", "create", "--help"], environment: [:]).exitCode == 0)
+        let usage = try cli(["activations", "create", "x"])
+        #expect(usage.exitCode == 2, "\(usage.stderr)")
+        #expect(usage.stderr.split(separator: "\n").count == 1, "\(usage.stderr)")
+        #expect(try cli(["run"]).exitCode == 2)
+        #expect(try cli(["no-such-command"]).exitCode == 2)
+    }
+
+    @Test func aRunWithoutPutObjectExitsThree() async throws {
+        let prefix = TestEnvironment.prefix("perm")
+        let cli = try workspace(prefix)
+        let denied = env.awsEnvironment(user: "no-s3:PutObject")
+        #expect(
+            try cli(
+                [
+                    "destinations", "create", "weak", "--bucket", env.bucket, "--folder-path", prefix + "weak",
+                    "--skip-validation",
+                ], user: denied
+            ).exitCode == 0)
+        #expect(
+            try cli([
+                "activations", "create", "w", "--destination", "weak", "--segment", "kr", "--map",
+                "identityMap.Email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
+            ]).exitCode == 0)
+        let export = try cli(["export", "w"])
+        #expect(export.exitCode == 3, "\(export.stderr)")
+        let due = try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
+        #expect(due.exitCode == 3, "\(due.stdout)")
+    }
+}
