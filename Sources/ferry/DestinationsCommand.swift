@@ -27,7 +27,13 @@ struct DestinationsCommand: AsyncParsableCommand {
         @Option(help: "none or gzip.") var compression: String = "none"
         @Flag(help: "Write a manifest after each run's files.") var manifest = false
         @Option(help: "comma, tab, semicolon, pipe or colon.") var delimiter: String?
-        @Option(help: "needed, all or none.") var quote: String = "needed"
+        @Option(
+            help: ArgumentHelp(
+                "needed, all or none.",
+                discussion:
+                    "With none and the default --escape double nothing can protect a value holding the delimiter or a line break, so a run that meets one fails, naming the column and the profile, instead of writing a file that reads back with extra rows; --escape backslash or quote escapes them instead."
+            ))
+        var quote: String = "needed"
         @Option(help: "double, backslash or quote.") var escape: String = "double"
         @Option(help: "How a missing value is written: empty, quoted-empty or null.") var nullValue: String = "empty"
         @Option(help: "How an empty string is written: empty, quoted-empty or null.") var emptyValue: String = "empty"

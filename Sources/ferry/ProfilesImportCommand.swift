@@ -12,7 +12,9 @@ struct ProfilesImportCommand: AsyncParsableCommand {
             else the first id of the alphabetically first namespace. CSV: a header of dotted \
             paths; values are typed (numbers, true/false; empty means absent); the identity is \
             --identity-field in --namespace. A record whose identity exists is merged into it, \
-            newer values winning field by field.
+            newer values winning field by field. A bad line is rejected with its reason, never altered. \
+            Profiles are committed in batches of 10,000: a killed import keeps the batches before it, \
+            and running it again completes it. The format is described in docs/profiles.md.
             """
     )
 
