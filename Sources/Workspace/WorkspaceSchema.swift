@@ -151,6 +151,25 @@ enum WorkspaceSchema {
                     );
                     """)
         }
+        migrator.registerMigration("2026-12-01 fencing tokens and run files") { db in
+            try db.execute(
+                sql: """
+                    -- Grows each time a run key changes hands; writes carry the token
+                    -- they were made under and are refused once a newer holder exists.
+                    ALTER TABLE lease ADD COLUMN token INTEGER NOT NULL DEFAULT 0;
+                    -- A data file a run is about to finish, recorded before its last
+                    -- S3 write, so a retry after a crash can find the complete object
+                    -- already in the bucket and not write it a second time.
+                    CREATE TABLE runFile (
+                        runId TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        key TEXT NOT NULL,
+                        rows INTEGER NOT NULL,
+                        bytes INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        PRIMARY KEY (runId, key)
+                    );
+                    """)
+        }
         return migrator
     }
 }
