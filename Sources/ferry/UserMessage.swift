@@ -2,6 +2,7 @@ import ArgumentParser
 import Export
 import Foundation
 import S3
+import Workspace
 
 /// Maps library errors to one sentence and an exit code.
 enum UserMessage {
@@ -27,7 +28,10 @@ enum UserMessage {
             )
         case let error as TemplateError:
             return ("ferry: \(error)", ExitStatus.badInput)
+        case let error as LeaseLostError:
+            return ("ferry: \(error)", ExitStatus.failure)
         default:
+            if let busy = WorkspaceBusyError.from(error) { return ("ferry: \(busy)", ExitStatus.failure) }
             return nil
         }
     }

@@ -4,6 +4,7 @@
 #   ferry_install_python_deps     pip-installs moto[server] and boto3 if missing
 #   ferry_start_s3 ENVFILE        starts s3_fixture.py in the background, waits
 #                                 (30s at most) for ENVFILE; log in ENVFILE%.json.log
+#                                 FERRY_S3_DETACH=1: it outlives the script
 #   ferry_stop_s3                 stops it
 #   ferry_on_exit 'CMD'           runs CMD at exit (after stopping services);
 #                                 $FERRY_EXIT_STATUS holds the exit status then
@@ -46,8 +47,15 @@ ferry_start_s3() {
     log="${env_file%.json}.log"
     mkdir -p "$(dirname "$env_file")"
     rm -f "$env_file"
-    "$FERRY_PYTHON" "$FERRY_LIB_DIR/s3_fixture.py" start --out "$env_file" --parent-pid $$ \
-        >"$log" 2>&1 &
+    if [[ "${FERRY_S3_DETACH:-0}" == 1 ]]; then
+        # Outlives this shell (scripts/demo --keep): no parent to follow, its own
+        # session so a Ctrl-C in the terminal does not reach it.
+        setsid "$FERRY_PYTHON" "$FERRY_LIB_DIR/s3_fixture.py" start --out "$env_file" \
+            >"$log" 2>&1 </dev/null &
+    else
+        "$FERRY_PYTHON" "$FERRY_LIB_DIR/s3_fixture.py" start --out "$env_file" --parent-pid $$ \
+            >"$log" 2>&1 &
+    fi
     FERRY_S3_PID=$!
     FERRY_S3_ENV="$env_file"
     deadline=$((SECONDS + 30))
@@ -71,6 +79,9 @@ ferry_start_s3() {
 
 ferry_stop_s3() {
     [[ -n "$FERRY_S3_PID" ]] || return 0
+    if [[ "${FERRY_S3_DETACH:-0}" == 1 && "${FERRY_EXIT_STATUS:-1}" == 0 ]]; then
+        return 0
+    fi
     kill -TERM "$FERRY_S3_PID" 2>/dev/null || true
     local i
     for ((i = 0; i < 100; i++)); do
