@@ -29,17 +29,19 @@ extension S3Client {
     /// whether the key or upload exists, so each probe is a request that is
     /// refused when the permission is missing and fails harmlessly otherwise.
     ///
+    /// - DeleteObject: a DELETE of a key that does not exist, with
+    ///   `If-Match: *` so a versioned bucket gets no delete marker (NoSuchKey);
+    ///   servers without conditional deletes answer 204.
+    /// - GetObject: a GET of a key that does not exist (NoSuchKey). Without
+    ///   s3:ListBucket S3 answers 403 for a missing key either way; then a
+    ///   real probe object is written, read and deleted, but only when writing
+    ///   and deleting are both allowed, so it cannot stay behind.
     /// - PutObject: a PUT whose Content-MD5 does not match its body
-    ///   (BadDigest). Without s3:DeleteObject it also may only replace an
-    ///   object that does not exist (If-Match: NoSuchKey or PreconditionFailed).
-    ///   A server that checks neither and stores it gets the object deleted
-    ///   again, or named in `leftovers`.
-    /// - DeleteObject: a DELETE of a key that does not exist (in a versioned
-    ///   bucket S3 records a delete marker for it, which lists no object).
-    /// - GetObject: a GET of that key (NoSuchKey). Without s3:ListBucket S3
-    ///   answers 403 for a missing key either way; then a real probe object
-    ///   is written, read and deleted, but only when writing and deleting are
-    ///   both allowed, so it cannot stay behind.
+    ///   (BadDigest). When reading is allowed, or the probe could not be
+    ///   deleted, it may also only replace an object that does not exist
+    ///   (If-Match: NoSuchKey), for servers that skip the MD5 check; one that
+    ///   checks neither and stores it gets the object deleted again, or named
+    ///   in `leftovers`.
     /// - ListMultipartUploadParts: ListParts of an upload that does not exist.
     ///
     /// Credential failures (unknown key, wrong secret) and a missing bucket
@@ -69,8 +71,24 @@ extension S3Client {
 
         try await attempt(.getBucketLocation) { _ = try await getBucketLocation(bucket: bucket) }
         try await attempt(.listBucket) { _ = try await listObjectsPage(bucket: bucket, prefix: probe, maxKeys: 1) }
-        try await attempt(.deleteObject) { try await deleteObject(bucket: bucket, key: probe) }
+        try await attempt(.deleteObject, allowedCodes: ["NoSuchKey", "PreconditionFailed"]) {
+            do {
+                _ = try await execute(
+                    Request(
+                        operation: .deleteObject, method: .DELETE, bucket: bucket, key: probe,
+                        headers: [("if-match", "*")]))
+            } catch let error as S3Error
+                where ["NotImplemented", "InvalidArgument", "InvalidRequest"].contains(error.code)
+            {
+                // A server that refuses the condition itself gets a plain delete of the absent key.
+                try await deleteObject(bucket: bucket, key: probe)
+            }
+        }
         let canDelete = granted[.deleteObject]?.0 == true
+        try await attempt(.getObject, allowedCodes: ["NoSuchKey"]) {
+            _ = try await getObject(bucket: bucket, key: probe)
+        }
+        let canRead = granted[.getObject]?.0 == true
 
         var stored = false
         try await attempt(.putObject, allowedCodes: ["BadDigest", "InvalidDigest", "NoSuchKey", "PreconditionFailed"]) {
@@ -78,11 +96,10 @@ extension S3Client {
             // The MD5 of other bytes, so S3 refuses to store this body.
             let wrongMD5 = Data(Insecure.MD5.hash(data: Data("not the probe body".utf8))).base64EncodedString()
             var headers: [(name: String, value: String)] = [("content-md5", wrongMD5)]
-            // Servers that skip the MD5 check (moto) would store the probe; when
-            // it could not be deleted again, it may also only replace an object
-            // that does not exist. Only then, since If-Match is newer in S3 and
-            // bucket policies can put conditions on it.
-            if !canDelete { headers.append(("if-match", "\"\(SigV4Signer.hex(body.md5))\"")) }
+            // A conditional write may need s3:GetObject as a conditional
+            // delete does, so it is added only where that cannot make a
+            // granted PutObject look denied, or where a stored probe would stay.
+            if canRead || !canDelete { headers.append(("if-match", "\"\(SigV4Signer.hex(body.md5))\"")) }
             _ = try await execute(
                 Request(
                     operation: .putObject, method: .PUT, bucket: bucket, key: probe, headers: headers,
@@ -97,12 +114,7 @@ extension S3Client {
             }
         }
 
-        try await attempt(.getObject, allowedCodes: ["NoSuchKey"]) {
-            _ = try await getObject(bucket: bucket, key: probe + ".absent")
-        }
-        if granted[.getObject]?.0 == false, granted[.listBucket]?.0 == false, granted[.putObject]?.0 == true,
-            canDelete
-        {
+        if !canRead, granted[.listBucket]?.0 == false, granted[.putObject]?.0 == true, canDelete {
             let key = probe + ".read"
             _ = try await putObject(bucket: bucket, key: key, body: ByteBuffer(string: "ferry permission probe\n"))
             do {
@@ -112,7 +124,7 @@ extension S3Client {
                 if (try? await deleteObject(bucket: bucket, key: key)) == nil { leftovers.append(key) }
                 throw error
             }
-        } else if granted[.getObject]?.0 == false, granted[.listBucket]?.0 == false {
+        } else if !canRead, granted[.listBucket]?.0 == false {
             granted[.getObject] = (
                 false,
                 "not confirmed: without s3:ListBucket S3 refuses a read of a missing key either way, and no probe object could be written and removed"

@@ -296,6 +296,43 @@ import Testing
         #expect(try await admin.listMultipartUploads(bucket: env.bucket, prefix: prefix).isEmpty)
     }
 
+    /// Every key with a version or a delete marker in `bucket`, as the admin sees it.
+    func versionedKeys(_ bucket: String) throws -> [String] {
+        let script = """
+            import boto3, json, sys
+            env = json.load(open(sys.argv[1])); admin = env["users"]["admin"]
+            s3 = boto3.client("s3", endpoint_url=env["endpoint"], region_name=env["region"],
+                              aws_access_key_id=admin["accessKeyId"], aws_secret_access_key=admin["secretAccessKey"])
+            keys = []
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=sys.argv[2]):
+                keys += [v["Key"] for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            print(json.dumps(keys))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3", "-c", script, TestEnvironment.envPath,
+            bucket,
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return try JSONSerialization.jsonObject(with: data) as? [String] ?? []
+    }
+
+    /// Not even a noncurrent version or a delete marker: a versioned bucket keeps those.
+    @Test func aPermissionCheckLeavesNoVersionInAVersionedBucket() async throws {
+        let bucket = try ExactlyOnceTests().versionedBucket()
+        // The fixture's other users are limited to its own bucket.
+        let report = try await env.client(user: "admin").checkPermissions(bucket: bucket, prefix: "p/")
+        #expect(report.allGranted)
+        #expect(report.leftovers.isEmpty)
+        #expect(try versionedKeys(bucket) == [])
+    }
+
     @Test func theCheckCommandLeavesNothingWithoutDeleteObject() async throws {
         let prefix = TestEnvironment.prefix("check-cli")
         let run = try FerryRun.run(
