@@ -56,6 +56,8 @@ import Testing
 
     @Test func aWebhookThatIsNotAURLIsRefusedWithoutEchoingIt() throws {
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
+        // `run` needs an existing workspace; an import starts one.
+        try cli.importLines([])
         var environment = env.awsEnvironment()
         environment["FERRY_ALERT_WEBHOOK"] = "not a url SECRETPART"
         let result = try cli(["run", "--due"], user: environment)
