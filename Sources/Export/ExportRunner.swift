@@ -148,10 +148,17 @@ public struct ExportRunner: Sendable {
                 index += 1
                 continue
             }
-            let resume = try await workspace.recordedUpload(runId: run.id, key: objectKey)
+            var resume = try await workspace.recordedUpload(runId: run.id, key: objectKey)
+            if resume == Self.uploadPending {
+                resume = try await orphanedUpload(client: client, bucket: destination.bucket, key: objectKey)
+            }
             let runId = run.id
             let result = try await client.upload(
                 stream, bucket: destination.bucket, key: objectKey, options: options, resumeUploadId: resume,
+                beforeCreate: {
+                    try await workspace.recordUpload(
+                        runId: runId, key: objectKey, uploadId: Self.uploadPending, lease: lease)
+                },
                 onUploadCreated: { uploadId in
                     try await workspace.recordUpload(runId: runId, key: objectKey, uploadId: uploadId, lease: lease)
                 },
@@ -206,6 +213,29 @@ public struct ExportRunner: Sendable {
         let name = Manifest.objectName(destinationId: run.destinationId, runId: run.id)
         guard let first = run.files.first?.key, let slash = first.lastIndex(of: "/") else { return name }
         return String(first[...slash]) + name
+    }
+
+    /// Recorded as a file's upload id just before CreateMultipartUpload: an
+    /// upload may exist that S3 has not yet named to Ferry.
+    static let uploadPending = ""
+
+    /// The multipart upload of `key` that an attempt killed between creating
+    /// it and recording its id left open, found by listing the bucket's
+    /// uploads. That listing needs s3:ListBucketMultipartUploads, which the six
+    /// permissions do not include; without it the upload stays for the
+    /// bucket's lifecycle rule, and the log says so.
+    private func orphanedUpload(client: S3Client, bucket: String, key: String) async throws -> String? {
+        do {
+            let open = try await client.listMultipartUploads(bucket: bucket, prefix: key).filter { $0.key == key }
+            guard let newest = open.last else { return nil }
+            logger.notice("resuming an upload a killed attempt left open", metadata: ["key": "\(key)"])
+            return newest.uploadId
+        } catch let error as S3Error where error.isAccessDenied {
+            logger.warning(
+                "an earlier attempt may have left a multipart upload of this key open; listing uploads needs s3:ListBucketMultipartUploads, so it is left to the bucket's lifecycle rule",
+                metadata: ["key": "\(key)"])
+            return nil
+        }
     }
 
     /// The user-metadata name (`x-amz-meta-ferry-run-id`) carrying the run id.

@@ -89,6 +89,8 @@ extension S3Client {
     ///   - resumeUploadId: an upload left by an earlier, interrupted attempt at
     ///     the same key. Parts S3 already holds with the same MD5 are kept, the
     ///     rest are sent, and that same upload is completed.
+    ///   - beforeCreate: called just before a multipart upload is created,
+    ///     so a caller can note that one may exist before S3 has named it.
     ///   - onUploadCreated: called with the upload id before the first part
     ///     is sent, so a caller can record it and resume after a crash.
     ///   - beforeComplete: called with the object's size and SHA-256 just
@@ -97,6 +99,7 @@ extension S3Client {
     public func upload<Body: AsyncSequence & Sendable>(
         _ body: Body, bucket: String, key: String, options: UploadOptions = .default,
         resumeUploadId: String? = nil,
+        beforeCreate: @Sendable () async throws -> Void = {},
         onUploadCreated: @Sendable (String) async throws -> Void = { _ in },
         beforeComplete: @Sendable (_ size: Int64, _ sha256: String?) async throws -> Void = { _, _ in }
     ) async throws -> UploadResult where Body.Element == ByteBuffer {
@@ -120,7 +123,7 @@ extension S3Client {
         second = nil
         var result = try await multipartUpload(
             from: &reader, bucket: bucket, key: key, options: options, resumeUploadId: resumeUploadId,
-            onUploadCreated: onUploadCreated, beforeComplete: beforeComplete)
+            beforeCreate: beforeCreate, onUploadCreated: onUploadCreated, beforeComplete: beforeComplete)
         result.sha256 = reader.digest()
         return result
     }
@@ -152,11 +155,12 @@ extension S3Client {
         var slices = FileParts(file: file, partSize: options.partSize)
         return try await multipartUpload(
             from: &slices, bucket: bucket, key: key, options: options, resumeUploadId: resumeUploadId,
-            onUploadCreated: onUploadCreated, beforeComplete: { _, _ in })
+            beforeCreate: {}, onUploadCreated: onUploadCreated, beforeComplete: { _, _ in })
     }
 
     private func multipartUpload<Source: PartSource>(
         from source: inout Source, bucket: String, key: String, options: UploadOptions, resumeUploadId: String?,
+        beforeCreate: @Sendable () async throws -> Void,
         onUploadCreated: @Sendable (String) async throws -> Void,
         beforeComplete: @Sendable (_ size: Int64, _ sha256: String?) async throws -> Void
     ) async throws -> UploadResult {
@@ -175,6 +179,7 @@ extension S3Client {
             }
         }
         if uploadId.isEmpty {
+            try await beforeCreate()
             uploadId = try await createMultipartUpload(
                 bucket: bucket, key: key, contentType: options.contentType, checksumCRC32C: crc32c,
                 metadata: options.metadata)

@@ -44,8 +44,10 @@ import Workspace
     }
 
     /// A workspace whose one activation exports about 12 MiB (three 5 MiB parts) daily.
-    func largeExport(bucket: String) throws -> WorkspaceCLI {
-        let cli = WorkspaceCLI(environment: env.awsEnvironment(user: "admin"))
+    func largeExport(bucket: String, endpoint: String? = nil) throws -> WorkspaceCLI {
+        var environment = env.awsEnvironment(user: "admin")
+        if let endpoint { environment["AWS_ENDPOINT_URL_S3"] = endpoint }
+        let cli = WorkspaceCLI(environment: environment)
         var lines = ""
         for i in 0..<120_000 {
             lines +=
@@ -118,6 +120,50 @@ import Workspace
         let parsed = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as! [[String: Any]]
         #expect(parsed.allSatisfy { $0["status"] as? String == "success" }, "\(runs.stdout)")
         #expect(try await env.client(user: "admin").listMultipartUploads(bucket: bucket, prefix: "").isEmpty)
+    }
+
+    /// A kill between CreateMultipartUpload and recording its id: the next
+    /// attempt finds the upload by listing the bucket's uploads and resumes it,
+    /// when the key may list them (s3:ListBucketMultipartUploads, beyond the six).
+    @Test(arguments: [true, false])
+    func anUploadCreatedButNotRecordedIsResumed(mayListUploads: Bool) async throws {
+        let bucket = try versionedBucket()
+        // The fault proxy answers the listing as S3 does for a key without
+        // s3:ListBucketMultipartUploads; everything else goes through.
+        let proxy = try FaultProxy(
+            upstream: env.endpoint,
+            rules: #"[{"method": "GET", "query_contains": "uploads", "count": 1000, "action": "denied"}]"#)
+        defer { proxy.stop() }
+        let cli = try largeExport(bucket: bucket, endpoint: mayListUploads ? nil : proxy.endpoint)
+        let workspace = try Workspace(directory: URL(fileURLWithPath: cli.dir), environment: [:])
+        let at = "2026-11-21T07:00:00Z"
+        let killed = try cli.spawn(["run", "--due", "--at", at, "--part-size", "5"])
+        func recorded() throws -> Int {
+            try workspace.dbPool.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload WHERE uploadId != ''") ?? 0
+            }
+        }
+        for _ in 0..<6000 where alive(killed.processIdentifier) {
+            if try recorded() > 0 { break }
+            usleep(2_000)
+        }
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        #expect(try recorded() == 1)
+        // What the process would have left had it died a moment earlier.
+        try await workspace.dbPool.write { db in try db.execute(sql: "UPDATE runUpload SET uploadId = ''") }
+        let retry = try cli(["run", "--due", "--at", at, "--part-size", "5"])
+        #expect(retry.exitCode == 0, "\(retry.stderr)")
+        let open = try await env.client(user: "admin").listMultipartUploads(bucket: bucket, prefix: "")
+        if mayListUploads {
+            #expect(open.isEmpty)
+        } else {
+            // Left for the lifecycle rule, and said so.
+            #expect(retry.stderr.contains("lifecycle rule"), "\(retry.stderr)")
+            #expect(open.count == 1)
+        }
+        let counts = try versions(bucket)
+        #expect(counts.values.allSatisfy { $0 == 1 }, "\(counts)")
     }
 
     @Test func aRetryAfterACrashBetweenUploadAndSuccessWritesNoSecondVersion() async throws {

@@ -74,7 +74,7 @@ import Workspace
         #expect(result.exitCode == 0, "\(result.stdout.suffix(2000))")
         #expect(result.stdout.components(separatedBy: " success: ").count - 1 == 6)
         // 12 alerts of at most 8 s each were 100 s and more when runs waited for them.
-        #expect(elapsed < 30, "took \(elapsed) s")
+        #expect(elapsed < 60, "took \(elapsed) s")
         #expect(!sink.posts.isEmpty)
     }
 

@@ -24,6 +24,7 @@ Rules, a JSON list; each request is checked against every rule in order:
 Actions (the request body is always read and discarded first):
   slowdown  503 <Error><Code>SlowDown</Code>...
   internal  500 <Error><Code>InternalError</Code>...
+  denied    403 <Error><Code>AccessDenied</Code>... (a permission the key lacks)
   drop      close the connection without answering.
   silent    never answer; the connection stays open until the client closes it.
   ok-no-etag     200 with an empty body and no ETag header.
@@ -60,6 +61,7 @@ ERRORS = {
     "slowdown": (503, "Slow Down", "SlowDown", "Please reduce your request rate."),
     "internal": (500, "Internal Server Error", "InternalError",
                  "We encountered an internal error. Please try again."),
+    "denied": (403, "Forbidden", "AccessDenied", "Access Denied"),
 }
 OK_ANSWERS = {
     "ok-no-etag": b"",
