@@ -69,14 +69,6 @@ struct ActivationsCommand: AsyncParsableCommand {
                 let destinationRecord = try await workspace.destination(named: destination)
                 var segmentIds: [String] = []
                 for s in segment { segmentIds.append(try await workspace.segment(named: s).id) }
-                // Expanding once with the longest plausible values catches a name over 255 characters now, not at 2 a.m.
-                for id in segmentIds {
-                    let record = try await workspace.segment(named: id)
-                    _ = try template.expand(
-                        MacroContext(
-                            segmentName: record.name, segmentId: record.id, destinationName: destinationRecord.name,
-                            destinationId: destinationRecord.id, scheduledTime: startDate))
-                }
                 let folder = try PathTemplate(folder: destinationRecord.folderPath)
                 let settings = try DestinationSettings(destinationRecord)
                 let encoder = CSVEncoder(format: settings.format)
@@ -89,6 +81,11 @@ struct ActivationsCommand: AsyncParsableCommand {
                 }
                 for id in segmentIds {
                     let record = try await workspace.segment(named: id)
+                    // Expanding once catches a file name over 255 characters now, not at 2 a.m.
+                    _ = try template.expand(
+                        MacroContext(
+                            segmentName: record.name, segmentId: record.id, destinationName: destinationRecord.name,
+                            destinationId: destinationRecord.id, scheduledTime: startDate))
                     try Self.checkKeyLength(
                         folder: folder, fileName: template, settings: settings, manifest: destinationRecord.manifest,
                         segment: record, destination: destinationRecord)
