@@ -134,6 +134,37 @@ import Workspace
         #expect(!names.contains { $0.hasPrefix(".evaluation-") })
     }
 
+    /// A destination saved by an older release with an endpoint that cannot
+    /// work fails its own runs, in one sentence, and the others go on.
+    @Test(arguments: ["http://127.0.0.1:99999", "http://127.0.0.1:1", "ftp://127.0.0.1:9000", "http://:80"])
+    func aBrokenDestinationFailsOnlyItsOwnRuns(endpoint: String) async throws {
+        let prefix = TestEnvironment.prefix("broken")
+        let cli = try workspace(prefix)
+        #expect(
+            try cli(["destinations", "create", "broken", "--bucket", env.bucket, "--folder-path", prefix + "b"])
+                .exitCode == 0)
+        let workspace = try Workspace(directory: URL(fileURLWithPath: cli.dir), environment: [:])
+        try await workspace.dbPool.write { db in
+            try db.execute(sql: "UPDATE destination SET endpoint = ? WHERE name = 'broken'", arguments: [endpoint])
+        }
+        for (name, destination) in [("good", "d"), ("bad", "broken")] {
+            #expect(
+                try cli([
+                    "activations", "create", name, "--destination", destination, "--segment", "kr", "--map",
+                    "identityMap.Email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
+                ]).exitCode == 0)
+        }
+        let (result, elapsed) = try runBounded(cli, ["run", "--due", "--at", "2026-11-25T07:00:00Z"], seconds: 120)
+        #expect(elapsed < 60)
+        #expect(result.exitCode == 1, "\(result.stdout)")
+        #expect(result.stdout.contains(" success: kr"), "\(result.stdout)")
+        let failure = result.stdout.split(separator: "\n").first { $0.hasPrefix("run of bad/") } ?? ""
+        #expect(failure.contains("failed"), "\(result.stdout)")
+        #expect(!failure.contains("Error("), "\(failure)")
+        #expect(!failure.contains("HTTPClientError"), "\(failure)")
+        #expect(!failure.contains("NIOConnectionError"), "\(failure)")
+    }
+
     @Test func exitCodesFollowTheReadme() async throws {
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
         let version = try cli(["--version"])
