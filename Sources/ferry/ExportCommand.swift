@@ -42,8 +42,9 @@ struct ExportCommand: AsyncParsableCommand {
                 segmentIds = [wanted]
             }
             let destination = try await workspace.destination(named: record.destinationId)
-            let runner = DueRunner(
-                workspace: workspace, exporter: ExportRunner(workspace: workspace, uploadOptions: uploadOptions))
+            var exporter = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
+            exporter.timeouts = try timeouts.value()
+            let runner = DueRunner(workspace: workspace, exporter: exporter)
             for segmentId in segmentIds {
                 let outcome = await runner.runNow(activation: record, segmentId: segmentId, scheduledTime: scheduled)
                 switch outcome {

@@ -134,6 +134,35 @@ import Testing
         expectOneSentence(run)
     }
 
+    @Test func exportAndDestinationTestTakeTheRequestTimeout() throws {
+        let proxy = try FaultProxy(upstream: env.endpoint, rules: #"[{"action":"silent","count":1000000}]"#)
+        defer { proxy.stop() }
+        let cli = WorkspaceCLI(environment: env.awsEnvironment())
+        try cli.importLines([ScheduledRunTests.profile("a", country: "KR")])
+        #expect(try cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        let created = try cli([
+            "destinations", "create", "quiet", "--bucket", env.bucket, "--endpoint", proxy.endpoint, "--region",
+            env.region, "--skip-validation",
+        ])
+        #expect(created.exitCode == 0, "\(created.stderr)")
+        #expect(
+            try cli([
+                "activations", "create", "a", "--destination", "quiet", "--segment", "kr", "--map",
+                "identityMap.Email=email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
+            ]).exitCode == 0)
+        for arguments in [
+            ["export", "a"], ["destinations", "test", "quiet"], ["run", "--due", "--at", "2026-11-25T07:00:00Z"],
+        ] {
+            let started = ContinuousClock.now
+            let run = try cli(arguments + ["--request-timeout", "2", "--connect-timeout", "1"])
+            #expect(ContinuousClock.now - started < .seconds(30), "\(arguments)")
+            #expect(run.exitCode == 1, "\(arguments): \(run.stderr)")
+            let output = run.stdout + run.stderr
+            #expect(output.contains(proxy.endpoint), "\(arguments): \(output)")
+            for name in Self.internalNames { #expect(!output.contains(name), "\(output)") }
+        }
+    }
+
     @Test func theLibraryStopsRetryingAtTheRequestTimeout() async throws {
         let proxy = try FaultProxy(upstream: env.endpoint, rules: #"[{"action":"silent","count":1000000}]"#)
         defer { proxy.stop() }
