@@ -8,7 +8,7 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(
         name: .customLong("workspace"),
         help: ArgumentHelp(
-            "The workspace folder; created by the first import or create command.",
+            "The workspace folder; profiles import, segments create and destinations create start one.",
             discussion: "Defaults to $FERRY_WORKSPACE, else ./\(Workspace.defaultDirectory).",
             valueName: "dir"))
     var workspace: String?
