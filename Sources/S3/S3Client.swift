@@ -459,11 +459,18 @@ public final class S3Client: Sendable {
 /// (a client's timeouts are fixed when it is made). They are never shut
 /// down, so a client dropped on an error path cannot crash the process.
 enum SharedHTTPClients {
-    private static let clients = NIOLockedValueBox<[S3Timeouts: HTTPClient]>([:])
+    /// Only these two shape the HTTP client; the request timeout is applied per request.
+    private struct Key: Hashable {
+        var connect: Duration
+        var idle: Duration
+    }
+
+    private static let clients = NIOLockedValueBox<[Key: HTTPClient]>([:])
 
     static func client(for timeouts: S3Timeouts) -> HTTPClient {
-        clients.withLockedValue { clients in
-            if let client = clients[timeouts] { return client }
+        let key = Key(connect: timeouts.connect, idle: timeouts.idle)
+        return clients.withLockedValue { clients in
+            if let client = clients[key] { return client }
             var configuration = HTTPClient.Configuration()
             // S3 signs each request for one URL; a redirect is handled by region, never followed.
             configuration.redirectConfiguration = .disallow
@@ -477,7 +484,7 @@ enum SharedHTTPClients {
             // retries back off and keep the cause.
             configuration.connectionPool.retryConnectionEstablishment = false
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-            clients[timeouts] = client
+            clients[key] = client
             return client
         }
     }
