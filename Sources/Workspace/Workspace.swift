@@ -52,7 +52,7 @@ public final class Workspace: Sendable {
         var config = Configuration()
         // Several ferry processes share one workspace (cron, serve, imports);
         // a writer waits for another instead of failing at once.
-        config.busyMode = .timeout(30)
+        config.busyMode = .timeout(Self.busyTimeout(environment))
         config.prepareDatabase { db in
             // NORMAL is durable across a process crash in WAL mode; only a power
             // loss can drop the last commits, which a re-import restores.
@@ -73,6 +73,12 @@ public final class Workspace: Sendable {
             secretBox = SecretBox(
                 key: try Self.loadOrCreateKey(at: keyURL, mayCreate: sealedCount == 0, sealedSecrets: sealedCount))
         }
+    }
+
+    /// How long a writer waits for another process's write lock:
+    /// `FERRY_BUSY_TIMEOUT_SECONDS`, 30 s by default.
+    static func busyTimeout(_ environment: [String: String]) -> TimeInterval {
+        environment["FERRY_BUSY_TIMEOUT_SECONDS"].flatMap(TimeInterval.init).map { max(0, $0) } ?? 30
     }
 
     /// The key file is created with O_EXCL and mode 0600, so two first runs racing

@@ -165,6 +165,32 @@ import Workspace
         #expect(!failure.contains("NIOConnectionError"), "\(failure)")
     }
 
+    /// A writer that waited its fill says the workspace is busy and exits 1;
+    /// `run --due` does not mistake that for a run held by another process.
+    @Test func aLockedWorkspaceIsReportedAsBusy() async throws {
+        let prefix = TestEnvironment.prefix("busy")
+        let cli = try workspace(prefix)
+        try createDaily(cli, count: 1)
+        var configuration = Configuration()
+        // The lock is held across two database accesses on purpose.
+        configuration.allowsUnsafeTransactions = true
+        let holder = try DatabaseQueue(path: cli.dir + "/ferry.sqlite", configuration: configuration)
+        try holder.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        var environment = env.awsEnvironment()
+        environment["FERRY_BUSY_TIMEOUT_SECONDS"] = "1"
+        let create = try cli(["segments", "create", "other", "--pql", #"homeAddress.countryCode = "US""#], user: environment)
+        #expect(create.exitCode == 1)
+        #expect(create.stderr.contains("the workspace is busy"), "\(create.stderr)")
+        #expect(create.stderr.split(separator: "\n").count == 1, "\(create.stderr)")
+        let due = try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"], user: environment)
+        #expect(due.exitCode != 0, "\(due.stdout)")
+        #expect(!due.stdout.contains("held by another process"), "\(due.stdout)")
+        #expect((due.stdout + due.stderr).contains("busy"), "\(due.stdout) \(due.stderr)")
+        try holder.inDatabase { db in try db.execute(sql: "COMMIT") }
+        let after = try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
+        #expect(after.exitCode == 0, "\(after.stdout)")
+    }
+
     @Test func exitCodesFollowTheReadme() async throws {
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
         let version = try cli(["--version"])
