@@ -39,6 +39,11 @@ public struct ExportRunner: Sendable {
     ) async throws -> RunRecord {
         let destination = try await workspace.destination(named: activation.destinationId)
         let segment = try await workspace.segment(named: segmentId)
+        // Activations made before conflicts were refused, or changed since,
+        // would overwrite each other's files; neither runs until one changes.
+        if let other = try await workspace.conflictingActivation(for: activation) {
+            throw try await workspace.conflictError(activation, other)
+        }
         var run = try await workspace.beginRun(
             activationId: activation.id, segmentId: segment.id, destinationId: destination.id,
             scheduledTime: scheduledTime, mode: activation.mode, now: now, lease: lease)

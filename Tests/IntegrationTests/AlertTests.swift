@@ -16,7 +16,8 @@ import Testing
         withHook["FERRY_ALERT_WEBHOOK"] = secretURL
 
         let first = try cli(["run", "--due", "--at", "2026-11-25T06:10:00Z"], user: withHook)
-        #expect(first.exitCode == 1)
+        // The bad destination lacks s3:PutObject: a missing permission is exit 3.
+        #expect(first.exitCode == 3)
         var posts = sink.posts
         func events(_ posts: [[String: Any]]) -> [String] { posts.compactMap { $0["event"] as? String }.sorted() }
         #expect(events(posts) == ["run.failed", "run.started", "run.started", "run.succeeded"])

@@ -191,6 +191,32 @@ import Workspace
         #expect(after.exitCode == 0, "\(after.stdout)")
     }
 
+    /// Two activations that would write the same keys (made before such
+    /// pairs were refused) both fail at run time, naming each other, and
+    /// write nothing.
+    @Test func activationsThatWouldOverwriteEachOtherDoNotRun() async throws {
+        let prefix = TestEnvironment.prefix("clash")
+        let cli = try workspace(prefix)
+        for (name, file) in [("daily", "%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%"), ("ads", "ads_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%")] {
+            let created = try cli([
+                "activations", "create", name, "--destination", "d", "--segment", "kr", "--map",
+                "identityMap.Email=email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z", "--file-name",
+                file,
+            ])
+            #expect(created.exitCode == 0, "\(created.stderr)")
+        }
+        let workspace = try Workspace(directory: URL(fileURLWithPath: cli.dir), environment: [:])
+        try await workspace.dbPool.write { db in
+            try db.execute(
+                sql: "UPDATE activation SET fileNameTemplate = '%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%' WHERE name = 'ads'")
+        }
+        let due = try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
+        #expect(due.exitCode == 1, "\(due.stdout)")
+        #expect(!due.stdout.contains(" success: "), "\(due.stdout)")
+        #expect(due.stdout.contains("ads") && due.stdout.contains("daily"), "\(due.stdout)")
+        #expect(try await env.client().listObjects(bucket: env.bucket, prefix: prefix).isEmpty)
+    }
+
     @Test func exitCodesFollowTheReadme() async throws {
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
         let version = try cli(["--version"])
