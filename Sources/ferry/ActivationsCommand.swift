@@ -12,12 +12,43 @@ struct ActivationsCommand: AsyncParsableCommand {
     static let frequencies = ["once", "daily", "every-3-hours", "every-6-hours", "every-8-hours", "every-12-hours"]
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an activation.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create an activation: segments sent to a destination as files, with the columns you map.",
+            discussion: """
+                Columns, with --map SOURCE[=COLUMN] (repeatable, in file order):
+                  identityMap.Email=email     first Email identity, column "email"
+                  person.name.lastName        an attribute; column "lastName"
+                  segmentMembership.status    realized or exited
+                  segmentMembership.lastQualificationTime
+
+                Macros, in --file-name and in the destination's folder path:
+                  %SEGMENT_NAME%  %SEGMENT_ID%  %DESTINATION_NAME%  %DESTINATION_ID%
+                  %DATETIME(YYYYMMdd_HHmmss)%  the run's time in --timezone
+                  %TIMESTAMP%                  the run's time in Unix seconds
+                A file name holds %DESTINATION_NAME% and %SEGMENT_ID%. Without a time \
+                macro each run replaces the same object. Two activations that send one \
+                segment to one destination need different file names.
+
+                Modes: full sends every member at each run; incremental sends those \
+                that entered (and, with a segmentMembership.status column, left) since \
+                the last successful run. Frequencies: once runs at --start; the others \
+                repeat from --start until --end.
+
+                Example:
+                  ferry activations create daily --destination acme \\
+                    --segment "Luxury Audience" --map identityMap.Email=email \\
+                    --map person.name.lastName --frequency daily \\
+                    --start 2026-12-02T06:00:00Z
+                """)
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The activation's name.") var name: String
         @Option(help: "Destination name or id.") var destination: String
-        @Option(help: "Segment name or id (repeatable).") var segment: [String] = []
-        @Option(help: "SOURCE[=COLUMN] (repeatable, in column order).") var map: [String] = []
+        @Option(help: "Segment name or id (repeatable).") var segment: [String]
+        @Option(
+            help: ArgumentHelp(
+                "A column: SOURCE[=COLUMN] (repeatable, in column order; see the examples below).",
+                valueName: "source[=column]"))
+        var map: [String]
         @Option(
             help: ArgumentHelp(
                 "A mapped column to write as the hex SHA-256 of its trimmed, lowercased value (repeatable).",
@@ -26,13 +57,15 @@ struct ActivationsCommand: AsyncParsableCommand {
         var hash: [String] = []
         @Option(help: "A source every exported profile must have (repeatable).") var mandatory: [String] = []
         @Option(help: "SOURCE[,SOURCE]: one row per key value.") var dedupKey: String?
-        @Option(help: "full or incremental.") var mode: String = "full"
+        @Option(help: "full (every member each run) or incremental (changes since the last successful run).")
+        var mode: String = "full"
         @Option(help: "once, daily, every-3-hours, every-6-hours, every-8-hours or every-12-hours.") var frequency:
             String = "once"
         @Option(help: "First run time, ISO-8601 (default: now).") var start: String?
         @Option(help: "End day YYYY-MM-DD (not exported itself).") var end: String?
         @Option(help: "IANA time zone for names and schedules.") var timezone: String = "UTC"
-        @Option(help: "File name template with macros.") var fileName: String = PathTemplate.defaultFileName
+        @Option(help: "File name template with macros (listed below), without the extension.")
+        var fileName: String = PathTemplate.defaultFileName
         @Option(help: "Rows per file before splitting.") var maxRowsPerFile: Int = 5_000_000
 
         func run() async throws {

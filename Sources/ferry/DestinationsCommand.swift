@@ -13,8 +13,21 @@ struct DestinationsCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a destination; its six S3 permissions are checked first.",
-            discussion:
-                "The secret comes from AWS_SECRET_ACCESS_KEY or --secret-access-key-stdin, never from the command line."
+            discussion: """
+                The secret comes from AWS_SECRET_ACCESS_KEY or --secret-access-key-stdin, never from \
+                the command line; it is stored sealed under the workspace key.
+
+                The key needs s3:DeleteObject, s3:GetBucketLocation, s3:GetObject, s3:ListBucket, \
+                s3:PutObject and s3:ListMultipartUploadParts; a missing one is named and the command \
+                exits 3.
+
+                Macros in --folder-path: %SEGMENT_NAME% %SEGMENT_ID% %DESTINATION_NAME% \
+                %DESTINATION_ID% %DATETIME(pattern)% %TIMESTAMP%.
+
+                Example:
+                  ferry destinations create acme --bucket my-bucket \\
+                    --folder-path 'audiences/%SEGMENT_NAME%' --manifest
+                """
         )
 
         @OptionGroup var options: WorkspaceOptions

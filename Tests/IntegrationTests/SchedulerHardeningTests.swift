@@ -231,6 +231,22 @@ import Workspace
         #expect(try cli(["no-such-command"]).exitCode == 2)
     }
 
+    @Test func helpShowsRequiredOptionsMacrosAndModes() throws {
+        let create = try FerryRun.run(["activations", "create", "--help"], environment: [:])
+        #expect(create.exitCode == 0)
+        let usage = create.stdout.split(separator: "\n").first { $0.hasPrefix("USAGE:") } ?? ""
+        #expect(usage.contains(" --segment <segment> ...") && !usage.contains("[--segment"), "\(usage)")
+        #expect(usage.contains(" --map <source[=column]> ...") && !usage.contains("[--map"), "\(usage)")
+        for text in ["identityMap.Email=email", "%SEGMENT_NAME%", "%DATETIME(", "incremental", "Example:"] {
+            #expect(create.stdout.contains(text), "\(text)")
+        }
+        let run = try FerryRun.run(["run", "--help"], environment: [:])
+        let runUsage = run.stdout.split(separator: "\n").first { $0.hasPrefix("USAGE:") } ?? ""
+        #expect(runUsage.contains(" --due") && !runUsage.contains("[--due]"), "\(runUsage)")
+        let destination = try FerryRun.run(["destinations", "create", "--help"], environment: [:])
+        #expect(destination.stdout.contains("%SEGMENT_NAME%"))
+    }
+
     @Test func aRunWithoutPutObjectExitsThree() async throws {
         let prefix = TestEnvironment.prefix("perm")
         let cli = try workspace(prefix)
