@@ -172,13 +172,15 @@ import Testing
                 retry: RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(20)), requestTimeout: .seconds(2),
                 idleTimeout: .seconds(1)),
             credentials: env.keys("full").credentials)
-        let started = ContinuousClock.now
         let error = await #expect(throws: S3Error.self) {
             try await client.putObject(bucket: env.bucket, key: "silent", body: ByteBuffer(string: "x"))
         }
-        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(error?.code == "Timeout")
         #expect(error?.httpStatus == 0)
+        // Counted rather than timed: other tests in this process can hold the
+        // cooperative threads, which would stretch a wall-clock measurement.
+        // Ten one-second idle timeouts do not fit in the two-second budget.
+        #expect((error?.attempts ?? 10) < 10, "\(error.map { "\($0)" } ?? "")")
     }
 
     @Test func badTimeoutsAreBadInput() throws {
