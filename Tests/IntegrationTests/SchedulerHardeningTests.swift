@@ -63,6 +63,31 @@ import Workspace
         #expect(keys.count == 256)
     }
 
+    /// 64 runs at once in `serve`, then SIGTERM: it finishes and stops.
+    @Test func serveWithManyConcurrentRunsExportsAndStopsOnSIGTERM() async throws {
+        let prefix = TestEnvironment.prefix("serve64")
+        let cli = try workspace(prefix)
+        try createDaily(cli, count: 64)
+        let log = cli.dir + "/serve.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let serve = try cli.spawn(
+            ["serve", "--max-concurrent-runs", "64", "--poll-seconds", "1"],
+            stdout: FileHandle(forWritingAtPath: log)!, stderr: FileHandle(forWritingAtPath: log)!)
+        var objects = 0
+        for _ in 0..<600 where objects < 64 && alive(serve.processIdentifier) {
+            usleep(200_000)
+            objects = try await env.client().listObjects(bucket: env.bucket, prefix: prefix).count
+        }
+        #expect(objects == 64)
+        kill(serve.processIdentifier, SIGTERM)
+        for _ in 0..<300 where alive(serve.processIdentifier) { usleep(100_000) }
+        #expect(!alive(serve.processIdentifier), "serve ignored SIGTERM")
+        if alive(serve.processIdentifier) { kill(serve.processIdentifier, SIGKILL) }
+        serve.waitUntilExit()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(output.contains("ferry serve stopped"), "\(output.suffix(1000))")
+    }
+
     @Test func aWebhookThatNeverAnswersDoesNotHoldRuns() async throws {
         let sink = try WebhookSink(hang: true)
         defer { sink.stop() }
