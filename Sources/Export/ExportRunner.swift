@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import NIOCore
 import S3
@@ -115,16 +114,16 @@ public struct ExportRunner: Sendable {
             evaluation = try await workspace.latestEvaluation(segmentId: segment.id)
         }
         run.evaluationId = evaluation?.id
-        let (filter, arguments) = try await memberFilter(
-            activation: activation, segment: segment, run: run, sources: sources)
+        let selection = try await memberSelection(activation: activation, segment: segment, run: run, sources: sources)
+        let condition = selection.membershipCondition
 
         let encoder = CSVEncoder(format: settings.format, columns: activation.mappings.map(\.column))
         var header: [UInt8] = []
         encoder.appendHeader(activation.mappings.map(\.column), to: &header)
         let pager = try await MemberPager(
-            dbPool: workspace.dbPool, sid: segment.sid!, sources: sources,
+            dbPool: workspace.exportReader, sid: segment.sid!, sources: sources,
             hashed: activation.mappings.map { $0.hashed == true }, mandatory: mandatory, dedup: dedup,
-            encoder: encoder, memberFilter: filter, memberArguments: arguments)
+            encoder: encoder, memberFilter: condition.sql, memberArguments: condition.arguments)
         let client = try workspace.s3Client(for: destination, retry: retry, timeouts: timeouts)
         var options = uploadOptions
         options.contentType = settings.contentType
@@ -258,24 +257,14 @@ public struct ExportRunner: Sendable {
 
     /// Full runs send the realized members; incremental runs send what
     /// changed since the last successful run's evaluation.
-    private func memberFilter(
+    private func memberSelection(
         activation: ActivationRecord, segment: SegmentRecord, run: RunRecord, sources: [ExportSource]
-    ) async throws -> (String, StatementArguments) {
-        guard activation.mode == "incremental" else { return ("m.status = 'realized'", []) }
-        let previous = try await workspace.dbPool.read { db in
-            try Int64.fetchOne(
-                db,
-                sql: """
-                    SELECT evaluationId FROM run
-                    WHERE activationId = ? AND segmentId = ? AND status = 'success' AND id != ? AND evaluationId IS NOT NULL
-                    ORDER BY scheduledTime DESC LIMIT 1
-                    """, arguments: [activation.id, segment.id, run.id])
-        }
-        guard let previous else { return ("m.status = 'realized'", []) }
+    ) async throws -> MemberSelection {
+        guard activation.mode == "incremental",
+            let previous = try await workspace.lastExportedEvaluationId(
+                activationId: activation.id, segmentId: segment.id, excludingRun: run.id)
+        else { return .realized }
         // Exited rows are only meaningful when the file says which is which.
-        let withExited = sources.contains(.membershipStatus)
-        return (
-            withExited ? "m.changedInEvaluation > ?" : "m.changedInEvaluation > ? AND m.status = 'realized'", [previous]
-        )
+        return .changedSince(evaluationId: previous, includingExited: sources.contains(.membershipStatus))
     }
 }

@@ -7,10 +7,14 @@ import GRDB
 /// SQLite work overlap on two cores. Each batch is its own transaction: a killed
 /// import keeps every batch committed before it.
 public struct ProfileImporter: Sendable {
-    public let dbPool: DatabasePool
+    let dbPool: DatabasePool
     public let options: ImportOptions
 
-    public init(dbPool: DatabasePool, options: ImportOptions) {
+    public init(workspace: Workspace, options: ImportOptions) {
+        self.init(dbPool: workspace.dbPool, options: options)
+    }
+
+    init(dbPool: DatabasePool, options: ImportOptions) {
         self.dbPool = dbPool
         self.options = options
     }

@@ -52,6 +52,7 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
         public static let scheduledTime = Column(CodingKeys.scheduledTime)
         public static let startedAt = Column(CodingKeys.startedAt)
         public static let status = Column(CodingKeys.status)
+        public static let evaluationId = Column(CodingKeys.evaluationId)
     }
 
     public init(

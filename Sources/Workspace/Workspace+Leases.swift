@@ -142,6 +142,25 @@ extension Workspace {
         }
     }
 
+    /// The evaluation the latest successful run of a segment within an
+    /// activation exported, not counting `runId` (a retry of a run that
+    /// already succeeded must not cut its file from itself).
+    public func lastExportedEvaluationId(activationId: String, segmentId: String, excludingRun runId: String)
+        async throws -> Int64?
+    {
+        try await dbPool.read { db in
+            try RunRecord
+                .filter(
+                    RunRecord.Columns.activationId == activationId && RunRecord.Columns.segmentId == segmentId
+                        && RunRecord.Columns.status == RunRecord.Status.success.rawValue
+                        && RunRecord.Columns.id != runId && RunRecord.Columns.evaluationId != nil
+                )
+                .order(RunRecord.Columns.scheduledTime.desc)
+                .select(RunRecord.Columns.evaluationId, as: Int64.self)
+                .fetchOne(db)
+        }
+    }
+
     /// The latest run of a segment in any activation, for deciding whether to evaluate again.
     public func lastRun(segmentId: String) async throws -> RunRecord? {
         try await dbPool.read { db in

@@ -85,8 +85,43 @@ extension Workspace {
         }
     }
 
+    /// Up to `limit` members of `segment` with a pid above `afterPid`, in pid
+    /// order. Keyset pages keep no read transaction open between them, so a
+    /// caller writing a million members out holds one page at a time.
+    public func memberPage(
+        of segment: SegmentRecord, status: MembershipRecord.Status? = nil, afterPid: Int64, limit: Int
+    ) async throws -> [MemberEntry] {
+        guard let sid = segment.sid else { return [] }
+        return try await dbPool.read { db in
+            var sql = """
+                SELECT m.pid, p.namespace, p.identity, m.status, m.lastQualificationTime, m.changedInEvaluation
+                FROM membership m JOIN profile p ON p.pid = m.pid
+                WHERE m.sid = ? AND m.pid > ?
+                """
+            var arguments: StatementArguments = [sid, afterPid]
+            if let status {
+                sql += " AND m.status = ?"
+                arguments += [status.rawValue]
+            }
+            sql += " ORDER BY m.pid LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.memberEntry)
+        }
+    }
+
+    private static func memberEntry(_ row: Row) -> MemberEntry {
+        MemberEntry(
+            pid: row[0],
+            namespace: row[1],
+            identity: row[2],
+            status: MembershipRecord.Status(rawValue: row[3]) ?? .exited,
+            lastQualificationTime: Date(timeIntervalSince1970: row[4]),
+            changedInEvaluation: row[5])
+    }
+
     /// Calls `body` for each member, in pid order, streaming from SQLite so a
-    /// million members never sit in memory at once.
+    /// million members never sit in memory at once. It blocks its thread, so
+    /// async code pages with `memberPage(of:status:afterPid:limit:)` instead.
     public func forEachMember(
         ofSegment nameOrId: String, status: MembershipRecord.Status? = nil, _ body: (MemberEntry) throws -> Void
     ) throws {
@@ -105,14 +140,7 @@ extension Workspace {
             sql += " ORDER BY m.pid"
             let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try rows.next() {
-                try body(
-                    MemberEntry(
-                        pid: row[0],
-                        namespace: row[1],
-                        identity: row[2],
-                        status: MembershipRecord.Status(rawValue: row[3]) ?? .exited,
-                        lastQualificationTime: Date(timeIntervalSince1970: row[4]),
-                        changedInEvaluation: row[5]))
+                try body(Self.memberEntry(row))
             }
         }
     }

@@ -10,8 +10,9 @@ public final class Workspace: Sendable {
     public static let keyFileName = "ferry.key"
 
     public let directory: URL
-    /// Open for the exporter's own queries. WAL mode: readers never block the writer.
-    public let dbPool: DatabasePool
+    /// WAL mode: readers never block the writer. Only this module speaks SQL,
+    /// so the handle stays inside it.
+    let dbPool: DatabasePool
     /// Seals with `FERRY_MASTER_KEY` when set, else with the key in `ferry.key`.
     public let secretBox: SecretBox
 
@@ -74,6 +75,10 @@ public final class Workspace: Sendable {
                 key: try Self.loadOrCreateKey(at: keyURL, mayCreate: sealedCount == 0, sealedSecrets: sealedCount))
         }
     }
+
+    /// The export's member reader still runs its own queries until they move
+    /// into this module; nothing else outside it gets the handle.
+    package var exportReader: DatabasePool { dbPool }
 
     /// How long a writer waits for another process's write lock:
     /// `FERRY_BUSY_TIMEOUT_SECONDS`, 30 s by default.

@@ -123,7 +123,7 @@ struct ActivationsCommand: AsyncParsableCommand {
                         folder: folder, fileName: template, settings: settings, manifest: destinationRecord.manifest,
                         segment: record, destination: destinationRecord)
                 }
-                try warnAboutUnknownNamespaces(mappings, workspace: workspace)
+                try await warnAboutUnknownNamespaces(mappings, workspace: workspace)
                 let record = ActivationRecord(
                     id: UUID().uuidString.lowercased(), name: name, destinationId: destinationRecord.id,
                     segmentIds: segmentIds, mappings: mappings, mandatory: mandatory, dedupKeys: dedup, mode: mode,
@@ -159,17 +159,10 @@ struct ActivationsCommand: AsyncParsableCommand {
         }
 
         /// A namespace no profile has is most likely a typo; it still exports, with empty values.
-        func warnAboutUnknownNamespaces(_ mappings: [ColumnMapping], workspace: Workspace) throws {
+        func warnAboutUnknownNamespaces(_ mappings: [ColumnMapping], workspace: some ProfileStore) async throws {
             for mapping in mappings {
                 guard case let .identity(namespace)? = try? ExportSource(parsing: mapping.source) else { continue }
-                let known = try workspace.dbPool.read { db in
-                    try Bool.fetchOne(
-                        db,
-                        sql:
-                            "SELECT EXISTS (SELECT 1 FROM profile WHERE namespace = ? OR json_type(doc, ?) IS NOT NULL LIMIT 1)",
-                        arguments: [namespace, "$.identityMap.\"\(namespace)\""]) ?? false
-                }
-                if !known {
+                if try await !workspace.hasIdentities(inNamespace: namespace) {
                     FileHandle.standardError.write(
                         Data(
                             "warning: no profile has identity namespace '\(namespace)'; column '\(mapping.column)' will be empty\n"

@@ -19,6 +19,9 @@ struct SegmentsMembersCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object per line instead of tab-separated text.")
     var json = false
 
+    /// Members read per query; each page is its own short read.
+    static let pageSize = 10_000
+
     func run() async throws {
         let workspace = try options.open()
         // Output is gathered in large writes: a segment can have millions of members.
@@ -26,22 +29,30 @@ struct SegmentsMembersCommand: AsyncParsableCommand {
         buffer.reserveCapacity(1 << 16)
         let stdout = FileHandle.standardOutput
         let formatter = ISO8601DateFormatter()
-        try WorkspaceOptions.translatingErrors {
-            try workspace.forEachMember(ofSegment: segment, status: status) { member in
-                if json {
-                    let object: [String: String] = [
-                        "identity": member.qualifiedIdentity,
-                        "namespace": member.namespace,
-                        "id": member.identity,
-                        "status": member.status.rawValue,
-                        "lastQualificationTime": formatter.string(from: member.lastQualificationTime),
-                    ]
-                    buffer.append(
-                        try JSONSerialization.data(
-                            withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-                    buffer.append(0x0A)
-                } else {
-                    buffer.append(contentsOf: "\(member.qualifiedIdentity)\t\(member.status.rawValue)\n".utf8)
+        try await WorkspaceOptions.translatingErrors {
+            let record = try await workspace.segment(named: segment)
+            var after: Int64 = 0
+            while true {
+                let page = try await workspace.memberPage(
+                    of: record, status: status, afterPid: after, limit: Self.pageSize)
+                guard let last = page.last else { break }
+                after = last.pid
+                for member in page {
+                    if json {
+                        let object: [String: String] = [
+                            "identity": member.qualifiedIdentity,
+                            "namespace": member.namespace,
+                            "id": member.identity,
+                            "status": member.status.rawValue,
+                            "lastQualificationTime": formatter.string(from: member.lastQualificationTime),
+                        ]
+                        buffer.append(
+                            try JSONSerialization.data(
+                                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+                        buffer.append(0x0A)
+                    } else {
+                        buffer.append(contentsOf: "\(member.qualifiedIdentity)\t\(member.status.rawValue)\n".utf8)
+                    }
                 }
                 if buffer.count >= 1 << 16 {
                     stdout.write(buffer)

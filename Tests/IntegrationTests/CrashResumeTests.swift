@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import S3
 import Testing
-import Workspace
+
+@testable import Workspace
 
 /// A `ferry export` killed with SIGKILL mid-upload, then run again for the
 /// same scheduled time, ends with exactly the objects an uninterrupted run

@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import S3
 import Testing
-import Workspace
+
+@testable import Workspace
 
 /// A file is delivered once, whatever happens to the processes delivering it:
 /// a holder frozen past its lease, a worker killed between completing an
@@ -32,7 +33,10 @@ import Workspace
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments =
             [ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3"]
-            + [TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path, TestEnvironment.envPath]
+            + [
+                TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path,
+                TestEnvironment.envPath,
+            ]
             + arguments
         let out = Pipe()
         process.standardOutput = out

@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import S3
 import Testing
-import Workspace
+
+@testable import Workspace
 
 /// What used to hang or freeze the scheduler: many runs at once, a webhook
 /// that never answers, a mistyped `--at`, a long evaluation.
@@ -139,7 +140,8 @@ import Workspace
         #expect(try cli(["profiles", "import", cli.dir + "/p.jsonl"]).exitCode == 0)
         // Regular expressions are evaluated row by row, which makes the scan slow.
         for i in 0..<6 {
-            #expect(try cli(["segments", "create", "s\(i)", "--pql", #"name.matches("n\#(i)[0-9]*9$")"#]).exitCode == 0)
+            #expect(
+                try cli(["segments", "create", "s\(i)", "--pql", #"name.matches("n\#(i)[0-9]*9$")"#]).exitCode == 0)
         }
         let evaluation = try cli.spawn(["segments", "evaluate"])
         let scratchSeen = { () -> Bool in
@@ -203,7 +205,8 @@ import Workspace
         try holder.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
         var environment = env.awsEnvironment()
         environment["FERRY_BUSY_TIMEOUT_SECONDS"] = "1"
-        let create = try cli(["segments", "create", "other", "--pql", #"homeAddress.countryCode = "US""#], user: environment)
+        let create = try cli(
+            ["segments", "create", "other", "--pql", #"homeAddress.countryCode = "US""#], user: environment)
         #expect(create.exitCode == 1)
         #expect(create.stderr.contains("the workspace is busy"), "\(create.stderr)")
         #expect(create.stderr.split(separator: "\n").count == 1, "\(create.stderr)")
@@ -222,7 +225,10 @@ import Workspace
     @Test func activationsThatWouldOverwriteEachOtherDoNotRun() async throws {
         let prefix = TestEnvironment.prefix("clash")
         let cli = try workspace(prefix)
-        for (name, file) in [("daily", "%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%"), ("ads", "ads_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%")] {
+        for (name, file) in [
+            ("daily", "%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%"),
+            ("ads", "ads_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%"),
+        ] {
             let created = try cli([
                 "activations", "create", name, "--destination", "d", "--segment", "kr", "--map",
                 "identityMap.Email=email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z", "--file-name",
@@ -233,7 +239,9 @@ import Workspace
         let workspace = try Workspace(directory: URL(fileURLWithPath: cli.dir), environment: [:])
         try await workspace.dbPool.write { db in
             try db.execute(
-                sql: "UPDATE activation SET fileNameTemplate = '%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%' WHERE name = 'ads'")
+                sql:
+                    "UPDATE activation SET fileNameTemplate = '%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%' WHERE name = 'ads'"
+            )
         }
         let due = try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
         #expect(due.exitCode == 1, "\(due.stdout)")

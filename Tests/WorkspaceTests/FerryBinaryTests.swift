@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import Workspace
+
+@testable import Workspace
 
 /// Runs the built `ferry` executable: found through FERRY_BINARY, else next to
 /// the test bundle in the build folder. Skipped when neither exists.

@@ -1,0 +1,26 @@
+import GRDB
+
+/// Which members of a segment an export sends.
+public enum MemberSelection: Sendable, Hashable {
+    /// Every member realized in the latest evaluation (a full run).
+    case realized
+    /// Members whose status changed after evaluation `evaluationId` (an
+    /// incremental run); exited ones too when `includingExited`, since only a
+    /// file with a status column can tell them apart.
+    case changedSince(evaluationId: Int64, includingExited: Bool)
+}
+
+extension MemberSelection {
+    /// The condition on `membership m` that selects these members, for the
+    /// export's member reader until its queries move into the workspace.
+    package var membershipCondition: (sql: String, arguments: StatementArguments) {
+        switch self {
+        case .realized:
+            return ("m.status = 'realized'", [])
+        case .changedSince(let evaluationId, includingExited: true):
+            return ("m.changedInEvaluation > ?", [evaluationId])
+        case .changedSince(let evaluationId, includingExited: false):
+            return ("m.changedInEvaluation > ? AND m.status = 'realized'", [evaluationId])
+        }
+    }
+}
