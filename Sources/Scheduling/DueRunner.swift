@@ -1,7 +1,7 @@
 import Export
-import Synchronization
 import Foundation
 import Logging
+import Synchronization
 import Workspace
 
 /// Runs what a schedule says is due: for every enabled activation and each
@@ -28,7 +28,9 @@ public struct DueRunner: Sendable {
         case superseded(Item)
     }
 
-    public let workspace: Workspace
+    /// The scheduler reads and writes only through the store's seams, so it
+    /// runs the same on any backend.
+    public let store: any Catalog & SegmentStore & RunLedger & LeaseStore
     public var exporter: ExportRunner
     public var logger: Logger
     /// Attempts at one scheduled time before it is left `failed`.
@@ -44,8 +46,11 @@ public struct DueRunner: Sendable {
     public var onAlert: @Sendable (RunAlert) async -> Void = { _ in }
     let pendingAlerts = PendingTasks()
 
-    public init(workspace: Workspace, exporter: ExportRunner, logger: Logger = Logger(label: "ferry.scheduler")) {
-        self.workspace = workspace
+    public init(
+        store: any Catalog & SegmentStore & RunLedger & LeaseStore, exporter: ExportRunner,
+        logger: Logger = Logger(label: "ferry.scheduler")
+    ) {
+        self.store = store
         self.exporter = exporter
         self.logger = logger
         self.holder = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
@@ -61,15 +66,15 @@ public struct DueRunner: Sendable {
     /// What should run now, without running it.
     public func dueItems(at: Date, now: Date = Date()) async throws -> [Item] {
         var items: [Item] = []
-        for activation in try await workspace.activations() where activation.enabled {
+        for activation in try await store.activations() where activation.enabled {
             guard let schedule = Self.schedule(for: activation),
                 let due = schedule.latestDue(atOrBefore: at)
             else { continue }
             for segmentId in activation.segmentIds {
-                let lastSuccess = try await workspace.lastSuccessfulRun(
+                let lastSuccess = try await store.lastSuccessfulRun(
                     activationId: activation.id, segmentId: segmentId, scheduledAtOrBefore: at)
                 if let lastSuccess, lastSuccess.scheduledTime >= due.time { continue }
-                if let existing = try await workspace.run(
+                if let existing = try await store.run(
                     activationId: activation.id, segmentId: segmentId, scheduledTime: due.time),
                     existing.status == .failed
                 {
@@ -123,7 +128,8 @@ public struct DueRunner: Sendable {
         await breakLeaseOfDeadHolder(key)
         let lease: RunLease
         do {
-            guard let acquired = try await workspace.acquireLease(key, holder: holder, duration: leaseDuration) else {
+            guard let acquired = try await store.acquireLease(key, holder: holder, duration: leaseDuration, now: Date())
+            else {
                 logger.info(
                     "run held by another process",
                     metadata: ["activation": "\(item.activation.name)", "segment": "\(item.segmentId)"])
@@ -134,15 +140,16 @@ public struct DueRunner: Sendable {
             return .failed(item, error)
         }
         // A run that finished in another process between listing and leasing is not repeated.
-        if scheduled, let done = try? await workspace.lastSuccessfulRun(
-            activationId: item.activation.id, segmentId: item.segmentId, scheduledAtOrBefore: item.scheduledTime),
+        if scheduled,
+            let done = try? await store.lastSuccessfulRun(
+                activationId: item.activation.id, segmentId: item.segmentId, scheduledAtOrBefore: item.scheduledTime),
             done.scheduledTime >= item.scheduledTime
         {
-            await workspace.releaseLease(lease)
+            await store.releaseLease(lease)
             return .success(done)
         }
         let outcome = await runLeased(item, lease: lease)
-        await workspace.releaseLease(lease)
+        await store.releaseLease(lease)
         return outcome
     }
 
@@ -201,7 +208,7 @@ public struct DueRunner: Sendable {
             logger.error(
                 "run end",
                 metadata: ["activation": "\(item.activation.name)", "status": "failed", "error": "\(message)"])
-            let recorded = try? await workspace.run(
+            let recorded = try? await store.run(
                 activationId: item.activation.id, segmentId: item.segmentId, scheduledTime: item.scheduledTime)
             var alert = RunAlert(
                 kind: .failed, activation: item.activation.name, segment: segmentName,
@@ -218,7 +225,7 @@ public struct DueRunner: Sendable {
     /// True only when a newer holder is known to have the run.
     private func leaseLost(_ lease: RunLease) async -> Bool {
         do {
-            try await workspace.checkLease(lease)
+            try await store.checkLease(lease)
             return false
         } catch {
             return error is LeaseLostError
@@ -233,12 +240,12 @@ public struct DueRunner: Sendable {
     {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
-            group.addTask { [workspace, leaseDuration] in
+            group.addTask { [store, leaseDuration] in
                 while true {
                     try await Task.sleep(for: .seconds(leaseDuration / 4))
                     // A failed renewal (a busy database) is tried again at the next
                     // beat; only a newer holder ends the run.
-                    if (try? await workspace.renewLease(lease, duration: leaseDuration)) == false {
+                    if (try? await store.renewLease(lease, duration: leaseDuration, now: Date())) == false {
                         throw LeaseLostError(runKey: lease.runKey, token: lease.token)
                     }
                 }
@@ -266,12 +273,13 @@ public struct DueRunner: Sendable {
     /// run more than `delayThreshold` after it fell due.
     public func delayedItems(at now: Date) async throws -> [(item: Item, minutes: Int)] {
         var delayed: [(item: Item, minutes: Int)] = []
-        for activation in try await workspace.activations() where activation.enabled {
+        for activation in try await store.activations() where activation.enabled {
             guard let due = Self.schedule(for: activation)?.latestDue(atOrBefore: now),
                 now.timeIntervalSince(due.time) > delayThreshold
             else { continue }
             for segmentId in activation.segmentIds {
-                let last = try await workspace.lastSuccessfulRun(activationId: activation.id, segmentId: segmentId)
+                let last = try await store.lastSuccessfulRun(
+                    activationId: activation.id, segmentId: segmentId, scheduledAtOrBefore: .distantFuture)
                 if let last, last.scheduledTime >= due.time { continue }
                 let item = Item(activation: activation, segmentId: segmentId, scheduledTime: due.time, skippedTimes: 0)
                 delayed.append((item, Int(now.timeIntervalSince(due.time) / 60)))
@@ -286,7 +294,7 @@ public struct DueRunner: Sendable {
     public func alertDelays(at now: Date) async throws -> [RunAlert] {
         var sent: [RunAlert] = []
         for (item, minutes) in try await delayedItems(at: now) {
-            guard try await workspace.claimOnce("delayed|" + item.leaseKey, now: now) else { continue }
+            guard try await store.claimOnce("delayed|" + item.leaseKey, now: now) else { continue }
             var alert = RunAlert(
                 kind: .delayed, activation: item.activation.name, segment: await segmentName(item.segmentId),
                 scheduledTime: item.scheduledTime)
@@ -308,36 +316,36 @@ public struct DueRunner: Sendable {
     @discardableResult
     public func pruneIfDue(retentionDays: Int, now: Date = Date()) async throws -> Int? {
         let day = Int(now.timeIntervalSince1970 / 86_400)
-        guard try await workspace.claimOnce("prune|\(day)", now: now) else { return nil }
-        let removed = try await workspace.pruneRuns(
+        guard try await store.claimOnce("prune|\(day)", now: now) else { return nil }
+        let removed = try await store.pruneRuns(
             scheduledBefore: now.addingTimeInterval(-Double(retentionDays) * 86_400))
         if removed > 0 { logger.info("runs pruned", metadata: ["removed": "\(removed)", "days": "\(retentionDays)"]) }
         return removed
     }
 
     func segmentName(_ segmentId: String) async -> String {
-        (try? await workspace.segment(named: segmentId))?.name ?? segmentId
+        (try? await store.segment(named: segmentId))?.name ?? segmentId
     }
 
     /// A holder on this machine whose process is gone (killed with SIGKILL)
     /// cannot renew; its lease is taken over at once instead of after expiry.
     func breakLeaseOfDeadHolder(_ key: String) async {
-        guard let current = try? await workspace.leaseHolder(key) else { return }
+        guard let current = try? await store.leaseHolder(key, now: Date()) else { return }
         let parts = current.split(separator: ":")
         guard parts.count == 3, String(parts[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]),
             pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
         else { return }
-        try? await workspace.expireLease(key, heldBy: current)
+        try? await store.expireLease(key, heldBy: current)
     }
 
     /// Evaluates first unless an evaluation is newer than the segment's previous run.
     func evaluateIfStale(segmentId: String) async throws {
-        let evaluation = try await workspace.latestEvaluation(segmentId: segmentId)
-        let previous = try await workspace.lastRun(segmentId: segmentId)
+        let evaluation = try await store.latestEvaluation(segmentId: segmentId)
+        let previous = try await store.lastRun(segmentId: segmentId)
         if let evaluation, let finished = evaluation.finishedAt, finished > (previous?.startedAt ?? .distantPast) {
             return
         }
-        _ = try await workspace.evaluate(segmentIds: [segmentId])
+        _ = try await store.evaluate(segmentIds: [segmentId], now: Date())
     }
 }
 

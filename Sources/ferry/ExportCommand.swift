@@ -44,7 +44,7 @@ struct ExportCommand: AsyncParsableCommand {
             let destination = try await workspace.destination(named: record.destinationId)
             var exporter = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
             exporter.timeouts = try timeouts.value()
-            let runner = DueRunner(workspace: workspace, exporter: exporter)
+            let runner = DueRunner(store: workspace, exporter: exporter)
             for segmentId in segmentIds {
                 let outcome = await runner.runNow(activation: record, segmentId: segmentId, scheduledTime: scheduled)
                 switch outcome {

@@ -44,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         var exporter = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
         exporter.timeouts = try timeouts.value()
-        var runner = DueRunner(workspace: workspace, exporter: exporter)
+        var runner = DueRunner(store: workspace, exporter: exporter)
         runner.leaseDuration = lease.seconds
         try alerts.configure(&runner)
         let outcomes = try await WorkspaceOptions.translatingErrors {
@@ -154,7 +154,7 @@ struct ServeCommand: AsyncParsableCommand {
         let workspace = try options.open()
         var exporter = ExportRunner(workspace: workspace)
         exporter.timeouts = try timeouts.value()
-        var runner = DueRunner(workspace: workspace, exporter: exporter)
+        var runner = DueRunner(store: workspace, exporter: exporter)
         runner.leaseDuration = lease.seconds
         try alerts.configure(&runner)
         let work = Task { [runner, alerts] in
@@ -205,7 +205,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try options.open()
-        var runner = DueRunner(workspace: workspace, exporter: ExportRunner(workspace: workspace))
+        var runner = DueRunner(store: workspace, exporter: ExportRunner(workspace: workspace))
         runner.delayThreshold = TimeInterval(max(1, delayAlertMinutes) * 60)
         let now = try at.resolve()
         let unhealthy = try await WorkspaceOptions.translatingErrors {
