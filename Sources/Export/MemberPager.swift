@@ -60,19 +60,36 @@ actor MemberPager {
         mandatorySlots = Array(slots.slots.dropFirst(sources.count))
         let paths = slots.paths
         self.paths = paths
-        // One json_extract with several paths parses each document once and
-        // returns a JSON array; a lone path would come back unwrapped, so it is doubled.
-        let extract: String
+        let typed = try await dbPool.read { db in try ProfileColumns.current(in: db) }
+        // Each slot is read as a (json_type, json_extract) pair, from the typed
+        // columns when the path has one, so no document is parsed per row.
+        let pairs = slots.sources.map { source -> String in
+            switch source {
+            case .attribute(let keys):
+                if let n = typed.column(for: keys) { return "p.t\(n), p.v\(n)" }
+            case .identity(let namespace):
+                if let n = typed.column(for: ["identityMap", namespace]) {
+                    return
+                        "CASE WHEN p.t\(n) = 'array' THEN json_type(p.v\(n), '$[0].id') END, CASE WHEN p.t\(n) = 'array' THEN json_extract(p.v\(n), '$[0].id') END"
+                }
+            default: break
+            }
+            let path = "'\(source.jsonPath!.replacingOccurrences(of: "'", with: "''"))'"
+            return "json_type(p.doc, \(path)), json_extract(p.doc, \(path))"
+        }
+        // Rows with numbers only their text spells exactly take them from the
+        // document: one json_extract with several paths returns them as written.
+        let exactList: String
         if paths.isEmpty {
-            extract = "'[]'"
+            exactList = "NULL"
         } else {
             let list = (paths.count == 1 ? [paths[0], paths[0]] : paths).map {
                 "'\($0.replacingOccurrences(of: "'", with: "''"))'"
             }
-            extract = "json_extract(p.doc, \(list.joined(separator: ", ")))"
+            exactList = "CASE WHEN p.exact THEN json_extract(p.doc, \(list.joined(separator: ", "))) END"
         }
         sql = """
-            SELECT m.pid, m.status, m.lastQualificationTime, \(extract)
+            SELECT m.pid, m.status, m.lastQualificationTime, \(exactList)\(pairs.map { ", " + $0 }.joined())
             FROM membership m JOIN profile p ON p.pid = m.pid
             WHERE m.sid = ? AND m.pid > ? AND \(memberFilter)
             ORDER BY m.pid LIMIT ?
@@ -84,15 +101,17 @@ actor MemberPager {
 
     /// Assigns each source a position in the extracted array, sharing
     /// positions between sources that read the same path.
-    static func slots(_ sources: [ExportSource]) -> (paths: [String], slots: [Int?]) {
+    static func slots(_ sources: [ExportSource]) -> (paths: [String], sources: [ExportSource], slots: [Int?]) {
         var paths: [String] = []
+        var distinct: [ExportSource] = []
         let slots = sources.map { source -> Int? in
             guard let path = source.jsonPath else { return nil }
             if let i = paths.firstIndex(of: path) { return i }
             paths.append(path)
+            distinct.append(source)
             return paths.count - 1
         }
-        return (paths, slots)
+        return (paths, distinct, slots)
     }
 
     /// The pid that wins each dedup key: the most recently updated profile,
@@ -167,21 +186,27 @@ actor MemberPager {
         arguments += [pageSize]
         let sql = self.sql
         let args = arguments
-        let page = try await dbPool.read { db -> [(Int64, String, Double, String)] in
+        let slotCount = paths.count
+        let page = try await dbPool.read { db -> [(Int64, String, Double, [JSONValue])] in
             try Row.fetchAll(db, sql: sql, arguments: args).map { row in
-                (row[0], row[1], row[2], row[3] ?? "[]")
+                var values: [JSONValue] = []
+                values.reserveCapacity(slotCount)
+                if let exact = row[3] as String? {
+                    if case .array(let items) = (try? JSONValue.parse(exact)) ?? .array([]) { values = items }
+                } else {
+                    for slot in 0..<slotCount {
+                        values.append(
+                            JSONValue(
+                                sqliteType: row[4 + 2 * slot] as String?, value: row[5 + 2 * slot] as DatabaseValue))
+                    }
+                }
+                return (row[0], row[1], row[2], values)
             }
         }
         if page.count < pageSize { exhausted = true }
-        for (pid, status, qualified, extracted) in page {
+        for (pid, status, qualified, values) in page {
             lastPid = pid
             counts.received += 1
-            let values: [JSONValue]
-            if case let .array(items) = (try? JSONValue.parse(extracted)) ?? .array([]) {
-                values = items
-            } else {
-                values = []
-            }
             func present(_ slot: Int?, _ source: ExportSource) -> Bool {
                 guard let slot else { return true }
                 guard slot < values.count else { return false }

@@ -32,8 +32,12 @@ public enum PQL {
     ///
     /// `jsonColumn` is pasted into the SQL as written; qualify it (`profiles.document`) when the query joins.
     /// `now` is accepted for symmetry with `evaluate`; date forms are not pushed down today.
-    public static func sqliteWhere(_ expression: PQLExpression, jsonColumn: String, now: Date) -> SQLFragment? {
-        PQLSQLCompiler(column: jsonColumn).condition(expression)
+    /// - Parameter typedColumns: paths kept in typed columns `tN`/`vN` beside the
+    ///   document (see the workspace's profile columns), read instead of the JSON.
+    public static func sqliteWhere(
+        _ expression: PQLExpression, jsonColumn: String, typedColumns: [[String]: Int] = [:], now: Date
+    ) -> SQLFragment? {
+        PQLSQLCompiler(column: jsonColumn, typedColumns: typedColumns).condition(expression)
     }
 
     private static func collectFieldPaths(_ expression: PQLExpression, into paths: inout Set<String>) {

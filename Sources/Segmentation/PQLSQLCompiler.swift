@@ -7,6 +7,9 @@ import Foundation
 /// Anything it cannot translate faithfully returns nil and the caller evaluates in Swift.
 struct PQLSQLCompiler {
     let column: String
+    /// Paths stored in typed columns: `tN` holds `json_type(column, path)` and
+    /// `vN` `json_extract(column, path)` for every row, so reading them parses nothing.
+    var typedColumns: [[String]: Int] = [:]
 
     /// A value in SQL: its `json_type` name and its SQL value, plus the class when known statically.
     struct Operand {
@@ -96,6 +99,10 @@ struct PQLSQLCompiler {
                 return nil
             }
         case .field(let path, _):
+            if let number = typedColumns[path] {
+                return Operand(
+                    type: SQLFragment(sql: "t\(number)"), value: SQLFragment(sql: "v\(number)"), known: nil)
+            }
             guard let jsonPath = Self.jsonPath(path) else { return nil }
             return Operand(
                 type: SQLFragment(sql: "json_type(\(column), \(jsonPath))"),
@@ -200,8 +207,15 @@ struct PQLSQLCompiler {
         let alias = Self.elementAlias
         let element = Operand(
             type: SQLFragment(sql: "\(alias).type"), value: SQLFragment(sql: "\(alias).value"), known: nil)
-        let each = "FROM json_each(\(column), \(jsonPath)) AS \(alias)"
-        let isArray = SQLFragment(sql: "json_type(\(column), \(jsonPath)) = 'array'")
+        var each = "FROM json_each(\(column), \(jsonPath)) AS \(alias)"
+        var isArray = SQLFragment(sql: "json_type(\(column), \(jsonPath)) = 'array'")
+        if let number = typedColumns[path] {
+            // The column holds the array's JSON text whenever the type says array.
+            // SQLite may run the subquery before the type test, so a value that is
+            // not an array is swapped for an empty one rather than parsed.
+            each = "FROM json_each(CASE WHEN t\(number) = 'array' THEN v\(number) ELSE '[]' END) AS \(alias)"
+            isArray = SQLFragment(sql: "t\(number) = 'array'")
+        }
         func exists(_ test: SQLFragment) -> SQLFragment { "EXISTS (SELECT 1 \(each) WHERE " + test + ")" }
         let body: SQLFragment
         switch function {

@@ -1,3 +1,5 @@
+import Segmentation
+
 /// A profile read from one input line, ready to be written.
 struct ParsedProfile: Sendable {
     var namespace: String
@@ -10,4 +12,6 @@ struct ParsedProfile: Sendable {
     /// A null anywhere in the record. SQLite's json_patch treats null as "delete
     /// the key", so such records are merged in Swift, where the newer null wins.
     var containsNull: Bool
+    /// The record parsed, for the typed columns.
+    var document: JSONValue = .null
 }

@@ -57,7 +57,7 @@ struct ProfileLineParser {
             return .profile(
                 ParsedProfile(
                     namespace: namespace, identity: id, doc: withMap.serialized(), needsCompaction: false,
-                    containsNull: Self.containsNull(withMap)))
+                    containsNull: Self.containsNull(withMap), document: withMap))
         }
         guard let (namespace, id) = PrimaryIdentity.fromIdentityMap(document) else {
             return .rejected("no identity: identityMap holds no id")
@@ -69,8 +69,9 @@ struct ProfileLineParser {
         return .profile(
             ParsedProfile(
                 namespace: namespace, identity: id, doc: text,
-                needsCompaction: raw && Self.hasWhitespaceBetweenTokens(line), containsNull: Self.containsNull(document)
-            ))
+                needsCompaction: raw && Self.hasWhitespaceBetweenTokens(line),
+                containsNull: Self.containsNull(document),
+                document: document))
     }
 
     /// True when a space, tab or line break sits outside a string.

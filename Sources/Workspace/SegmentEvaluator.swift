@@ -43,7 +43,8 @@ enum SegmentEvaluator {
         scratchDirectory: URL
     ) async throws -> [EvaluationSummary] {
         let scanStart = Date()
-        let fragments = segments.map { PQL.sqliteWhere($0.1, jsonColumn: "doc", now: now) }
+        let typed = try await writer.read { db in try ProfileColumns.load(db) }.numbers
+        let fragments = segments.map { PQL.sqliteWhere($0.1, jsonColumn: "doc", typedColumns: typed, now: now) }
         var columns = ["pid"]
         var arguments: [SQLArgument] = []
         var inSwift: [PQLExpression] = []
@@ -93,7 +94,9 @@ enum SegmentEvaluator {
                     try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS qualifying (pid INTEGER PRIMARY KEY)")
                     try db.execute(sql: "DELETE FROM temp.qualifying")
                     try db.execute(
-                        sql: "INSERT INTO temp.qualifying (pid) SELECT pid FROM scratch.flags WHERE \(conditions[index])")
+                        sql:
+                            "INSERT INTO temp.qualifying (pid) SELECT pid FROM scratch.flags WHERE \(conditions[index])"
+                    )
                     summary = try updateMemberships(of: segment, usedSQL: fragments[index] != nil, now: now, in: db)
                     try db.execute(sql: "DELETE FROM temp.qualifying")
                     return .commit
@@ -247,7 +250,8 @@ struct ScratchDatabase {
         guard fd >= 0 else {
             throw WorkspaceError(
                 .cannotCreateDirectory,
-                "Cannot create the evaluation's scratch file in \(directory.path): \(String(cString: strerror(errno))).")
+                "Cannot create the evaluation's scratch file in \(directory.path): \(String(cString: strerror(errno)))."
+            )
         }
         close(fd)
     }

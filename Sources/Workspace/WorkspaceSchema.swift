@@ -1,4 +1,5 @@
 import GRDB
+import Segmentation
 
 /// The workspace's migrations. A migration that has shipped is never edited:
 /// a change to the schema is a new migration appended below, so an older
@@ -169,6 +170,32 @@ enum WorkspaceSchema {
                         PRIMARY KEY (runId, key)
                     );
                     """)
+        }
+        migrator.registerMigration("2026-12-01 typed profile columns") { db in
+            try db.execute(
+                sql: """
+                    -- Attribute paths with a typed column pair (vN, tN) on profile;
+                    -- path is the JSON array of the path's keys.
+                    CREATE TABLE profileField (
+                        col INTEGER PRIMARY KEY,
+                        path TEXT NOT NULL UNIQUE
+                    );
+                    -- 1 when the document holds a number only its text spells exactly;
+                    -- such rows are exported from the document.
+                    ALTER TABLE profile ADD COLUMN exact INTEGER NOT NULL DEFAULT 0;
+                    """)
+            // A workspace from before typed columns gets them from its documents.
+            var paths = Set<[String]>()
+            var exact: [Int64] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT pid, doc FROM profile")
+            while let row = try rows.next() {
+                guard let document = try? JSONValue.parse(row["doc"] as String) else { continue }
+                paths.formUnion(ProfileColumns.leafPaths(of: document))
+                if ProfileColumns.hasExactNumber(document) { exact.append(row["pid"]) }
+            }
+            var columns = ProfileColumns()
+            try columns.register(paths.sorted { $0.lexicographicallyPrecedes($1) }, in: db)
+            for pid in exact { try db.execute(sql: "UPDATE profile SET exact = 1 WHERE pid = ?", arguments: [pid]) }
         }
         return migrator
     }

@@ -58,6 +58,11 @@ struct RandomPQL {
             fields.append("\"o\":" + (chance(0.8) ? (chance(0.8) ? "{\"p\":\(scalar())}" : "{}") : scalar()))
         }
         if chance(0.7) { fields.append("\"d\":\(chance(0.8) ? jsonString(pick(Self.dates)) : scalar())") }
+        // Awkward keys: unicode, a quote and a dot inside a key, a key that is
+        // a path of another profile's object.
+        if chance(0.6) { fields.append("\"ünï\":\(scalar())") }
+        if chance(0.3) { fields.append("\"we\\\"ird\":\(scalar())") }
+        if chance(0.3) { fields.append("\"o.p\":\(scalar())") }
         return "{" + fields.joined(separator: ",") + "}"
     }
 
@@ -124,6 +129,8 @@ struct RandomPQL {
             }
         }
         let now = SegmentFixtures.now
+        let typed = try await temp.workspace.dbPool.read { db in try ProfileColumns.load(db) }.numbers
+        #expect(typed[["a"]] != nil && typed[["o", "p"]] != nil && typed[["ünï"]] != nil, "\(typed)")
         var translated = 0
         for _ in 0..<120 {
             let text = random.expression()
@@ -137,6 +144,18 @@ struct RandomPQL {
             guard let fragment = PQL.sqliteWhere(expression, jsonColumn: "doc", now: now) else { continue }
             translated += 1
             let expected = Set(documents.filter { PQL.evaluate(expression, on: $0.1, now: now) }.map(\.0))
+            // The same expression over the typed columns must select the same profiles.
+            if let typedFragment = PQL.sqliteWhere(expression, jsonColumn: "doc", typedColumns: typed, now: now) {
+                let viaColumns = try await temp.workspace.dbPool.read { db in
+                    Set(
+                        try Int64.fetchAll(
+                            db, sql: "SELECT pid FROM profile WHERE \(typedFragment.sql)",
+                            arguments: SegmentEvaluator.statementArguments(typedFragment.arguments)))
+                }
+                #expect(viaColumns == expected, "typed columns disagree for: \(text)\nSQL: \(typedFragment.sql)")
+            } else {
+                Issue.record("translates over the document but not over the typed columns: \(text)")
+            }
             let actual: Set<Int64>
             do {
                 actual = try await temp.workspace.dbPool.read { db in

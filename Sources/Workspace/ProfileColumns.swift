@@ -1,0 +1,175 @@
+import Foundation
+import GRDB
+import Segmentation
+
+/// The typed columns of `profile`: one pair per attribute path seen at import.
+///
+/// For a path with column number N, `tN` holds what `json_type(doc, path)`
+/// would return ('text', 'integer', 'real', 'true', 'false', 'null', 'array',
+/// 'object', or NULL when the profile lacks the path) and `vN` what
+/// `json_extract(doc, path)` would (text, integer, real, 1/0 for booleans,
+/// JSON text for arrays and objects). Segments and exports read these instead
+/// of parsing every document, and since each row keeps its own type, a path
+/// that is a number in one profile and text in another loses nothing.
+///
+/// The document stays in `doc` for `profiles show`, for paths without a column
+/// and for the rows whose numbers must be written exactly as imported.
+public struct ProfileColumns: Sendable, Equatable {
+    /// Paths as their keys, to column numbers.
+    public private(set) var numbers: [[String]: Int] = [:]
+    /// Column numbers in the order they were added, with their paths.
+    public private(set) var paths: [(number: Int, keys: [String])] = []
+
+    /// SQLite allows 2,000 columns; the rest of a very wide schema stays in `doc`.
+    static let maximumColumns = 600
+
+    public static func == (a: ProfileColumns, b: ProfileColumns) -> Bool { a.numbers == b.numbers }
+
+    public func column(for keys: [String]) -> Int? { numbers[keys] }
+
+    /// The columns as stored now, for a reader that builds its own query.
+    public static func current(in db: Database) throws -> ProfileColumns { try load(db) }
+
+    static func load(_ db: Database) throws -> ProfileColumns {
+        var columns = ProfileColumns()
+        for row in try Row.fetchAll(db, sql: "SELECT col, path FROM profileField ORDER BY col") {
+            let number: Int = row["col"]
+            let keys = try JSONDecoder().decode([String].self, from: Data((row["path"] as String).utf8))
+            columns.numbers[keys] = number
+            columns.paths.append((number, keys))
+        }
+        return columns
+    }
+
+    /// Adds columns for `newPaths` not seen before and fills them for the rows
+    /// already stored, from their documents.
+    mutating func register(_ newPaths: some Sequence<[String]>, in db: Database) throws {
+        var added: [(Int, [String])] = []
+        for keys in newPaths where numbers[keys] == nil {
+            guard numbers.count < Self.maximumColumns, Self.jsonPath(keys) != nil else { continue }
+            let number = (paths.last?.number ?? 0) + 1
+            let path = String(decoding: try JSONEncoder().encode(keys), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO profileField (col, path) VALUES (?, ?)", arguments: [number, path])
+            // No declared type: each row keeps the SQLite type of its own value.
+            try db.execute(sql: "ALTER TABLE profile ADD COLUMN v\(number)")
+            try db.execute(sql: "ALTER TABLE profile ADD COLUMN t\(number) TEXT")
+            numbers[keys] = number
+            paths.append((number, keys))
+            added.append((number, keys))
+        }
+        guard !added.isEmpty else { return }
+        let assignments = added.map { number, keys in
+            let path = Self.jsonPath(keys)!
+            return "v\(number) = json_extract(doc, \(path)), t\(number) = json_type(doc, \(path))"
+        }
+        // Only rows that have one of the paths; a first import into an empty
+        // workspace costs nothing here.
+        let having = added.map { "json_type(doc, \(Self.jsonPath($0.1)!)) IS NOT NULL" }.joined(separator: " OR ")
+        try db.execute(sql: "UPDATE profile SET \(assignments.joined(separator: ", ")) WHERE \(having)")
+    }
+
+    /// Sets every typed column of one stored profile from its document, after
+    /// a merge done in SQL.
+    func refresh(pid: Int64, in db: Database) throws {
+        guard !paths.isEmpty else { return }
+        let assignments = paths.map { number, keys in
+            let path = Self.jsonPath(keys)!
+            return "v\(number) = json_extract(doc, \(path)), t\(number) = json_type(doc, \(path))"
+        }
+        try db.execute(
+            sql: "UPDATE profile SET \(assignments.joined(separator: ", ")) WHERE pid = ?", arguments: [pid])
+    }
+
+    /// `'$."a"."b"'` as an SQL string literal; nil for keys SQLite paths cannot quote.
+    static func jsonPath(_ keys: [String]) -> String? {
+        var path = "$"
+        for key in keys {
+            guard !key.contains("\""), !key.contains("\\"), !key.contains("'"), !key.utf8.contains(0) else {
+                return nil
+            }
+            path += ".\"\(key)\""
+        }
+        return "'\(path)'"
+    }
+
+    /// The paths a document adds: every scalar, array and empty object that is
+    /// not inside an array. An array is one value (PQL reads it whole).
+    static func leafPaths(of document: JSONValue) -> [[String]] {
+        var out: [[String]] = []
+        var prefix: [String] = []
+        func walk(_ value: JSONValue) {
+            if case .object(let members) = value, !members.isEmpty {
+                for (key, member) in members {
+                    prefix.append(key)
+                    walk(member)
+                    prefix.removeLast()
+                }
+            } else if !prefix.isEmpty {
+                out.append(prefix)
+            }
+        }
+        walk(document)
+        return out
+    }
+
+    /// The value at `keys`, or nil when the document lacks it.
+    static func value(at keys: [String], in document: JSONValue) -> JSONValue? {
+        var current = document
+        for key in keys {
+            guard case .object(let members) = current, let next = members[key] else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// `json_type` and `json_extract` of a value, as SQLite would give them.
+    static func typed(_ value: JSONValue?) -> (type: DatabaseValue, value: DatabaseValue) {
+        guard let value else { return (.null, .null) }
+        switch value {
+        case .null: return ("null".databaseValue, .null)
+        case .bool(let flag): return ((flag ? "true" : "false").databaseValue, (flag ? 1 : 0).databaseValue)
+        case .int(let number): return ("integer".databaseValue, number.databaseValue)
+        case .double(let number): return ("real".databaseValue, number.databaseValue)
+        case .number(let literal):
+            let isInteger = !literal.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
+            return ((isInteger ? "integer" : "real").databaseValue, (Double(literal) ?? 0).databaseValue)
+        case .string(let text): return ("text".databaseValue, text.databaseValue)
+        case .array: return ("array".databaseValue, value.serialized().databaseValue)
+        case .object: return ("object".databaseValue, value.serialized().databaseValue)
+        }
+    }
+
+    /// True when the document holds a number only its original text spells
+    /// exactly (`1e400`, `12345678901234567890`, `1.50`); such rows are exported
+    /// from the document rather than from the columns.
+    static func hasExactNumber(_ value: JSONValue) -> Bool {
+        switch value {
+        case .number: return true
+        case .array(let items): return items.contains(where: hasExactNumber)
+        case .object(let members): return members.values.contains(where: hasExactNumber)
+        default: return false
+        }
+    }
+}
+
+extension JSONValue {
+    /// The value `json_type`/`json_extract` describe, turned back into JSON:
+    /// no document is parsed unless the value is an array or an object.
+    public init(sqliteType type: String?, value: DatabaseValue) {
+        switch type {
+        case "text": self = String.fromDatabaseValue(value).map(JSONValue.string) ?? .null
+        case "integer":
+            if let number = Int64.fromDatabaseValue(value), case .int64 = value.storage {
+                self = .int(number)
+            } else {
+                self = Double.fromDatabaseValue(value).map(JSONValue.double) ?? .null
+            }
+        case "real": self = Double.fromDatabaseValue(value).map(JSONValue.double) ?? .null
+        case "true": self = .bool(true)
+        case "false": self = .bool(false)
+        case "array", "object":
+            self = String.fromDatabaseValue(value).flatMap { try? JSONValue.parse($0) } ?? .null
+        default: self = .null
+        }
+    }
+}
