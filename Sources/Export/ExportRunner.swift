@@ -199,7 +199,7 @@ public struct ExportRunner: Sendable {
                         sinkPath: Manifest.Entry.sinkPath(folder: folder),
                         name: String(file.key.split(separator: "/").last ?? Substring(file.key)), size: file.bytes,
                         rows: file.rows, columns: activation.mappings.map(\.column), segmentId: segment.id,
-                        sha256: file.sha256, mode: run.mode)
+                        sha256: file.sha256, mode: run.mode.rawValue)
                 })
             let manifestKey = key(Manifest.objectName(destinationId: destination.id, runId: run.id))
             let existing = try await client.headObject(bucket: destination.bucket, key: manifestKey)
@@ -260,7 +260,7 @@ public struct ExportRunner: Sendable {
     private func memberSelection(
         activation: ActivationRecord, segment: SegmentRecord, run: RunRecord, sources: [ExportSource]
     ) async throws -> MemberSelection {
-        guard activation.mode == "incremental",
+        guard activation.mode == .incremental,
             let previous = try await workspace.lastExportedEvaluationId(
                 activationId: activation.id, segmentId: segment.id, excludingRun: run.id)
         else { return .realized }

@@ -57,9 +57,8 @@ public struct DueRunner: Sendable {
     }
 
     public static func schedule(for activation: ActivationRecord) -> Schedule? {
-        guard let frequency = Schedule.Frequency(activation.frequency) else { return nil }
-        return Schedule(
-            start: activation.start, frequency: frequency, endDay: activation.endDay,
+        Schedule(
+            start: activation.start, frequency: Schedule.Frequency(activation.frequency), endDay: activation.endDay,
             timeZone: TimeZone(identifier: activation.timeZone) ?? TimeZone(secondsFromGMT: 0)!)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Workspace
 
 /// When an activation's runs are due: a pure function of start, frequency,
 /// end day and time zone, so "what should have run by then" has one answer
@@ -9,15 +10,14 @@ public struct Schedule: Sendable, Equatable {
         case daily
         case everyHours(Int)
 
-        public init?(_ text: String) {
-            switch text {
-            case "once": self = .once
-            case "daily": self = .daily
-            case "every-3-hours": self = .everyHours(3)
-            case "every-6-hours": self = .everyHours(6)
-            case "every-8-hours": self = .everyHours(8)
-            case "every-12-hours": self = .everyHours(12)
-            default: return nil
+        public init(_ frequency: ActivationFrequency) {
+            switch frequency {
+            case .once: self = .once
+            case .daily: self = .daily
+            case .every3Hours: self = .everyHours(3)
+            case .every6Hours: self = .everyHours(6)
+            case .every8Hours: self = .everyHours(8)
+            case .every12Hours: self = .everyHours(12)
             }
         }
     }

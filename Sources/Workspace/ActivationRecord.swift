@@ -28,10 +28,8 @@ public struct ActivationRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
     public var mappings: [ColumnMapping]
     public var mandatory: [String]
     public var dedupKeys: [String]
-    /// `full` or `incremental`.
-    public var mode: String
-    /// `once`, `daily`, `every-3-hours`, ...
-    public var frequency: String
+    public var mode: ExportMode
+    public var frequency: ActivationFrequency
     public var start: Date
     /// `YYYY-MM-DD`; that day itself is not exported.
     public var endDay: String?
@@ -49,8 +47,9 @@ public struct ActivationRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
 
     public init(
         id: String, name: String, destinationId: String, segmentIds: [String], mappings: [ColumnMapping],
-        mandatory: [String], dedupKeys: [String], mode: String, frequency: String, start: Date, endDay: String?,
-        timeZone: String, fileNameTemplate: String, maxRowsPerFile: Int, enabled: Bool, createdAt: Date
+        mandatory: [String], dedupKeys: [String], mode: ExportMode, frequency: ActivationFrequency, start: Date,
+        endDay: String?, timeZone: String, fileNameTemplate: String, maxRowsPerFile: Int, enabled: Bool,
+        createdAt: Date
     ) {
         self.id = id
         self.name = name

@@ -8,7 +8,8 @@ import Foundation
 public protocol RunLedger: Sendable {
     /// Starts the run of (activation, segment, scheduled time), or takes up the existing one.
     func beginRun(
-        activationId: String, segmentId: String, destinationId: String, scheduledTime: Date, mode: String, now: Date,
+        activationId: String, segmentId: String, destinationId: String, scheduledTime: Date, mode: ExportMode,
+        now: Date,
         lease: RunLease?
     ) async throws -> RunRecord
 

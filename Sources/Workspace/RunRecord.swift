@@ -33,7 +33,7 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     public var startedAt: Date
     public var finishedAt: Date?
     public var status: Status
-    public var mode: String
+    public var mode: ExportMode
     public var evaluationId: Int64?
     public var profilesReceived: Int
     public var exported: Int
@@ -57,7 +57,7 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
 
     public init(
         id: String, activationId: String, segmentId: String, destinationId: String, scheduledTime: Date,
-        startedAt: Date, mode: String
+        startedAt: Date, mode: ExportMode
     ) {
         self.id = id
         self.activationId = activationId

@@ -154,7 +154,7 @@ extension Workspace {
     /// Starts the run of (activation, segment, scheduled time), or takes up the
     /// existing one for that time, so a retry reuses its id and keys.
     public func beginRun(
-        activationId: String, segmentId: String, destinationId: String, scheduledTime: Date, mode: String,
+        activationId: String, segmentId: String, destinationId: String, scheduledTime: Date, mode: ExportMode,
         now: Date = Date(), lease: RunLease? = nil
     ) async throws -> RunRecord {
         try await dbPool.write { db in

@@ -9,8 +9,6 @@ struct ActivationsCommand: AsyncParsableCommand {
         commandName: "activations", abstract: "Create, list and manage activations (segments sent to a destination).",
         subcommands: [Create.self, List.self, Show.self, Delete.self, Disable.self, Enable.self])
 
-    static let frequencies = ["once", "daily", "every-3-hours", "every-6-hours", "every-8-hours", "every-12-hours"]
-
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an activation: segments sent to a destination as files, with the columns you map.",
@@ -57,10 +55,21 @@ struct ActivationsCommand: AsyncParsableCommand {
         var hash: [String] = []
         @Option(help: "A source every exported profile must have (repeatable).") var mandatory: [String] = []
         @Option(help: "SOURCE[,SOURCE]: one row per key value.") var dedupKey: String?
-        @Option(help: "full (every member each run) or incremental (changes since the last successful run).")
-        var mode: String = "full"
-        @Option(help: "once, daily, every-3-hours, every-6-hours, every-8-hours or every-12-hours.") var frequency:
-            String = "once"
+        @Option(help: "Every member each run, or the changes since the last successful run.")
+        var mode: ExportMode = .full
+        // Parsed here rather than through ExpressibleByArgument, whose error for
+        // six values is a bulleted list, not the one line every error is.
+        @Option(
+            help: "once (the default), daily, every-3-hours, every-6-hours, every-8-hours or every-12-hours.",
+            transform: { text in
+                guard let frequency = ActivationFrequency(rawValue: text) else {
+                    throw ValidationError(
+                        "--frequency must be one of \(ActivationFrequency.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
+                }
+                return frequency
+            })
+        var frequency: ActivationFrequency = .once
         @Option(help: "First run time, ISO-8601 (default: now).") var start: String?
         @Option(help: "End day YYYY-MM-DD (not exported itself).") var end: String?
         @Option(help: "IANA time zone for names and schedules.") var timezone: String = "UTC"
@@ -73,10 +82,6 @@ struct ActivationsCommand: AsyncParsableCommand {
             _ = try WorkspaceOptions.translatingErrors { try NameRules.checked(name, kind: "activation") }
             guard !segment.isEmpty else { throw bad("name at least one --segment") }
             guard !map.isEmpty else { throw bad("map at least one column with --map SOURCE[=COLUMN]") }
-            guard ["full", "incremental"].contains(mode) else { throw bad("--mode must be full or incremental") }
-            guard ActivationsCommand.frequencies.contains(frequency) else {
-                throw bad("--frequency must be one of \(ActivationsCommand.frequencies.joined(separator: ", "))")
-            }
             guard maxRowsPerFile > 0 else { throw bad("--max-rows-per-file must be positive") }
             guard TimeZone(identifier: timezone) != nil else { throw bad("unknown time zone '\(timezone)'") }
             let startDate = try ISO8601Parsing.option("--start", start) ?? Date()
@@ -184,7 +189,9 @@ struct ActivationsCommand: AsyncParsableCommand {
                 print(try SegmentsShowCommand.json(records))
             } else {
                 for r in records {
-                    print("\(r.name)\t\(r.id)\t\(r.mode)\t\(r.frequency)\t\(r.enabled ? "enabled" : "disabled")")
+                    print(
+                        "\(r.name)\t\(r.id)\t\(r.mode.rawValue)\t\(r.frequency.rawValue)\t\(r.enabled ? "enabled" : "disabled")"
+                    )
                 }
             }
         }
@@ -275,3 +282,5 @@ enum ISO8601Parsing {
         return f.date(from: text)
     }
 }
+
+extension ExportMode: ExpressibleByArgument {}

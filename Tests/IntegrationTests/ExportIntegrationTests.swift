@@ -72,7 +72,7 @@ import Workspace
                 ColumnMapping(source: "loyalty.tier", column: "tier"),
                 ColumnMapping(source: "segmentMembership.status", column: "status"),
             ],
-            mandatory: mandatory, dedupKeys: dedup, mode: "full", frequency: "once", start: Date(), endDay: nil,
+            mandatory: mandatory, dedupKeys: dedup, mode: .full, frequency: .once, start: Date(), endDay: nil,
             timeZone: "Asia/Seoul", fileNameTemplate: PathTemplate.defaultFileName, maxRowsPerFile: maxRows,
             enabled: true,
             createdAt: Date())

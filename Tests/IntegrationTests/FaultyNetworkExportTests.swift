@@ -42,7 +42,7 @@ import Workspace
                 ColumnMapping(source: "identityMap.Email", column: "email"),
                 ColumnMapping(source: "person.name.lastName", column: "last"),
             ],
-            mandatory: [], dedupKeys: [], mode: "full", frequency: "once", start: Date(), endDay: nil, timeZone: "UTC",
+            mandatory: [], dedupKeys: [], mode: .full, frequency: .once, start: Date(), endDay: nil, timeZone: "UTC",
             fileNameTemplate: PathTemplate.defaultFileName, maxRowsPerFile: 2_000, enabled: true, createdAt: Date())
         try await workspace.insertActivation(activation)
         let runner = ExportRunner(

@@ -15,7 +15,7 @@ import Workspace
         try await workspace.insertDestination(destination)
         let activation = ActivationRecord(
             id: UUID().uuidString.lowercased(), name: name, destinationId: destination.id, segmentIds: ["s"],
-            mappings: [], mandatory: [], dedupKeys: [], mode: "incremental", frequency: "daily",
+            mappings: [], mandatory: [], dedupKeys: [], mode: .incremental, frequency: .daily,
             start: Date(timeIntervalSince1970: 0), endDay: nil, timeZone: "UTC", fileNameTemplate: "x",
             maxRowsPerFile: 10, enabled: true, createdAt: Date())
         try await workspace.insertActivation(activation)
@@ -28,7 +28,7 @@ import Workspace
     ) async throws -> RunRecord {
         var run = try await workspace.beginRun(
             activationId: activation.id, segmentId: "s", destinationId: activation.destinationId,
-            scheduledTime: now.addingTimeInterval(-daysAgo * day), mode: "incremental")
+            scheduledTime: now.addingTimeInterval(-daysAgo * day), mode: .incremental)
         run.status = status
         if status != .processing { run.finishedAt = run.startedAt }
         try await workspace.saveRun(run)

@@ -27,7 +27,7 @@ import Testing
         ActivationRecord(
             id: UUID().uuidString.lowercased(), name: name, destinationId: destination.id, segmentIds: segments,
             mappings: [ColumnMapping(source: "identityMap.Email", column: "email")], mandatory: [], dedupKeys: [],
-            mode: "full", frequency: "daily", start: Date(timeIntervalSince1970: 0), endDay: nil, timeZone: "UTC",
+            mode: .full, frequency: .daily, start: Date(timeIntervalSince1970: 0), endDay: nil, timeZone: "UTC",
             fileNameTemplate: fileName, maxRowsPerFile: 10, enabled: true, createdAt: Date())
     }
 
