@@ -5,6 +5,8 @@ struct ProfilesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles",
         abstract: "Import and inspect customer profiles.",
-        subcommands: [ProfilesImportCommand.self, ProfilesCountCommand.self, ProfilesShowCommand.self]
+        subcommands: [
+            ProfilesImportCommand.self, ProfilesCountCommand.self, ProfilesShowCommand.self, ProfilesSchemaCommand.self,
+        ]
     )
 }

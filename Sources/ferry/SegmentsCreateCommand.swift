@@ -1,11 +1,17 @@
 import ArgumentParser
+import Foundation
+import Segmentation
 import Workspace
 
 /// `ferry segments create NAME --pql TEXT`
 struct SegmentsCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Create a segment from a PQL definition and print its id.")
+        abstract: "Create a segment from a PQL definition and print its id.",
+        discussion: """
+            Warns (on stderr; the segment is still created) about each field the imported profiles have \
+            never had, with the nearest known path when there is one. `ferry profiles schema` lists the paths.
+            """)
 
     @OptionGroup var options: WorkspaceOptions
 
@@ -27,5 +33,17 @@ struct SegmentsCreateCommand: AsyncParsableCommand {
             try await workspace.createSegment(name: name, pql: pql, description: description, id: id)
         }
         print(segment.id)
+        await warnAboutUnknownFields(workspace)
+    }
+
+    /// A typo in a path is not an error (profiles with it may come later), but it
+    /// would match nobody today: say so. Never fails the command.
+    private func warnAboutUnknownFields(_ workspace: Workspace) async {
+        guard let expression = try? PQL.parse(pql), let schema = try? await workspace.profileSchema() else { return }
+        for line in SchemaCheck.warnings(
+            segment: name, unknown: SchemaCheck.unknownPaths(in: expression, schema: schema))
+        {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
     }
 }
