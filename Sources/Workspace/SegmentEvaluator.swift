@@ -176,7 +176,7 @@ enum SegmentEvaluator {
         precondition(expressions.count <= 63)
         let paths = expressions.reduce(into: Set<String>()) { $0.formUnion(PQL.fieldPaths($1)) }.sorted()
         let keyPaths = paths.map { $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
-        let sqlPaths = keyPaths.map(jsonPathLiteral)
+        let sqlPaths = keyPaths.map(ProfileColumns.jsonPath)
         let wholeDocument = paths.count > maximumExtractedFields || sqlPaths.contains(nil)
 
         @Sendable func mask(_ document: JSONValue) -> Int64 {
@@ -203,18 +203,6 @@ enum SegmentEvaluator {
             return mask(.object(document))
         }
         return (function, sqlPaths.map { "doc -> \($0!)" })
-    }
-
-    /// `'$."a"."b"'` as an SQL string literal; nil for keys SQLite paths cannot quote.
-    static func jsonPathLiteral(_ keys: [String]) -> String? {
-        var path = "$"
-        for key in keys {
-            guard !key.contains("\""), !key.contains("\\"), !key.contains("'"), !key.utf8.contains(0) else {
-                return nil
-            }
-            path += ".\"\(key)\""
-        }
-        return "'\(path)'"
     }
 
     static func statementArguments(_ arguments: [SQLArgument]) -> StatementArguments {

@@ -29,22 +29,8 @@ import Testing
     }
 
     func python(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments =
-            [ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3"]
-            + [
-                TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path,
-                TestEnvironment.envPath,
-            ]
-            + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return String(decoding: data, as: UTF8.self)
+        let script = TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path
+        return String(decoding: try runPython([script, TestEnvironment.envPath] + arguments), as: UTF8.self)
     }
 
     /// A workspace whose one activation exports about 12 MiB (three 5 MiB parts) daily.

@@ -97,15 +97,7 @@ import Workspace
                 pass
             print(json.dumps(rows))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, file, delimiter, gzip ? "1" : "0"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let data = try runPython(["-c", script, file, delimiter, gzip ? "1" : "0"])
         return try JSONDecoder().decode([[String]].self, from: data)
     }
 

@@ -339,18 +339,7 @@ import Testing
                 keys += [v["Key"] for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
             print(json.dumps(keys))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3", "-c", script, TestEnvironment.envPath,
-            bucket,
-        ]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let data = try runPython(["-c", script, TestEnvironment.envPath, bucket])
         return try JSONSerialization.jsonObject(with: data) as? [String] ?? []
     }
 

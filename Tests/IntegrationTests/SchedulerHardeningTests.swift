@@ -281,22 +281,8 @@ import Testing
     }
 
     @Test func aRunWithoutPutObjectExitsThree() async throws {
-        let prefix = TestEnvironment.prefix("perm")
-        let cli = try workspace(prefix)
-        let denied = env.awsEnvironment(user: "no-s3:PutObject")
-        #expect(
-            try cli(
-                [
-                    "destinations", "create", "weak", "--bucket", env.bucket, "--folder-path", prefix + "weak",
-                    "--skip-validation",
-                ], user: denied
-            ).exitCode == 0)
-        #expect(
-            try cli([
-                "activations", "create", "w", "--destination", "weak", "--segment", "kr", "--map",
-                "identityMap.Email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
-            ]).exitCode == 0)
-        let export = try cli(["export", "w"])
+        let cli = try ScheduledRunTests().setUpGoodAndBad(TestEnvironment.prefix("perm"))
+        let export = try cli(["export", "bad"])
         #expect(export.exitCode == 3, "\(export.stderr)")
         let due = try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
         #expect(due.exitCode == 3, "\(due.stdout)")

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import S3
+import Testing
 
 /// The moto server the integration tests talk to, with IAM enforced.
 ///
@@ -209,4 +210,21 @@ struct WorkspaceCLI: Sendable {
         let result = try self(["profiles", "import", file])
         precondition(result.exitCode == 0, result.stderr)
     }
+}
+
+/// Runs the test Python (`FERRY_PYTHON`, else python3) with `arguments` and
+/// returns its standard output; a non-zero exit is recorded as a failure.
+func runPython(_ arguments: [String]) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3"] + arguments
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    if process.terminationStatus != 0 {
+        Issue.record("python \(arguments.first ?? "") exited \(process.terminationStatus)")
+    }
+    return data
 }

@@ -58,8 +58,8 @@ import Testing
     ]
 
     @Test func swiftPathsAreQuotedForSQLite() {
-        #expect(SegmentEvaluator.jsonPathLiteral(["person", "name"]) == #"'$."person"."name"'"#)
-        #expect(SegmentEvaluator.jsonPathLiteral(["it's"]) == nil)
+        #expect(ProfileColumns.jsonPath(["person", "name"]) == #"'$."person"."name"'"#)
+        #expect(ProfileColumns.jsonPath(["it's"]) == nil)
     }
 
     @Test(arguments: cases)
