@@ -1,5 +1,6 @@
 import GRDB
 import Segmentation
+import Workspace
 
 /// Appends header and data rows in a `CSVFormat` to a caller's byte buffer; the export's hot path.
 ///
@@ -276,11 +277,8 @@ public struct CSVEncodingError: Error, Sendable, Equatable, CustomStringConverti
 extension CSVEncodingError {
     /// The error a run fails with, naming the profile by its primary identity so the value can be found.
     func exportError(pid: Int64, dbPool: DatabasePool) async -> ExportError {
-        let identity = try? await dbPool.read { db in
-            try Row.fetchOne(db, sql: "SELECT namespace, identity FROM profile WHERE pid = ?", arguments: [pid])
-        }
-        let profile =
-            identity.map { row -> String in "profile \(row[0] as String):\(row[1] as String)" } ?? "profile \(pid)"
+        let identity = await Workspace.qualifiedIdentity(ofPid: pid, in: dbPool)
+        let profile = identity.map { "profile \($0)" } ?? "profile \(pid)"
         return ExportError(
             .badOption,
             "the value in \(columnDescription) of \(profile) holds \(reason), which --quote none cannot write; use --quote needed or --escape backslash"
