@@ -1,5 +1,5 @@
 /// What one input line turned out to be.
-enum ParsedLine {
+enum ParsedLine: Sendable {
     case profile(ParsedProfile)
     /// A line that carries no profile: a CSV header or a blank line.
     case skip

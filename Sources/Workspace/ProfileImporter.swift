@@ -71,24 +71,49 @@ public struct ProfileImporter: Sendable {
                 }
                 var parser = ProfileLineParser(
                     format: format, namespace: options.namespace, identityField: options.identityField)
-                while let line = try reader.nextLine() {
-                    switch parser.parse(line) {
+                // Returns false once too many lines were rejected.
+                func handle(_ parsed: ParsedLine, line: Int) async throws -> Bool {
+                    switch parsed {
                     case .skip:
-                        continue
+                        return true
                     case .profile(let profile):
                         batch.append(profile)
                         if batch.count >= options.batchSize {
                             try await submit()
                         }
+                        return true
                     case .badHeader(let reason):
-                        throw Self.badHeader(input, line: reader.lineNumber, reason)
+                        throw Self.badHeader(input, line: line, reason)
                     case .rejected(let reason):
                         summary.rejected += 1
-                        onReject(ImportRejection(file: input.displayName, line: reader.lineNumber, reason: reason))
+                        onReject(ImportRejection(file: input.displayName, line: line, reason: reason))
                         if summary.rejected > options.maxErrors {
                             summary.stoppedEarly = true
-                            break inputs
+                            return false
                         }
+                        return true
+                    }
+                }
+                // Up to the first line that is not blank (a CSV file's header, a
+                // byte order mark) the parser learns the input, so those lines go
+                // one by one; after that, lines are parsed in chunks on both cores.
+                var primed = false
+                var chunk = LineChunk()
+                while true {
+                    chunk.removeAll()
+                    while chunk.count < Self.linesPerChunk, let line = try reader.nextLine() {
+                        if primed {
+                            chunk.append(line, number: reader.lineNumber)
+                            continue
+                        }
+                        let parsed = parser.parse(line)
+                        if case .skip = parsed {} else { primed = true }
+                        guard try await handle(parsed, line: reader.lineNumber) else { break inputs }
+                    }
+                    if chunk.count == 0 { break }
+                    let parsed = await Self.parseInParallel(chunk, with: parser)
+                    for (index, line) in parsed.enumerated() {
+                        guard try await handle(line, line: chunk.lineNumbers[index]) else { break inputs }
                     }
                 }
             }
@@ -101,6 +126,17 @@ public struct ProfileImporter: Sendable {
             throw error
         }
         return summary
+    }
+
+    static let linesPerChunk = 8192
+
+    /// Parses a chunk's lines in two halves at once, results in line order.
+    /// Parsing is most of an import's work; SQLite's writes overlap with it.
+    static func parseInParallel(_ chunk: LineChunk, with parser: ProfileLineParser) async -> [ParsedLine] {
+        let half = chunk.count / 2
+        async let first = chunk.parse(0..<half, with: parser)
+        let second = chunk.parse(half..<chunk.count, with: parser)
+        return await first + second
     }
 
     /// Reads a CSV file's header alone, so a file whose columns cannot be used stops the import
