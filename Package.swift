@@ -44,7 +44,6 @@ let package = Package(
             dependencies: [
                 "S3", "Workspace", "Segmentation",
                 .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,4 +1,3 @@
-import GRDB
 import Segmentation
 import Workspace
 
@@ -276,8 +275,7 @@ public struct CSVEncodingError: Error, Sendable, Equatable, CustomStringConverti
 
 extension CSVEncodingError {
     /// The error a run fails with, naming the profile by its primary identity so the value can be found.
-    func exportError(pid: Int64, dbPool: DatabasePool) async -> ExportError {
-        let identity = await Workspace.qualifiedIdentity(ofPid: pid, in: dbPool)
+    func exportError(identity: String?, pid: Int64) -> ExportError {
         let profile = identity.map { "profile \($0)" } ?? "profile \(pid)"
         return ExportError(
             .badOption,

@@ -115,15 +115,14 @@ public struct ExportRunner: Sendable {
         }
         run.evaluationId = evaluation?.id
         let selection = try await memberSelection(activation: activation, segment: segment, run: run, sources: sources)
-        let condition = selection.membershipCondition
 
         let encoder = CSVEncoder(format: settings.format, columns: activation.mappings.map(\.column))
         var header: [UInt8] = []
         encoder.appendHeader(activation.mappings.map(\.column), to: &header)
         let pager = try await MemberPager(
-            dbPool: workspace.exportReader, sid: segment.sid!, sources: sources,
+            workspace: workspace, sid: segment.sid!, sources: sources,
             hashed: activation.mappings.map { $0.hashed == true }, mandatory: mandatory, dedup: dedup,
-            encoder: encoder, memberFilter: condition.sql, memberArguments: condition.arguments)
+            encoder: encoder, selection: selection)
         let client = try workspace.s3Client(for: destination, retry: retry, timeouts: timeouts)
         var options = uploadOptions
         options.contentType = settings.contentType

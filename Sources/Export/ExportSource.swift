@@ -1,5 +1,6 @@
 import Foundation
 import Segmentation
+import Workspace
 
 /// Where a mapped column's value comes from.
 public enum ExportSource: Sendable, Equatable {
@@ -38,17 +39,25 @@ public enum ExportSource: Sendable, Equatable {
     public static func defaultColumnName(_ source: String) -> String {
         source.replacingOccurrences(of: ".", with: "_")
     }
+}
 
-    /// A JSON path for SQLite's json functions; every key is quoted so names
-    /// with spaces or dots inside still address one field.
-    var jsonPath: String? {
-        func quote(_ key: String) -> String {
-            "\"" + key.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }
+extension ExportSource {
+    /// The profile value the workspace reads for this source; nil for the
+    /// membership's own status and time.
+    var memberField: MemberField? {
         switch self {
-        case let .attribute(parts): return "$." + parts.map(quote).joined(separator: ".")
-        case let .identity(namespace): return "$.identityMap.\(quote(namespace))[0].id"
-        case .membershipStatus, .lastQualificationTime: return nil
+        case .attribute(let keys): .attribute(keys)
+        case .identity(let namespace): .identity(namespace: namespace)
+        case .membershipStatus, .lastQualificationTime: nil
+        }
+    }
+
+    /// What a dedup key on this source reads.
+    var memberValue: MemberValue {
+        switch self {
+        case .membershipStatus: .status
+        case .lastQualificationTime: .qualificationTime
+        default: .field(memberField!)
         }
     }
 }

@@ -11,9 +11,8 @@ public enum MemberSelection: Sendable, Hashable {
 }
 
 extension MemberSelection {
-    /// The condition on `membership m` that selects these members, for the
-    /// export's member reader until its queries move into the workspace.
-    package var membershipCondition: (sql: String, arguments: StatementArguments) {
+    /// The condition on `membership m` that selects these members.
+    var membershipCondition: (sql: String, arguments: StatementArguments) {
         switch self {
         case .realized:
             return ("m.status = 'realized'", [])

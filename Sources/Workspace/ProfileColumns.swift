@@ -27,9 +27,6 @@ public struct ProfileColumns: Sendable, Equatable {
 
     public func column(for keys: [String]) -> Int? { numbers[keys] }
 
-    /// The columns as stored now, for a reader that builds its own query.
-    public static func current(in db: Database) throws -> ProfileColumns { try load(db) }
-
     static func load(_ db: Database) throws -> ProfileColumns {
         var columns = ProfileColumns()
         for row in try Row.fetchAll(db, sql: "SELECT col, path FROM profileField ORDER BY col") {

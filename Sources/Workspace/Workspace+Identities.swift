@@ -15,15 +15,3 @@ extension Workspace {
         }
     }
 }
-
-extension Workspace {
-    /// `NAMESPACE:ID` of the profile `pid`, or nil when it cannot be read, for
-    /// naming a profile in an export error; takes the export's reader until
-    /// the member queries move into this module.
-    package static func qualifiedIdentity(ofPid pid: Int64, in reader: DatabasePool) async -> String? {
-        let row = try? await reader.read { db in
-            try Row.fetchOne(db, sql: "SELECT namespace, identity FROM profile WHERE pid = ?", arguments: [pid])
-        }
-        return row.map { "\($0[0] as String):\($0[1] as String)" }
-    }
-}

@@ -76,10 +76,6 @@ public final class Workspace: Sendable {
         }
     }
 
-    /// The export's member reader still runs its own queries until they move
-    /// into this module; nothing else outside it gets the handle.
-    package var exportReader: DatabasePool { dbPool }
-
     /// How long a writer waits for another process's write lock:
     /// `FERRY_BUSY_TIMEOUT_SECONDS`, 30 s by default.
     static func busyTimeout(_ environment: [String: String]) -> TimeInterval {

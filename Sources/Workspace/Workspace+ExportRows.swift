@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+import Segmentation
+
+/// A value an export reads from each member's profile.
+public enum MemberField: Sendable, Hashable {
+    /// The value at an attribute path.
+    case attribute([String])
+    /// The first id in an identity namespace (`identityMap.Email`).
+    case identity(namespace: String)
+
+    /// The JSON path for SQLite's json functions, as an SQL string literal;
+    /// every key is quoted, so keys with spaces or dots still address one field.
+    var sqlPath: String {
+        func quote(_ key: String) -> String {
+            "\"" + key.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        let path: String
+        switch self {
+        case .attribute(let keys): path = "$." + keys.map(quote).joined(separator: ".")
+        case .identity(let namespace): path = "$.identityMap.\(quote(namespace))[0].id"
+        }
+        return "'" + path.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+}
+
+/// What a dedup key reads: a profile value or the member's own status and time.
+public enum MemberValue: Sendable, Hashable {
+    case field(MemberField)
+    case status
+    case qualificationTime
+}
+
+/// One member as an export reads it.
+public struct ExportRow: Sendable {
+    public var pid: Int64
+    /// `realized` or `exited`.
+    public var status: String
+    /// Unix seconds.
+    public var qualifiedAt: Double
+    /// Per requested field, its value; `.null` when the profile lacks it.
+    public var values: [JSONValue]
+}
+
+/// Reads one segment's members for an export, in pid order, a page at a time.
+///
+/// Fields with a typed column are read as their (type, value) pair, so no
+/// document is parsed per row; the rest, and rows whose numbers must keep the
+/// exact text they were imported with, come from the document.
+public struct ExportRowReader: Sendable {
+    let dbPool: DatabasePool
+    let sql: String
+    let arguments: StatementArguments
+    let fieldCount: Int
+
+    /// Members after `afterPid`, at most `limit` of them.
+    public func page(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
+        var arguments = self.arguments
+        arguments += [afterPid, limit]
+        let (sql, args, fieldCount) = (self.sql, arguments, self.fieldCount)
+        return try await dbPool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: args).map { row in
+                var values: [JSONValue] = []
+                values.reserveCapacity(fieldCount)
+                if let exact = row[3] as String? {
+                    if case .array(let items) = (try? JSONValue.parse(exact)) ?? .array([]) { values = items }
+                    if fieldCount == 1, let first = values.first { values = [first] }
+                } else {
+                    for field in 0..<fieldCount {
+                        values.append(
+                            JSONValue(
+                                sqliteType: row[4 + 2 * field] as String?, value: row[5 + 2 * field] as DatabaseValue))
+                    }
+                }
+                return ExportRow(pid: row[0], status: row[1], qualifiedAt: row[2], values: values)
+            }
+        }
+    }
+}
+
+extension Workspace {
+    /// A reader of the members of segment `sid` that `selection` picks, with `fields`.
+    public func exportRowReader(segmentSid sid: Int64, fields: [MemberField], selection: MemberSelection) async throws
+        -> ExportRowReader
+    {
+        let typed = try await dbPool.read { db in try ProfileColumns.load(db) }
+        let pairs = fields.map { field -> String in
+            switch field {
+            case .attribute(let keys):
+                if let n = typed.column(for: keys) { return "p.t\(n), p.v\(n)" }
+            case .identity(let namespace):
+                if let n = typed.column(for: ["identityMap", namespace]) {
+                    // The column holds the namespace's array; only that small text is parsed.
+                    return
+                        "CASE WHEN p.t\(n) = 'array' THEN json_type(p.v\(n), '$[0].id') END, CASE WHEN p.t\(n) = 'array' THEN json_extract(p.v\(n), '$[0].id') END"
+                }
+            }
+            return "json_type(p.doc, \(field.sqlPath)), json_extract(p.doc, \(field.sqlPath))"
+        }
+        // One json_extract with several paths returns them as a JSON array with
+        // the numbers spelled as imported; a lone path would come back unwrapped,
+        // so it is doubled.
+        let exactList: String
+        if fields.isEmpty {
+            exactList = "NULL"
+        } else {
+            let paths = (fields.count == 1 ? [fields[0], fields[0]] : fields).map(\.sqlPath)
+            exactList = "CASE WHEN p.exact THEN json_extract(p.doc, \(paths.joined(separator: ", "))) END"
+        }
+        let condition = selection.membershipCondition
+        var arguments: StatementArguments = [sid]
+        arguments += condition.arguments
+        return ExportRowReader(
+            dbPool: dbPool,
+            sql: """
+                SELECT m.pid, m.status, m.lastQualificationTime, \(exactList)\(pairs.map { ", " + $0 }.joined())
+                FROM membership m JOIN profile p ON p.pid = m.pid
+                WHERE m.sid = ? AND \(condition.sql) AND m.pid > ?
+                ORDER BY m.pid LIMIT ?
+                """,
+            arguments: arguments, fieldCount: fields.count)
+    }
+
+    /// The pid that wins each dedup key among the members `selection` picks:
+    /// the most recently updated profile, then the smallest identity. Profiles
+    /// with no key value are kept; with `mandatory`, only profiles that have
+    /// every one of those fields take part. Sorted.
+    public func dedupWinners(
+        segmentSid sid: Int64, keys: [MemberValue], mandatory: [MemberField], selection: MemberSelection
+    ) async throws -> [Int64] {
+        func value(_ key: MemberValue) -> String {
+            switch key {
+            case .status: return "m.status"
+            case .qualificationTime: return "m.lastQualificationTime"
+            case .field(let field): return "json_extract(p.doc, \(field.sqlPath))"
+            }
+        }
+        let selected = keys.enumerated().map { "\(value($1)) AS k\($0)" }.joined(separator: ", ")
+        // SQLite does not let a window clause name the select's own aliases.
+        let partition = keys.map(value).joined(separator: ", ")
+        let allNull = keys.indices.map { "k\($0) IS NULL" }.joined(separator: " AND ")
+        let required = mandatory.map { " AND json_type(p.doc, \($0.sqlPath)) NOT IN ('null')" }.joined()
+        let condition = selection.membershipCondition
+        let sql = """
+            SELECT pid FROM (
+                SELECT m.pid AS pid, \(selected),
+                       ROW_NUMBER() OVER (PARTITION BY \(partition)
+                                          ORDER BY p.updatedAt DESC, p.namespace, p.identity) AS rn
+                FROM membership m JOIN profile p ON p.pid = m.pid
+                WHERE m.sid = ? AND \(condition.sql)\(required)
+            ) WHERE rn = 1 OR (\(allNull))
+            ORDER BY pid
+            """
+        var arguments: StatementArguments = [sid]
+        arguments += condition.arguments
+        let args = arguments
+        return try await dbPool.read { db in try Int64.fetchAll(db, sql: sql, arguments: args) }
+    }
+
+    /// `NAMESPACE:ID` of the profile `pid`, or nil when it cannot be read, for
+    /// naming a profile in an export error.
+    public func qualifiedIdentity(ofPid pid: Int64) async -> String? {
+        let row = try? await dbPool.read { db in
+            try Row.fetchOne(db, sql: "SELECT namespace, identity FROM profile WHERE pid = ?", arguments: [pid])
+        }
+        return row.map { "\($0[0] as String):\($0[1] as String)" }
+    }
+}
