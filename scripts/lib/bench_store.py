@@ -135,6 +135,11 @@ def ferry_steps(ferry: str, n: int, jsonl: Path, work: Path, bucket: str, endpoi
     out = work / f"ferry-export-{n}.out"
     r["export"] = measured(f"ferry export ({n:,})", [ferry, "export", "bench", *wsarg], work, f"ferry-export-{n}",
                            stdout=out)
+    # Not one of the targets: creating a segment reads the schema to warn about
+    # unknown fields (person.birthyear here), so its cost grows with the profiles.
+    r["create"] = measured(f"ferry segments create, checked against the schema ({n:,})",
+                           [ferry, "segments", "create", "typo", "--pql", f"person.birthyear < {BORN_BEFORE}", *wsarg],
+                           work, f"ferry-create-{n}")
     text = out.read_text()
     r["export_rows"] = sum(int(m) for m in re.findall(r"^run \S+ success: (\d+) rows", text, re.M))
     r["export_keys"] = re.findall(r"^\s*s3://[^/]+/(\S+)", text, re.M)
@@ -225,6 +230,9 @@ def table(n: int, f: dict, duck: dict, arrow_wall: dict, arrow: dict, large: dic
         f"| export, against pyarrow without its JSON read | {fmt_s(ex)} | pyarrow script minus its "
         f"{fmt_s(arrow['load_seconds'])} JSON read: {fmt_s(no_read)} | {fmt_ratio(ex / no_read)} | - | "
         f"(no target) |")
+    lines.append(
+        f"| `segments create` (warns about a field path not in the schema) | {fmt_s(f['create']['wall_seconds'])} "
+        f"| - | - | {fmt_rss(f['create'])} | (no target) |")
     total = imp + ev1 + ex
     peak = max(f["import"]["peak_rss_mib"], f["evaluate1"]["peak_rss_mib"], f["export"]["peak_rss_mib"])
     lines.append(
@@ -277,10 +285,15 @@ def cmd_run(args) -> int:
     version = quiet([ferry, "--version"]).strip()
     commit = subprocess.run(["git", "-C", str(HERE), "describe", "--always", "--dirty"], capture_output=True,
                             text=True).stdout.strip() or "?"
+    # The release build compiles the working tree; with FERRY_BIN the binary may come from
+    # elsewhere, and FERRY_BENCH_TREE says what it was built from.
+    built_from = os.environ.get("FERRY_BENCH_TREE") or (
+        f"binary {os.environ['FERRY_BIN']}" if os.environ.get("FERRY_BIN") else f"built from the tree at {commit}")
     meta = (f"`scripts/bench store` at {n:,} profiles (seed {args.seed}), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-            f"ferry {version} (tree {commit}), {os.cpu_count()} cores")
+            f"ferry {version} ({built_from}), {os.cpu_count()} cores")
 
     jsonl = generate(n, args.seed, work)
+    load_start = os.getloadavg()[0]
     log(f"== ferry at {n:,} profiles ==")
     f = ferry_steps(ferry, n, jsonl, work, bucket, env["endpoint"])
 
@@ -334,6 +347,8 @@ def cmd_run(args) -> int:
         large = ferry_steps(ferry, args.large_profiles, big, work, bucket, env["endpoint"])
         big.unlink()
 
+    meta += (f"; load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+             " (other work on the machine slows every column)")
     text = table(n, f, duck, arrow_wall, arrow, large, checks, meta)
     print(text, flush=True)
     if args.table:
