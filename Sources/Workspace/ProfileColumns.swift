@@ -150,22 +150,26 @@ public struct ProfileColumns: Sendable, Equatable {
 }
 
 extension JSONValue {
-    /// The value `json_type`/`json_extract` describe, turned back into JSON:
-    /// no document is parsed unless the value is an array or an object.
-    public init(sqliteType type: String?, value: DatabaseValue) {
+    /// The value that the (`json_type`, `json_extract`) pair at `index` and
+    /// `index + 1` of `row` describes, turned back into JSON: no document is
+    /// parsed unless the value is an array or an object.
+    init(sqlitePairAt index: Int, of row: Row) {
+        let type = String.fromDatabaseValue(row[index] as DatabaseValue)
+        let raw = row[index + 1] as DatabaseValue
         switch type {
-        case "text": self = String.fromDatabaseValue(value).map(JSONValue.string) ?? .null
+        case "text": self = String.fromDatabaseValue(raw).map(JSONValue.string) ?? .null
         case "integer":
-            if let number = Int64.fromDatabaseValue(value), case .int64 = value.storage {
+            // An integer past Int64 comes back from SQLite as a real.
+            if let number = Int64.fromDatabaseValue(raw) {
                 self = .int(number)
             } else {
-                self = Double.fromDatabaseValue(value).map(JSONValue.double) ?? .null
+                self = Double.fromDatabaseValue(raw).map(JSONValue.double) ?? .null
             }
-        case "real": self = Double.fromDatabaseValue(value).map(JSONValue.double) ?? .null
+        case "real": self = Double.fromDatabaseValue(raw).map(JSONValue.double) ?? .null
         case "true": self = .bool(true)
         case "false": self = .bool(false)
         case "array", "object":
-            self = String.fromDatabaseValue(value).flatMap { try? JSONValue.parse($0) } ?? .null
+            self = String.fromDatabaseValue(raw).flatMap { try? JSONValue.parse($0) } ?? .null
         default: self = .null
         }
     }

@@ -67,9 +67,7 @@ public struct ExportRowReader: Sendable {
                     if fieldCount == 1, let first = values.first { values = [first] }
                 } else {
                     for field in 0..<fieldCount {
-                        values.append(
-                            JSONValue(
-                                sqliteType: row[4 + 2 * field] as String?, value: row[5 + 2 * field] as DatabaseValue))
+                        values.append(JSONValue(sqlitePairAt: 4 + 2 * field, of: row))
                     }
                 }
                 return ExportRow(pid: row[0], status: row[1], qualifiedAt: row[2], values: values)
