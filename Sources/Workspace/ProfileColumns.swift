@@ -154,23 +154,30 @@ extension JSONValue {
     /// `index + 1` of `row` describes, turned back into JSON: no document is
     /// parsed unless the value is an array or an object.
     init(sqlitePairAt index: Int, of row: Row) {
-        let type = String.fromDatabaseValue(row[index] as DatabaseValue)
         let raw = row[index + 1] as DatabaseValue
-        switch type {
-        case "text": self = String.fromDatabaseValue(raw).map(JSONValue.string) ?? .null
+        switch SQLiteCell.string(row[index] as DatabaseValue) {
+        case "text": self = SQLiteCell.string(raw).map(JSONValue.string) ?? .null
         case "integer":
             // An integer past Int64 comes back from SQLite as a real.
-            if let number = Int64.fromDatabaseValue(raw) {
+            if let number = SQLiteCell.int64(raw) {
                 self = .int(number)
             } else {
-                self = Double.fromDatabaseValue(raw).map(JSONValue.double) ?? .null
+                self = SQLiteCell.double(raw).map(JSONValue.double) ?? .null
             }
-        case "real": self = Double.fromDatabaseValue(raw).map(JSONValue.double) ?? .null
+        case "real": self = SQLiteCell.double(raw).map(JSONValue.double) ?? .null
         case "true": self = .bool(true)
         case "false": self = .bool(false)
         case "array", "object":
-            self = String.fromDatabaseValue(raw).flatMap { try? JSONValue.parse($0) } ?? .null
+            self = SQLiteCell.string(raw).flatMap { try? JSONValue.parse($0) } ?? .null
         default: self = .null
         }
     }
+}
+
+/// Conversions kept out of line: inlined together into one function, they
+/// crash Swift 6.3's optimizer (an ownership verifier error) in release builds.
+enum SQLiteCell {
+    @inline(never) static func string(_ value: DatabaseValue) -> String? { String.fromDatabaseValue(value) }
+    @inline(never) static func int64(_ value: DatabaseValue) -> Int64? { Int64.fromDatabaseValue(value) }
+    @inline(never) static func double(_ value: DatabaseValue) -> Double? { Double.fromDatabaseValue(value) }
 }
