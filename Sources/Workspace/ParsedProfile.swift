@@ -14,4 +14,6 @@ struct ParsedProfile: Sendable {
     var containsNull: Bool
     /// The record parsed, for the typed columns.
     var document: JSONValue = .null
+    /// Its leaves as typed cells, computed with the parse.
+    var leaves: [LeafCell] = []
 }

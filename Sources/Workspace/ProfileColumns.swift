@@ -109,6 +109,26 @@ public struct ProfileColumns: Sendable, Equatable {
         return out
     }
 
+    /// Every leaf of a document with its typed cell, computed where the line is
+    /// parsed (on both cores) so the single writer only binds them.
+    static func leafCells(of document: JSONValue) -> [LeafCell] {
+        var out: [LeafCell] = []
+        var prefix: [String] = []
+        func walk(_ value: JSONValue) {
+            if case .object(let members) = value, !members.isEmpty {
+                for (key, member) in members {
+                    prefix.append(key)
+                    walk(member)
+                    prefix.removeLast()
+                }
+            } else if !prefix.isEmpty {
+                out.append(LeafCell(keys: prefix, value: value))
+            }
+        }
+        walk(document)
+        return out
+    }
+
     /// The value at `keys`, or nil when the document lacks it.
     static func value(at keys: [String], in document: JSONValue) -> JSONValue? {
         var current = document
@@ -180,4 +200,72 @@ enum SQLiteCell {
     @inline(never) static func string(_ value: DatabaseValue) -> String? { String.fromDatabaseValue(value) }
     @inline(never) static func int64(_ value: DatabaseValue) -> Int64? { Int64.fromDatabaseValue(value) }
     @inline(never) static func double(_ value: DatabaseValue) -> Double? { Double.fromDatabaseValue(value) }
+}
+
+/// One leaf of a document as the typed columns store it.
+struct LeafCell: Sendable {
+    enum Kind: UInt8, Sendable {
+        case text, integer, real, yes, no, null, array, object
+        /// An integer past Int64: json_type says integer, the value is a real.
+        case bigInteger
+    }
+
+    var keys: [String]
+    /// The keys joined with NUL, which no column's key holds: a cheap
+    /// dictionary key; nil when a key holds NUL.
+    var joined: String?
+    var kind: Kind
+    var integer: Int64 = 0
+    var real: Double = 0
+    /// Text values, and arrays and objects as JSON text.
+    var text: String = ""
+
+    init(keys: [String], value: JSONValue) {
+        self.keys = keys
+        // A key holding NUL has no column (SQLite paths cannot quote it), and
+        // joined it could pass for another path.
+        self.joined = keys.contains { $0.utf8.contains(0) } ? nil : keys.joined(separator: "\u{0}")
+        switch value {
+        case .null: kind = .null
+        case .bool(let flag): kind = flag ? .yes : .no
+        case .int(let number):
+            kind = .integer
+            integer = number
+        case .double(let number):
+            kind = .real
+            real = number
+        case .number(let literal):
+            // As SQLite's json_extract reads it: a real, even for an integer past Int64.
+            kind = literal.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) ? .real : .integer
+            if kind == .integer, let exact = Int64(literal) {
+                integer = exact
+            } else {
+                real = Double(literal) ?? 0
+                if kind == .integer { kind = .bigInteger }
+            }
+        case .string(let value):
+            kind = .text
+            text = value
+        case .array:
+            kind = .array
+            text = value.serialized()
+        case .object:
+            kind = .object
+            text = value.serialized()
+        }
+    }
+
+    /// `json_type`'s name for the cell.
+    var typeName: String {
+        switch kind {
+        case .text: "text"
+        case .integer, .bigInteger: "integer"
+        case .real: "real"
+        case .yes: "true"
+        case .no: "false"
+        case .null: "null"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
 }

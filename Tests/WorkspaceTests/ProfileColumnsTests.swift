@@ -39,6 +39,8 @@ import Testing
             [
                 Self.line("a", #""n":1,"o":{"p":1},"tags":["x"],"flag":true"#),
                 Self.line("b", #""n":2.5,"s":"text""#),
+                // A key with NUL must not land in the column of a.b.
+                Self.line("e", #""a\u0000b":"nul","a":{"b":"real"}"#),
             ].joined(separator: "\n"))
         // A path changes type, an object path becomes a leaf elsewhere, a new path appears.
         _ = try await temp.importText(
@@ -56,6 +58,7 @@ import Testing
         let schema = try await temp.workspace.profileSchema()
         let n = try #require(schema.first { $0.path == "n" })
         #expect(n.profiles == 4)
+        #expect(schema.first { $0.path == "a.b" }?.profiles == 1)
         #expect(n.kind == "mixed")
         #expect(schema.contains { $0.path == "new.deep.er" })
         #expect(schema.first { $0.path == "flag" }?.kind == "boolean")
