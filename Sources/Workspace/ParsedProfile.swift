@@ -12,8 +12,9 @@ struct ParsedProfile: Sendable {
     /// A null anywhere in the record. SQLite's json_patch treats null as "delete
     /// the key", so such records are merged in Swift, where the newer null wins.
     var containsNull: Bool
-    /// The record parsed, for the typed columns.
-    var document: JSONValue = .null
-    /// Its leaves as typed cells, computed with the parse.
+    /// Its leaves as typed cells, computed with the parse; the parsed tree
+    /// itself is not kept, so a batch holds text and cells only.
     var leaves: [LeafCell] = []
+    /// A number in the record that only its text spells exactly.
+    var hasExactNumber = false
 }

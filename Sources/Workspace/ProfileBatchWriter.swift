@@ -10,20 +10,25 @@ enum ProfileBatchWriter {
         let time = now.timeIntervalSince1970
         var columns = try ProfileColumns.load(db)
         // Columns for new paths come first, so the rows below fill them.
-        var newPaths = Set<[String]>()
-        for profile in batch {
-            for leaf in profile.leaves where columns.column(for: leaf.keys) == nil {
-                newPaths.insert(leaf.keys)
-            }
-        }
-        if !newPaths.isEmpty {
-            try columns.register(newPaths.sorted { $0.lexicographicallyPrecedes($1) }, in: db)
-        }
         // Each leaf finds its column by its joined keys; a column whose path is
         // an object in some profiles is read from the document instead, since
         // no leaf of such a profile names it.
-        var slotOf: [String: Int] = [:]
-        for (slot, path) in columns.paths.enumerated() { slotOf[path.keys.joined(separator: "\u{0}")] = slot }
+        func slots() -> [String: Int] {
+            var slotOf: [String: Int] = [:]
+            for (slot, path) in columns.paths.enumerated() { slotOf[path.keys.joined(separator: "\u{0}")] = slot }
+            return slotOf
+        }
+        var slotOf = slots()
+        var newPaths: [String: [String]] = [:]
+        for profile in batch {
+            for leaf in profile.leaves {
+                if let joined = leaf.joined, slotOf[joined] == nil { newPaths[joined] = leaf.keys }
+            }
+        }
+        if !newPaths.isEmpty {
+            try columns.register(newPaths.values.sorted { $0.lexicographicallyPrecedes($1) }, in: db)
+            slotOf = slots()
+        }
         let allKeys = columns.paths.map(\.keys)
         let interior = Set(
             allKeys.indices.filter { slot in
@@ -58,8 +63,10 @@ enum ProfileBatchWriter {
         var updated = 0
         var leafOfSlot = [Int](repeating: -1, count: columns.paths.count)
         for profile in batch {
-            let exact = ProfileColumns.hasExactNumber(profile.document) ? 1 : 0
+            let exact = profile.hasExactNumber ? 1 : 0
             let insert = profile.needsCompaction ? insertCompacted : insertAsIs
+            // Parsed again only in the rare case a column's path is an object here.
+            var document: JSONValue?
             for slot in leafOfSlot.indices { leafOfSlot[slot] = -1 }
             for (index, leaf) in profile.leaves.enumerated() {
                 if let joined = leaf.joined, let slot = slotOf[joined] { leafOfSlot[slot] = index }
@@ -74,14 +81,17 @@ enum ProfileBatchWriter {
             bindText(statement, 3, profile.doc)
             sqlite3_bind_double(statement, 4, time)
             sqlite3_bind_int64(statement, 5, Int64(exact))
+            // Parsed again only in the rare case a column's path is an object here.
+            var parsed: JSONValue?
             for slot in leafOfSlot.indices {
                 let valueIndex = Int32(6 + 2 * slot)
                 if leafOfSlot[slot] >= 0 {
                     bind(profile.leaves[leafOfSlot[slot]], statement, valueIndex)
-                } else if interior.contains(slot),
-                    let value = ProfileColumns.value(at: allKeys[slot], in: profile.document)
-                {
-                    bind(LeafCell(keys: allKeys[slot], value: value), statement, valueIndex)
+                } else if interior.contains(slot) {
+                    if parsed == nil { parsed = (try? JSONValue.parse(profile.doc)) ?? .null }
+                    if let value = ProfileColumns.value(at: allKeys[slot], in: parsed!) {
+                        bind(LeafCell(keys: allKeys[slot], value: value), statement, valueIndex)
+                    }
                 }
             }
             let code = sqlite3_step(statement)

@@ -57,8 +57,8 @@ struct ProfileLineParser {
             return .profile(
                 ParsedProfile(
                     namespace: namespace, identity: id, doc: withMap.serialized(), needsCompaction: false,
-                    containsNull: Self.containsNull(withMap), document: withMap,
-                    leaves: ProfileColumns.leafCells(of: withMap)))
+                    containsNull: Self.containsNull(withMap), leaves: ProfileColumns.leafCells(of: withMap),
+                    hasExactNumber: ProfileColumns.hasExactNumber(withMap)))
         }
         guard let (namespace, id) = PrimaryIdentity.fromIdentityMap(document) else {
             return .rejected("no identity: identityMap holds no id")
@@ -72,7 +72,8 @@ struct ProfileLineParser {
                 namespace: namespace, identity: id, doc: text,
                 needsCompaction: raw && Self.hasWhitespaceBetweenTokens(line),
                 containsNull: Self.containsNull(document),
-                document: document, leaves: ProfileColumns.leafCells(of: document)))
+                leaves: ProfileColumns.leafCells(of: document), hasExactNumber: ProfileColumns.hasExactNumber(document))
+        )
     }
 
     /// True when a space, tab or line break sits outside a string.
