@@ -91,23 +91,7 @@ public struct ProfileColumns: Sendable, Equatable {
 
     /// The paths a document adds: every scalar, array and empty object that is
     /// not inside an array. An array is one value (PQL reads it whole).
-    static func leafPaths(of document: JSONValue) -> [[String]] {
-        var out: [[String]] = []
-        var prefix: [String] = []
-        func walk(_ value: JSONValue) {
-            if case .object(let members) = value, !members.isEmpty {
-                for (key, member) in members {
-                    prefix.append(key)
-                    walk(member)
-                    prefix.removeLast()
-                }
-            } else if !prefix.isEmpty {
-                out.append(prefix)
-            }
-        }
-        walk(document)
-        return out
-    }
+    static func leafPaths(of document: JSONValue) -> [[String]] { leafCells(of: document).map(\.keys) }
 
     /// Every leaf of a document with its typed cell, computed where the line is
     /// parsed (on both cores) so the single writer only binds them.
