@@ -243,8 +243,8 @@ def table(n: int, f: dict, duck: dict, arrow_wall: dict, arrow: dict, large: dic
         lg = large
         large_n = lg["profiles"]
         for step, label in (("import", f"import {large_n:,} profiles"), ("evaluate", "evaluate the 10 bench segments"),
-                            ("evaluate1", "evaluate the export segment alone"), ("export",
-                                                                                 f"export {lg['export_rows']:,} rows")):
+                            ("evaluate1", "evaluate the export segment alone"),
+                            ("export", f"export {lg['export_rows']:,} rows"), ("create", "`segments create`")):
             base = f[step]["peak_rss_mib"]
             big = lg[step]["peak_rss_mib"]
             flat = big <= base * 1.25 + 8
