@@ -62,6 +62,7 @@ enum ProfileBatchWriter {
         var inserted = 0
         var updated = 0
         var leafOfSlot = [Int](repeating: -1, count: columns.paths.count)
+        var seen = [Set<String>](repeating: [], count: columns.paths.count)
         for profile in batch {
             let exact = profile.hasExactNumber ? 1 : 0
             let insert = profile.needsCompaction ? insertCompacted : insertAsIs
@@ -86,11 +87,15 @@ enum ProfileBatchWriter {
             for slot in leafOfSlot.indices {
                 let valueIndex = Int32(6 + 2 * slot)
                 if leafOfSlot[slot] >= 0 {
-                    bind(profile.leaves[leafOfSlot[slot]], statement, valueIndex)
+                    let cell = profile.leaves[leafOfSlot[slot]]
+                    bind(cell, statement, valueIndex)
+                    if !seen[slot].contains(cell.typeName) { seen[slot].insert(cell.typeName) }
                 } else if interior.contains(slot) {
                     if parsed == nil { parsed = (try? JSONValue.parse(profile.doc)) ?? .null }
                     if let value = ProfileColumns.value(at: allKeys[slot], in: parsed!) {
-                        bind(LeafCell(keys: allKeys[slot], value: value), statement, valueIndex)
+                        let cell = LeafCell(keys: allKeys[slot], value: value)
+                        bind(cell, statement, valueIndex)
+                        seen[slot].insert(cell.typeName)
                     }
                 }
             }
@@ -123,6 +128,7 @@ enum ProfileBatchWriter {
             try columns.refresh(pid: pid, in: db)
             updated += 1
         }
+        for slot in seen.indices where !seen[slot].isEmpty { try columns.record(seen[slot], forSlot: slot, in: db) }
         return (inserted, updated)
     }
 }

@@ -19,6 +19,8 @@ public struct ProfileColumns: Sendable, Equatable {
     public private(set) var numbers: [[String]: Int] = [:]
     /// Column numbers in the order they were added, with their paths.
     public private(set) var paths: [(number: Int, keys: [String])] = []
+    /// Per entry of `paths`, the `json_type` names seen there so far.
+    private(set) var kinds: [Set<String>] = []
 
     /// SQLite allows 2,000 columns; the rest of a very wide schema stays in `doc`.
     static let maximumColumns = 600
@@ -29,11 +31,12 @@ public struct ProfileColumns: Sendable, Equatable {
 
     static func load(_ db: Database) throws -> ProfileColumns {
         var columns = ProfileColumns()
-        for row in try Row.fetchAll(db, sql: "SELECT col, path FROM profileField ORDER BY col") {
+        for row in try Row.fetchAll(db, sql: "SELECT col, path, kinds FROM profileField ORDER BY col") {
             let number: Int = row["col"]
             let keys = try JSONDecoder().decode([String].self, from: Data((row["path"] as String).utf8))
             columns.numbers[keys] = number
             columns.paths.append((number, keys))
+            columns.kinds.append(Set((row["kinds"] as String).split(separator: ",").map(String.init)))
         }
         return columns
     }
@@ -52,6 +55,7 @@ public struct ProfileColumns: Sendable, Equatable {
             try db.execute(sql: "ALTER TABLE profile ADD COLUMN t\(number) TEXT")
             numbers[keys] = number
             paths.append((number, keys))
+            kinds.append([])
             added.append((number, keys))
         }
         guard !added.isEmpty else { return }
@@ -63,6 +67,20 @@ public struct ProfileColumns: Sendable, Equatable {
         // workspace costs nothing here.
         let having = added.map { "json_type(doc, \(Self.jsonPath($0.1)!)) IS NOT NULL" }.joined(separator: " OR ")
         try db.execute(sql: "UPDATE profile SET \(assignments.joined(separator: ", ")) WHERE \(having)")
+        for (number, _) in added {
+            let seen = try String.fetchAll(
+                db, sql: "SELECT DISTINCT t\(number) FROM profile WHERE t\(number) IS NOT NULL")
+            if !seen.isEmpty { try record(Set(seen), forSlot: paths.firstIndex { $0.number == number }!, in: db) }
+        }
+    }
+
+    /// Adds `types` to what the path in `slot` is known to hold.
+    mutating func record(_ types: Set<String>, forSlot slot: Int, in db: Database) throws {
+        guard !types.isSubset(of: kinds[slot]) else { return }
+        kinds[slot].formUnion(types)
+        try db.execute(
+            sql: "UPDATE profileField SET kinds = ? WHERE col = ?",
+            arguments: [kinds[slot].sorted().joined(separator: ","), paths[slot].number])
     }
 
     /// Sets every typed column of one stored profile from its document, after

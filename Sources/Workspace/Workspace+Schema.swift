@@ -21,4 +21,19 @@ extension Workspace {
             return fields.sorted { $0.keys.lexicographicallyPrecedes($1.keys) }
         }
     }
+
+    /// The schema's paths and the types seen at each, from the catalog the
+    /// import keeps: no profile is read, so it answers at once at any size.
+    /// The counts in the result are zero; `profileSchema()` counts.
+    public func profilePaths() async throws -> [ProfileField] {
+        try await dbPool.read { db in
+            let columns = try ProfileColumns.load(db)
+            return zip(columns.paths, columns.kinds).map { path, kinds in
+                ProfileField(
+                    keys: path.keys, types: kinds.sorted().map { ProfileField.TypeCount(type: $0, profiles: 0) },
+                    profiles: 0)
+            }
+            .sorted { $0.keys.lexicographicallyPrecedes($1.keys) }
+        }
+    }
 }

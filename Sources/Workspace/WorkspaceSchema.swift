@@ -176,9 +176,12 @@ enum WorkspaceSchema {
                 sql: """
                     -- Attribute paths with a typed column pair (vN, tN) on profile;
                     -- path is the JSON array of the path's keys.
+                    -- kinds: the json_type names seen at the path, comma-separated, kept
+                    -- by the import so a schema listing needs no scan.
                     CREATE TABLE profileField (
                         col INTEGER PRIMARY KEY,
-                        path TEXT NOT NULL UNIQUE
+                        path TEXT NOT NULL UNIQUE,
+                        kinds TEXT NOT NULL DEFAULT ''
                     );
                     -- 1 when the document holds a number only its text spells exactly;
                     -- such rows are exported from the document.

@@ -10,8 +10,7 @@ struct SegmentsCreateCommand: AsyncParsableCommand {
         abstract: "Create a segment from a PQL definition and print its id.",
         discussion: """
             Warns (on stderr; the segment is still created) about each field the imported profiles have \
-            never had, with the nearest known path when there is one. `ferry profiles schema` lists the paths. \
-            The check is skipped when reading the schema takes more than 2 seconds.
+            never had, with the nearest known path when there is one. `ferry profiles schema` lists the paths.
             """)
 
     @OptionGroup var options: WorkspaceOptions
@@ -40,39 +39,11 @@ struct SegmentsCreateCommand: AsyncParsableCommand {
     /// A typo in a path is not an error (profiles with it may come later), but it
     /// would match nobody today: say so. Never fails the command.
     private func warnAboutUnknownFields(_ workspace: Workspace) async {
-        guard let expression = try? PQL.parse(pql),
-            let schema = await Self.schema(of: workspace, within: Self.schemaBudget)
-        else { return }
+        guard let expression = try? PQL.parse(pql), let paths = try? await workspace.profilePaths() else { return }
         for line in SchemaCheck.warnings(
-            segment: name, unknown: SchemaCheck.unknownPaths(in: expression, schema: schema))
+            segment: name, unknown: SchemaCheck.unknownPaths(in: expression, schema: paths))
         {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
-    }
-
-    /// Reading the schema counts every profile per path (seconds at a million
-    /// profiles); creating a segment waits this long for it, then goes without the check.
-    static let schemaBudget: Duration = .seconds(2)
-
-    /// The schema, or nil when it fails or takes longer than `budget`. The read
-    /// left behind is cancelled, and ends with the process at the latest.
-    static func schema(of workspace: Workspace, within budget: Duration) async -> [ProfileField]? {
-        let first = AsyncStream<[ProfileField]?> { continuation in
-            let read = Task {
-                continuation.yield(try? await workspace.profileSchema())
-                continuation.finish()
-            }
-            let timer = Task {
-                try? await Task.sleep(for: budget)
-                continuation.yield(nil)
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in
-                read.cancel()
-                timer.cancel()
-            }
-        }
-        for await schema in first { return schema }
-        return nil
     }
 }

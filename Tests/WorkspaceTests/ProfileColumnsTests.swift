@@ -62,6 +62,13 @@ import Testing
         #expect(n.kind == "mixed")
         #expect(schema.contains { $0.path == "new.deep.er" })
         #expect(schema.first { $0.path == "flag" }?.kind == "boolean")
+        // The catalog's types, kept by the import, cover what the profiles hold now.
+        let paths = try await temp.workspace.profilePaths()
+        #expect(paths.map(\.keys) == schema.map(\.keys))
+        for (listed, counted) in zip(paths, schema) {
+            #expect(Set(counted.types.map(\.type)).isSubset(of: Set(listed.types.map(\.type))), "\(listed.path)")
+        }
+        #expect(Set(paths.first { $0.path == "o" }?.types.map(\.type) ?? []) == ["object", "integer"])
         // The exact numbers stay in the document; the row is marked for export.
         let exact = try await temp.workspace.dbPool.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM profile WHERE exact = 1") ?? 0
@@ -95,6 +102,8 @@ import Testing
         #expect(try await Self.mismatches(workspace) == [])
         let paths = Set(try await workspace.profileSchema().map(\.path))
         #expect(paths.isSuperset(of: ["a", "o", "o.p", "arr", "identityMap.Email"]), "\(paths)")
+        let a = try await workspace.profilePaths().first { $0.path == "a" }
+        #expect(Set(a?.types.map(\.type) ?? []) == ["integer", "text", "real"])
         let exact = try await workspace.dbPool.read { db in
             try String.fetchAll(db, sql: "SELECT identity FROM profile WHERE exact = 1")
         }
