@@ -59,14 +59,11 @@ public struct ExportRunner: Sendable {
             logger.info("run finished", metadata: ["run": "\(run.id)", "rows": "\(run.exported)"])
             return run
         } catch {
+            // A run taken over by another process is that process's to record.
+            if Self.isLeaseLost(error) { throw error }
             run.status = .failed
             run.finishedAt = Date()
             run.error = Self.describe(error)
-            // A run taken over by another process is that process's to record.
-            if Self.isLeaseLost(error) {
-                logger.warning("run taken over by another process", metadata: ["run": "\(run.id)"])
-                throw error
-            }
             try? await workspace.saveRun(run, lease: lease)
             if error is CancellationError {
                 logger.notice("run interrupted; the next attempt resumes it", metadata: ["run": "\(run.id)"])

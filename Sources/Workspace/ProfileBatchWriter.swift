@@ -62,12 +62,11 @@ enum ProfileBatchWriter {
         var inserted = 0
         var updated = 0
         var leafOfSlot = [Int](repeating: -1, count: columns.paths.count)
-        var seen = [Set<String>](repeating: [], count: columns.paths.count)
+        // The kinds met per column, as bits: the catalog learns them once per batch.
+        var seen = [UInt16](repeating: 0, count: columns.paths.count)
         for profile in batch {
             let exact = profile.hasExactNumber ? 1 : 0
             let insert = profile.needsCompaction ? insertCompacted : insertAsIs
-            // Parsed again only in the rare case a column's path is an object here.
-            var document: JSONValue?
             for slot in leafOfSlot.indices { leafOfSlot[slot] = -1 }
             for (index, leaf) in profile.leaves.enumerated() {
                 if let joined = leaf.joined, let slot = slotOf[joined] { leafOfSlot[slot] = index }
@@ -89,13 +88,13 @@ enum ProfileBatchWriter {
                 if leafOfSlot[slot] >= 0 {
                     let cell = profile.leaves[leafOfSlot[slot]]
                     bind(cell, statement, valueIndex)
-                    if !seen[slot].contains(cell.typeName) { seen[slot].insert(cell.typeName) }
+                    seen[slot] |= 1 << cell.kind.rawValue
                 } else if interior.contains(slot) {
                     if parsed == nil { parsed = (try? JSONValue.parse(profile.doc)) ?? .null }
                     if let value = ProfileColumns.value(at: allKeys[slot], in: parsed!) {
                         let cell = LeafCell(keys: allKeys[slot], value: value)
                         bind(cell, statement, valueIndex)
-                        seen[slot].insert(cell.typeName)
+                        seen[slot] |= 1 << cell.kind.rawValue
                     }
                 }
             }
@@ -128,7 +127,10 @@ enum ProfileBatchWriter {
             try columns.refresh(pid: pid, in: db)
             updated += 1
         }
-        for slot in seen.indices where !seen[slot].isEmpty { try columns.record(seen[slot], forSlot: slot, in: db) }
+        for slot in seen.indices where seen[slot] != 0 {
+            let names = LeafCell.Kind.all.filter { seen[slot] & (1 << $0.rawValue) != 0 }.map(\.typeName)
+            try columns.record(Set(names), forSlot: slot, in: db)
+        }
         return (inserted, updated)
     }
 }

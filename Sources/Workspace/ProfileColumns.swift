@@ -141,23 +141,6 @@ public struct ProfileColumns: Sendable, Equatable {
         return current
     }
 
-    /// `json_type` and `json_extract` of a value, as SQLite would give them.
-    static func typed(_ value: JSONValue?) -> (type: DatabaseValue, value: DatabaseValue) {
-        guard let value else { return (.null, .null) }
-        switch value {
-        case .null: return ("null".databaseValue, .null)
-        case .bool(let flag): return ((flag ? "true" : "false").databaseValue, (flag ? 1 : 0).databaseValue)
-        case .int(let number): return ("integer".databaseValue, number.databaseValue)
-        case .double(let number): return ("real".databaseValue, number.databaseValue)
-        case .number(let literal):
-            let isInteger = !literal.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
-            return ((isInteger ? "integer" : "real").databaseValue, (Double(literal) ?? 0).databaseValue)
-        case .string(let text): return ("text".databaseValue, text.databaseValue)
-        case .array: return ("array".databaseValue, value.serialized().databaseValue)
-        case .object: return ("object".databaseValue, value.serialized().databaseValue)
-        }
-    }
-
     /// True when the document holds a number only its original text spells
     /// exactly (`1e400`, `12345678901234567890`, `1.50`); such rows are exported
     /// from the document rather than from the columns.
@@ -210,6 +193,21 @@ struct LeafCell: Sendable {
         case text, integer, real, yes, no, null, array, object
         /// An integer past Int64: json_type says integer, the value is a real.
         case bigInteger
+
+        var typeName: String {
+            switch self {
+            case .text: "text"
+            case .integer, .bigInteger: "integer"
+            case .real: "real"
+            case .yes: "true"
+            case .no: "false"
+            case .null: "null"
+            case .array: "array"
+            case .object: "object"
+            }
+        }
+
+        static let all: [Kind] = [.text, .integer, .real, .yes, .no, .null, .array, .object, .bigInteger]
     }
 
     var keys: [String]
@@ -238,12 +236,13 @@ struct LeafCell: Sendable {
             real = number
         case .number(let literal):
             // As SQLite's json_extract reads it: a real, even for an integer past Int64.
-            kind = literal.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) ? .real : .integer
-            if kind == .integer, let exact = Int64(literal) {
+            let isInteger = !literal.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
+            if isInteger, let exact = Int64(literal) {
+                kind = .integer
                 integer = exact
             } else {
+                kind = isInteger ? .bigInteger : .real
                 real = Double(literal) ?? 0
-                if kind == .integer { kind = .bigInteger }
             }
         case .string(let value):
             kind = .text
@@ -258,16 +257,5 @@ struct LeafCell: Sendable {
     }
 
     /// `json_type`'s name for the cell.
-    var typeName: String {
-        switch kind {
-        case .text: "text"
-        case .integer, .bigInteger: "integer"
-        case .real: "real"
-        case .yes: "true"
-        case .no: "false"
-        case .null: "null"
-        case .array: "array"
-        case .object: "object"
-        }
-    }
+    var typeName: String { kind.typeName }
 }

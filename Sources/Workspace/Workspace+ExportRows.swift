@@ -64,7 +64,6 @@ public struct ExportRowReader: Sendable {
                 values.reserveCapacity(fieldCount)
                 if let exact = row[3] as String? {
                     if case .array(let items) = (try? JSONValue.parse(exact)) ?? .array([]) { values = items }
-                    if fieldCount == 1, let first = values.first { values = [first] }
                 } else {
                     for field in 0..<fieldCount {
                         values.append(JSONValue(sqlitePairAt: 4 + 2 * field, of: row))

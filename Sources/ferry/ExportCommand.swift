@@ -59,9 +59,8 @@ struct ExportCommand: AsyncParsableCommand {
                         print("  manifest s3://\(destination.bucket)/\(ExportRunner.manifestKey(for: run))")
                     }
                 case .failed(_, let error):
-                    let described = UserMessage.describe(error)
-                    exitCode = max(exitCode, described?.exitCode == ExitStatus.missingPermissions ? 3 : 1)
-                    let message = described?.message ?? "ferry: \(error)"
+                    let (message, code) = UserMessage.runFailure(error)
+                    exitCode = max(exitCode, code)
                     FileHandle.standardError.write(Data("\(message)\n".utf8))
                 case .busy, .superseded:
                     exitCode = max(exitCode, 1)

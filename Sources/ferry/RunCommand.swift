@@ -74,9 +74,7 @@ struct RunCommand: AsyncParsableCommand {
                     "run \(run.id) success: \(segment), \(run.exported) rows, \(run.files.count) files, skipped \(run.skippedTimes) earlier times"
                 )
             case let .failed(item, error):
-                let described = UserMessage.describe(error)
-                let message = described?.message ?? "ferry: \(error)"
-                let code = described?.exitCode == ExitStatus.missingPermissions ? ExitStatus.missingPermissions : 1
+                let (message, code) = UserMessage.runFailure(error)
                 exitCode = max(exitCode, code)
                 let segment = (try? await workspace.segment(named: item.segmentId))?.name ?? item.segmentId
                 print(
@@ -220,9 +218,9 @@ struct StatusCommand: AsyncParsableCommand {
                     ? DueRunner.schedule(for: activation)?.next(after: now)?.formatted(.iso8601) ?? "none" : "disabled"
                 for segmentId in activation.segmentIds {
                     let segment = (try? await workspace.segment(named: segmentId))?.name ?? segmentId
-                    let last = try await workspace.runs(
-                        activationId: activation.id, status: nil, since: nil, segmentId: segmentId, limit: 1
-                    ).first
+                    let runs = try await workspace.runs(
+                        activationId: activation.id, status: nil, since: nil, segmentId: segmentId, limit: 1000)
+                    let last = runs.first
                     let lastText =
                         last.map { "\($0.status.rawValue) \($0.scheduledTime.formatted(.iso8601))" } ?? "never run"
                     var line =
@@ -231,9 +229,7 @@ struct StatusCommand: AsyncParsableCommand {
                     if let minutes { line += "\tDELAYED \(minutes) min" }
                     // A run far ahead of now (a mistyped --at) would silently hold
                     // back every export until its time.
-                    let future = try await workspace.runs(
-                        activationId: activation.id, status: nil, since: nil, segmentId: segmentId, limit: 1000
-                    ).filter { $0.scheduledTime > now.addingTimeInterval(86_400) }
+                    let future = runs.filter { $0.scheduledTime > now.addingTimeInterval(86_400) }
                     if let first = future.first {
                         line +=
                             "\tFUTURE RUN \(first.id) at \(first.scheduledTime.formatted(.iso8601)) (`ferry runs delete \(first.id)`)"

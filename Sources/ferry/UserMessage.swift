@@ -6,6 +6,17 @@ import Workspace
 
 /// Maps library errors to one sentence and an exit code.
 enum UserMessage {
+    /// A failed run's sentence and the exit code it calls for: 3 when it
+    /// lacked an S3 permission, 1 for anything else, bad input included, since
+    /// the command itself was given correctly.
+    static func runFailure(_ error: any Error) -> (message: String, exitCode: Int32) {
+        let described = describe(error)
+        return (
+            described?.message ?? "ferry: \(error)",
+            described?.exitCode == ExitStatus.missingPermissions ? ExitStatus.missingPermissions : ExitStatus.failure
+        )
+    }
+
     static func describe(_ error: any Error) -> (message: String, exitCode: Int32)? {
         switch error {
         case let error as S3ConfigurationError:
