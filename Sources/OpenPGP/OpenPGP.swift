@@ -1,0 +1,4 @@
+import Crypto
+
+/// OpenPGP messages encrypted to a customer's public key (RFC 4880 / 9580).
+public enum OpenPGPModule {}

@@ -1,0 +1,5 @@
+import Testing
+
+@testable import FerryHTTP
+
+@Test func moduleLoads() {}

@@ -1,0 +1,5 @@
+import Testing
+
+@testable import OpenPGP
+
+@Test func moduleLoads() {}

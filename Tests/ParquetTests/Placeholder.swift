@@ -1,0 +1,5 @@
+import Testing
+
+@testable import Parquet
+
+@Test func moduleLoads() {}

@@ -1,0 +1,5 @@
+import Testing
+
+@testable import PostgresStore
+
+@Test func moduleLoads() {}
