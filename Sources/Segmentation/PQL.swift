@@ -37,7 +37,20 @@ public enum PQL {
     public static func sqliteWhere(
         _ expression: PQLExpression, jsonColumn: String, typedColumns: [[String]: Int] = [:], now: Date
     ) -> SQLFragment? {
-        PQLSQLCompiler(column: jsonColumn, typedColumns: typedColumns).condition(expression)
+        sqlWhere(expression, dialect: .sqlite, documentColumn: jsonColumn, typedColumns: typedColumns, now: now)
+    }
+
+    /// A WHERE clause in `dialect` that selects exactly the profiles `evaluate` accepts, or nil when
+    /// some part can't be pushed into SQL and the caller must fall back to `evaluate`.
+    ///
+    /// The layout it reads (document column, `tN`/`vN` typed columns) is described on `SQLDialect`.
+    /// Placeholders are `?`; PostgreSQL callers number them with `SQLFragment.numberedPlaceholders(from:)`.
+    /// The condition is never NULL: 0/1 in SQLite, a boolean in PostgreSQL.
+    public static func sqlWhere(
+        _ expression: PQLExpression, dialect: SQLDialect, documentColumn: String, typedColumns: [[String]: Int] = [:],
+        now: Date
+    ) -> SQLFragment? {
+        PQLSQLCompiler(column: documentColumn, typedColumns: typedColumns, dialect: dialect).condition(expression)
     }
 
     private static func collectFieldPaths(_ expression: PQLExpression, into paths: inout Set<String>) {

@@ -1,22 +1,47 @@
 import Foundation
 
-/// Translates PQL into a SQLite condition over a JSON text column, mirroring `PQLEvaluator` exactly.
+/// Translates PQL into a SQL condition over a document column and typed columns, mirroring `PQLEvaluator` exactly.
 ///
-/// Every condition it emits is 0 or 1, never NULL: leaves are wrapped in `COALESCE(..., 0)`, so
+/// Every condition it emits is true or false, never NULL: leaves are wrapped in `COALESCE(..., false)`, so
 /// `NOT` and `OR` keep two-valued logic and a missing field behaves as in the evaluator.
 /// Anything it cannot translate faithfully returns nil and the caller evaluates in Swift.
 struct PQLSQLCompiler {
     let column: String
     /// Paths stored in typed columns: `tN` holds `json_type(column, path)` and
-    /// `vN` `json_extract(column, path)` for every row, so reading them parses nothing.
+    /// `vN` the value (see `SQLDialect`) for every row, so reading them parses nothing.
     var typedColumns: [[String]: Int] = [:]
+    var dialect: SQLDialect = .sqlite
 
-    /// A value in SQL: its `json_type` name and its SQL value, plus the class when known statically.
+    /// A value in SQL: its `json_type` name, its SQL value per class, plus the class when known statically.
+    ///
+    /// SQLite keeps one dynamically typed value; PostgreSQL needs one expression per class,
+    /// each NULL unless the value is of that class, so no cast ever meets a value of another type.
     struct Operand {
         var type: SQLFragment
-        var value: SQLFragment
+        var values: [ValueClass: SQLFragment]
         var known: ValueClass?
+
+        init(type: SQLFragment, value: SQLFragment, known: ValueClass?) {
+            self.type = type
+            self.values = [.number: value, .text: value, .bool: value]
+            self.known = known
+        }
+
+        init(type: SQLFragment, values: [ValueClass: SQLFragment], known: ValueClass?) {
+            self.type = type
+            self.values = values
+            self.known = known
+        }
+
+        func value(_ valueClass: ValueClass) -> SQLFragment { values[valueClass] ?? SQLFragment(sql: "NULL") }
     }
+
+    /// The dialect's true and false; conditions are 1/0 in SQLite and booleans in PostgreSQL.
+    var yes: SQLFragment { SQLFragment(sql: dialect == .sqlite ? "1" : "TRUE") }
+    var no: SQLFragment { SQLFragment(sql: dialect == .sqlite ? "0" : "FALSE") }
+
+    /// `COALESCE(condition, false)`.
+    func definite(_ condition: SQLFragment) -> SQLFragment { "COALESCE(" + condition + ", " + no + ")" }
 
     /// The classes whose members the evaluator can compare with each other.
     enum ValueClass: CaseIterable {
@@ -65,9 +90,9 @@ struct PQLSQLCompiler {
             // A value used as a condition holds only when it is boolean true.
             guard let value = operand(expression) else { return nil }
             switch value.known {
-            case .bool: return value.value
-            case .some: return SQLFragment(sql: "0")
-            case nil: return "COALESCE(" + value.type + " = 'true', 0)"
+            case .bool: return value.value(.bool)
+            case .some: return no
+            case nil: return definite(value.type + " = 'true'")
             }
         }
     }
@@ -78,42 +103,40 @@ struct PQLSQLCompiler {
             switch value {
             case .string(let string):
                 guard !string.utf8.contains(0) else { return nil }
-                return Operand(
-                    type: SQLFragment(sql: "'text'"), value: SQLFragment(sql: "?", arguments: [.string(string)]),
-                    known: .text)
+                return Operand(type: SQLFragment(sql: "'text'"), value: text(string), known: .text)
             case .int(let int):
-                return Operand(
-                    type: SQLFragment(sql: "'integer'"), value: SQLFragment(sql: "?", arguments: [.int(int)]),
-                    known: .number)
+                let value =
+                    dialect == .sqlite
+                    ? SQLFragment(sql: "?", arguments: [.int(int)])
+                    : SQLFragment(sql: "CAST(? AS numeric)", arguments: [.int(int)])
+                return Operand(type: SQLFragment(sql: "'integer'"), value: value, known: .number)
             case .double(let double):
                 guard double.isFinite else { return nil }
-                return Operand(
-                    type: SQLFragment(sql: "'real'"), value: SQLFragment(sql: "?", arguments: [.double(double)]),
-                    known: .number)
+                // PostgreSQL gets the shortest decimal that reads back as the double, as an exact numeric.
+                let value =
+                    dialect == .sqlite
+                    ? SQLFragment(sql: "?", arguments: [.double(double)])
+                    : SQLFragment(sql: "CAST(? AS numeric)", arguments: [.string("\(double)")])
+                return Operand(type: SQLFragment(sql: "'real'"), value: value, known: .number)
             case .bool(let bool):
                 return Operand(
-                    type: SQLFragment(sql: bool ? "'true'" : "'false'"), value: SQLFragment(sql: bool ? "1" : "0"),
-                    known: .bool)
+                    type: SQLFragment(sql: bool ? "'true'" : "'false'"), value: bool ? yes : no, known: .bool)
             // PQL's own literals are never kept as text; a `.number` would come from elsewhere, so the Swift evaluator decides.
             case .null, .number, .array, .object:
                 return nil
             }
         case .field(let path, _):
-            if let number = typedColumns[path] {
-                return Operand(
-                    type: SQLFragment(sql: "t\(number)"), value: SQLFragment(sql: "v\(number)"), known: nil)
-            }
-            guard let jsonPath = Self.jsonPath(path) else { return nil }
-            return Operand(
-                type: SQLFragment(sql: "json_type(\(column), \(jsonPath))"),
-                value: SQLFragment(sql: "json_extract(\(column), \(jsonPath))"),
-                known: nil
-            )
+            return field(path)
         case .conditional(let test, let then, let otherwise):
             guard let c = condition(test), let a = operand(then), let b = operand(otherwise) else { return nil }
+            var values: [ValueClass: SQLFragment] = [:]
+            for valueClass in ValueClass.allCases {
+                values[valueClass] =
+                    "CASE WHEN " + c + " THEN " + a.value(valueClass) + " ELSE " + b.value(valueClass) + " END"
+            }
             return Operand(
                 type: "CASE WHEN " + c + " THEN " + a.type + " ELSE " + b.type + " END",
-                value: "CASE WHEN " + c + " THEN " + a.value + " ELSE " + b.value + " END",
+                values: values,
                 known: a.known == b.known ? a.known : nil
             )
         case .list, .date, .now, .today, .occursBetween:
@@ -122,8 +145,69 @@ struct PQLSQLCompiler {
             return nil
         case .comparison, .and, .or, .not, .isIn, .notIn, .call:
             guard let c = condition(expression) else { return nil }
-            return Operand(type: "CASE WHEN " + c + " THEN 'true' ELSE 'false' END", value: c, known: .bool)
+            return Operand(type: "CASE WHEN " + c + " THEN 'true' ELSE 'false' END", values: [.bool: c], known: .bool)
         }
+    }
+
+    /// A string literal as a bound value.
+    func text(_ string: String) -> SQLFragment {
+        dialect == .sqlite
+            ? SQLFragment(sql: "?", arguments: [.string(string)])
+            : SQLFragment(sql: "CAST(? AS text)", arguments: [.string(string)])
+    }
+
+    /// A profile attribute: its typed columns when it has them, else the document.
+    func field(_ path: [String]) -> Operand? {
+        if let number = typedColumns[path] {
+            let type = SQLFragment(sql: "t\(number)")
+            switch dialect {
+            case .sqlite:
+                return Operand(type: type, value: SQLFragment(sql: "v\(number)"), known: nil)
+            case .postgresql:
+                return Operand(
+                    type: type,
+                    values: [
+                        .number: SQLFragment(
+                            sql: "CASE WHEN t\(number) IN ('integer','real') THEN (v\(number))::numeric END"),
+                        .text: SQLFragment(sql: "CASE WHEN t\(number) = 'text' THEN v\(number) #>> '{}' END"),
+                        .bool: SQLFragment(
+                            sql: "CASE WHEN t\(number) IN ('true','false') THEN (v\(number))::boolean END"),
+                    ], known: nil)
+            }
+        }
+        switch dialect {
+        case .sqlite:
+            guard let jsonPath = Self.jsonPath(path) else { return nil }
+            return Operand(
+                type: SQLFragment(sql: "json_type(\(column), \(jsonPath))"),
+                value: SQLFragment(sql: "json_extract(\(column), \(jsonPath))"),
+                known: nil
+            )
+        case .postgresql:
+            guard !path.contains(where: { $0.utf8.contains(0) }) else { return nil }
+            return jsonb(documentPath(path))
+        }
+    }
+
+    /// `jsonb_extract_path(doc, 'a', 'b')` with the keys bound, so no key is ever pasted into SQL.
+    func documentPath(_ path: [String]) -> SQLFragment {
+        SQLFragment(
+            sql: "jsonb_extract_path(\(column)" + String(repeating: ", ?", count: path.count) + ")",
+            arguments: path.map { .string($0) })
+    }
+
+    /// A PostgreSQL jsonb value as an operand, its type named as SQLite's `json_type` would.
+    func jsonb(_ value: SQLFragment) -> Operand {
+        let kind = "jsonb_typeof(" + value + ")"
+        return Operand(
+            type: "CASE " + kind
+                + " WHEN 'string' THEN 'text' WHEN 'number' THEN 'real' WHEN 'boolean' THEN (CASE WHEN "
+                + value + " = 'true'::jsonb THEN 'true' ELSE 'false' END) ELSE " + kind + " END",
+            values: [
+                .number: "CASE WHEN " + kind + " = 'number' THEN (" + value + ")::numeric END",
+                .text: "CASE WHEN " + kind + " = 'string' THEN " + value + " #>> '{}' END",
+                .bool: "CASE WHEN " + kind + " = 'boolean' THEN (" + value + ")::boolean END",
+            ], known: nil)
     }
 
     private func call(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression])
@@ -132,8 +216,7 @@ struct PQLSQLCompiler {
         switch function {
         case .isNull, .isNotNull:
             guard let receiver = operand(receiverExpression) else { return nil }
-            let isNull: SQLFragment =
-                receiver.known == nil ? "(COALESCE(" + receiver.type + ", 'null') = 'null')" : SQLFragment(sql: "0")
+            let isNull: SQLFragment = receiver.known == nil ? "(COALESCE(" + receiver.type + ", 'null') = 'null')" : no
             return function == .isNull ? isNull : "(NOT " + isNull + ")"
         case .includes, .intersects, .supersetOf, .subsetOf:
             return arrayTest(function, receiverExpression, arguments)
@@ -154,34 +237,40 @@ struct PQLSQLCompiler {
         if arguments.count == 2 {
             guard case .literal(.bool(true), _) = arguments[1] else { return nil }
         }
-        let argument = SQLArgument.string(pattern)
-        let subject = receiver.value
-        // SQLite's substr and length count Unicode scalars, so the pattern is measured the same way.
+        let argument = text(pattern)
+        let subject = receiver.value(.text)
+        // SQLite's substr and PostgreSQL's left/right count Unicode scalars, so the pattern is measured the same way.
         let length = pattern.unicodeScalars.count
+        let sqlite = dialect == .sqlite
         let test: SQLFragment
         switch function {
         case .startsWith, .doesNotStartWith:
             test =
                 length == 0
-                ? SQLFragment(sql: "1")
-                : "(substr(" + subject + ", 1, \(length)) = ?)" + SQLFragment(sql: "", arguments: [argument])
+                ? yes
+                : "(" + (sqlite ? "substr(" : "left(") + subject + (sqlite ? ", 1, \(length))" : ", \(length))")
+                    + " = " + argument + ")"
         case .endsWith, .doesNotEndWith:
             test =
                 length == 0
-                ? SQLFragment(sql: "1")
-                : "(substr(" + subject + ", -\(length)) = ?)" + SQLFragment(sql: "", arguments: [argument])
+                ? yes
+                : "(" + (sqlite ? "substr(" : "right(") + subject + (sqlite ? ", -\(length))" : ", \(length))")
+                    + " = " + argument + ")"
         case .contains, .doesNotContain:
-            test = "(instr(" + subject + ", ?) > 0)" + SQLFragment(sql: "", arguments: [argument])
+            test = "(" + (sqlite ? "instr(" : "strpos(") + subject + ", " + argument + ") > 0)"
         case .equals, .notEqualTo:
-            test = "(" + subject + " = ?)" + SQLFragment(sql: "", arguments: [argument])
+            test = "(" + subject + " = " + argument + ")"
         case .like:
-            test = "(" + subject + " GLOB ?)" + SQLFragment(sql: "", arguments: [.string(Self.glob(fromLike: pattern))])
+            test =
+                sqlite
+                ? "(" + subject + " GLOB " + text(Self.glob(fromLike: pattern)) + ")"
+                : "(" + subject + " LIKE " + text(Self.escapedLike(pattern)) + ")"
         default:
             return nil
         }
         let negated = [.doesNotStartWith, .doesNotEndWith, .doesNotContain, .notEqualTo].contains(function)
-        guard let isText = classCheck(receiver, .text) else { return SQLFragment(sql: "0") }
-        return "COALESCE(" + all([isText, negated ? "(NOT " + test + ")" : test]) + ", 0)"
+        guard let isText = classCheck(receiver, .text) else { return no }
+        return definite(all([isText, negated ? "(NOT " + test + ")" : test]))
     }
 
     /// Array tests scan the field with `json_each`; elements are compared with literals only, so nothing
@@ -189,9 +278,9 @@ struct PQLSQLCompiler {
     private func arrayTest(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression])
         -> SQLFragment?
     {
-        guard case .field(let path, _) = receiverExpression, let jsonPath = Self.jsonPath(path),
-            !Self.isShadowedInsideJSONEach(column)
-        else { return nil }
+        guard case .field(let path, _) = receiverExpression, !Self.isShadowedInsideJSONEach(column) else { return nil }
+        let jsonPath = Self.jsonPath(path)
+        if dialect == .sqlite, jsonPath == nil, typedColumns[path] == nil { return nil }
         let itemExpressions: [PQLExpression]
         if function == .includes {
             itemExpressions = [arguments[0]]
@@ -205,18 +294,38 @@ struct PQLSQLCompiler {
             items.append(item)
         }
         let alias = Self.elementAlias
-        let element = Operand(
-            type: SQLFragment(sql: "\(alias).type"), value: SQLFragment(sql: "\(alias).value"), known: nil)
-        var each = "FROM json_each(\(column), \(jsonPath)) AS \(alias)"
-        var isArray = SQLFragment(sql: "json_type(\(column), \(jsonPath)) = 'array'")
-        if let number = typedColumns[path] {
-            // The column holds the array's JSON text whenever the type says array.
-            // SQLite may run the subquery before the type test, so a value that is
-            // not an array is swapped for an empty one rather than parsed.
-            each = "FROM json_each(CASE WHEN t\(number) = 'array' THEN v\(number) ELSE '[]' END) AS \(alias)"
-            isArray = SQLFragment(sql: "t\(number) = 'array'")
+        let element: Operand
+        let each: SQLFragment
+        let isArray: SQLFragment
+        switch dialect {
+        case .sqlite:
+            element = Operand(
+                type: SQLFragment(sql: "\(alias).type"), value: SQLFragment(sql: "\(alias).value"), known: nil)
+            if let number = typedColumns[path] {
+                // The column holds the array's JSON text whenever the type says array.
+                // SQLite may run the subquery before the type test, so a value that is
+                // not an array is swapped for an empty one rather than parsed.
+                each = SQLFragment(
+                    sql: "FROM json_each(CASE WHEN t\(number) = 'array' THEN v\(number) ELSE '[]' END) AS \(alias)")
+                isArray = SQLFragment(sql: "t\(number) = 'array'")
+            } else {
+                each = SQLFragment(sql: "FROM json_each(\(column), \(jsonPath!)) AS \(alias)")
+                isArray = SQLFragment(sql: "json_type(\(column), \(jsonPath!)) = 'array'")
+            }
+        case .postgresql:
+            element = jsonb(SQLFragment(sql: "\(alias).value"))
+            let array: SQLFragment
+            if let number = typedColumns[path] {
+                array = SQLFragment(sql: "CASE WHEN t\(number) = 'array' THEN v\(number) ELSE '[]'::jsonb END")
+                isArray = SQLFragment(sql: "t\(number) = 'array'")
+            } else {
+                let value = documentPath(path)
+                array = "CASE WHEN jsonb_typeof(" + value + ") = 'array' THEN " + value + " ELSE '[]'::jsonb END"
+                isArray = "jsonb_typeof(" + value + ") = 'array'"
+            }
+            each = "FROM jsonb_array_elements(" + array + ") AS \(alias)(value)"
         }
-        func exists(_ test: SQLFragment) -> SQLFragment { "EXISTS (SELECT 1 \(each) WHERE " + test + ")" }
+        func exists(_ test: SQLFragment) -> SQLFragment { "EXISTS (SELECT 1 " + each + " WHERE " + test + ")" }
         let body: SQLFragment
         switch function {
         case .includes, .intersects:
@@ -226,7 +335,7 @@ struct PQLSQLCompiler {
         default:
             body = "NOT " + exists("NOT " + any(items.map { equality(element, $0) }))
         }
-        return "COALESCE(" + all([isArray, body]) + ", 0)"
+        return definite(all([isArray, body]))
     }
 
     private func equalities(_ needle: Operand, _ items: [PQLExpression]) -> [SQLFragment]? {
@@ -251,34 +360,37 @@ struct PQLSQLCompiler {
         var alternatives: [SQLFragment] = []
         for valueClass in classes {
             guard let l = classCheck(left, valueClass), let r = classCheck(right, valueClass) else { continue }
-            alternatives.append(all([l, r, "(" + left.value + " \(op) " + right.value + ")"]))
+            // PostgreSQL orders text by collation; the evaluator, like SQLite, by bytes.
+            let collate = dialect == .postgresql && valueClass == .text && op != "=" ? " COLLATE \"C\"" : ""
+            alternatives.append(
+                all([l, r, "(" + left.value(valueClass) + collate + " \(op) " + right.value(valueClass) + ")"]))
         }
-        if alternatives.isEmpty { return SQLFragment(sql: "0") }
-        return "COALESCE(" + any(alternatives) + ", 0)"
+        if alternatives.isEmpty { return no }
+        return definite(any(alternatives))
     }
 
-    /// A test that the operand belongs to a class: "1" when known to, nil when known not to.
+    /// A test that the operand belongs to a class: true when known to, nil when known not to.
     private func classCheck(_ operand: Operand, _ valueClass: ValueClass) -> SQLFragment? {
         switch operand.known {
-        case valueClass: SQLFragment(sql: "1")
+        case valueClass: yes
         case .some: nil
         case nil: "(" + operand.type + " IN \(valueClass.jsonTypes))"
         }
     }
 
     private func present(_ operand: Operand) -> SQLFragment {
-        operand.known == nil ? "(COALESCE(" + operand.type + ", 'null') <> 'null')" : SQLFragment(sql: "1")
+        operand.known == nil ? "(COALESCE(" + operand.type + ", 'null') <> 'null')" : yes
     }
 
-    private func all(_ parts: [SQLFragment]) -> SQLFragment {
-        let kept = parts.filter { $0.sql != "1" }
-        if kept.isEmpty { return SQLFragment(sql: "1") }
+    func all(_ parts: [SQLFragment]) -> SQLFragment {
+        let kept = parts.filter { $0 != yes }
+        if kept.isEmpty { return yes }
         return kept.count == 1 ? kept[0] : "(" + kept.joined(separator: " AND ") + ")"
     }
 
-    private func any(_ parts: [SQLFragment]) -> SQLFragment {
-        let kept = parts.filter { $0.sql != "0" }
-        if kept.isEmpty { return SQLFragment(sql: "0") }
+    func any(_ parts: [SQLFragment]) -> SQLFragment {
+        let kept = parts.filter { $0 != no }
+        if kept.isEmpty { return no }
         return kept.count == 1 ? kept[0] : "(" + kept.joined(separator: " OR ") + ")"
     }
 
@@ -298,6 +410,11 @@ struct PQLSQLCompiler {
             path += ".\"\(key)\""
         }
         return "'" + path.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") + "'"
+    }
+
+    /// A `like` pattern for PostgreSQL's LIKE, which is case-sensitive but reads a backslash as its escape.
+    static func escapedLike(_ pattern: String) -> String {
+        pattern.replacingOccurrences(of: "\\", with: "\\\\")
     }
 
     /// Rewrites a `like` pattern for GLOB, which is case-sensitive like the evaluator (SQL LIKE folds ASCII case).

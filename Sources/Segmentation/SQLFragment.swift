@@ -32,3 +32,23 @@ extension [SQLFragment] {
         return result
     }
 }
+
+extension SQLFragment {
+    /// The SQL with its `?` placeholders numbered `$first`, `$first+1`, ... for
+    /// PostgreSQL. The compiler writes no `?` but placeholders in the PostgreSQL
+    /// dialect (paths and patterns are bound, never pasted), so every `?` is one.
+    public func numberedPlaceholders(from first: Int = 1) -> String {
+        var result = ""
+        result.reserveCapacity(sql.utf8.count + arguments.count * 2)
+        var next = first
+        for character in sql {
+            if character == "?" {
+                result += "$\(next)"
+                next += 1
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+}
