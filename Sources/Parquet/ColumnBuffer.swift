@@ -1,0 +1,154 @@
+/// One leaf column's levels and PLAIN-encoded values for the row group being built.
+struct ColumnBuffer: Sendable {
+    /// Parquet's physical types.
+    enum Physical: Int32, Sendable {
+        case boolean = 0
+        case int64 = 2
+        case double = 5
+        case byteArray = 6
+    }
+
+    let path: [String]
+    let physical: Physical
+    let maxDefinition: Int
+    let maxRepetition: Int
+
+    var definitions: [UInt8] = []
+    var repetitions: [UInt8] = []
+    var values: [UInt8] = []
+    var nulls = 0
+    /// Booleans are bit-packed, lowest bit first; this is the byte being filled.
+    var bitCount = 0
+
+    init(path: [String], physical: Physical, maxDefinition: Int, maxRepetition: Int) {
+        self.path = path
+        self.physical = physical
+        self.maxDefinition = maxDefinition
+        self.maxRepetition = maxRepetition
+    }
+
+    var levelCount: Int { definitions.count }
+    var bufferedBytes: Int { definitions.count + repetitions.count + values.count }
+
+    @inline(__always)
+    mutating func addLevels(repetition: Int, definition: Int) {
+        definitions.append(UInt8(definition))
+        if maxRepetition > 0 { repetitions.append(UInt8(repetition)) }
+    }
+
+    @inline(__always)
+    mutating func addNull(repetition: Int, definition: Int) {
+        addLevels(repetition: repetition, definition: definition)
+        nulls += 1
+    }
+
+    mutating func add(int64 value: Int64) {
+        withUnsafeBytes(of: value.littleEndian) { values.append(contentsOf: $0) }
+    }
+
+    mutating func add(double value: Double) {
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { values.append(contentsOf: $0) }
+    }
+
+    mutating func add(boolean value: Bool) {
+        if bitCount % 8 == 0 { values.append(0) }
+        if value { values[values.count - 1] |= 1 << UInt8(bitCount % 8) }
+        bitCount += 1
+    }
+
+    mutating func add(string value: String) {
+        var value = value
+        value.withUTF8 { bytes in
+            withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { values.append(contentsOf: $0) }
+            values.append(contentsOf: bytes)
+        }
+    }
+
+    /// The page body of DataPage v1: repetition levels, definition levels, values.
+    func pageBody() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bufferedBytes + 16)
+        if maxRepetition > 0 { Self.appendLevels(repetitions, max: maxRepetition, to: &out) }
+        if maxDefinition > 0 { Self.appendLevels(definitions, max: maxDefinition, to: &out) }
+        out.append(contentsOf: values)
+        return out
+    }
+
+    mutating func reset() {
+        definitions.removeAll(keepingCapacity: true)
+        repetitions.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        nulls = 0
+        bitCount = 0
+    }
+
+    /// Levels in the RLE/bit-packed hybrid, prefixed by their byte length.
+    /// Runs of eight or more equal levels are RLE runs, the rest bit-packed
+    /// groups of eight, so alternating nulls cost bits, not bytes.
+    static func appendLevels(_ levels: [UInt8], max: Int, to out: inout [UInt8]) {
+        let width = bitWidth(max)
+        let lengthAt = out.count
+        out.append(contentsOf: [0, 0, 0, 0])
+        let start = out.count
+        var index = 0
+        var packedStart = -1
+        func flushPacked(upTo end: Int) {
+            guard packedStart >= 0 else { return }
+            // Bit-packed runs hold whole groups of eight; the last one is padded with zeros.
+            let count = end - packedStart
+            let groups = (count + 7) / 8
+            appendVarint(UInt64(groups << 1 | 1), to: &out)
+            var accumulator: UInt64 = 0
+            var bits = 0
+            for k in 0..<(groups * 8) {
+                let level = packedStart + k < end ? UInt64(levels[packedStart + k]) : 0
+                accumulator |= level << UInt64(bits)
+                bits += width
+                while bits >= 8 {
+                    out.append(UInt8(truncatingIfNeeded: accumulator))
+                    accumulator >>= 8
+                    bits -= 8
+                }
+            }
+            if bits > 0 { out.append(UInt8(truncatingIfNeeded: accumulator)) }
+            packedStart = -1
+        }
+        while index < levels.count {
+            let value = levels[index]
+            var run = 1
+            while index + run < levels.count && levels[index + run] == value { run += 1 }
+            // A packed run must end on a multiple of eight, so a repeat only starts an RLE run there.
+            let packedLength = packedStart >= 0 ? index - packedStart : 0
+            if run >= 8 && packedLength % 8 == 0 {
+                flushPacked(upTo: index)
+                appendVarint(UInt64(run << 1), to: &out)
+                for byte in 0..<((width + 7) / 8) { out.append(UInt8(truncatingIfNeeded: Int(value) >> (8 * byte))) }
+                index += run
+            } else {
+                if packedStart < 0 { packedStart = index }
+                // Take enough of the run to reach a group boundary, so the rest can become an RLE run.
+                let toBoundary = (8 - (index - packedStart) % 8) % 8
+                let take = run >= 8 ? Swift.max(toBoundary, 1) : run
+                index += Swift.min(take, run)
+            }
+        }
+        flushPacked(upTo: levels.count)
+        let length = UInt32(out.count - start)
+        withUnsafeBytes(of: length.littleEndian) { bytes in
+            for k in 0..<4 { out[lengthAt + k] = bytes[k] }
+        }
+    }
+
+    static func bitWidth(_ max: Int) -> Int {
+        max == 0 ? 0 : Int.bitWidth - max.leadingZeroBitCount
+    }
+
+    static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        out.append(UInt8(value))
+    }
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@testable import Parquet
-
-@Test func moduleLoads() {}
