@@ -1,5 +1,0 @@
-import Testing
-
-@testable import OpenPGP
-
-@Test func moduleLoads() {}
