@@ -4,13 +4,43 @@ import Foundation
 public enum PQL {
     /// Parses PQL text; errors carry the line and column of the offending token.
     public static func parse(_ text: String) throws(PQLError) -> PQLExpression {
-        var parser = try PQLParser(text)
-        return try parser.parseDocument()
+        do {
+            var parser = try PQLParser(text)
+            return try parser.parseDocument()
+        } catch {
+            // Event queries use forms the parser doesn't know at all (`sum X.a over X from xEvent`);
+            // naming what is unsupported beats pointing at a token in the middle.
+            if let position = eventPosition(in: text) {
+                throw PQLError(PQLParser.eventsUnsupported, at: position, in: text)
+            }
+            throw error
+        }
+    }
+
+    /// Where the first word of an ExperienceEvent query is, if the text has one.
+    static func eventPosition(in text: String) -> PQLPosition? {
+        var lexer = PQLLexer(text)
+        while let token = try? lexer.next(), token.kind != .end {
+            if case .identifier(let name) = token.kind,
+                ["xevent", "chain", "timeseriesevents"].contains(name.lowercased())
+            {
+                return token.position
+            }
+        }
+        return nil
     }
 
     /// Reference evaluator. `now` pins time for tests. Missing fields compare false except under isNull/notIn.
     public static func evaluate(_ expression: PQLExpression, on profile: JSONValue, now: Date) -> Bool {
         PQLEvaluator(profile: profile, now: now).isTrue(expression)
+    }
+
+    /// As `evaluate`, with `isMember(reference)` answering `inSegment(reference)` for this profile
+    /// (the reference as written: a segment id or name).
+    public static func evaluate(
+        _ expression: PQLExpression, on profile: JSONValue, now: Date, isMember: @escaping (String) -> Bool
+    ) -> Bool {
+        PQLEvaluator(profile: profile, now: now, isMember: isMember).isTrue(expression)
     }
 
     /// Field paths referenced by the expression, dotted ("person.name.lastName").
@@ -20,11 +50,14 @@ public enum PQL {
         return paths
     }
 
-    /// Type check against known field kinds; a string literal compared with a numeric field (or vice versa) throws a PQLError pointing at the literal.
+    /// Type check against known field kinds: the definition must be a condition (`42` is refused,
+    /// naming its type); a string literal compared with a numeric field (or vice versa) throws a PQLError pointing at the literal.
     public static func typeCheck(_ expression: PQLExpression, text: String, fieldKinds: [String: JSONValueKind])
         throws(PQLError)
     {
-        try PQLTypeChecker(text: text, fieldKinds: fieldKinds).check(expression)
+        let checker = PQLTypeChecker(text: text, fieldKinds: fieldKinds)
+        try checker.checkDefinition(expression)
+        try checker.check(expression)
     }
 
     /// A SQLite WHERE clause over a JSON text column that selects exactly the profiles `evaluate` accepts,
@@ -48,17 +81,59 @@ public enum PQL {
     /// The condition is never NULL: 0/1 in SQLite, a boolean in PostgreSQL.
     public static func sqlWhere(
         _ expression: PQLExpression, dialect: SQLDialect, documentColumn: String, typedColumns: [[String]: Int] = [:],
-        now: Date
+        now: Date, membership: SegmentMembershipSQL? = nil
     ) -> SQLFragment? {
-        PQLSQLCompiler(column: documentColumn, typedColumns: typedColumns, dialect: dialect).condition(expression)
+        let compiler = PQLSQLCompiler(
+            column: documentColumn, typedColumns: typedColumns, dialect: dialect, membership: membership)
+        guard let fragment = compiler.condition(expression), fragment.sql.utf8.count <= maximumSQLLength else {
+            return nil
+        }
+        return fragment
     }
+
+    /// Longer SQL is left to the Swift evaluator: SQLite refuses statements past 1 MB
+    /// ("string or blob too big"), and parsing that much per evaluation buys nothing.
+    public static let maximumSQLLength = 256 * 1024
+
+    /// The store's SQL for "this row's profile is a current member of segment `reference`",
+    /// used for `inSegment(reference)`.
+    ///
+    /// Contract:
+    /// - `reference` is the text inside `inSegment("...")` exactly as written: a segment id or name;
+    ///   the store resolves it (an unknown reference should have been refused at creation).
+    /// - The fragment is a condition in the dialect being compiled, over the same row of the
+    ///   profile table as the rest of the WHERE clause (it may read that row's key, e.g. `pid`,
+    ///   or correlate with `EXISTS (SELECT 1 FROM membership m WHERE m.pid = profile.pid AND ...)`),
+    ///   with `?` placeholders and their arguments in order. It must never be NULL:
+    ///   1/0 in SQLite, TRUE/FALSE in PostgreSQL (wrap in COALESCE when needed).
+    /// - "Current member" is what the store's latest completed evaluation of that segment says,
+    ///   so the store evaluates segments in `PQL.evaluationOrder` and a referenced segment is
+    ///   evaluated before the segments that use it within the same pass.
+    /// - Returning nil means the store can't say in SQL; the segment then has no SQL form and
+    ///   must be evaluated with `PQL.evaluate(_:on:now:isMember:)`.
+    /// Called while compiling, once per `inSegment` occurrence; no database access may be needed.
+    public typealias SegmentMembershipSQL = @Sendable (_ reference: String) -> SQLFragment?
 
     private static func collectFieldPaths(_ expression: PQLExpression, into paths: inout Set<String>) {
         switch expression {
         case .field(let path, _):
-            paths.insert(path.joined(separator: "."))
-        case .literal, .date, .now, .today:
+            if !path.isEmpty { paths.insert(path.joined(separator: ".")) }
+        case .literal, .date, .now, .today, .inSegment:
             break
+        case .arithmetic(let left, _, let right):
+            collectFieldPaths(left, into: &paths)
+            collectFieldPaths(right, into: &paths)
+        case .quantifier, .select, .letIn:
+            // Names bound inside read items, not profile fields; the paths of the lists still count.
+            visit(expression) { node in
+                if case .field(let path, _) = node, !path.isEmpty { paths.insert(path.joined(separator: ".")) }
+            }
+        case .occurs(let value, let form):
+            collectFieldPaths(value, into: &paths)
+            switch form {
+            case .on(let time), .before(let time), .after(let time), .distance(_, _, _, _, let time):
+                if case .value(let inner) = time { collectFieldPaths(inner, into: &paths) }
+            }
         case .list(let items):
             for item in items { collectFieldPaths(item, into: &paths) }
         case .comparison(let left, _, let right), .and(let left, let right), .or(let left, let right):

@@ -7,6 +7,12 @@ import Foundation
 struct PQLEvaluator {
     let profile: JSONValue
     let now: Date
+    /// Whether the profile is a current member of the segment an `inSegment` names.
+    var isMember: (String) -> Bool = { _ in false }
+    /// Names bound by `exists`, `forall`, `select` and `let`.
+    var bindings: [String: Operand] = [:]
+    /// The list item an argument of `filter`, `sum`, `topN`, ... is read against.
+    var item: JSONValue?
 
     /// A value during evaluation; dates live outside JSON because they only come from `date()`, `now` and `today`.
     enum Operand: Equatable {
@@ -47,8 +53,17 @@ struct PQLEvaluator {
             guard let fromLow = Self.order(subject, operand(low)), let fromHigh = Self.order(subject, operand(high))
             else { return false }
             return fromLow >= 0 && fromHigh <= 0
-        case .call(let receiver, let function, let arguments) where function != .getMonth && function != .getYear:
+        case .call(let receiver, let function, let arguments) where !function.isValued:
             return call(function, on: operand(receiver), arguments)
+        case .inSegment(let reference, _):
+            return isMember(reference)
+        case .quantifier(let all, let list):
+            return quantify(all: all, list[...])
+        case .occurs(let value, let form):
+            guard let subject = Self.timestamp(operand(value)),
+                let range = PQLPeriods(now: now).range(form, resolve: { Self.timestamp(operand($0)) })
+            else { return false }
+            return range.contains(subject)
         default:
             return operand(expression) == .value(.bool(true))
         }
@@ -59,7 +74,16 @@ struct PQLEvaluator {
         case .literal(let value, _):
             return Operand(value)
         case .field(let path, _):
-            return profile[path: path].map(Operand.init) ?? .absent
+            return resolve(path).map(Operand.init) ?? .absent
+        case .select(let binding):
+            guard let items = list(binding.source) else { return .absent }
+            return .value(.array(items.filter { matches(binding, $0) }))
+        case .letIn(let name, let value, let body):
+            var inner = self
+            inner.bindings[name] = operand(value)
+            return inner.operand(body)
+        case .quantifier:
+            return .value(.bool(isTrue(expression)))
         case .list(let items):
             return .value(
                 .array(
@@ -75,12 +99,198 @@ struct PQLEvaluator {
             return .time(PQLTimestamp(seconds: Double(instant.dayNumber) * 86_400, isDay: true))
         case .conditional(let condition, let then, let otherwise):
             return isTrue(condition) ? operand(then) : operand(otherwise)
-        case .call(let receiver, let function, _) where function == .getMonth || function == .getYear:
+        case .call(let receiver, let function, let arguments) where function.isValued && !function.isDatePart:
+            return valued(function, receiver, arguments)
+        case .call(let receiver, let function, _) where function.isValued:
             guard let timestamp = Self.timestamp(operand(receiver)) else { return .absent }
             let civil = timestamp.civil
-            return .value(.int(function == .getMonth ? Int64(civil.month) : civil.year))
+            switch function {
+            case .getMonth: return .value(.int(Int64(civil.month)))
+            case .getYear: return .value(.int(civil.year))
+            default: return .value(.int(Int64(civil.day)))
+            }
+        case .arithmetic(let left, let op, let right):
+            return Self.arithmetic(operand(left), op, operand(right))
         default:
             return .value(.bool(isTrue(expression)))
+        }
+    }
+
+    /// A field: a bound name's value, else the current item's (with or without the item's
+    /// own name in front, as in `orders.sum(order.price)`), else the profile's.
+    func resolve(_ path: [String]) -> JSONValue? {
+        if let first = path.first, let bound = bindings[first] {
+            guard case .value(let value) = bound else { return nil }
+            return value[path: Array(path.dropFirst())]
+        }
+        if let item {
+            if let value = item[path: path] { return value }
+            if path.count > 1, let value = item[path: Array(path.dropFirst())] { return value }
+            if path.isEmpty { return item }
+        }
+        return profile[path: path]
+    }
+
+    /// An expression read as a list: a field path crossing arrays of objects collects
+    /// the values from every element; an array is its elements; one value is a list of one.
+    func list(_ expression: PQLExpression) -> [JSONValue]? {
+        if case .field(let path, _) = expression, !path.isEmpty, bindings[path[0]] == nil, item == nil {
+            var current: [JSONValue] = [profile]
+            for key in path {
+                var next: [JSONValue] = []
+                for value in current {
+                    switch value {
+                    case .object(let members): if let member = members[key] { next.append(member) }
+                    case .array(let elements):
+                        for case .object(let members) in elements {
+                            if let member = members[key] { next.append(member) }
+                        }
+                    default: break
+                    }
+                }
+                current = next
+            }
+            if current.isEmpty { return nil }
+            return current.flatMap { value -> [JSONValue] in
+                if case .array(let elements) = value { return elements }
+                return value == .null ? [] : [value]
+            }
+        }
+        switch operand(expression) {
+        case .value(.array(let elements)): return elements
+        case .value(let value): return [value]
+        case .absent, .time: return nil
+        }
+    }
+
+    private func withItem(_ element: JSONValue) -> PQLEvaluator {
+        var copy = self
+        copy.item = element
+        return copy
+    }
+
+    private func matches(_ binding: PQLBinding, _ element: JSONValue) -> Bool {
+        guard let condition = binding.condition else { return true }
+        var inner = self
+        inner.bindings[binding.name] = Operand(element)
+        return inner.isTrue(condition)
+    }
+
+    /// `exists`: some item of the first list meets its condition and, with it bound, the rest hold;
+    /// `forall`: every item that meets its condition does. A missing list has no items.
+    private func quantify(all: Bool, _ list: ArraySlice<PQLBinding>) -> Bool {
+        guard let binding = list.first else { return true }
+        let items = self.list(binding.source) ?? []
+        for element in items {
+            var inner = self
+            inner.bindings[binding.name] = Operand(element)
+            let holds = binding.condition.map { inner.isTrue($0) } ?? true
+            if all {
+                if holds && !inner.quantify(all: true, list.dropFirst()) { return false }
+            } else if holds && inner.quantify(all: false, list.dropFirst()) {
+                return true
+            }
+        }
+        return all
+    }
+
+    /// The functions that compute a value from a list, a map or a string.
+    private func valued(_ function: PQLFunction, _ receiver: PQLExpression, _ arguments: [PQLExpression]) -> Operand {
+        if function.readsList {
+            let items = list(receiver)
+            if function == .count { return .value(.int(Int64(items?.count ?? 0))) }
+            guard let items else { return .absent }
+            func each(_ argument: PQLExpression?) -> [Operand] {
+                guard let argument else { return items.map(Operand.init) }
+                return items.map { withItem($0).operand(argument) }
+            }
+            switch function {
+            case .sum, .average, .min, .max:
+                let numbers = each(arguments.first).compactMap { operand -> Double? in
+                    switch operand {
+                    case .value(.int(let x)): Double(x)
+                    case .value(.double(let x)): x
+                    default: nil
+                    }
+                }
+                switch function {
+                case .sum: return .value(.double(numbers.reduce(0, +)))
+                case .average:
+                    return numbers.isEmpty ? .absent : .value(.double(numbers.reduce(0, +) / Double(numbers.count)))
+                case .min: return numbers.min().map { .value(.double($0)) } ?? .absent
+                default: return numbers.max().map { .value(.double($0)) } ?? .absent
+                }
+            case .distinct:
+                var kept: [JSONValue] = []
+                for element in items where !kept.contains(where: { Self.equal(Operand($0), Operand(element)) }) {
+                    kept.append(element)
+                }
+                return .value(.array(kept))
+            case .intersection:
+                guard let others = list(arguments[0]) else { return .absent }
+                var kept: [JSONValue] = []
+                for element in items
+                where others.contains(where: { Self.equal(Operand($0), Operand(element)) })
+                    && !kept.contains(where: { Self.equal(Operand($0), Operand(element)) })
+                {
+                    kept.append(element)
+                }
+                return .value(.array(kept))
+            case .head:
+                return items.first.map(Operand.init) ?? .absent
+            case .topN, .bottomN:
+                guard case .value(.int(let count)) = operand(arguments[1]), count >= 0 else { return .absent }
+                let keyed = zip(items, each(arguments[0])).compactMap { element, key -> (JSONValue, Operand)? in
+                    key.isPresent ? (element, key) : nil
+                }
+                let sorted = keyed.sorted { a, b in
+                    let order = Self.order(a.1, b.1) ?? 0
+                    return function == .topN ? order > 0 : order < 0
+                }
+                return .value(.array(sorted.prefix(Int(clamping: count)).map(\.0)))
+            case .filter:
+                return .value(.array(items.filter { withItem($0).isTrue(arguments[0]) }))
+            case .map:
+                return .value(.array(each(arguments[0]).map { if case .value(let v) = $0 { v } else { .null } }))
+            default:
+                // groupBy: the items in lists of equal keys, in order of first appearance.
+                var groups: [(key: Operand, items: [JSONValue])] = []
+                for (element, key) in zip(items, each(arguments[0])) {
+                    if let index = groups.firstIndex(where: {
+                        Self.equal($0.key, key) || (!$0.key.isPresent && !key.isPresent)
+                    }) {
+                        groups[index].items.append(element)
+                    } else {
+                        groups.append((key, [element]))
+                    }
+                }
+                return .value(.array(groups.map { .array($0.items) }))
+            }
+        }
+        let subject = operand(receiver)
+        switch function {
+        case .get:
+            guard case .value(.object(let members)) = subject, case .value(.string(let key)) = operand(arguments[0])
+            else { return .absent }
+            return members[key].map(Operand.init) ?? .absent
+        case .keys, .values:
+            guard case .value(.object(let members)) = subject else { return .absent }
+            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            return .value(.array(function == .keys ? keys.map(JSONValue.string) : keys.map { members[$0]! }))
+        default:
+            // regexGroup: the text of a group (the whole match when 0 or omitted) of the first match.
+            guard case .value(.string(let text)) = subject, case .value(.string(let pattern)) = operand(arguments[0]),
+                let regex = RegexCache.shared.regex(pattern)
+            else { return .absent }
+            var group = 0
+            if arguments.count == 2 {
+                guard case .value(.int(let number)) = operand(arguments[1]), number >= 0 else { return .absent }
+                group = Int(clamping: number)
+            }
+            guard let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+                group < match.numberOfRanges, let range = Range(match.range(at: group), in: text)
+            else { return .absent }
+            return .value(.string(String(text[range])))
         }
     }
 
@@ -192,6 +402,10 @@ struct PQLEvaluator {
     /// Equality: numbers numerically, strings by bytes, booleans, and dates against ISO-8601 strings.
     static func equal(_ left: Operand, _ right: Operand) -> Bool {
         if case .value(.bool(let a)) = left, case .value(.bool(let b)) = right { return a == b }
+        // Lists are equal item by item, in order (`x.intersection(y) = ["red", "blue"]`).
+        if case .value(.array(let a)) = left, case .value(.array(let b)) = right {
+            return a.count == b.count && zip(a, b).allSatisfy { equal(Operand($0), Operand($1)) }
+        }
         return order(left, right) == 0
     }
 
@@ -217,6 +431,52 @@ struct PQLEvaluator {
             return x.seconds < y.seconds ? -1 : (x.seconds == y.seconds ? 0 : 1)
         default:
             return nil
+        }
+    }
+
+    /// Numbers as SQLite computes them: integers stay integers until they overflow, then
+    /// the operation is done in doubles; `/` always divides as doubles; division by zero is absent.
+    /// A day plus or minus an integer is that many days later or earlier.
+    static func arithmetic(_ left: Operand, _ op: PQLArithmetic, _ right: Operand) -> Operand {
+        if case .time(let day) = left, day.isDay, case .value(.int(let days)) = right, op == .add || op == .subtract {
+            let shift = Double(op == .add ? days : -days) * 86_400
+            return .time(PQLTimestamp(seconds: day.seconds + shift, isDay: true))
+        }
+        guard case .value(let a) = left, case .value(let b) = right else { return .absent }
+        if case .int(let x) = a, case .int(let y) = b, op != .divide {
+            let result: (Int64, Bool)
+            switch op {
+            case .add: result = x.addingReportingOverflow(y)
+            case .subtract: result = x.subtractingReportingOverflow(y)
+            case .multiply: result = x.multipliedReportingOverflow(by: y)
+            default:
+                if y == 0 { return .absent }
+                if y == -1 { return .value(.int(0)) }
+                return .value(.int(x % y))
+            }
+            if !result.1 { return .value(.int(result.0)) }
+        }
+        guard let x = number(a), let y = number(b) else { return .absent }
+        let value: Double
+        switch op {
+        case .add: value = x + y
+        case .subtract: value = x - y
+        case .multiply: value = x * y
+        case .divide:
+            if y == 0 { return .absent }
+            value = x / y
+        case .remainder:
+            if y == 0 { return .absent }
+            value = x - y * (x / y).rounded(.towardZero)
+        }
+        return value.isFinite ? .value(.double(value)) : .absent
+    }
+
+    private static func number(_ value: JSONValue) -> Double? {
+        switch value {
+        case .int(let x): Double(x)
+        case .double(let x): x
+        default: nil
         }
     }
 

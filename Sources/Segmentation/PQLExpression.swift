@@ -29,4 +29,39 @@ public indirect enum PQLExpression: Sendable, Equatable {
     case occursBetween(PQLExpression, PQLExpression, PQLExpression)
     /// `if(condition, then, else)`.
     case conditional(PQLExpression, then: PQLExpression, else: PQLExpression)
+    /// `a + b`, `a - b`, `a * b`, `a / b`, `a % b` on numbers.
+    case arithmetic(PQLExpression, PQLArithmetic, PQLExpression)
+    /// `inSegment("id or name")`: the profile is a current member of that segment.
+    case inSegment(String, at: PQLPosition = .unknown)
+    /// `value occurs ...` against a period: `on`, `before`, `after`, `this month`, `= 3 days before now`.
+    case occurs(PQLExpression, PQLOccurs)
+    /// `exists X from list where condition, Y from X.items where ...` (`forall` when `all`):
+    /// some (every) item of each list, in turn, meets its condition.
+    case quantifier(all: Bool, [PQLBinding])
+    /// `select X from list where condition`: the items that meet the condition.
+    case select(PQLBinding)
+    /// `let V = value in body`: `body` with `V` standing for the value.
+    case letIn(String, PQLExpression, PQLExpression)
+}
+
+/// `X from list where condition`: a name for each item of a list, and an optional test.
+public struct PQLBinding: Sendable, Equatable {
+    public var name: String
+    public var source: PQLExpression
+    public var condition: PQLExpression?
+
+    public init(name: String, source: PQLExpression, condition: PQLExpression?) {
+        self.name = name
+        self.source = source
+        self.condition = condition
+    }
+}
+
+/// An arithmetic operator.
+public enum PQLArithmetic: String, Sendable, Hashable, CaseIterable {
+    case add = "+"
+    case subtract = "-"
+    case multiply = "*"
+    case divide = "/"
+    case remainder = "%"
 }

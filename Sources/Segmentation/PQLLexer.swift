@@ -22,12 +22,17 @@ struct PQLLexer {
         guard index < bytes.count else { return PQLToken(kind: .end, position: start) }
         let byte = bytes[index]
         switch byte {
-        case UInt8(ascii: "\""):
-            return PQLToken(kind: .string(try readString(start: start)), position: start)
+        case UInt8(ascii: "\""), UInt8(ascii: "'"):
+            return PQLToken(kind: .string(try readString(start: start, quote: byte)), position: start)
         case UInt8(ascii: "0")...UInt8(ascii: "9"):
             return PQLToken(kind: try readNumber(start: start), position: start)
-        case UInt8(ascii: "-") where isDigit(at: index + 1):
-            return PQLToken(kind: try readNumber(start: start), position: start)
+        case UInt8(ascii: "="):
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: ">") {
+                index += 1
+                return PQLToken(kind: .symbol("=>"), position: start)
+            }
+            return PQLToken(kind: .symbol("="), position: start)
         case _ where isIdentifierStart(byte):
             let begin = index
             while index < bytes.count, isIdentifierStart(bytes[index]) || isDigit(at: index) { index += 1 }
@@ -41,7 +46,8 @@ struct PQLLexer {
             }
             return PQLToken(kind: .symbol(String(decoding: [byte], as: UTF8.self)), position: start)
         case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"),
-            UInt8(ascii: ","), UInt8(ascii: "."):
+            UInt8(ascii: ","), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "*"),
+            UInt8(ascii: "/"), UInt8(ascii: "%"), UInt8(ascii: ":"):
             index += 1
             return PQLToken(kind: .symbol(String(decoding: [byte], as: UTF8.self)), position: start)
         default:
@@ -63,14 +69,16 @@ struct PQLLexer {
         }
     }
 
-    /// Reads a double-quoted string with JSON-style backslash escapes.
-    private mutating func readString(start: PQLPosition) throws(PQLError) -> String {
+    /// Reads a string in double or single quotes with JSON-style backslash escapes;
+    /// `\'` escapes a single quote, and any other escaped character keeps its
+    /// backslash, so regular expressions like `"@(\w+)"` read as written.
+    private mutating func readString(start: PQLPosition, quote: UInt8) throws(PQLError) -> String {
         index += 1
         var buffer: [UInt8] = []
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
-            case UInt8(ascii: "\""):
+            case quote:
                 index += 1
                 return String(decoding: buffer, as: UTF8.self)
             case UInt8(ascii: "\n"):
@@ -82,7 +90,7 @@ struct PQLLexer {
                 let escape = bytes[index]
                 index += 1
                 switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): buffer.append(escape)
+                case UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "\\"), UInt8(ascii: "/"): buffer.append(escape)
                 case UInt8(ascii: "n"): buffer.append(0x0A)
                 case UInt8(ascii: "t"): buffer.append(0x09)
                 case UInt8(ascii: "r"): buffer.append(0x0D)
@@ -95,9 +103,8 @@ struct PQLLexer {
                     }
                     buffer.append(contentsOf: UTF8.encode(scalar)!)
                 default:
-                    throw PQLError(
-                        "unknown escape '\\\(Character(Unicode.Scalar(escape)))' in string", at: escapePosition,
-                        in: text)
+                    index -= 1
+                    buffer.append(UInt8(ascii: "\\"))
                 }
             default:
                 buffer.append(byte)
@@ -118,7 +125,6 @@ struct PQLLexer {
 
     private mutating func readNumber(start: PQLPosition) throws(PQLError) -> PQLToken.Kind {
         let begin = index
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
         while isDigit(at: index) { index += 1 }
         var isInteger = true
         if index < bytes.count, bytes[index] == UInt8(ascii: "."), isDigit(at: index + 1) {

@@ -11,6 +11,8 @@ struct PQLSQLCompiler {
     /// `vN` the value (see `SQLDialect`) for every row, so reading them parses nothing.
     var typedColumns: [[String]: Int] = [:]
     var dialect: SQLDialect = .sqlite
+    /// The store's answer to `inSegment(reference)`; see `PQL.SegmentMembershipSQL`.
+    var membership: PQL.SegmentMembershipSQL?
 
     /// A value in SQL: its `json_type` name, its SQL value per class, plus the class when known statically.
     ///
@@ -32,6 +34,10 @@ struct PQLSQLCompiler {
             self.values = values
             self.known = known
         }
+
+        /// Set when `value(.number)` is already NULL for anything but a number, so
+        /// arithmetic can use it without a type test that would copy it.
+        var numberOrNull = false
 
         func value(_ valueClass: ValueClass) -> SQLFragment { values[valueClass] ?? SQLFragment(sql: "NULL") }
     }
@@ -82,10 +88,12 @@ struct PQLSQLCompiler {
         case .notIn(let value, let items):
             guard let needle = operand(value), let alternatives = equalities(needle, items) else { return nil }
             return all([present(needle), "(NOT " + any(alternatives) + ")"])
-        case .call(let receiver, let function, let arguments) where function != .getMonth && function != .getYear:
+        case .call(let receiver, let function, let arguments) where !function.isValued:
             return call(function, receiver, arguments)
-        case .occursBetween:
+        case .occursBetween, .occurs, .quantifier:
             return nil
+        case .inSegment(let reference, _):
+            return membership?(reference)
         default:
             // A value used as a condition holds only when it is boolean true.
             guard let value = operand(expression) else { return nil }
@@ -128,7 +136,9 @@ struct PQLSQLCompiler {
         case .field(let path, _):
             return field(path)
         case .conditional(let test, let then, let otherwise):
-            guard let c = condition(test), let a = operand(then), let b = operand(otherwise) else { return nil }
+            guard let c = condition(test), let a = operand(then), let b = operand(otherwise),
+                !Self.tooLarge([c, a.type, b.type] + Array(a.values.values) + Array(b.values.values))
+            else { return nil }
             var values: [ValueClass: SQLFragment] = [:]
             for valueClass in ValueClass.allCases {
                 values[valueClass] =
@@ -139,14 +149,61 @@ struct PQLSQLCompiler {
                 values: values,
                 known: a.known == b.known ? a.known : nil
             )
-        case .list, .date, .now, .today, .occursBetween:
+        case .list, .date, .now, .today, .occursBetween, .select, .letIn:
             return nil
-        case .call(_, let function, _) where function == .getMonth || function == .getYear:
+        case .call(_, let function, _) where function.isValued:
             return nil
-        case .comparison, .and, .or, .not, .isIn, .notIn, .call:
+        case .arithmetic(let left, let op, let right):
+            guard let l = operand(left), let r = operand(right), let a = numeric(l), let b = numeric(r),
+                !Self.tooLarge([a, a, a, a, b, b, b, b])
+            else { return nil }
+            return arithmetic(a, op, b)
+        case .comparison, .and, .or, .not, .isIn, .notIn, .call, .occurs, .inSegment, .quantifier:
             guard let c = condition(expression) else { return nil }
             return Operand(type: "CASE WHEN " + c + " THEN 'true' ELSE 'false' END", values: [.bool: c], known: .bool)
         }
+    }
+
+    /// The operand's value when it is a number, else NULL; nil when it never is.
+    func numeric(_ operand: Operand) -> SQLFragment? {
+        switch operand.known {
+        case .number: return operand.value(.number)
+        case .some: return nil
+        case nil:
+            if operand.numberOrNull || dialect == .postgresql { return operand.value(.number) }
+            return "CASE WHEN " + operand.type + " IN \(ValueClass.number.jsonTypes) THEN " + operand.value(.number)
+                + " END"
+        }
+    }
+
+    /// Arithmetic as the evaluator does it: NULL (absent) when a side is not a number or a divisor is zero.
+    ///
+    /// SQLite computes as the evaluator: integers until they overflow, then doubles; `/` in doubles.
+    /// PostgreSQL computes `+ - * %` exactly in numeric and `/` in float8 (see docs/pql.md).
+    func arithmetic(_ a: SQLFragment, _ op: PQLArithmetic, _ b: SQLFragment) -> Operand {
+        let value: SQLFragment
+        switch (dialect, op) {
+        case (_, .add), (_, .subtract), (_, .multiply):
+            value = "(" + a + " \(op.rawValue) " + b + ")"
+        case (.sqlite, .divide):
+            value = "(CAST(" + a + " AS REAL) / NULLIF(" + b + ", 0))"
+        case (.postgresql, .divide):
+            // Through text, which PostgreSQL writes as the shortest decimal that reads back as the double.
+            value = "CAST(CAST(CAST(" + a + " AS float8) / NULLIF(CAST(" + b + " AS float8), 0) AS text) AS numeric)"
+        case (.sqlite, .remainder):
+            value =
+                "(CASE WHEN typeof(" + a + ") = 'integer' AND typeof(" + b + ") = 'integer' THEN " + a + " % " + b
+                + " ELSE " + a + " - " + b + " * CAST(" + a + " / NULLIF(" + b + ", 0) AS INTEGER) END)"
+        case (.postgresql, .remainder):
+            value = "MOD(" + a + ", NULLIF(" + b + ", 0))"
+        }
+        let type: SQLFragment =
+            dialect == .sqlite
+            ? "typeof(" + value + ")"
+            : "CASE WHEN " + value + " IS NULL THEN NULL WHEN scale(" + value + ") = 0 THEN 'integer' ELSE 'real' END"
+        var operand = Operand(type: type, values: [.number: value], known: nil)
+        operand.numberOrNull = true
+        return operand
     }
 
     /// A string literal as a bound value.
@@ -392,6 +449,12 @@ struct PQLSQLCompiler {
         let kept = parts.filter { $0 != no }
         if kept.isEmpty { return no }
         return kept.count == 1 ? kept[0] : "(" + kept.joined(separator: " OR ") + ")"
+    }
+
+    /// Forms that copy their operands stop once the copies would pass the length
+    /// limit, so nested `if`s can't grow the SQL exponentially before it is measured.
+    static func tooLarge(_ parts: [SQLFragment]) -> Bool {
+        parts.reduce(0) { $0 + $1.sql.utf8.count } > PQL.maximumSQLLength
     }
 
     /// Inside `json_each(...)` an unqualified name like `json` or `value` resolves to the table-valued

@@ -24,6 +24,12 @@ struct PQLToken: Equatable {
         }
     }
 
+    /// The identifier's text, for messages.
+    var quotedName: String {
+        if case .identifier(let name) = kind { return name }
+        return ""
+    }
+
     func isSymbol(_ symbol: String) -> Bool {
         kind == .symbol(symbol)
     }

@@ -36,8 +36,84 @@ struct PQLTypeChecker {
             }
             try check(receiver)
             for argument in arguments { try check(argument) }
-        case .literal, .field, .list, .date, .now, .today:
+        case .arithmetic(let left, _, let right):
+            try check(left)
+            try check(right)
+        case .occurs(let value, let form):
+            try check(value)
+            switch form {
+            case .on(let time), .before(let time), .after(let time), .distance(_, _, _, _, let time):
+                if case .value(let inner) = time { try check(inner) }
+            }
+        case .quantifier, .select, .letIn:
+            // Names bound to items have no kind the checker knows.
             break
+        case .literal, .field, .list, .date, .now, .today, .inSegment:
+            break
+        }
+    }
+
+    /// What an expression yields, as far as the text alone tells.
+    enum StaticType: String {
+        case condition = "a condition"
+        case number = "a number"
+        case string = "a string"
+        case time = "a date"
+        case list = "a list"
+        case unknown = "a value"
+    }
+
+    static func staticType(_ expression: PQLExpression) -> StaticType {
+        switch expression {
+        case .literal(let value, _):
+            switch value {
+            case .bool: return .condition
+            case .int, .double, .number: return .number
+            case .string: return .string
+            default: return .unknown
+            }
+        case .field: return .unknown
+        case .list: return .list
+        case .date, .now, .today: return .time
+        case .call(_, let function, _):
+            switch function {
+            case .getMonth, .getYear, .getDayOfMonth, .count, .sum, .average, .min, .max: return .number
+            case .distinct, .intersection, .topN, .bottomN, .filter, .map, .groupBy, .keys, .values: return .list
+            case .regexGroup: return .string
+            case .get, .head: return .unknown
+            default: return .condition
+            }
+        case .select: return .list
+        case .quantifier: return .condition
+        case .letIn(_, _, let body): return staticType(body)
+        case .arithmetic(let left, _, _): return staticType(left) == .time ? .time : .number
+        case .conditional(_, let then, let otherwise):
+            let a = staticType(then)
+            let b = staticType(otherwise)
+            if a == .unknown || b == .unknown { return .unknown }
+            return a == .condition ? b : a
+        case .comparison, .and, .or, .not, .isIn, .notIn, .occursBetween, .occurs, .inSegment: return .condition
+        }
+    }
+
+    /// A segment definition must be a condition; `42` or `if(a, 1, 2)` is refused with what it is.
+    func checkDefinition(_ expression: PQLExpression) throws(PQLError) {
+        let type = Self.staticType(expression)
+        guard type != .condition, type != .unknown else { return }
+        throw PQLError(
+            "a segment definition must be true or false for each profile, but this is \(type.rawValue)",
+            at: Self.firstPosition(expression) ?? PQLPosition(line: 1, column: 1), in: text)
+    }
+
+    private static func firstPosition(_ expression: PQLExpression) -> PQLPosition? {
+        switch expression {
+        case .literal(_, let position), .field(_, let position), .inSegment(_, let position):
+            return position == .unknown ? nil : position
+        case .conditional(let a, let b, let c): return firstPosition(a) ?? firstPosition(b) ?? firstPosition(c)
+        case .arithmetic(let a, _, let b), .comparison(let a, _, let b): return firstPosition(a) ?? firstPosition(b)
+        case .call(let a, _, let rest): return ([a] + rest).lazy.compactMap(firstPosition).first
+        case .list(let items): return items.lazy.compactMap(firstPosition).first
+        default: return nil
         }
     }
 

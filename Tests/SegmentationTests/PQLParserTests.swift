@@ -40,7 +40,18 @@ struct PQLParserTests {
         ErrorCase(
             text: #"a.startsWith("x""#, line: 1, column: 17,
             message: "expected ')' to close the arguments of 'startsWith'"),
-        ErrorCase(text: "a occurs date(2020, 1, 1)", line: 1, column: 10, message: "expected 'between' after 'occurs'"),
+        ErrorCase(
+            text: "a occurs = days before now", line: 1, column: 12,
+            message: "expected a whole number of time units after '=', e.g. '3 days before now'"),
+        ErrorCase(
+            text: "a occurs = 3 fortnights before now", line: 1, column: 14,
+            message: "expected a time unit (days, weeks, months, ...)"),
+        ErrorCase(
+            text: "a occurs = 3 days since now", line: 1, column: 19,
+            message: "expected 'before', 'after' or 'from' after 'days'"),
+        ErrorCase(
+            text: "a occurs last fortnight", line: 1, column: 15,
+            message: "expected a time unit after 'last', e.g. 'last month'"),
         ErrorCase(
             text: "a occurs between date(2020, 1, 1) or now", line: 1, column: 35,
             message: "expected 'and' between the two bounds of 'occurs between'"),
@@ -52,7 +63,19 @@ struct PQLParserTests {
         ErrorCase(
             text: "if(a, 1) = 1", line: 1, column: 1, message: "'if' takes 3 arguments (condition, then, else), found 2"
         ),
-        ErrorCase(text: #"a = "\q""#, line: 1, column: 6, message: "unknown escape '\\q' in string"),
+        ErrorCase(
+            text: "$2.a = 1", line: 1, column: 1,
+            message: "only $1, the profile, is a parameter of a segment definition"),
+        ErrorCase(
+            text: "xEvent.any(a = 1)", line: 1, column: 1, message: "ExperienceEvent queries are not supported yet"),
+        ErrorCase(
+            text: "a = 1 and\n  CHAIN(xEvent, timestamp, [A: WHAT(b = 1)])", line: 2, column: 3,
+            message: "ExperienceEvent queries are not supported yet"),
+        ErrorCase(
+            text: "let S = (sum X.p over X from xEvent where X.c = 1) in (S > 100)", line: 1, column: 30,
+            message: "ExperienceEvent queries are not supported yet"),
+        ErrorCase(
+            text: "a.like(\"x\")", line: 1, column: 3, message: "'like' is written infix: value like \"pattern\""),
         ErrorCase(text: "a.getMonth().b = 1", line: 1, column: 14, message: "'.b' can only follow a field name"),
         ErrorCase(text: "é = 1 and = 2", line: 1, column: 1, message: "unexpected character 'é'"),
         ErrorCase(text: "ab = \"é\" and = 2", line: 1, column: 14, message: "expected a value after 'and'"),
