@@ -177,7 +177,8 @@ struct PQLEvaluator {
     }
 
     /// `exists`: some item of the first list meets its condition and, with it bound, the rest hold;
-    /// `forall`: every item that meets its condition does. A missing list has no items.
+    /// `forall`: every item meets its condition and the rest hold. A missing list has no items,
+    /// so `forall` over it is true and `exists` false.
     private func quantify(all: Bool, _ list: ArraySlice<PQLBinding>) -> Bool {
         guard let binding = list.first else { return true }
         let items = self.list(binding.source) ?? []
@@ -186,7 +187,7 @@ struct PQLEvaluator {
             inner.bindings[binding.name] = Operand(element)
             let holds = binding.condition.map { inner.isTrue($0) } ?? true
             if all {
-                if holds && !inner.quantify(all: true, list.dropFirst()) { return false }
+                if !holds || !inner.quantify(all: true, list.dropFirst()) { return false }
             } else if holds && inner.quantify(all: false, list.dropFirst()) {
                 return true
             }

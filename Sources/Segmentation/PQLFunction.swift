@@ -62,7 +62,14 @@ public enum PQLFunction: String, Sendable, Hashable, CaseIterable {
     }
 
     /// Functions whose optional second argument chooses case sensitivity.
-    var takesCaseSensitivity: Bool { arity.upperBound == 2 }
+    var takesCaseSensitivity: Bool {
+        switch self {
+        case .startsWith, .doesNotStartWith, .endsWith, .doesNotEndWith, .contains, .doesNotContain, .equals,
+            .notEqualTo:
+            true
+        default: false
+        }
+    }
 
     /// Functions that compare their receiver against a string argument.
     var isStringTest: Bool {

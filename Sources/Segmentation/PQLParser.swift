@@ -108,7 +108,14 @@ struct PQLParser {
             let negated = !token.isKeyword("in")
             try advance()
             guard token.isSymbol("[") else {
-                throw failure("expected a list like [1, 2] after \(keyword.quoted)", at: token)
+                // `x in list` with a list-valued expression: whether the list includes x.
+                let listToken = token
+                let list = try parseAdditive(after: keyword)
+                if case .literal = list {
+                    throw failure("expected a list like [1, 2] after \(keyword.quoted)", at: listToken)
+                }
+                let includes = PQLExpression.call(list, .includes, [left])
+                return negated ? .and(.call(left, .isNotNull, []), .not(includes)) : includes
             }
             guard case .list(let items) = try parsePrimary(after: keyword) else {
                 preconditionFailure("'[' always starts a list")
@@ -249,8 +256,11 @@ struct PQLParser {
                 expression = .call(expression, function, arguments)
             } else if case .field(let path, let position) = expression {
                 expression = .field(path + [name], at: position)
+            } else if case .call(_, let function, _) = expression, function == .head || function == .get {
+                // A member of a computed object, such as `orders.topN(price, 5).head().price`.
+                expression = .call(expression, .get, [.literal(.string(name), at: nameToken.position)])
             } else {
-                throw failure("'.\(name)' can only follow a field name", at: nameToken)
+                throw failure("'.\(name)' can only follow a field name or an object", at: nameToken)
             }
         }
         return expression
