@@ -364,8 +364,6 @@ struct PQLParser {
             switch name {
             case "date": return try parseDate(start)
             case "if":
-                try enter(start)
-                defer { depth -= 1 }
                 let arguments = try parseArguments(of: start)
                 guard arguments.count == 3 else {
                     throw failure("'if' takes 3 arguments (condition, then, else), found \(arguments.count)", at: start)

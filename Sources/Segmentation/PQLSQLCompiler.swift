@@ -69,9 +69,8 @@ struct PQLSQLCompiler {
         case .and(let left, let right):
             guard let l = condition(left), let r = condition(right) else { return nil }
             return "(" + l + " AND " + r + ")"
-        case .or(let left, let right):
-            guard let l = condition(left), let r = condition(right) else { return nil }
-            return "(" + l + " OR " + r + ")"
+        case .or:
+            return disjunction(expression)
         case .not(let inner):
             guard let i = condition(inner) else { return nil }
             return "(NOT " + i + ")"
@@ -83,7 +82,9 @@ struct PQLSQLCompiler {
             default: return ordering(l, comparison.rawValue, r)
             }
         case .isIn(let value, let items):
-            guard let needle = operand(value), let alternatives = equalities(needle, items) else { return nil }
+            guard let needle = operand(value) else { return nil }
+            if needle.known == nil, let grouped = membership(needle, items) { return grouped }
+            guard let alternatives = equalities(needle, items) else { return nil }
             return any(alternatives)
         case .notIn(let value, let items):
             guard let needle = operand(value), let alternatives = equalities(needle, items) else { return nil }
@@ -442,13 +443,103 @@ struct PQLSQLCompiler {
     func all(_ parts: [SQLFragment]) -> SQLFragment {
         let kept = parts.filter { $0 != yes }
         if kept.isEmpty { return yes }
-        return kept.count == 1 ? kept[0] : "(" + kept.joined(separator: " AND ") + ")"
+        return Self.balanced(kept[...], " AND ")
     }
 
     func any(_ parts: [SQLFragment]) -> SQLFragment {
         let kept = parts.filter { $0 != no }
         if kept.isEmpty { return no }
-        return kept.count == 1 ? kept[0] : "(" + kept.joined(separator: " OR ") + ")"
+        return Self.balanced(kept[...], " OR ")
+    }
+
+    /// SQLite parses `a OR b OR c` as a chain as deep as it is long, and refuses
+    /// expressions deeper than 1,000; parentheses around halves keep it logarithmic.
+    static func balanced(_ parts: ArraySlice<SQLFragment>, _ separator: String) -> SQLFragment {
+        if parts.count == 1 { return parts.first! }
+        if parts.count <= 4 { return "(" + Array(parts).joined(separator: separator) + ")" }
+        let middle = parts.startIndex + parts.count / 2
+        return "(" + balanced(parts[..<middle], separator) + separator + balanced(parts[middle...], separator) + ")"
+    }
+
+    /// An `or` of many terms: equalities of one field with literals become one `IN` list
+    /// per field and class, so 5,000 alternatives are a short statement, not 5,000 tests.
+    private func disjunction(_ expression: PQLExpression) -> SQLFragment? {
+        var terms: [PQLExpression] = []
+        func flatten(_ e: PQLExpression) {
+            if case .or(let a, let b) = e {
+                flatten(a)
+                flatten(b)
+            } else {
+                terms.append(e)
+            }
+        }
+        flatten(expression)
+        var parts: [SQLFragment] = []
+        var groups: [[String]: [PQLExpression]] = [:]
+        var order: [[String]] = []
+        for term in terms {
+            if case .comparison(let left, .equal, let right) = term {
+                let pair: ([String], PQLExpression)? =
+                    switch (left, right) {
+                    case (.field(let path, _), .literal(let value, _)) where Self.listable(value): (path, right)
+                    case (.literal(let value, _), .field(let path, _)) where Self.listable(value): (path, left)
+                    default: nil
+                    }
+                if let (path, literal) = pair {
+                    if groups[path] == nil { order.append(path) }
+                    groups[path, default: []].append(literal)
+                    continue
+                }
+            }
+            guard let part = condition(term) else { return nil }
+            parts.append(part)
+        }
+        for path in order {
+            let literals = groups[path]!
+            guard let needle = field(path) else { return nil }
+            if literals.count > 1, let grouped = membership(needle, literals) {
+                parts.append(grouped)
+            } else {
+                guard let alternatives = equalities(needle, literals) else { return nil }
+                parts.append(any(alternatives))
+            }
+        }
+        return any(parts)
+    }
+
+    private static func listable(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let string): !string.utf8.contains(0)
+        case .int: true
+        case .double(let double): double.isFinite
+        default: false
+        }
+    }
+
+    /// `needle IN (...)` per class for literal items, or nil when an item is not a plain literal.
+    private func membership(_ needle: Operand, _ items: [PQLExpression]) -> SQLFragment? {
+        var byClass: [ValueClass: [SQLFragment]] = [:]
+        for item in items {
+            guard case .literal(let value, _) = item, Self.listable(value), let literal = operand(item),
+                let valueClass = literal.known
+            else { return nil }
+            byClass[valueClass, default: []].append(literal.value(valueClass))
+        }
+        var alternatives: [SQLFragment] = []
+        for valueClass in ValueClass.allCases {
+            guard let values = byClass[valueClass], let isClass = classCheck(needle, valueClass) else { continue }
+            // Lists of at most 500 keep each IN a size SQLite and PostgreSQL plan quickly.
+            var start = 0
+            while start < values.count {
+                let chunk = values[start..<min(start + 500, values.count)]
+                alternatives.append(
+                    all([
+                        isClass, "(" + needle.value(valueClass) + " IN (" + Array(chunk).joined(separator: ", ") + "))",
+                    ]))
+                start += 500
+            }
+        }
+        return definite(any(alternatives))
     }
 
     /// Forms that copy their operands stop once the copies would pass the length

@@ -82,8 +82,10 @@ enum DocumentedForms {
                 ("homeAddress.stateProvince = workAddress.stateProvince", ["ann"]),
                 ("$1.homeAddress.stateProvince = $1.homeAddress.stateProvince", ["ann", "bob"]),
                 ("(Profile) => Profile.homeAddress.stateProvince = Profile.workAddress.stateProvince", ["ann"]),
-                (#"'pizza' in person.eatenFoods.distinct() or "jobs" = 'jobs' and -201 < 0 and 3.14 > 0.6942058"#,
-                 ["ann", "bob", "cy", "dee"]),
+                (
+                    #"'pizza' in person.eatenFoods.distinct() or "jobs" = 'jobs' and -201 < 0 and 3.14 > 0.6942058"#,
+                    ["ann", "bob", "cy", "dee"]
+                ),
                 ("product.saleDate occurs before today", ["ann", "bob", "dee"]),
                 ("product.saleDate occurs last month", []),
                 ("product.sale occurs last month", ["bob"]),
@@ -239,7 +241,8 @@ struct PQLDocumentedFormsTests {
         let expression = try PQL.parse(example.pql)
         try PQL.typeCheck(expression, text: example.pql, fieldKinds: [:])
         let members = Set(
-            DocumentedForms.profiles.filter { PQL.evaluate(expression, on: $0.document, now: PQLFixtures.now) }.map(\.id))
+            DocumentedForms.profiles.filter { PQL.evaluate(expression, on: $0.document, now: PQLFixtures.now) }.map(
+                \.id))
         #expect(members == example.members)
     }
 

@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+
+@testable import Segmentation
+
+@Suite("PQL: bad and hostile input")
+struct PQLRobustnessTests {
+    @Test(arguments: [
+        (String(repeating: "(", count: 10_000) + "a = 1" + String(repeating: ")", count: 10_000), 201),
+        (String(repeating: "(", count: 3_000) + "a = 1" + String(repeating: ")", count: 3_000), 201),
+        ("a in " + String(repeating: "[", count: 10_000), 206),
+        (String(repeating: "!", count: 10_000) + "a", 201),
+        (String(repeating: "not ", count: 10_000) + "a", 801),
+        (String(repeating: "if(", count: 10_000) + "a", 601),
+        ("a = " + String(repeating: "-", count: 10_000) + "1", 205),
+    ])
+    func deepNestingIsALineAndColumnNotACrash(text: String, column: Int) {
+        let error = #expect(throws: PQLError.self) { try PQL.parse(text) }
+        #expect(error?.message == "the expression nests deeper than 200 levels")
+        #expect(
+            error?.line == 1 && error?.column == column,
+            "\(String(describing: error?.line)):\(String(describing: error?.column))")
+        // The description quotes a short excerpt, not 10,000 characters.
+        #expect((error?.description.count ?? 0) < 400)
+    }
+
+    @Test func nestingJustUnderTheLimitParses() throws {
+        let text = String(repeating: "(", count: 199) + "a = 1" + String(repeating: ")", count: 199)
+        #expect(
+            try PQL.parse(text)
+                == .comparison(
+                    .field(["a"], at: .init(line: 1, column: 200)), .equal,
+                    .literal(.int(1), at: .init(line: 1, column: 204))))
+    }
+
+    /// Long `or` chains become balanced trees: 5,000 terms are 13 levels deep.
+    @Test func longChainsStayShallow() throws {
+        let text = (0..<5_000).map { "a = \($0)" }.joined(separator: " or ")
+        let expression = try PQL.parse(text)
+        func depth(_ e: PQLExpression) -> Int {
+            switch e {
+            case .or(let a, let b), .and(let a, let b): 1 + max(depth(a), depth(b))
+            default: 1
+            }
+        }
+        #expect(depth(expression) <= 14)
+        let profile = try JSONValue.parse(#"{"a":4999}"#)
+        #expect(PQL.evaluate(expression, on: profile, now: PQLFixtures.now))
+        let sql = try #require(PQL.sqliteWhere(expression, jsonColumn: "doc", now: PQLFixtures.now))
+        var deepest = 0
+        var open = 0
+        for character in sql.sql {
+            if character == "(" { open += 1 }
+            if character == ")" { open -= 1 }
+            deepest = max(deepest, open)
+        }
+        #expect(deepest < 60)
+    }
+
+    /// `%` copies its operands into SQL; nested, past the length limit, the segment goes to Swift.
+    @Test func sqlThatWouldExplodeFallsBackToSwift() throws {
+        let text = "a" + String(repeating: " % 7", count: 20) + " = 1"
+        let expression = try PQL.parse(text)
+        #expect(PQL.sqliteWhere(expression, jsonColumn: "doc", now: PQLFixtures.now) == nil)
+        #expect(PQL.evaluate(expression, on: try JSONValue.parse(#"{"a":8.5}"#), now: PQLFixtures.now) == false)
+        #expect(PQL.evaluate(expression, on: try JSONValue.parse(#"{"a":8}"#), now: PQLFixtures.now))
+        // Nested `if`s keep one copy per branch, so they stay SQL.
+        var nested = "a"
+        for _ in 0..<20 { nested = "if(b = 1, \(nested), c)" }
+        let fragment = try #require(
+            PQL.sqliteWhere(try PQL.parse(nested + " = 1"), jsonColumn: "doc", now: PQLFixtures.now))
+        #expect(fragment.sql.utf8.count < 100_000)
+    }
+
+    @Test(arguments: [
+        ("42", 1, 1, "a number"),
+        (#""hello""#, 1, 1, "a string"),
+        ("if(a, 1, 2)", 1, 4, "a number"),
+        ("\n  a + 1", 2, 3, "a number"),
+        ("today", 1, 1, "a date"),
+        ("[true]", 1, 2, "a list"),
+    ])
+    func nonBooleanDefinitionsAreRefusedWithTheirType(text: String, line: Int, column: Int, type: String) throws {
+        let expression = try PQL.parse(text)
+        let error = try #require(throws: PQLError.self) { try PQL.typeCheck(expression, text: text, fieldKinds: [:]) }
+        #expect(error.message == "a segment definition must be true or false for each profile, but this is \(type)")
+        #expect(error.line == line && error.column == column)
+    }
+
+    @Test(arguments: ["a", "a.b", "if(a, b, c)", "a = 1", "orders.head()", "let x = 1 in x = 1"])
+    func possiblyBooleanDefinitionsAreAccepted(text: String) throws {
+        try PQL.typeCheck(try PQL.parse(text), text: text, fieldKinds: [:])
+    }
+
+    @Test(arguments: [
+        ("a = 'x'", #"a = "x""#),
+        (#"a = 'it\'s'"#, #"a = "it's""#),
+        (#"a = 'say "hi"'"#, #"a = "say \"hi\"""#),
+        ("$1.person.name = 'x'", #"person.name = "x""#),
+        ("(p) => p.person.name = 'x'", #"person.name = "x""#),
+        ("a - 1 = b", "a-1 = b"),
+    ])
+    func equivalentSpellings(_ text: String, _ same: String) throws {
+        func stripped(_ e: PQLExpression) -> String {
+            // Positions differ between spellings; compare the trees without them.
+            "\(e)".replacingOccurrences(of: #"at: \d+:\d+"#, with: "", options: .regularExpression)
+        }
+        #expect(stripped(try PQL.parse(text)) == stripped(try PQL.parse(same)))
+    }
+
+    @Test func dollarOneIsTheProfile() throws {
+        let profile = try JSONValue.parse(
+            #"{"person":{"name":{"firstName":"Ann"}},"$1":{"person":{"name":{"firstName":"x"}}}}"#)
+        #expect(PQL.evaluate(try PQL.parse(#"$1.person.name.firstName = "Ann""#), on: profile, now: PQLFixtures.now))
+        #expect(PQL.evaluate(try PQL.parse("$1.person.isNotNull()"), on: profile, now: PQLFixtures.now))
+        let fragment = try #require(
+            PQL.sqliteWhere(
+                try PQL.parse(#"$1.person.name.firstName = "Ann""#), jsonColumn: "doc", now: PQLFixtures.now))
+        #expect(fragment.sql.contains(#"'$."person"."name"."firstName"'"#))
+    }
+
+    /// Generated and mutated texts: the parser never crashes, and each input takes
+    /// bounded time; whatever parses also type checks, evaluates and compiles.
+    @Test func fuzzedInputsNeverCrash() throws {
+        var random = SplitMix(state: 0x5EED)
+        let seeds =
+            DocumentedForms.conditions.map(\.pql) + PQLFixtures.cases.map(\.pql) + DocumentedForms.values.map(\.0)
+            + DocumentedForms.events.map(\.0)
+        let pieces = [
+            "(", ")", "[", "]", "!", "not ", " and ", " or ", "=", "!=", "<", ">=", ".", ",", "\"", "'", "\\", "$1",
+            "if(", "date(2020,2,30)", " occurs ", " between ", "last ", "month", " before ", "now", "today", "9e9",
+            "-", "+", "*", "/", "%", "99999999999999999999", "é", "\u{0}", "\n", "xEvent", "exists X from ", " where ",
+            "let ", " in ", "inSegment(", ".count()", ".sum(", ".topN(a,", "=>", ":", "select ", "0.5", "a.b.c",
+        ]
+        let profile = DocumentedForms.profiles[0].document
+        var parsed = 0
+        var slowest = 0.0
+        for index in 0..<100_000 {
+            var text: [Character]
+            if index % 4 == 0 {
+                text = Array(
+                    (0..<Int.random(in: 1...12, using: &random)).map { _ in pieces.randomElement(using: &random)! }
+                        .joined())
+            } else {
+                text = Array(seeds.randomElement(using: &random)!)
+                for _ in 0..<Int.random(in: 1...4, using: &random) {
+                    let position = Int.random(in: 0...text.count, using: &random)
+                    switch Int.random(in: 0..<3, using: &random) {
+                    case 0: text.insert(contentsOf: pieces.randomElement(using: &random)!, at: position)
+                    case 1: if position < text.count { text.remove(at: position) }
+                    default:
+                        text = Array(text[..<position]) + Array(text[position...].shuffled(using: &random).prefix(3))
+                    }
+                }
+            }
+            let source = String(text)
+            let start = Date()
+            if let expression = try? PQL.parse(source) {
+                parsed += 1
+                _ = try? PQL.typeCheck(expression, text: source, fieldKinds: [:])
+                _ = PQL.evaluate(expression, on: profile, now: PQLFixtures.now)
+                _ = PQL.sqliteWhere(expression, jsonColumn: "doc", now: PQLFixtures.now)
+                _ = PQL.sqlWhere(expression, dialect: .postgresql, documentColumn: "doc", now: PQLFixtures.now)
+            }
+            slowest = max(slowest, Date().timeIntervalSince(start))
+        }
+        #expect(parsed > 10_000, "the mutations should leave many texts valid")
+        #expect(slowest < 0.5, "slowest input took \(slowest) s")
+    }
+}
+
+/// SplitMix64, seeded so a failing fuzz case replays.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
