@@ -6,6 +6,7 @@
 #                                 (30s at most) for ENVFILE; log in ENVFILE%.json.log
 #                                 FERRY_S3_DETACH=1: it outlives the script
 #   ferry_stop_s3                 stops it
+#   ferry_start_postgres          a throwaway PostgreSQL (see postgres.sh)
 #   ferry_on_exit 'CMD'           runs CMD at exit (after stopping services);
 #                                 $FERRY_EXIT_STATUS holds the exit status then
 #
@@ -100,11 +101,15 @@ ferry_cleanup() {
     FERRY_EXIT_STATUS=$status
     trap - EXIT INT TERM
     ferry_stop_s3
+    ferry_stop_postgres
     for cmd in "${FERRY_EXIT_CMDS[@]+"${FERRY_EXIT_CMDS[@]}"}"; do
         eval "$cmd" || true
     done
     exit "$status"
 }
+
+# shellcheck source=postgres.sh
+source "$FERRY_LIB_DIR/postgres.sh"
 
 trap ferry_cleanup EXIT
 trap 'exit 130' INT

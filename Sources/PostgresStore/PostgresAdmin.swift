@@ -1,0 +1,37 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Server-level statements that run outside any workspace: making and
+/// dropping a database (tests and benches give each run its own).
+public enum PostgresAdmin {
+    public static func createDatabase(_ name: String, at url: PostgresURL) async throws {
+        try await execute("CREATE DATABASE \(quoted(name))", at: url)
+    }
+
+    public static func dropDatabase(_ name: String, at url: PostgresURL) async throws {
+        try await execute("DROP DATABASE IF EXISTS \(quoted(name)) WITH (FORCE)", at: url)
+    }
+
+    static func quoted(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    static func execute(_ sql: String, at url: PostgresURL) async throws {
+        let logger = Logger(label: "ferry.postgres.admin")
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        let connection = try await PostgresConnection.connect(
+            configuration: .init(
+                host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
+                tls: url.sslMode == .disable ? .disable : .prefer(try NIOSSLContext(configuration: tls))),
+            id: 1, logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import PostgresNIO
+
+/// The PostgreSQL workspace's migrations, applied in order and recorded in
+/// `ferry_migration`. As on SQLite, a migration that has shipped is never
+/// edited: a schema change is a new entry appended to `migrations`.
+enum PostgresSchema {
+    /// Taken for the length of a migration, so workers starting together
+    /// migrate once and the others wait for it.
+    static let advisoryLock: Int64 = 0x4665_7272_7953_6368
+
+    static let migrations: [(name: String, statements: [String])] = [
+        (
+            "2026-12-01 profiles, segments, memberships",
+            [
+                // The document is jsonb, so PQL compiled to SQL reads fields
+                // with ->/#> and exports take values without a parse in Swift.
+                """
+                CREATE TABLE profile (
+                    pid BIGSERIAL PRIMARY KEY,
+                    namespace TEXT NOT NULL,
+                    identity TEXT NOT NULL,
+                    doc JSONB NOT NULL,
+                    updated_at DOUBLE PRECISION NOT NULL,
+                    UNIQUE (namespace, identity)
+                )
+                """,
+                """
+                CREATE TABLE segment (
+                    sid BIGSERIAL PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL UNIQUE,
+                    pql TEXT NOT NULL,
+                    description TEXT,
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE evaluation (
+                    id BIGSERIAL PRIMARY KEY,
+                    sid BIGINT NOT NULL REFERENCES segment(sid) ON DELETE CASCADE,
+                    started_at DOUBLE PRECISION NOT NULL,
+                    finished_at DOUBLE PRECISION,
+                    realized INTEGER NOT NULL DEFAULT 0,
+                    existing INTEGER NOT NULL DEFAULT 0,
+                    exited INTEGER NOT NULL DEFAULT 0,
+                    used_sql BOOLEAN NOT NULL DEFAULT FALSE
+                )
+                """,
+                "CREATE INDEX evaluation_by_segment ON evaluation(sid, id)",
+                """
+                CREATE TABLE membership (
+                    sid BIGINT NOT NULL REFERENCES segment(sid) ON DELETE CASCADE,
+                    pid BIGINT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('realized', 'exited')),
+                    last_qualification_time DOUBLE PRECISION NOT NULL,
+                    status_changed_at DOUBLE PRECISION NOT NULL,
+                    changed_in_evaluation BIGINT NOT NULL,
+                    PRIMARY KEY (sid, pid)
+                )
+                """,
+                "CREATE INDEX membership_by_change ON membership(sid, changed_in_evaluation)",
+                // The deep merge an import applies to a known identity: objects
+                // merge key by key, anything else (a null too) is replaced by
+                // the newer value, as JSONValue.merging does on SQLite.
+                """
+                CREATE FUNCTION ferry_merge(older JSONB, newer JSONB) RETURNS JSONB
+                LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+                BEGIN
+                    IF jsonb_typeof(older) <> 'object' OR jsonb_typeof(newer) <> 'object' THEN
+                        RETURN newer;
+                    END IF;
+                    RETURN (
+                        SELECT COALESCE(jsonb_object_agg(k,
+                            CASE WHEN older ? k AND newer ? k THEN ferry_merge(older -> k, newer -> k)
+                                 WHEN newer ? k THEN newer -> k
+                                 ELSE older -> k END), '{}'::jsonb)
+                        FROM (SELECT jsonb_object_keys(older) UNION SELECT jsonb_object_keys(newer)) AS keys(k));
+                END
+                $$
+                """,
+            ]
+        ),
+        (
+            "2026-12-01 destinations, activations, runs, leases, claims",
+            [
+                """
+                CREATE TABLE destination (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    bucket TEXT NOT NULL,
+                    folder_path TEXT NOT NULL,
+                    region TEXT,
+                    endpoint TEXT,
+                    file_type TEXT NOT NULL,
+                    compression TEXT NOT NULL,
+                    manifest BOOLEAN NOT NULL,
+                    format TEXT NOT NULL,
+                    access_key_id TEXT NOT NULL,
+                    -- Sealed with FERRY_MASTER_KEY (AES-GCM); never plain text.
+                    sealed_secret BYTEA NOT NULL,
+                    sealed_session_token BYTEA,
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE activation (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    destination_id TEXT NOT NULL REFERENCES destination(id),
+                    segment_ids TEXT NOT NULL,
+                    mappings TEXT NOT NULL,
+                    mandatory TEXT NOT NULL,
+                    dedup_keys TEXT NOT NULL,
+                    mode TEXT NOT NULL,
+                    frequency TEXT NOT NULL,
+                    start DOUBLE PRECISION NOT NULL,
+                    end_day TEXT,
+                    time_zone TEXT NOT NULL,
+                    file_name_template TEXT NOT NULL,
+                    max_rows_per_file INTEGER NOT NULL,
+                    enabled BOOLEAN NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE run (
+                    id TEXT PRIMARY KEY,
+                    activation_id TEXT NOT NULL REFERENCES activation(id) ON DELETE CASCADE,
+                    segment_id TEXT NOT NULL,
+                    destination_id TEXT NOT NULL,
+                    scheduled_time DOUBLE PRECISION NOT NULL,
+                    started_at DOUBLE PRECISION NOT NULL,
+                    finished_at DOUBLE PRECISION,
+                    status TEXT NOT NULL CHECK (status IN ('processing', 'success', 'failed')),
+                    mode TEXT NOT NULL,
+                    evaluation_id BIGINT,
+                    profiles_received INTEGER NOT NULL DEFAULT 0,
+                    exported INTEGER NOT NULL DEFAULT 0,
+                    excluded_mandatory INTEGER NOT NULL DEFAULT 0,
+                    excluded_duplicate INTEGER NOT NULL DEFAULT 0,
+                    files TEXT NOT NULL DEFAULT '[]',
+                    error TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 1,
+                    skipped_times INTEGER NOT NULL DEFAULT 0,
+                    -- The worker that last took the run up (host:pid:id).
+                    worker TEXT,
+                    UNIQUE (activation_id, segment_id, scheduled_time)
+                )
+                """,
+                "CREATE INDEX run_by_start ON run(started_at)",
+                """
+                CREATE TABLE run_upload (
+                    run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    upload_id TEXT NOT NULL,
+                    PRIMARY KEY (run_id, key)
+                )
+                """,
+                """
+                CREATE TABLE run_file (
+                    run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    rows BIGINT NOT NULL,
+                    bytes BIGINT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    PRIMARY KEY (run_id, key)
+                )
+                """,
+                // The row outlives its holder so the fencing token only grows.
+                """
+                CREATE TABLE lease (
+                    run_key TEXT PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    expires_at DOUBLE PRECISION NOT NULL,
+                    token BIGINT NOT NULL DEFAULT 0
+                )
+                """,
+                """
+                CREATE TABLE claim (
+                    claim_key TEXT PRIMARY KEY,
+                    claimed_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+            ]
+        ),
+    ]
+
+    /// The number of the newest migration this build knows.
+    static var currentVersion: Int { migrations.count }
+
+    /// Applies what is missing. Without `create`, a database with no Ferry
+    /// schema is refused; one migrated by a newer Ferry is refused either way.
+    static func migrate(_ workspace: PostgresWorkspace, create: Bool) async throws {
+        let url = workspace.url
+        try await workspace.transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(advisoryLock))", logger: workspace.logger)
+                .collect()
+            let exists =
+                try await connection.query(
+                    "SELECT to_regclass('ferry_migration') IS NOT NULL", logger: workspace.logger
+                ).collect().first?.decode(Bool.self) ?? false
+            if !exists {
+                guard create else {
+                    throw PostgresStoreError(
+                        .notInitialized,
+                        "The database \(url) holds no Ferry workspace; run `ferry workspace init` first.")
+                }
+                try await connection.query(
+                    "CREATE TABLE ferry_migration (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)",
+                    logger: workspace.logger
+                ).collect()
+            }
+            let applied = Set(try await appliedNames(connection, workspace))
+            let known = Set(migrations.map(\.name))
+            if let unknown = applied.subtracting(known).sorted().last {
+                throw PostgresStoreError(
+                    .schemaTooNew,
+                    "The database \(url) was migrated by a newer Ferry (migration '\(unknown)'); upgrade this ferry.")
+            }
+            for migration in migrations where !applied.contains(migration.name) {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: workspace.logger)
+                        .collect()
+                }
+                try await connection.query(
+                    "INSERT INTO ferry_migration (name, applied_at) VALUES (\(migration.name), \(Date().timeIntervalSince1970))",
+                    logger: workspace.logger
+                ).collect()
+                workspace.logger.info("applied migration \(migration.name)")
+            }
+        }
+    }
+
+    static func appliedNames(_ connection: PostgresConnection, _ workspace: PostgresWorkspace) async throws
+        -> [String]
+    {
+        try await connection.query("SELECT name FROM ferry_migration ORDER BY name", logger: workspace.logger)
+            .collect().map { try $0.decode(String.self) }
+    }
+}
+
+extension PostgresWorkspace {
+    /// The migrations applied to this database, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        try await withConnection { connection in try await PostgresSchema.appliedNames(connection, self) }
+    }
+
+    /// The schema version: how many migrations are applied.
+    public func schemaVersion() async throws -> Int { try await appliedMigrations().count }
+
+    /// The newest schema version this build knows.
+    public static var currentSchemaVersion: Int { PostgresSchema.currentVersion }
+
+    /// The server's version string, for `ferry workspace info`.
+    public func serverVersion() async throws -> String {
+        try await withConnection { connection in
+            try await connection.query("SHOW server_version", logger: self.logger).collect().first?.decode(
+                String.self) ?? "?"
+        }
+    }
+}

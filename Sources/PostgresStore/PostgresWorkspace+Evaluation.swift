@@ -1,0 +1,175 @@
+import Foundation
+import PostgresNIO
+import Segmentation
+import Workspace
+
+extension PostgresWorkspace {
+    /// Evaluates the named segments (all when empty), each in one transaction:
+    /// the qualifying pids are selected inside PostgreSQL with the PQL
+    /// compiled to its dialect (`CREATE TEMP TABLE ... AS SELECT`, which may
+    /// run as a parallel query), then memberships change with set-based SQL.
+    /// What the compiler cannot express is evaluated in Swift over a stream
+    /// of the documents.
+    public func evaluate(segmentIds: [String], now: Date) async throws -> [EvaluationSummary] {
+        let targets: [SegmentRecord]
+        if segmentIds.isEmpty {
+            targets = try await segments()
+        } else {
+            var resolved: [SegmentRecord] = []
+            for nameOrId in segmentIds { resolved.append(try await segment(named: nameOrId)) }
+            targets = resolved
+        }
+        var summaries: [EvaluationSummary] = []
+        for segment in targets {
+            let expression = try PQL.parse(segment.pql)
+            let started = Date()
+            var summary: EvaluationSummary
+            if let fragment = PQL.sqlWhere(
+                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: [:], now: now)
+            {
+                summary = try await applyEvaluation(of: segment, usedSQL: true, now: now) { connection in
+                    var bindings = PostgresBindings()
+                    for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL:
+                                "CREATE TEMP TABLE qualifying ON COMMIT DROP AS SELECT pid FROM profile WHERE \(fragment.numberedPlaceholders())",
+                            binds: bindings),
+                        logger: self.logger
+                    ).collect()
+                }
+            } else {
+                let pids = try await qualifyingInSwift(expression, now: now)
+                summary = try await applyEvaluation(of: segment, usedSQL: false, now: now) { connection in
+                    try await connection.query(
+                        "CREATE TEMP TABLE qualifying (pid BIGINT) ON COMMIT DROP", logger: self.logger
+                    ).collect()
+                    var buffer = ByteBuffer()
+                    for pid in pids {
+                        buffer.writeString(String(pid))
+                        buffer.writeInteger(UInt8(ascii: "\n"))
+                    }
+                    let data = buffer
+                    try await connection.copyFrom(table: "qualifying", columns: ["pid"], logger: self.logger) {
+                        writer in try await writer.write(data)
+                    }
+                }
+            }
+            summary.seconds = Date().timeIntervalSince(started)
+            let finished = now.timeIntervalSince1970 + summary.seconds
+            let evaluationId = summary.evaluationId
+            try await transaction { connection in
+                try await connection.query(
+                    "UPDATE evaluation SET finished_at = \(finished) WHERE id = \(evaluationId)", logger: self.logger
+                ).collect()
+            }
+            summaries.append(summary)
+        }
+        return summaries
+    }
+
+    static func bind(_ argument: SQLArgument, to bindings: inout PostgresBindings) throws {
+        switch argument {
+        case .null: bindings.appendNull()
+        case .int(let value): try bindings.append(value)
+        case .double(let value): try bindings.append(value)
+        case .string(let value): try bindings.append(value)
+        }
+    }
+
+    /// The pids whose documents satisfy `expression`, read as a stream so
+    /// memory holds one row at a time (and the pid list).
+    func qualifyingInSwift(_ expression: PQLExpression, now: Date) async throws -> [Int64] {
+        try await withConnection { connection in
+            var pids: [Int64] = []
+            let rows = try await connection.query("SELECT pid, doc::text FROM profile", logger: self.logger)
+            for try await (pid, text) in rows.decode((Int64, String).self) {
+                if PQL.evaluate(expression, on: try JSONValue.parse(text), now: now) { pids.append(pid) }
+            }
+            return pids
+        }
+    }
+
+    /// In one transaction: `fill` makes `qualifying(pid)`, then the
+    /// segment's memberships and a new evaluation row follow from it, with
+    /// the same rules as the SQLite workspace.
+    func applyEvaluation(
+        of segment: SegmentRecord, usedSQL: Bool, now: Date,
+        fill: @escaping @Sendable (PostgresConnection) async throws -> Void
+    ) async throws -> EvaluationSummary {
+        guard let sid = segment.sid else { preconditionFailure("a fetched segment has a sid") }
+        let time = now.timeIntervalSince1970
+        let logger = self.logger
+        return try await transaction { connection in
+            // Two workers evaluating one segment at once would compute the
+            // same changes twice; the second waits for the first.
+            try await connection.query(
+                "SELECT 1 FROM segment WHERE sid = \(sid) FOR UPDATE", logger: logger
+            ).collect()
+            try await fill(connection)
+            let evaluationId = try await connection.query(
+                "INSERT INTO evaluation (sid, started_at, used_sql) VALUES (\(sid), \(time), \(usedSQL)) RETURNING id",
+                logger: logger
+            ).collect()[0].decode(Int64.self)
+            let qualifying = try await connection.query("SELECT count(DISTINCT pid) FROM qualifying", logger: logger)
+                .collect()[0].decode(Int.self)
+            var realized = try await connection.query(
+                """
+                WITH changed AS (
+                    INSERT INTO membership (sid, pid, status, last_qualification_time, status_changed_at,
+                                            changed_in_evaluation)
+                    SELECT DISTINCT \(sid)::bigint, q.pid, 'realized', \(time)::double precision,
+                           \(time)::double precision, \(evaluationId)::bigint
+                    FROM qualifying q
+                    ON CONFLICT (sid, pid) DO NOTHING
+                    RETURNING 1
+                )
+                SELECT count(*) FROM changed
+                """, logger: logger
+            ).collect()[0].decode(Int.self)
+            realized += try await connection.query(
+                """
+                WITH changed AS (
+                    UPDATE membership SET status = 'realized', last_qualification_time = \(time),
+                        status_changed_at = \(time), changed_in_evaluation = \(evaluationId)
+                    WHERE sid = \(sid) AND status = 'exited' AND pid IN (SELECT pid FROM qualifying)
+                      AND changed_in_evaluation <> \(evaluationId)
+                    RETURNING 1
+                )
+                SELECT count(*) FROM changed
+                """, logger: logger
+            ).collect()[0].decode(Int.self)
+            let exited = try await connection.query(
+                """
+                WITH changed AS (
+                    UPDATE membership m SET status = 'exited', status_changed_at = \(time),
+                        changed_in_evaluation = \(evaluationId)
+                    WHERE m.sid = \(sid) AND m.status = 'realized'
+                      AND NOT EXISTS (SELECT 1 FROM qualifying q WHERE q.pid = m.pid)
+                    RETURNING 1
+                )
+                SELECT count(*) FROM changed
+                """, logger: logger
+            ).collect()[0].decode(Int.self)
+            let purged = try await connection.query(
+                """
+                WITH changed AS (
+                    DELETE FROM membership WHERE sid = \(sid) AND status = 'exited'
+                      AND status_changed_at < \(time - Self.exitedRetention)
+                    RETURNING 1
+                )
+                SELECT count(*) FROM changed
+                """, logger: logger
+            ).collect()[0].decode(Int.self)
+            try await connection.query(
+                """
+                UPDATE evaluation SET realized = \(realized), existing = \(qualifying - realized), exited = \(exited)
+                WHERE id = \(evaluationId)
+                """, logger: logger
+            ).collect()
+            return EvaluationSummary.make(
+                evaluationId: evaluationId, segmentId: segment.id, segmentName: segment.name, realized: realized,
+                existing: qualifying - realized, exited: exited, purged: purged, usedSQL: usedSQL, seconds: 0)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Segmentation
+
+/// One profile read from an input line, for a store other than the SQLite
+/// workspace (PostgreSQL) to write.
+public struct ImportedProfile: Sendable {
+    public var namespace: String
+    public var identity: String
+    /// The whole record as JSON text.
+    public var document: String
+}
+
+/// Reads profile inputs with the same parser, formats, header checks and
+/// reject rules as `ProfileImporter`, and hands batches of profiles to the
+/// caller's writer; the next batch is parsed while the previous one is written.
+public struct ProfileInputReader: Sendable {
+    public let options: ImportOptions
+
+    public init(options: ImportOptions) {
+        self.options = options
+    }
+
+    /// Reads `inputs` in order. `write` stores one batch and returns how many
+    /// profiles it inserted and updated; it is never called twice at once.
+    public func run(
+        _ inputs: [ImportInput], onReject: (ImportRejection) -> Void,
+        write: @escaping @Sendable ([ImportedProfile]) async throws -> (inserted: Int, updated: Int)
+    ) async throws -> ImportSummary {
+        if (options.namespace == nil) != (options.identityField == nil) {
+            throw WorkspaceError(.missingIdentityOptions, "--namespace and --identity-field go together.")
+        }
+        var summary = ImportSummary()
+        var inflight: Task<(inserted: Int, updated: Int), Error>?
+        var batch: [ImportedProfile] = []
+        batch.reserveCapacity(options.batchSize)
+        func settle() async throws {
+            guard let task = inflight else { return }
+            inflight = nil
+            let written = try await task.value
+            summary.inserted += written.inserted
+            summary.updated += written.updated
+        }
+        func submit() async throws {
+            try await settle()
+            guard !batch.isEmpty else { return }
+            let rows = batch
+            batch.removeAll(keepingCapacity: true)
+            inflight = Task { try await write(rows) }
+        }
+        let formats = try inputs.map { input throws(WorkspaceError) in try format(of: input) }
+        for (input, format) in zip(inputs, formats) where format == .csv {
+            if case .file(let path) = input { try checkHeader(path: path) }
+        }
+        do {
+            inputs: for (input, format) in zip(inputs, formats) {
+                let reader: LineReader
+                switch input {
+                case .file(let path): reader = try LineReader(path: path)
+                case .standardInput: reader = LineReader(fileDescriptor: STDIN_FILENO, ownsDescriptor: false)
+                }
+                var parser = ProfileLineParser(
+                    format: format, namespace: options.namespace, identityField: options.identityField)
+                func handle(_ parsed: ParsedLine, line: Int) async throws -> Bool {
+                    switch parsed {
+                    case .skip:
+                        return true
+                    case .profile(let profile):
+                        batch.append(
+                            ImportedProfile(
+                                namespace: profile.namespace, identity: profile.identity, document: profile.doc))
+                        if batch.count >= options.batchSize { try await submit() }
+                        return true
+                    case .badHeader(let reason):
+                        throw Self.badHeader(input, line: line, reason)
+                    case .rejected(let reason):
+                        summary.rejected += 1
+                        onReject(ImportRejection(file: input.displayName, line: line, reason: reason))
+                        if summary.rejected > options.maxErrors {
+                            summary.stoppedEarly = true
+                            return false
+                        }
+                        return true
+                    }
+                }
+                var primed = false
+                var chunk = LineChunk()
+                while true {
+                    chunk.removeAll()
+                    while chunk.count < ProfileImporter.linesPerChunk, let line = try reader.nextLine() {
+                        if primed {
+                            chunk.append(line, number: reader.lineNumber)
+                            continue
+                        }
+                        let parsed = parser.parse(line)
+                        if case .skip = parsed {} else { primed = true }
+                        guard try await handle(parsed, line: reader.lineNumber) else { break inputs }
+                    }
+                    if chunk.count == 0 { break }
+                    let parsed = await ProfileImporter.parseInParallel(chunk, with: parser)
+                    for (index, line) in parsed.enumerated() {
+                        guard try await handle(line, line: chunk.lineNumbers[index]) else { break inputs }
+                    }
+                }
+            }
+            try await submit()
+            try await settle()
+        } catch {
+            _ = try? await inflight?.value
+            throw error
+        }
+        return summary
+    }
+
+    private func checkHeader(path: String) throws(WorkspaceError) {
+        let reader = try LineReader(path: path)
+        var parser = ProfileLineParser(format: .csv, namespace: options.namespace, identityField: options.identityField)
+        while let line = try reader.nextLine() {
+            switch parser.parse(line) {
+            case .skip: continue
+            case .badHeader(let reason): throw Self.badHeader(.file(path), line: reader.lineNumber, reason)
+            case .profile, .rejected: return
+            }
+        }
+    }
+
+    private static func badHeader(_ input: ImportInput, line: Int, _ reason: String) -> WorkspaceError {
+        WorkspaceError(.badHeader, "\(input.displayName):\(line): \(reason); no row of this file was imported.")
+    }
+
+    private func format(of input: ImportInput) throws(WorkspaceError) -> ImportFormat {
+        let format: ImportFormat
+        switch (options.format, input) {
+        case (let forced?, _):
+            format = forced
+        case (nil, .standardInput):
+            format = .jsonl
+        case (nil, .file(let path)):
+            guard let inferred = ImportFormat(fileName: path) else {
+                throw WorkspaceError(
+                    .unknownFormat,
+                    "Cannot tell the format of \(path) from its extension; pass --format jsonl or --format csv.")
+            }
+            format = inferred
+        }
+        if format == .csv, options.namespace == nil {
+            throw WorkspaceError(
+                .missingIdentityOptions,
+                "CSV input needs --namespace NS and --identity-field PATH to know each row's identity.")
+        }
+        return format
+    }
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@testable import PostgresStore
-
-@Test func moduleLoads() {}

@@ -1,0 +1,99 @@
+import Foundation
+import PostgresStore
+import Testing
+import Workspace
+
+/// A fresh database on the throwaway server `scripts/test` starts
+/// (`FERRY_TEST_POSTGRES_URL`), dropped by `drop()`.
+struct TestDatabase: Sendable {
+    static let masterKey = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+    static let environment = ["FERRY_MASTER_KEY": masterKey]
+
+    let server: PostgresURL
+    let url: PostgresURL
+
+    static func serverURL() throws -> PostgresURL {
+        guard let text = ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES_URL"], !text.isEmpty else {
+            throw TestDatabaseError()
+        }
+        return try PostgresURL(text)
+    }
+
+    static func make() async throws -> TestDatabase {
+        let server = try serverURL()
+        let name = "ferry_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await PostgresAdmin.createDatabase(name, at: server)
+        var url = server
+        url.database = name
+        return TestDatabase(server: server, url: url)
+    }
+
+    func open(create: Bool = true, maxConnections: Int = 4) async throws -> PostgresWorkspace {
+        try await PostgresWorkspace.open(
+            url: url, create: create, maxConnections: maxConnections, environment: Self.environment)
+    }
+
+    func drop() async {
+        try? await PostgresAdmin.dropDatabase(url.database, at: server)
+    }
+}
+
+struct TestDatabaseError: Error, CustomStringConvertible {
+    var description: String {
+        "FERRY_TEST_POSTGRES_URL is not set: run these tests with scripts/test, which starts a throwaway PostgreSQL"
+    }
+}
+
+/// One store under test, SQLite or PostgreSQL, with what is needed to clean it up.
+struct StoreUnderTest: Sendable {
+    enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case sqlite, postgresql
+        var testDescription: String { rawValue }
+    }
+
+    let store: any FerryStore
+    let secretBox: SecretBox
+    let folder: URL
+    let cleanUp: @Sendable () async -> Void
+
+    static func make(_ backend: Backend) async throws -> StoreUnderTest {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ferry-pg-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        switch backend {
+        case .sqlite:
+            let workspace = try Workspace(directory: folder.appendingPathComponent("ws"), environment: [:])
+            return StoreUnderTest(
+                store: workspace, secretBox: workspace.secretBox, folder: folder,
+                cleanUp: { try? FileManager.default.removeItem(at: folder) })
+        case .postgresql:
+            let database = try await TestDatabase.make()
+            let workspace = try await database.open()
+            return StoreUnderTest(
+                store: workspace, secretBox: workspace.secretBox, folder: folder,
+                cleanUp: {
+                    await workspace.close()
+                    await database.drop()
+                    try? FileManager.default.removeItem(at: folder)
+                })
+        }
+    }
+
+    /// Writes `lines` to a file and imports it.
+    func importLines(_ lines: [String], options: ImportOptions = ImportOptions()) async throws -> (
+        ImportSummary, [ImportRejection]
+    ) {
+        let url = folder.appendingPathComponent("import-\(UUID().uuidString).jsonl")
+        try lines.joined(separator: "\n").write(to: url, atomically: false, encoding: .utf8)
+        let rejections = RejectionLog()
+        let summary = try await store.importProfiles([.file(url.path)], options: options) { rejections.add($0) }
+        return (summary, rejections.all)
+    }
+}
+
+final class RejectionLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [ImportRejection] = []
+    func add(_ item: ImportRejection) { lock.withLock { items.append(item) } }
+    var all: [ImportRejection] { lock.withLock { items } }
+}
