@@ -78,7 +78,8 @@ extension PQL {
     public static func checkDependencies(of segment: PQLSegmentDefinition, among others: [PQLSegmentDefinition])
         throws(PQLDependencyError)
     {
-        let all = others.filter { $0.id != segment.id } + [segment]
+        // First, so a cycle is named from the segment being created.
+        let all = [segment] + others.filter { $0.id != segment.id }
         for reference in segmentReferences(segment.expression).sorted() where resolve(reference, in: all) == nil {
             throw .unknownSegment(reference: reference, segment: segment.name)
         }
