@@ -84,7 +84,7 @@ public enum PQL {
         now: Date, membership: SegmentMembershipSQL? = nil
     ) -> SQLFragment? {
         let compiler = PQLSQLCompiler(
-            column: documentColumn, typedColumns: typedColumns, dialect: dialect, membership: membership)
+            column: documentColumn, typedColumns: typedColumns, dialect: dialect, now: now, membership: membership)
         guard let fragment = compiler.condition(expression), fragment.sql.utf8.count <= maximumSQLLength else {
             return nil
         }

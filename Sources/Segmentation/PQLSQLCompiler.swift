@@ -11,6 +11,8 @@ struct PQLSQLCompiler {
     /// `vN` the value (see `SQLDialect`) for every row, so reading them parses nothing.
     var typedColumns: [[String]: Int] = [:]
     var dialect: SQLDialect = .sqlite
+    /// The evaluation instant: `currentMonth()` and friends are constants of the statement.
+    var now = Date(timeIntervalSince1970: 0)
     /// The store's answer to `inSegment(reference)`; see `PQL.SegmentMembershipSQL`.
     var membership: PQL.SegmentMembershipSQL?
 
@@ -152,6 +154,11 @@ struct PQLSQLCompiler {
             )
         case .list, .date, .now, .today, .occursBetween, .select, .letIn:
             return nil
+        case .call(.now, let function, _) where function.isDatePart:
+            let civil = PQLTimestamp(seconds: now.timeIntervalSince1970, isDay: false).civil
+            let part =
+                function == .getMonth ? Int64(civil.month) : function == .getYear ? civil.year : Int64(civil.day)
+            return operand(.literal(.int(part)))
         case .call(_, let function, _) where function.isValued:
             return nil
         case .arithmetic(let left, let op, let right):
