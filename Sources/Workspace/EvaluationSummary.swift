@@ -12,4 +12,7 @@ public struct EvaluationSummary: Sendable, Hashable, Codable {
     public var purged: Int
     public var usedSQL: Bool
     public var seconds: Double
+    /// For an incremental evaluation, how many changed profiles it read; nil
+    /// when it read them all.
+    public var changedProfiles: Int? = nil
 }

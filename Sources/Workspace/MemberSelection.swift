@@ -9,17 +9,3 @@ public enum MemberSelection: Sendable, Hashable {
     /// file with a status column can tell them apart.
     case changedSince(evaluationId: Int64, includingExited: Bool)
 }
-
-extension MemberSelection {
-    /// The condition on `membership m` that selects these members.
-    var membershipCondition: (sql: String, arguments: StatementArguments) {
-        switch self {
-        case .realized:
-            return ("m.status = 'realized'", [])
-        case .changedSince(let evaluationId, includingExited: true):
-            return ("m.changedInEvaluation > ?", [evaluationId])
-        case .changedSince(let evaluationId, includingExited: false):
-            return ("m.changedInEvaluation > ? AND m.status = 'realized'", [evaluationId])
-        }
-    }
-}

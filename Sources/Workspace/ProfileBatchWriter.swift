@@ -8,6 +8,11 @@ import Segmentation
 enum ProfileBatchWriter {
     static func write(_ batch: [ParsedProfile], at now: Date, in db: Database) throws -> (inserted: Int, updated: Int) {
         let time = now.timeIntervalSince1970
+        // Incremental evaluations read the profiles stamped after their own version.
+        guard
+            let version = try Int64.fetchOne(
+                db, sql: "UPDATE profileVersion SET version = version + 1 WHERE id = 1 RETURNING version")
+        else { preconditionFailure("the profileVersion row is made by the schema") }
         var columns = try ProfileColumns.load(db)
         // Columns for new paths come first, so the rows below fill them.
         // Each leaf finds its column by its joined keys; a column whose path is
@@ -35,30 +40,30 @@ enum ProfileBatchWriter {
                 allKeys.contains { $0.count > allKeys[slot].count && $0.starts(with: allKeys[slot]) }
             })
         let typedNames = columns.paths.flatMap { ["v\($0.number)", "t\($0.number)"] }
-        let names = (["namespace", "identity", "doc", "updatedAt", "exact"] + typedNames).joined(separator: ", ")
+        let names = (["namespace", "identity", "doc", "updatedAt", "exact", "version"] + typedNames).joined(separator: ", ")
         let typedMarks = String(repeating: ", ?", count: typedNames.count)
         // Insert first: a new profile then costs one statement, and only a conflict
         // pays for the read and merge.
         let insertAsIs = try db.cachedStatement(
             sql: """
-                INSERT INTO profile (\(names)) VALUES (?, ?, ?, ?, ?\(typedMarks))
+                INSERT INTO profile (\(names)) VALUES (?, ?, ?, ?, ?, ?\(typedMarks))
                 ON CONFLICT (namespace, identity) DO NOTHING
                 """)
         let insertCompacted = try db.cachedStatement(
             sql: """
-                INSERT INTO profile (\(names)) VALUES (?, ?, json(?), ?, ?\(typedMarks))
+                INSERT INTO profile (\(names)) VALUES (?, ?, json(?), ?, ?, ?\(typedMarks))
                 ON CONFLICT (namespace, identity) DO NOTHING
                 """)
         // Without nulls in the newer record, RFC 7396 json_patch is exactly the deep
         // merge of JSONValue.merging, and runs in SQLite without a round trip.
         let patch = try db.cachedStatement(
             sql: """
-                UPDATE profile SET doc = json_patch(doc, json(?)), updatedAt = ?, exact = max(exact, ?)
+                UPDATE profile SET doc = json_patch(doc, json(?)), updatedAt = ?, exact = max(exact, ?), version = ?
                 WHERE namespace = ? AND identity = ?
                 """)
         let find = try db.cachedStatement(sql: "SELECT pid, doc FROM profile WHERE namespace = ? AND identity = ?")
         let update = try db.cachedStatement(
-            sql: "UPDATE profile SET doc = ?, updatedAt = ?, exact = max(exact, ?) WHERE pid = ?")
+            sql: "UPDATE profile SET doc = ?, updatedAt = ?, exact = max(exact, ?), version = ? WHERE pid = ?")
         var inserted = 0
         var updated = 0
         var leafOfSlot = [Int](repeating: -1, count: columns.paths.count)
@@ -81,10 +86,11 @@ enum ProfileBatchWriter {
             bindText(statement, 3, profile.doc)
             sqlite3_bind_double(statement, 4, time)
             sqlite3_bind_int64(statement, 5, Int64(exact))
+            sqlite3_bind_int64(statement, 6, version)
             // Parsed again only in the rare case a column's path is an object here.
             var parsed: JSONValue?
             for slot in leafOfSlot.indices {
-                let valueIndex = Int32(6 + 2 * slot)
+                let valueIndex = Int32(7 + 2 * slot)
                 if leafOfSlot[slot] >= 0 {
                     let cell = profile.leaves[leafOfSlot[slot]]
                     bind(cell, statement, valueIndex)
@@ -110,7 +116,7 @@ enum ProfileBatchWriter {
                 continue
             }
             if !profile.containsNull {
-                patch.setUncheckedArguments([profile.doc, time, exact, profile.namespace, profile.identity])
+                patch.setUncheckedArguments([profile.doc, time, exact, version, profile.namespace, profile.identity])
                 try patch.execute()
                 find.setUncheckedArguments([profile.namespace, profile.identity])
                 if let pid = try Int64.fetchOne(find) { try columns.refresh(pid: pid, in: db) }
@@ -122,7 +128,7 @@ enum ProfileBatchWriter {
             let pid: Int64 = row[0]
             let stored: String = row[1]
             let merged = try JSONValue.parse(stored).merging(try JSONValue.parse(profile.doc))
-            update.setUncheckedArguments([merged.serialized(), time, exact, pid])
+            update.setUncheckedArguments([merged.serialized(), time, exact, version, pid])
             try update.execute()
             try columns.refresh(pid: pid, in: db)
             updated += 1

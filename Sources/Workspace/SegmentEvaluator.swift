@@ -1,164 +1,255 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Segmentation
 
-/// Evaluates segments over all profiles and updates their memberships with
-/// set-based SQL, without holding the workspace's write lock for the scan.
+/// Evaluates segments over all profiles and records each segment's new member
+/// set, without holding the workspace's write lock for the scan.
 ///
-/// All segments of a pass share one scan of `profile`: each row's predicates
-/// become columns of a `flags` table in a scratch database file beside the
-/// workspace, written by a connection of its own. That statement reads the
-/// workspace as one snapshot and writes only the scratch file, so imports,
-/// runs and other processes keep writing while it runs; SQLite parses a row's
-/// JSON once for all the `json_extract` calls in it, and segments without an
-/// SQL translation are evaluated together by one Swift function that returns a
-/// bit per segment. Each segment's membership changes are then one short write
-/// transaction that joins the workspace against the scratch file.
+/// All segments of a pass share one scan of `profile` in a read transaction
+/// (a snapshot: imports, runs and other processes keep writing meanwhile).
+/// Each row's predicates come back as one column per segment and set bits in
+/// that segment's member set; segments without an SQL translation are
+/// evaluated together by one Swift function that returns a bit per segment.
+/// The changes against the previous member set are then written in one short
+/// transaction: a few bitmaps, not a row per member.
 enum SegmentEvaluator {
-    /// Exited members are forgotten after this long, as in the reference product.
-    static let exitedRetention: TimeInterval = 30 * 24 * 3600
     /// Segments per shared scan; Swift-evaluated ones also share one 63-bit mask.
     static let segmentsPerPass = 32
 
     static func evaluate(
-        _ segments: [(SegmentRecord, PQLExpression)], now: Date, writer: DatabasePool, databasePath: String,
-        scratchDirectory: URL
+        _ segments: [(SegmentRecord, PQLExpression)], now: Date, pool: DatabasePool, full: Bool = false
     ) async throws -> [EvaluationSummary] {
         var summaries: [EvaluationSummary] = []
         var start = 0
         while start < segments.count {
             let pass = Array(segments[start..<min(start + segmentsPerPass, segments.count)])
-            summaries += try await evaluatePass(
-                pass, now: now, writer: writer, databasePath: databasePath, scratchDirectory: scratchDirectory)
+            summaries += try await evaluatePass(pass, now: now, pool: pool, full: full)
             start += segmentsPerPass
         }
         return summaries
     }
 
-    /// The scratch file's name starts with this; a crashed evaluation's file is removed at the next one.
-    static let scratchPrefix = ".evaluation-"
+    /// One segment's result: every member, or the verdicts on the profiles
+    /// changed since the version its member set reflects.
+    enum Outcome: Sendable {
+        case full(MemberBitmap)
+        case changes(since: Int64, changed: MemberBitmap, qualifying: MemberBitmap)
+    }
 
     private static func evaluatePass(
-        _ segments: [(SegmentRecord, PQLExpression)], now: Date, writer: DatabasePool, databasePath: String,
-        scratchDirectory: URL
+        _ segments: [(SegmentRecord, PQLExpression)], now: Date, pool: DatabasePool, full: Bool
     ) async throws -> [EvaluationSummary] {
         let scanStart = Date()
-        let typed = try await writer.read { db in try ProfileColumns.load(db) }.numbers
+        let typed = try await pool.read { db in try ProfileColumns.load(db) }.numbers
         let fragments = segments.map { PQL.sqliteWhere($0.1, jsonColumn: "doc", typedColumns: typed, now: now) }
-        var columns = ["pid"]
-        var arguments: [SQLArgument] = []
-        var inSwift: [PQLExpression] = []
-        /// Per segment: the SQL that is true for its qualifying rows of `flags`.
-        var qualifies: [String] = []
-        for (index, fragment) in fragments.enumerated() {
-            if let fragment {
-                columns.append("(\(fragment.sql)) AS c\(index)")
-                arguments += fragment.arguments
-                qualifies.append("c\(index)")
-            } else {
-                qualifies.append("(swift >> \(inSwift.count)) & 1")
-                inSwift.append(segments[index].1)
+        // A result that depends on nothing but the profile's own row can be
+        // kept for the profiles that did not change.
+        let rowOnly = segments.indices.map { index in
+            !full && fragments[index] != nil && !dependsOnClock(segments[index].1, typed: typed, now: now)
+                && !String(describing: segments[index].1).contains("inSegment(")
+        }
+        let sids = segments.map { $0.0.sid ?? -1 }
+        let bases: [Int64?] = try await pool.read { db in
+            try sids.indices.map { index in
+                guard rowOnly[index] else { return nil }
+                return try Int64.fetchOne(
+                    db, sql: "SELECT profileVersion FROM segmentMembers WHERE sid = ?", arguments: [sids[index]])
             }
         }
-        let mask = inSwift.isEmpty ? nil : swiftMask(inSwift, now: now)
-        if let mask {
-            columns.append("\(mask.function.name)(\(mask.arguments.joined(separator: ", "))) AS swift")
-        }
-
-        let selectList = columns.joined(separator: ", ")
-        let scanArguments = statementArguments(arguments)
-        let conditions = qualifies
-        let scratch = try ScratchDatabase(directory: scratchDirectory)
-        defer { scratch.remove() }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
-        let scanner = try DatabaseQueue(path: databasePath, configuration: configuration)
-        try await scanner.writeWithoutTransaction { db in
-            if let mask { db.add(function: mask.function) }
-            try db.execute(sql: "ATTACH DATABASE ? AS scratch", arguments: [scratch.path])
-            try db.execute(
-                sql: "CREATE TABLE scratch.flags AS SELECT \(selectList) FROM main.profile", arguments: scanArguments)
-            try db.execute(sql: "DETACH DATABASE scratch")
-        }
-        try scanner.close()
+        let scan = try makeScan(segments, fragments: fragments, bases: bases, now: now)
+        let (outcomes, version) = try await pool.read { db in try scan.run(db) }
         let scanShare = Date().timeIntervalSince(scanStart) / Double(segments.count)
-
-        var summaries: [EvaluationSummary] = []
-        for (index, (segment, _)) in segments.enumerated() {
-            let phaseStart = Date()
-            var summary = try await writer.writeWithoutTransaction { db in
-                try db.execute(sql: "ATTACH DATABASE ? AS scratch", arguments: [scratch.path])
-                defer { try? db.execute(sql: "DETACH DATABASE scratch") }
-                var summary: EvaluationSummary?
-                try db.inTransaction {
-                    try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS qualifying (pid INTEGER PRIMARY KEY)")
-                    try db.execute(sql: "DELETE FROM temp.qualifying")
-                    try db.execute(
-                        sql:
-                            "INSERT INTO temp.qualifying (pid) SELECT pid FROM scratch.flags WHERE \(conditions[index])"
-                    )
-                    summary = try updateMemberships(of: segment, usedSQL: fragments[index] != nil, now: now, in: db)
-                    try db.execute(sql: "DELETE FROM temp.qualifying")
-                    return .commit
-                }
-                return summary!
-            }
-            summary.seconds = scanShare + Date().timeIntervalSince(phaseStart)
-            try await writer.write { [summary] db in
+        let written = try await pool.write { db in
+            try segments.indices.map { index -> EvaluationSummary? in
+                let writeStart = Date()
+                guard
+                    var summary = try record(
+                        outcomes[index], version: version, of: segments[index].0, usedSQL: fragments[index] != nil,
+                        now: now, in: db)
+                else { return nil }
+                summary.seconds = scanShare + Date().timeIntervalSince(writeStart)
                 try db.execute(
                     sql: "UPDATE evaluation SET finishedAt = ? WHERE id = ?",
                     arguments: [now.timeIntervalSince1970 + summary.seconds, summary.evaluationId])
+                return summary
             }
-            summaries.append(summary)
         }
-        return summaries
+        var summaries = written.compactMap { $0 }
+        let redo = segments.indices.filter { written[$0] == nil }.map { segments[$0] }
+        // Another process evaluated one of these meanwhile, so its changes no
+        // longer apply to the stored set; a full scan settles it.
+        if !redo.isEmpty { summaries += try await evaluatePass(redo, now: now, pool: pool, full: true) }
+        let order = Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.0.id, $0) })
+        return summaries.sorted { order[$0.segmentId, default: 0] < order[$1.segmentId, default: 0] }
     }
 
-    /// Applies `temp.qualifying` to one segment's memberships and records the evaluation.
-    private static func updateMemberships(of segment: SegmentRecord, usedSQL: Bool, now: Date, in db: Database) throws
-        -> EvaluationSummary
-    {
+    /// Whether the SQL for `expression` changes with the evaluation time:
+    /// `now`, `today`, relative dates and the current month all reach SQL as
+    /// arguments or text, so two times far apart in every calendar field tell.
+    static func dependsOnClock(_ expression: PQLExpression, typed: [[String]: Int], now: Date) -> Bool {
+        let later = now.addingTimeInterval(400 * 86_400 + 3_661)
+        return PQL.sqliteWhere(expression, jsonColumn: "doc", typedColumns: typed, now: now)
+            != PQL.sqliteWhere(expression, jsonColumn: "doc", typedColumns: typed, now: later)
+    }
+
+    /// The statements of one pass: a scan of every profile for the segments
+    /// evaluated in full, and one of the changed profiles for the others.
+    struct Scan: Sendable {
+        struct Part: Sendable {
+            var sql: String
+            var arguments: StatementArguments
+            /// Per segment in this part: its index, its result column or mask bit, its base version.
+            var members: [(index: Int, column: Int32, bit: Int?, base: Int64?)]
+            var maskColumn: Int32?
+            var mask: DatabaseFunction?
+        }
+        var parts: [Part]
+        var count: Int
+
+        func run(_ db: Database) throws -> ([Outcome], Int64) {
+            // The version is read in the scan's own snapshot: every profile
+            // stamped up to it is in what the scan sees.
+            let version = try Int64.fetchOne(db, sql: "SELECT version FROM profileVersion WHERE id = 1") ?? 0
+            var outcomes = [Outcome](repeating: .full(MemberBitmap()), count: count)
+            for part in parts {
+                var changed = [MemberBitmap](repeating: MemberBitmap(), count: part.members.count)
+                var qualifying = [MemberBitmap](repeating: MemberBitmap(), count: part.members.count)
+                try Self.step(part, db) { pid, rowVersion, handle in
+                    let bits = part.maskColumn.map { sqlite3_column_int64(handle, $0) } ?? 0
+                    for (slot, member) in part.members.enumerated() {
+                        if let base = member.base {
+                            guard rowVersion > base else { continue }
+                            changed[slot].insert(pid)
+                        }
+                        let qualifies: Bool
+                        if let bit = member.bit {
+                            qualifies = bits & (1 << Int64(bit)) != 0
+                        } else {
+                            // NULL (unknown) does not qualify, as in a WHERE clause.
+                            qualifies = sqlite3_column_int64(handle, member.column) != 0
+                        }
+                        if qualifies { qualifying[slot].insert(pid) }
+                    }
+                }
+                for (slot, member) in part.members.enumerated() {
+                    if let base = member.base {
+                        outcomes[member.index] = .changes(
+                            since: base, changed: changed[slot], qualifying: qualifying[slot])
+                    } else {
+                        outcomes[member.index] = .full(qualifying[slot])
+                    }
+                }
+            }
+            return (outcomes, version)
+        }
+
+        /// Steps a part's statement through SQLite's C API: a million rows of
+        /// ten columns through GRDB's Row would cost more than the predicates.
+        private static func step(
+            _ part: Part, _ db: Database, _ body: (Int64, Int64, SQLiteStatement) throws -> Void
+        ) throws {
+            if let mask = part.mask { db.add(function: mask) }
+            defer { if let mask = part.mask { db.remove(function: mask) } }
+            let statement = try db.makeStatement(sql: part.sql)
+            try statement.setArguments(part.arguments)
+            let handle = statement.sqliteStatement
+            while true {
+                let code = sqlite3_step(handle)
+                if code == SQLITE_DONE { return }
+                guard code == SQLITE_ROW else {
+                    throw DatabaseError(
+                        resultCode: ResultCode(rawValue: code),
+                        message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                try body(sqlite3_column_int64(handle, 0), sqlite3_column_int64(handle, 1), handle)
+            }
+        }
+    }
+
+    private static func makeScan(
+        _ segments: [(SegmentRecord, PQLExpression)], fragments: [SQLFragment?], bases: [Int64?], now: Date
+    ) throws -> Scan {
+        var parts: [Scan.Part] = []
+        let full = segments.indices.filter { bases[$0] == nil }
+        let incremental = segments.indices.filter { bases[$0] != nil }
+        for (indices, since) in [(full, nil as Int64?), (incremental, incremental.compactMap { bases[$0] }.min())]
+        where !indices.isEmpty {
+            var columns = ["pid", "version"]
+            var arguments: [SQLArgument] = []
+            var inSwift: [PQLExpression] = []
+            var members: [(index: Int, column: Int32, bit: Int?, base: Int64?)] = []
+            for index in indices {
+                if let fragment = fragments[index] {
+                    columns.append("(\(fragment.sql))")
+                    arguments += fragment.arguments
+                    members.append((index, Int32(columns.count - 1), nil, bases[index]))
+                } else {
+                    members.append((index, -1, inSwift.count, bases[index]))
+                    inSwift.append(segments[index].1)
+                }
+            }
+            let mask = inSwift.isEmpty ? nil : swiftMask(inSwift, now: now)
+            if let mask { columns.append("\(mask.function.name)(\(mask.arguments.joined(separator: ", ")))") }
+            var sql = "SELECT \(columns.joined(separator: ", ")) FROM profile"
+            if let since {
+                sql += " WHERE version > ?"
+                arguments.append(.int(since))
+            }
+            parts.append(
+                Scan.Part(
+                    sql: sql, arguments: statementArguments(arguments), members: members,
+                    maskColumn: mask == nil ? nil : Int32(columns.count - 1), mask: mask?.function))
+        }
+        return Scan(parts: parts, count: segments.count)
+    }
+
+    /// Records one evaluation: its counts, who entered and who exited since
+    /// the previous one, and the new member set. Nil when `outcome` holds
+    /// changes against a set that another evaluation has replaced since.
+    private static func record(
+        _ outcome: Outcome, version: Int64, of segment: SegmentRecord, usedSQL: Bool, now: Date, in db: Database
+    ) throws -> EvaluationSummary? {
         guard let sid = segment.sid else { preconditionFailure("a fetched segment has a sid") }
-        let time = now.timeIntervalSince1970
+        // Read inside the write: another process may have evaluated meanwhile.
+        let before = try MembershipSnapshot.load(sid: sid, in: db)
+        let members: MemberBitmap
+        switch outcome {
+        case .full(let all):
+            members = all
+        case .changes(let base, let changed, let qualifying):
+            guard before.profileVersion == base else { return nil }
+            members = before.current.subtracting(changed).union(qualifying)
+        }
+        let entered = members.subtracting(before.current)
+        let exited = before.current.subtracting(members)
         var evaluation = EvaluationRecord(
             id: nil, sid: sid, startedAt: now, finishedAt: nil,
-            realized: 0, existing: 0, exited: 0, usedSQL: usedSQL)
+            realized: entered.count, existing: members.count - entered.count, exited: exited.count,
+            usedSQL: usedSQL)
         try evaluation.insert(db)
         guard let evaluationId = evaluation.id else { preconditionFailure("an inserted evaluation has an id") }
-        let qualifying = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.qualifying") ?? 0
-
+        try db.execute(
+            sql: "INSERT INTO memberDelta (evaluationId, entered, exited) VALUES (?, ?, ?)",
+            arguments: [evaluationId, entered.data, exited.data])
         try db.execute(
             sql: """
-                INSERT INTO membership (sid, pid, status, lastQualificationTime, statusChangedAt, changedInEvaluation)
-                SELECT ?1, q.pid, 'realized', ?2, ?2, ?3 FROM temp.qualifying q
-                WHERE NOT EXISTS (SELECT 1 FROM membership m WHERE m.sid = ?1 AND m.pid = q.pid)
-                """, arguments: [sid, time, evaluationId])
-        var realized = db.changesCount
-        try db.execute(
-            sql: """
-                UPDATE membership SET status = 'realized', lastQualificationTime = ?2, statusChangedAt = ?2, changedInEvaluation = ?3
-                WHERE sid = ?1 AND status = 'exited' AND pid IN (SELECT pid FROM temp.qualifying)
-                """, arguments: [sid, time, evaluationId])
-        realized += db.changesCount
-        try db.execute(
-            sql: """
-                UPDATE membership SET status = 'exited', statusChangedAt = ?2, changedInEvaluation = ?3
-                WHERE sid = ?1 AND status = 'realized' AND pid NOT IN (SELECT pid FROM temp.qualifying)
-                """, arguments: [sid, time, evaluationId])
-        let exited = db.changesCount
-        try db.execute(
-            sql: "DELETE FROM membership WHERE sid = ? AND status = 'exited' AND statusChangedAt < ?",
-            arguments: [sid, time - exitedRetention])
-        let purged = db.changesCount
-
-        evaluation.realized = realized
-        evaluation.existing = qualifying - realized
-        evaluation.exited = exited
-        try evaluation.update(db)
-        return EvaluationSummary(
+                INSERT INTO segmentMembers (sid, evaluationId, members, profileVersion) VALUES (?, ?, ?, ?)
+                ON CONFLICT (sid) DO UPDATE SET evaluationId = excluded.evaluationId, members = excluded.members,
+                    profileVersion = excluded.profileVersion
+                """, arguments: [sid, evaluationId, members.data, version])
+        var after = before
+        after.current = members
+        after.deltas.append(
+            .init(evaluationId: evaluationId, time: now.timeIntervalSince1970, entered: entered, exited: exited))
+        // Exits that fell out of the 30 days are forgotten by this evaluation.
+        let purged = before.exited.subtracting(after.exited).subtracting(members).count
+        var summary = EvaluationSummary(
             evaluationId: evaluationId, segmentId: segment.id, segmentName: segment.name,
-            realized: realized, existing: qualifying - realized, exited: exited, purged: purged,
+            realized: entered.count, existing: members.count - entered.count, exited: exited.count, purged: purged,
             usedSQL: usedSQL, seconds: 0)
+        if case .changes(_, let changed, _) = outcome { summary.changedProfiles = changed.count }
+        return summary
     }
 
     /// Arguments beyond this many fields pass the whole document instead.
@@ -215,36 +306,5 @@ enum SegmentEvaluator {
                 case .string(let value): value.databaseValue
                 }
             })
-    }
-}
-
-/// An empty SQLite file, readable by the owner only, that a scan fills and
-/// the membership writes read; removed when the evaluation ends.
-struct ScratchDatabase {
-    let path: String
-
-    init(directory: URL) throws {
-        // Files left by an evaluation that was killed are of no use to anyone.
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for name in names where name.hasPrefix(SegmentEvaluator.scratchPrefix) {
-            let stale = directory.appendingPathComponent(name).path
-            var info = stat()
-            if stat(stale, &info) == 0, Date().timeIntervalSince1970 - Double(info.st_mtim.tv_sec) > 24 * 3600 {
-                unlink(stale)
-            }
-        }
-        path = directory.appendingPathComponent(SegmentEvaluator.scratchPrefix + UUID().uuidString + ".sqlite").path
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            throw WorkspaceError(
-                .cannotCreateDirectory,
-                "Cannot create the evaluation's scratch file in \(directory.path): \(String(cString: strerror(errno)))."
-            )
-        }
-        close(fd)
-    }
-
-    func remove() {
-        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(path + suffix) }
     }
 }

@@ -18,8 +18,22 @@ extension Workspace {
             targets = resolved
         }
         let planned = try targets.map { segment in (segment, try PQL.parse(segment.pql)) }
-        return try await SegmentEvaluator.evaluate(
-            planned, now: now, writer: dbPool,
-            databasePath: directory.appendingPathComponent(Self.databaseFileName).path, scratchDirectory: directory)
+        removeStaleScratchFiles()
+        return try await SegmentEvaluator.evaluate(planned, now: now, pool: dbPool)
+    }
+}
+
+extension Workspace {
+    /// Versions before member sets scanned into `.evaluation-*.sqlite` files
+    /// beside the database; one killed mid-scan left its file behind.
+    func removeStaleScratchFiles() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix(".evaluation-") {
+            let path = directory.appendingPathComponent(name).path
+            var info = stat()
+            if stat(path, &info) == 0, Date().timeIntervalSince1970 - Double(info.st_mtim.tv_sec) > 24 * 3600 {
+                unlink(path)
+            }
+        }
     }
 }

@@ -50,27 +50,36 @@ public struct ExportRow: Sendable {
 public struct ExportRowReader: Sendable {
     let dbPool: DatabasePool
     let sql: String
-    let arguments: StatementArguments
     let fieldCount: Int
+    let snapshot: MembershipSnapshot
+    let exited: MemberBitmap
+    let selected: MemberBitmap
 
     /// Members after `afterPid`, at most `limit` of them.
     public func page(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
-        var arguments = self.arguments
-        arguments += [afterPid, limit]
-        let (sql, args, fieldCount) = (self.sql, arguments, self.fieldCount)
-        return try await dbPool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: args).map { row in
+        let pids = selected.members(after: afterPid, limit: limit)
+        guard !pids.isEmpty else { return [] }
+        let (sql, fieldCount, snapshot, exited) = (self.sql, self.fieldCount, self.snapshot, self.exited)
+        let rows = try await dbPool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: [Workspace.pidList(pids)]).map { row in
                 var values: [JSONValue] = []
                 values.reserveCapacity(fieldCount)
-                if let exact = row[3] as String? {
+                if let exact = row[1] as String? {
                     if case .array(let items) = (try? JSONValue.parse(exact)) ?? .array([]) { values = items }
                 } else {
                     for field in 0..<fieldCount {
-                        values.append(JSONValue(sqlitePairAt: 4 + 2 * field, of: row))
+                        values.append(JSONValue(sqlitePairAt: 2 + 2 * field, of: row))
                     }
                 }
-                return ExportRow(pid: row[0], status: row[1], qualifiedAt: row[2], values: values)
+                return ExportRow(pid: row[0], status: "", qualifiedAt: 0, values: values)
             }
+        }
+        return rows.compactMap { row in
+            guard let facts = snapshot.describe(row.pid, exited: exited) else { return nil }
+            var row = row
+            row.status = facts.status.rawValue
+            row.qualifiedAt = facts.lastQualificationTime
+            return row
         }
     }
 }
@@ -104,18 +113,17 @@ extension Workspace {
             let paths = (fields.count == 1 ? [fields[0], fields[0]] : fields).map(\.sqlPath)
             exactList = "CASE WHEN p.exact THEN json_extract(p.doc, \(paths.joined(separator: ", "))) END"
         }
-        let condition = selection.membershipCondition
-        var arguments: StatementArguments = [sid]
-        arguments += condition.arguments
+        let snapshot = try await dbPool.read { db in try MembershipSnapshot.load(sid: sid, in: db) }
+        let exited = snapshot.exited
         return ExportRowReader(
             dbPool: dbPool,
             sql: """
-                SELECT m.pid, m.status, m.lastQualificationTime, \(exactList)\(pairs.map { ", " + $0 }.joined())
-                FROM membership m JOIN profile p ON p.pid = m.pid
-                WHERE m.sid = ? AND \(condition.sql) AND m.pid > ?
-                ORDER BY m.pid LIMIT ?
+                SELECT p.pid, \(exactList)\(pairs.map { ", " + $0 }.joined())
+                FROM profile p WHERE p.pid IN (SELECT value FROM json_each(?))
+                ORDER BY p.pid
                 """,
-            arguments: arguments, fieldCount: fields.count)
+            fieldCount: fields.count, snapshot: snapshot, exited: exited,
+            selected: snapshot.selected(selection, exited: exited))
     }
 
     /// The pid that wins each dedup key among the members `selection` picks:
@@ -127,8 +135,8 @@ extension Workspace {
     ) async throws -> [Int64] {
         func value(_ key: MemberValue) -> String {
             switch key {
-            case .status: return "m.status"
-            case .qualificationTime: return "m.lastQualificationTime"
+            case .status: return "ferry_member_status(p.pid)"
+            case .qualificationTime: return "ferry_member_qualified(p.pid)"
             case .field(let field): return "json_extract(p.doc, \(field.sqlPath))"
             }
         }
@@ -137,21 +145,37 @@ extension Workspace {
         let partition = keys.map(value).joined(separator: ", ")
         let allNull = keys.indices.map { "k\($0) IS NULL" }.joined(separator: " AND ")
         let required = mandatory.map { " AND json_type(p.doc, \($0.sqlPath)) NOT IN ('null')" }.joined()
-        let condition = selection.membershipCondition
         let sql = """
             SELECT pid FROM (
-                SELECT m.pid AS pid, \(selected),
+                SELECT p.pid AS pid, \(selected),
                        ROW_NUMBER() OVER (PARTITION BY \(partition)
                                           ORDER BY p.updatedAt DESC, p.namespace, p.identity) AS rn
-                FROM membership m JOIN profile p ON p.pid = m.pid
-                WHERE m.sid = ? AND \(condition.sql)\(required)
+                FROM profile p
+                WHERE ferry_member_selected(p.pid)\(required)
             ) WHERE rn = 1 OR (\(allNull))
             ORDER BY pid
             """
-        var arguments: StatementArguments = [sid]
-        arguments += condition.arguments
-        let args = arguments
-        return try await dbPool.read { db in try Int64.fetchAll(db, sql: sql, arguments: args) }
+        return try await dbPool.read { db in
+            let snapshot = try MembershipSnapshot.load(sid: sid, in: db)
+            let exited = snapshot.exited
+            let members = snapshot.selected(selection, exited: exited)
+            // The member facts live in Swift, so SQL asks for them by pid.
+            let functions = [
+                DatabaseFunction("ferry_member_selected", argumentCount: 1, pure: true) { arguments in
+                    members.contains(Int64.fromDatabaseValue(arguments[0]) ?? -1)
+                },
+                DatabaseFunction("ferry_member_status", argumentCount: 1, pure: true) { arguments in
+                    snapshot.describe(Int64.fromDatabaseValue(arguments[0]) ?? -1, exited: exited)?.status.rawValue
+                },
+                DatabaseFunction("ferry_member_qualified", argumentCount: 1, pure: true) { arguments in
+                    snapshot.describe(Int64.fromDatabaseValue(arguments[0]) ?? -1, exited: exited)?
+                        .lastQualificationTime
+                },
+            ]
+            for function in functions { db.add(function: function) }
+            defer { for function in functions { db.remove(function: function) } }
+            return try Int64.fetchAll(db, sql: sql)
+        }
     }
 
     /// `NAMESPACE:ID` of the profile `pid`, or nil when it cannot be read, for

@@ -93,54 +93,67 @@ extension Workspace {
     ) async throws -> [MemberEntry] {
         guard let sid = segment.sid else { return [] }
         return try await dbPool.read { db in
-            var sql = """
-                SELECT m.pid, p.namespace, p.identity, m.status, m.lastQualificationTime, m.changedInEvaluation
-                FROM membership m JOIN profile p ON p.pid = m.pid
-                WHERE m.sid = ? AND m.pid > ?
-                """
-            var arguments: StatementArguments = [sid, afterPid]
-            if let status {
-                sql += " AND m.status = ?"
-                arguments += [status.rawValue]
-            }
-            sql += " ORDER BY m.pid LIMIT ?"
-            arguments += [limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.memberEntry)
+            let snapshot = try MembershipSnapshot.load(sid: sid, in: db)
+            let exited = snapshot.exited
+            let listed = Self.listed(snapshot, exited: exited, status: status)
+            return try Self.memberEntries(listed.members(after: afterPid, limit: limit), snapshot, exited, in: db)
         }
     }
 
-    private static func memberEntry(_ row: Row) -> MemberEntry {
-        MemberEntry(
-            pid: row[0],
-            namespace: row[1],
-            identity: row[2],
-            status: MembershipRecord.Status(rawValue: row[3]) ?? .exited,
-            lastQualificationTime: Date(timeIntervalSince1970: row[4]),
-            changedInEvaluation: row[5])
+    private static func listed(_ snapshot: MembershipSnapshot, exited: MemberBitmap, status: MembershipRecord.Status?)
+        -> MemberBitmap
+    {
+        switch status {
+        case .realized: snapshot.current
+        case .exited: exited
+        case nil: snapshot.current.union(exited)
+        }
     }
 
-    /// Calls `body` for each member, in pid order, streaming from SQLite so a
-    /// million members never sit in memory at once. It blocks its thread, so
-    /// async code pages with `memberPage(of:status:afterPid:limit:)` instead.
+    private static func memberEntries(
+        _ pids: [Int64], _ snapshot: MembershipSnapshot, _ exited: MemberBitmap, in db: Database
+    ) throws -> [MemberEntry] {
+        guard !pids.isEmpty else { return [] }
+        let identities = try Row.fetchAll(
+            db, sql: "SELECT pid, namespace, identity FROM profile WHERE pid IN (SELECT value FROM json_each(?))",
+            arguments: [pidList(pids)])
+        var byPid: [Int64: (String, String)] = [:]
+        for row in identities { byPid[row[0]] = (row[1], row[2]) }
+        return pids.compactMap { pid in
+            guard let (namespace, identity) = byPid[pid], let facts = snapshot.describe(pid, exited: exited) else {
+                return nil
+            }
+            return MemberEntry(
+                pid: pid, namespace: namespace, identity: identity, status: facts.status,
+                lastQualificationTime: Date(timeIntervalSince1970: facts.lastQualificationTime),
+                changedInEvaluation: facts.changedInEvaluation)
+        }
+    }
+
+    /// Pids as a JSON array, for `IN (SELECT value FROM json_each(?))`: one
+    /// statement for any page size, within SQLite's limit on parameters.
+    static func pidList(_ pids: [Int64]) -> String {
+        "[" + pids.map(String.init).joined(separator: ",") + "]"
+    }
+
+    /// Calls `body` for each member, in pid order, a page at a time within one
+    /// read, so a million members never sit in memory at once. It blocks its
+    /// thread, so async code pages with `memberPage(of:status:afterPid:limit:)` instead.
     public func forEachMember(
         ofSegment nameOrId: String, status: MembershipRecord.Status? = nil, _ body: (MemberEntry) throws -> Void
     ) throws {
         try dbPool.read { db in
             let segment = try Self.segment(nameOrId, in: db)
-            var sql = """
-                SELECT m.pid, p.namespace, p.identity, m.status, m.lastQualificationTime, m.changedInEvaluation
-                FROM membership m JOIN profile p ON p.pid = m.pid
-                WHERE m.sid = ?
-                """
-            var arguments: StatementArguments = [segment.sid]
-            if let status {
-                sql += " AND m.status = ?"
-                arguments += [status.rawValue]
-            }
-            sql += " ORDER BY m.pid"
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try rows.next() {
-                try body(Self.memberEntry(row))
+            guard let sid = segment.sid else { return }
+            let snapshot = try MembershipSnapshot.load(sid: sid, in: db)
+            let exited = snapshot.exited
+            let listed = Self.listed(snapshot, exited: exited, status: status)
+            var after: Int64 = 0
+            while true {
+                let pids = listed.members(after: after, limit: 1000)
+                guard let last = pids.last else { break }
+                for entry in try Self.memberEntries(pids, snapshot, exited, in: db) { try body(entry) }
+                after = last
             }
         }
     }

@@ -29,6 +29,9 @@ public struct WorkspaceError: Error, CustomStringConvertible, Sendable, Equatabl
         case activationExists
         case activationConflict
         case runNotFound
+        case corruptWorkspace
+        case tokenNotFound
+        case tokenExists
     }
 
     public var code: Code
@@ -44,7 +47,7 @@ public struct WorkspaceError: Error, CustomStringConvertible, Sendable, Equatabl
     /// True when the user's input, not the machine, is at fault; the CLI exits 2 then.
     public var isBadInput: Bool {
         switch code {
-        case .cannotCreateDirectory, .cannotSetPermissions, .badKeyFile, .missingKeyFile, .unreadableInput: false
+        case .cannotCreateDirectory, .cannotSetPermissions, .badKeyFile, .missingKeyFile, .unreadableInput, .corruptWorkspace: false
         default: true
         }
     }

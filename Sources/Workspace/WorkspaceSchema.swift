@@ -200,6 +200,72 @@ enum WorkspaceSchema {
             try columns.register(paths.sorted { $0.lexicographicallyPrecedes($1) }, in: db)
             for pid in exact { try db.execute(sql: "UPDATE profile SET exact = 1 WHERE pid = ?", arguments: [pid]) }
         }
+        migrator.registerMigration("2026-12-01 api tokens") { db in
+            try db.execute(
+                sql: """
+                    -- Bearer tokens of the HTTP API; only the SHA-256 of a token is kept.
+                    CREATE TABLE apiToken (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        tokenHash TEXT NOT NULL UNIQUE,
+                        readOnly INTEGER NOT NULL,
+                        createdAt REAL NOT NULL,
+                        lastUsedAt REAL
+                    );
+                    """)
+        }
+        migrator.registerMigration("2026-12-01 member sets") { db in
+            try db.execute(
+                sql: """
+                    -- Per segment, its members after the latest evaluation, as a
+                    -- MemberBitmap (bit pid set when the profile qualified).
+                    -- profileVersion: the profiles' version the set reflects (NULL:
+                    -- unknown), so the next evaluation reads only profiles changed since.
+                    CREATE TABLE segmentMembers (
+                        sid INTEGER PRIMARY KEY REFERENCES segment(sid) ON DELETE CASCADE,
+                        evaluationId INTEGER NOT NULL,
+                        members BLOB NOT NULL,
+                        profileVersion INTEGER
+                    );
+                    -- Each import batch takes the next version and stamps the profiles it
+                    -- writes; versions grow in commit order, unlike clock times.
+                    CREATE TABLE profileVersion (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        version INTEGER NOT NULL
+                    );
+                    INSERT INTO profileVersion (id, version) VALUES (1, 0);
+                    ALTER TABLE profile ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX profile_by_version ON profile(version);
+                    -- Per evaluation, who entered and who exited, as MemberBitmaps.
+                    CREATE TABLE memberDelta (
+                        evaluationId INTEGER PRIMARY KEY REFERENCES evaluation(id) ON DELETE CASCADE,
+                        entered BLOB NOT NULL,
+                        exited BLOB NOT NULL
+                    );
+                    """)
+            try MemberSetMigration.convertMembershipRows(in: db)
+            try db.execute(sql: "DROP TABLE membership")
+        }
+        migrator.registerMigration("2026-12-01 destination encryption and assumed role") { db in
+            try db.execute(
+                sql: """
+                    -- A PGP public key files are encrypted to, an IAM role assumed
+                    -- instead of stored keys, and the SSE asked of S3; all optional.
+                    ALTER TABLE destination ADD COLUMN pgpPublicKey BLOB;
+                    ALTER TABLE destination ADD COLUMN pgpFingerprint TEXT;
+                    ALTER TABLE destination ADD COLUMN roleArn TEXT;
+                    ALTER TABLE destination ADD COLUMN externalId TEXT;
+                    ALTER TABLE destination ADD COLUMN roleSessionName TEXT;
+                    ALTER TABLE destination ADD COLUMN sse TEXT;
+                    ALTER TABLE destination ADD COLUMN kmsKeyId TEXT;
+                    """)
+        }
+        migrator.registerMigration("2026-12-01 weekly, monthly and after-evaluation activations") { db in
+            // day: the weekday or day of month of a weekly or monthly schedule;
+            // trigger: 'schedule' (the clock) or 'after-evaluation'.
+            try db.execute(sql: "ALTER TABLE activation ADD COLUMN day INTEGER")
+            try db.execute(sql: "ALTER TABLE activation ADD COLUMN \"trigger\" TEXT NOT NULL DEFAULT 'schedule'")
+        }
         return migrator
     }
 }

@@ -22,7 +22,7 @@ struct SegmentsEvaluateCommand: AsyncParsableCommand {
         for summary in summaries {
             let seconds = String(format: "%.3f", summary.seconds)
             print(
-                "\(summary.segmentName): realized \(summary.realized), existing \(summary.existing), exited \(summary.exited), purged \(summary.purged) in \(seconds)s\(summary.usedSQL ? "" : " (evaluated in Swift)")"
+                "\(summary.segmentName): realized \(summary.realized), existing \(summary.existing), exited \(summary.exited), purged \(summary.purged) in \(seconds)s\(summary.usedSQL ? "" : " (evaluated in Swift)")\(summary.changedProfiles.map { " (incremental: \($0) changed profiles)" } ?? "")"
             )
         }
     }

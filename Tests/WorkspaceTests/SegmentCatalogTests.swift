@@ -26,7 +26,7 @@ import Testing
         await #expect(throws: WorkspaceError.self) { try await ws.segment(named: "Luxury Audience") }
         // Its memberships and evaluations went with it.
         let leftovers = try await ws.dbPool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM membership WHERE sid = ?", arguments: [luxury.sid])!
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM segmentMembers WHERE sid = ?", arguments: [luxury.sid])!
                 + Int.fetchOne(db, sql: "SELECT count(*) FROM evaluation WHERE sid = ?", arguments: [luxury.sid])!
         }
         #expect(leftovers == 0)
