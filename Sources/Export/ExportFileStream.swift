@@ -2,14 +2,14 @@ import CompressNIO
 import Foundation
 import NIOCore
 
-/// The bytes of one export file: the header, then up to `maxRows` rows from
-/// the pager, gzipped when asked. It is pulled by the uploader, so rows are
-/// read from SQLite only as fast as S3 takes them and memory stays flat.
+/// The bytes of one export file: up to `maxRows` rows from the pager in the
+/// file's format, gzipped when asked. It is pulled by the uploader, so rows
+/// are read from SQLite only as fast as S3 takes them and memory stays flat.
 struct ExportFileStream: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
     let pager: MemberPager
-    let header: [UInt8]
+    let encoders: ExportEncoderFactory
     let maxRows: Int
     let gzip: Bool
     let rowCounter: RowCounter
@@ -24,9 +24,11 @@ struct ExportFileStream: AsyncSequence, Sendable {
         var rows = 0
         var finished = false
         var compressor: (any NIOCompressor)?
+        var encoder: any ExportEncoder
 
         init(stream: ExportFileStream) {
             self.stream = stream
+            self.encoder = stream.encoders.make()
             if stream.gzip {
                 let compressor = CompressionAlgorithm.gzip().compressor
                 try? compressor.startStream()
@@ -38,18 +40,30 @@ struct ExportFileStream: AsyncSequence, Sendable {
             while !finished {
                 var plain: [UInt8] = []
                 if !sentHeader {
-                    plain = stream.header
+                    encoder.begin(into: &plain)
                     sentHeader = true
                 }
-                let want = stream.maxRows - rows
-                if want > 0 {
-                    let chunk = try await stream.pager.next(maxRows: want)
-                    plain += chunk.bytes
-                    rows += chunk.rows
-                    await stream.rowCounter.add(chunk.rows)
-                    if chunk.rows == 0 { finished = true }
-                } else {
-                    finished = true
+                // About 256 KiB of encoded rows per element keeps parts filling
+                // without holding a page's worth of copies.
+                while !finished && plain.count < 256 * 1024 {
+                    let want = stream.maxRows - rows
+                    let chunk = want > 0 ? try await stream.pager.next(maxRows: want) : []
+                    if chunk.isEmpty {
+                        finished = true
+                        encoder.finish(into: &plain)
+                        break
+                    }
+                    for record in chunk {
+                        do {
+                            try encoder.append(record, into: &plain)
+                        } catch {
+                            throw error.exportError(
+                                identity: await stream.pager.workspace.qualifiedIdentity(ofPid: record.pid),
+                                pid: record.pid)
+                        }
+                    }
+                    rows += chunk.count
+                    await stream.rowCounter.add(chunk.count)
                 }
                 guard let compressor else {
                     if plain.isEmpty { continue }

@@ -113,13 +113,15 @@ public struct ExportRunner: Sendable {
         run.evaluationId = evaluation?.id
         let selection = try await memberSelection(activation: activation, segment: segment, run: run, sources: sources)
 
-        let encoder = CSVEncoder(format: settings.format, columns: activation.mappings.map(\.column))
-        var header: [UInt8] = []
-        encoder.appendHeader(activation.mappings.map(\.column), to: &header)
-        let pager = try await MemberPager(
-            workspace: workspace, sid: segment.sid!, sources: sources,
-            hashed: activation.mappings.map { $0.hashed == true }, mandatory: mandatory, dedup: dedup,
-            encoder: encoder, selection: selection)
+        let makePager: @Sendable () async throws -> MemberPager = { [workspace] in
+            try await MemberPager(
+                workspace: workspace, sid: segment.sid!, sources: sources,
+                hashed: activation.mappings.map { $0.hashed == true }, mandatory: mandatory, dedup: dedup,
+                selection: selection)
+        }
+        let encoders = try await encoderFactory(
+            settings: settings, activation: activation, sources: sources, makePager: makePager)
+        let pager = try await makePager()
         let client = try workspace.s3Client(for: destination, retry: retry, timeouts: timeouts)
         var options = uploadOptions
         options.contentType = settings.contentType
@@ -134,7 +136,7 @@ public struct ExportRunner: Sendable {
             let objectKey = key(name)
             let counter = RowCounter()
             let stream = ExportFileStream(
-                pager: pager, header: header, maxRows: activation.maxRowsPerFile, gzip: settings.compression == .gzip,
+                pager: pager, encoders: encoders, maxRows: activation.maxRowsPerFile, gzip: settings.gzipsFile,
                 rowCounter: counter)
             if let done = try await completedFile(
                 runId: run.id, key: objectKey, client: client, bucket: destination.bucket)

@@ -3,7 +3,8 @@ import Segmentation
 import Workspace
 
 /// Reads a segment's members page by page, in pid order, applies the
-/// mandatory-attribute and dedup rules, and encodes the rows that pass.
+/// mandatory-attribute and dedup rules, and hands on the rows that pass as
+/// cells; each file's encoder turns them into bytes.
 ///
 /// Pages are read with keyset pagination (`pid > last`), so no read
 /// transaction stays open during an upload and memory holds one page.
@@ -15,13 +16,12 @@ actor MemberPager {
         var excludedDuplicate = 0
     }
 
-    let workspace: Workspace
-    let reader: ExportRowReader
+    let workspace: any FerryStore
+    let reader: any ExportRowPages
     let sources: [ExportSource]
     /// Per mapped source: whether its cell is written hashed.
     let hashed: [Bool]
     let mandatory: [ExportSource]
-    let encoder: CSVEncoder
     let pageSize: Int
     /// Sorted pids that won deduplication; nil when no dedup key is set.
     let winners: [Int64]?
@@ -29,26 +29,26 @@ actor MemberPager {
 
     var lastPid: Int64 = 0
     var exhausted = false
-    var pending: [[UInt8]] = []
+    var pending: [ExportRecord] = []
+    var pendingStart = 0
     var counts = Counts()
     /// Positions of each mapped and mandatory source among the fields read.
     let mappedSlots: [Int?]
     let mandatorySlots: [Int?]
 
     init(
-        workspace: Workspace, sid: Int64, sources: [ExportSource], hashed: [Bool], mandatory: [ExportSource],
-        dedup: [ExportSource], encoder: CSVEncoder, selection: MemberSelection, pageSize: Int = 2000
+        workspace: any FerryStore, sid: Int64, sources: [ExportSource], hashed: [Bool], mandatory: [ExportSource],
+        dedup: [ExportSource], selection: MemberSelection, pageSize: Int = 2000
     ) async throws {
         self.workspace = workspace
         self.sources = sources
         self.hashed = hashed
         self.mandatory = mandatory
-        self.encoder = encoder
         self.pageSize = pageSize
         let slots = Self.slots(sources + mandatory)
         mappedSlots = Array(slots.slots.prefix(sources.count))
         mandatorySlots = Array(slots.slots.dropFirst(sources.count))
-        reader = try await workspace.exportRowReader(segmentSid: sid, fields: slots.fields, selection: selection)
+        reader = try await workspace.exportRows(segmentSid: sid, fields: slots.fields, selection: selection)
         winners =
             dedup.isEmpty
             ? nil
@@ -72,32 +72,23 @@ actor MemberPager {
 
     /// Whether another exportable row is left, reading ahead when needed.
     func hasMore() async throws -> Bool {
-        while pending.isEmpty && !exhausted { try await fill() }
-        return !pending.isEmpty
+        while pendingStart == pending.count && !exhausted { try await fill() }
+        return pendingStart < pending.count
     }
 
-    /// Encoded rows, at most `maxRows` of them.
-    func next(maxRows: Int) async throws -> (bytes: [UInt8], rows: Int) {
-        var out: [UInt8] = []
-        var rows = 0
-        while rows < maxRows {
-            if pending.isEmpty {
-                if exhausted { break }
-                try await fill()
-                continue
-            }
-            let take = min(maxRows - rows, pending.count)
-            for row in pending.prefix(take) { out += row }
-            pending.removeFirst(take)
-            rows += take
-            if out.count > 256 * 1024 { break }
-        }
-        return (out, rows)
+    /// The next rows, at most `maxRows` and at most a page of them; none when the members are exhausted.
+    func next(maxRows: Int) async throws -> [ExportRecord] {
+        while pendingStart == pending.count && !exhausted { try await fill() }
+        let take = min(maxRows, pending.count - pendingStart)
+        defer { pendingStart += take }
+        return Array(pending[pendingStart..<pendingStart + take])
     }
 
     func currentCounts() -> Counts { counts }
 
     private func fill() async throws {
+        pending.removeAll(keepingCapacity: true)
+        pendingStart = 0
         let page = try await reader.page(afterPid: lastPid, limit: pageSize)
         if page.count < pageSize { exhausted = true }
         for row in page {
@@ -121,24 +112,18 @@ actor MemberPager {
                     continue
                 }
             }
-            var fields: [CSVField] = []
-            fields.reserveCapacity(sources.count)
+            var cells: [ExportCell] = []
+            cells.reserveCapacity(sources.count)
             for (index, (source, slot)) in zip(sources, mappedSlots).enumerated() {
-                let field: CSVField
+                let cell: ExportCell
                 switch source {
-                case .membershipStatus: field = .text(status)
-                case .lastQualificationTime: field = .text(ISO8601.string(Date(timeIntervalSince1970: qualified)))
-                default: field = slot.map { $0 < values.count ? CSVField(values[$0]) : .null } ?? .null
+                case .membershipStatus: cell = .text(status)
+                case .lastQualificationTime: cell = .time(Date(timeIntervalSince1970: qualified))
+                default: cell = .value(slot.map { $0 < values.count ? values[$0] : .null } ?? .null)
                 }
-                fields.append(hashed[index] ? field.hashedForMatching() : field)
+                cells.append(hashed[index] ? cell.hashedForMatching() : cell)
             }
-            var line: [UInt8] = []
-            do {
-                try encoder.appendRow(fields, to: &line)
-            } catch {
-                throw error.exportError(identity: await workspace.qualifiedIdentity(ofPid: pid), pid: pid)
-            }
-            pending.append(line)
+            pending.append(ExportRecord(pid: pid, cells: cells))
             counts.exported += 1
         }
     }

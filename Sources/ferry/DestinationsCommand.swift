@@ -36,8 +36,13 @@ struct DestinationsCommand: AsyncParsableCommand {
         @Option(help: "Folder path inside the bucket; macros allowed.") var folderPath: String = ""
         @Option(help: "Bucket region (default: found from the bucket).") var region: String?
         @Option(help: "S3 endpoint URL for S3-compatible servers.") var endpoint: String?
-        @Option(help: "csv or tsv.") var fileType: String = "csv"
-        @Option(help: "none or gzip.") var compression: String = "none"
+        @Option(help: "csv, tsv, json (JSON Lines) or parquet.") var fileType: String = "csv"
+        @Option(
+            help: ArgumentHelp(
+                "none, gzip or (parquet only) snappy.",
+                discussion: "gzip compresses a whole csv, tsv or json file (.gz); Parquet compresses inside the file."))
+        var compression: String = "none"
+        @Flag(help: "Parquet: arrays and objects as LIST and STRUCT columns instead of JSON text.") var nested = false
         @Flag(help: "Write a manifest after each run's files.") var manifest = false
         @Option(help: "comma, tab, semicolon, pipe or colon.") var delimiter: String?
         @Option(
@@ -75,6 +80,11 @@ struct DestinationsCommand: AsyncParsableCommand {
             format.escape = try parse(escape, "escape")
             format.nullValue = try parse(nullValue, "null-value")
             format.emptyValue = try parse(emptyValue, "empty-value")
+            if let conflict = DestinationSettings(
+                fileType: fileType, compression: compression, format: format, nested: nested
+            ).conflict {
+                throw CLIError("ferry: \(conflict)", exitCode: ExitStatus.badInput)
+            }
             try WorkspaceOptions.translatingErrors {
                 _ = try NameRules.checked(name, kind: "destination")
                 try BucketName.validate(bucket)
@@ -108,7 +118,7 @@ struct DestinationsCommand: AsyncParsableCommand {
                     region: region,
                     endpoint: endpoint ?? CredentialsResolver(environment: environment).endpointOverride(),
                     fileType: fileType.rawValue, compression: compression.rawValue, manifest: manifest,
-                    format: DestinationSettings.encodeFormat(format), accessKeyId: keyId,
+                    format: DestinationSettings.encodeFormat(format, nested: nested), accessKeyId: keyId,
                     sealedSecret: try workspace.secretBox.seal(secret),
                     sealedSessionToken: try token.map { try workspace.secretBox.seal($0) }, createdAt: Date())
                 if !skipValidation {

@@ -17,6 +17,11 @@ struct ExportCommand: AsyncParsableCommand {
     var at: String?
     @Option(help: "Part size in MiB (5 to 4095).") var partSize: Int = 16
     @Option(help: "Parts uploaded at once.") var concurrency: Int = 4
+    @Flag(
+        help: ArgumentHelp(
+            "Evaluate and encode as a run would, and print the counts, the keys with their rows and the first rows; nothing is written to S3.",
+            discussion: "Needs no S3 permission and records no run."))
+    var dryRun = false
     @OptionGroup var timeouts: S3TimeoutOptions
 
     func run() async throws {
@@ -42,6 +47,15 @@ struct ExportCommand: AsyncParsableCommand {
                 segmentIds = [wanted]
             }
             let destination = try await workspace.destination(named: record.destinationId)
+            if dryRun {
+                let exporter = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
+                for segmentId in segmentIds {
+                    let report = try await exporter.dryRun(
+                        activation: record, segmentId: segmentId, scheduledTime: scheduled)
+                    print(Self.render(report, activation: record.name), terminator: "")
+                }
+                return
+            }
             var exporter = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
             exporter.timeouts = try timeouts.value()
             let runner = DueRunner(store: workspace, exporter: exporter)
@@ -70,5 +84,19 @@ struct ExportCommand: AsyncParsableCommand {
             }
         }
         if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    static func render(_ report: DryRunReport, activation: String) -> String {
+        var out = "dry run of activation \(activation), segment \(report.segmentName): nothing was written\n"
+        out +=
+            "  received \(report.received), exported \(report.exported), excluded \(report.excludedMandatory + report.excludedDuplicate) (missing a mandatory field: \(report.excludedMandatory), duplicate: \(report.excludedDuplicate))\n"
+        out += "  would write:\n"
+        for file in report.files {
+            out += "    s3://\(report.bucket)/\(file.key)\t\(file.rows) rows\t\(file.bytes) bytes\n"
+        }
+        if let manifest = report.manifestKey { out += "    manifest s3://\(report.bucket)/\(manifest)\n" }
+        out += "  first \(min(report.exported, ExportRunner.dryRunSampleRows)) rows as encoded:\n"
+        for line in report.sample { out += "    " + line + "\n" }
+        return out
     }
 }
