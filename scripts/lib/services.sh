@@ -23,21 +23,21 @@ FERRY_EXIT_CMDS=()
 ferry_log() { printf '%s\n' "$*" >&2; }
 
 ferry_install_python_deps() {
-    if "$FERRY_PYTHON" -c 'import moto.server, boto3, pandas' 2>/dev/null; then
+    if "$FERRY_PYTHON" -c 'import moto.server, boto3, pandas, pyarrow, duckdb' 2>/dev/null; then
         return 0
     fi
-    ferry_log "installing python packages: moto[server] boto3 pandas (pandas reads exported CSV back in the tests)"
+    ferry_log "installing python packages: moto[server] boto3 pandas pyarrow duckdb (they read exported CSV, JSON and Parquet back in the tests)"
     if ! "$FERRY_PYTHON" -m pip --version >/dev/null 2>&1; then
         ferry_log "error: $FERRY_PYTHON has no pip (on Debian: apt-get install -y python3-pip)"
         return 1
     fi
     # A Debian system python refuses plain installs (PEP 668): fall back to --user.
-    "$FERRY_PYTHON" -m pip install -q 'moto[server]' boto3 pandas ||
-        "$FERRY_PYTHON" -m pip install -q --user --break-system-packages 'moto[server]' boto3 pandas || {
+    "$FERRY_PYTHON" -m pip install -q 'moto[server]' boto3 pandas pyarrow duckdb ||
+        "$FERRY_PYTHON" -m pip install -q --user --break-system-packages 'moto[server]' boto3 pandas pyarrow duckdb || {
         ferry_log "error: pip install 'moto[server]' boto3 failed"
         return 1
     }
-    "$FERRY_PYTHON" -c 'import moto.server, boto3, pandas' || {
+    "$FERRY_PYTHON" -c 'import moto.server, boto3, pandas, pyarrow, duckdb' || {
         ferry_log "error: moto/boto3 still not importable after pip install"
         return 1
     }
