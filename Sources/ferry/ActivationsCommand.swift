@@ -1,5 +1,6 @@
 import ArgumentParser
 import Export
+import FerryApp
 import Foundation
 import Workspace
 
@@ -215,8 +216,8 @@ struct ActivationsCommand: AsyncParsableCommand {
         @Argument(help: "Activation name or id.") var name: String
 
         func run() async throws {
-            let workspace = try options.open()
-            let record = try await WorkspaceOptions.translatingErrors { try await workspace.deleteActivation(name) }
+            let app = FerryUseCases(workspace: try options.open())
+            let record = try await AppErrorText.translating { try await app.deleteActivation(name) }
             print("deleted activation \(record.name) (\(record.id))")
         }
     }
@@ -236,13 +237,9 @@ struct ActivationsCommand: AsyncParsableCommand {
     }
 
     static func setEnabled(_ options: WorkspaceOptions, _ name: String, _ enabled: Bool) async throws {
-        let workspace = try options.open()
-        try await WorkspaceOptions.translatingErrors {
-            var record = try await workspace.activation(named: name)
-            record.enabled = enabled
-            try await workspace.updateActivation(record)
-            print("\(enabled ? "enabled" : "disabled") activation \(record.name)")
-        }
+        let app = FerryUseCases(workspace: try options.open())
+        let record = try await AppErrorText.translating { try await app.setActivation(name, enabled: enabled) }
+        print("\(enabled ? "enabled" : "disabled") activation \(record.name)")
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Export
+import FerryApp
 import Foundation
 import S3
 import Workspace
@@ -154,12 +155,9 @@ struct DestinationsCommand: AsyncParsableCommand {
         @OptionGroup var timeouts: S3TimeoutOptions
 
         func run() async throws {
-            let workspace = try options.open()
-            let timeouts = try timeouts.value()
-            let report = try await WorkspaceOptions.translatingErrors {
-                try await DestinationsCommand.check(
-                    try await workspace.destination(named: name), workspace: workspace, timeouts: timeouts)
-            }
+            var app = FerryUseCases(workspace: try options.open())
+            app.s3Timeouts = try timeouts.value()
+            let (_, report) = try await AppErrorText.translating { try await app.testDestination(name) }
             print(PermissionReportText.render(report), terminator: "")
             if !report.allGranted { throw ExitCode(ExitStatus.missingPermissions) }
         }
@@ -232,8 +230,8 @@ struct DestinationsCommand: AsyncParsableCommand {
         @Argument(help: "Destination name or id.") var name: String
 
         func run() async throws {
-            let workspace = try options.open()
-            let record = try await WorkspaceOptions.translatingErrors { try await workspace.deleteDestination(name) }
+            let app = FerryUseCases(workspace: try options.open())
+            let record = try await AppErrorText.translating { try await app.deleteDestination(name) }
             print("deleted destination \(record.name) (\(record.id))")
         }
     }

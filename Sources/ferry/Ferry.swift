@@ -25,6 +25,7 @@ struct Ferry: AsyncParsableCommand {
             RunsCommand.self,
             RunCommand.self,
             ServeCommand.self,
+            TokensCommand.self,
             StatusCommand.self,
         ]
     )

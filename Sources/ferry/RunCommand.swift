@@ -1,5 +1,6 @@
 import ArgumentParser
 import Export
+import FerryApp
 import Foundation
 import S3
 import Scheduling
@@ -130,62 +131,6 @@ extension String {
     func droppingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }
 }
 
-/// `ferry serve`: wakes at each scheduled time and runs what is due.
-struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run scheduled exports as they fall due, until SIGTERM or SIGINT.")
-
-    @OptionGroup var options: WorkspaceOptions
-    @Option(help: "Runs at once.") var maxConcurrentRuns: Int = 2
-    @Option(help: "Longest sleep between checks, in seconds; new activations are seen within it.")
-    var pollSeconds: Int = 60
-    @OptionGroup var timeouts: S3TimeoutOptions
-    @OptionGroup var lease: LeaseOptions
-    @OptionGroup var alerts: AlertOptions
-
-    func validate() throws {
-        guard maxConcurrentRuns >= 1 else { throw ValidationError("--max-concurrent-runs must be at least 1") }
-        guard pollSeconds >= 1 else { throw ValidationError("--poll-seconds must be at least 1") }
-    }
-
-    func run() async throws {
-        let workspace = try options.open()
-        var exporter = ExportRunner(workspace: workspace)
-        exporter.timeouts = try timeouts.value()
-        var runner = DueRunner(store: workspace, exporter: exporter)
-        runner.leaseDuration = lease.seconds
-        try alerts.configure(&runner)
-        let work = Task { [runner, alerts] in
-            while !Task.isCancelled {
-                if let outcomes = try? await runner.runDue(at: Date(), maxConcurrent: maxConcurrentRuns) {
-                    _ = await RunCommand.report(outcomes, workspace: workspace)
-                }
-                _ = try? await runner.pruneIfDue(retentionDays: alerts.retentionDays)
-                _ = try? await runner.alertDelays(at: Date())
-                let now = Date()
-                var wake = now.addingTimeInterval(TimeInterval(pollSeconds))
-                for activation in (try? await workspace.activations()) ?? [] where activation.enabled {
-                    if let next = DueRunner.schedule(for: activation)?.next(after: now), next < wake { wake = next }
-                }
-                try? await Task.sleep(for: .seconds(max(1, wake.timeIntervalSince(now))))
-            }
-        }
-        // Cancelling stops in-flight uploads at their next await; their upload
-        // ids and run rows stay recorded, so the next start resumes them.
-        let signals = [SIGTERM, SIGINT].map { signo -> DispatchSourceSignal in
-            signal(signo, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signo)
-            source.setEventHandler { work.cancel() }
-            source.resume()
-            return source
-        }
-        _ = await work.result
-        signals.forEach { $0.cancel() }
-        await runner.flushAlerts()
-        print("ferry serve stopped")
-    }
-}
-
 /// `ferry status`: one line per activation and segment.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -202,44 +147,23 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var at: AtOption
 
     func run() async throws {
-        let workspace = try options.open()
-        var runner = DueRunner(store: workspace, exporter: ExportRunner(workspace: workspace))
-        runner.delayThreshold = TimeInterval(max(1, delayAlertMinutes) * 60)
+        var app = FerryUseCases(workspace: try options.open())
+        app.delayThreshold = TimeInterval(max(1, delayAlertMinutes) * 60)
         let now = try at.resolve()
-        let unhealthy = try await WorkspaceOptions.translatingErrors {
-            var delayed: [String: Int] = [:]
-            for (item, minutes) in try await runner.delayedItems(at: now) {
-                delayed[item.activation.id + "|" + item.segmentId] = minutes
+        let report = try await AppErrorText.translating { try await app.status(at: now) }
+        for line in report.lines {
+            let next = line.enabled ? line.nextRun?.formatted(.iso8601) ?? "none" : "disabled"
+            let last =
+                line.lastStatus.map { "\($0) \(line.lastScheduledTime?.formatted(.iso8601) ?? "")" } ?? "never run"
+            var text = "\(line.activation)\t\(line.segment)\tnext \(next)\tlast \(last)\trows \(line.lastRows)"
+            if let minutes = line.delayedMinutes { text += "\tDELAYED \(minutes) min" }
+            // A run far ahead of now (a mistyped --at) would silently hold back every export until its time.
+            if let id = line.futureRunId, let time = line.futureRunTime {
+                text += "\tFUTURE RUN \(id) at \(time.formatted(.iso8601)) (`ferry runs delete \(id)`)"
             }
-            var unhealthy = 0
-            for activation in try await workspace.activations() {
-                let next =
-                    activation.enabled
-                    ? DueRunner.schedule(for: activation)?.next(after: now)?.formatted(.iso8601) ?? "none" : "disabled"
-                for segmentId in activation.segmentIds {
-                    let segment = (try? await workspace.segment(named: segmentId))?.name ?? segmentId
-                    let runs = try await workspace.runs(
-                        activationId: activation.id, status: nil, since: nil, segmentId: segmentId, limit: 1000)
-                    let last = runs.first
-                    let lastText =
-                        last.map { "\($0.status.rawValue) \($0.scheduledTime.formatted(.iso8601))" } ?? "never run"
-                    var line =
-                        "\(activation.name)\t\(segment)\tnext \(next)\tlast \(lastText)\trows \(last?.exported ?? 0)"
-                    let minutes = delayed[activation.id + "|" + segmentId]
-                    if let minutes { line += "\tDELAYED \(minutes) min" }
-                    // A run far ahead of now (a mistyped --at) would silently hold
-                    // back every export until its time.
-                    let future = runs.filter { $0.scheduledTime > now.addingTimeInterval(86_400) }
-                    if let first = future.first {
-                        line +=
-                            "\tFUTURE RUN \(first.id) at \(first.scheduledTime.formatted(.iso8601)) (`ferry runs delete \(first.id)`)"
-                    }
-                    if minutes != nil || last?.status == .failed || !future.isEmpty { unhealthy += 1 }
-                    print(line)
-                }
-            }
-            return unhealthy
+            print(text)
         }
+        let unhealthy = report.unhealthy
         if check && unhealthy > 0 { throw ExitCode(ExitStatus.unhealthy) }
     }
 }

@@ -1,0 +1,141 @@
+import Export
+import Foundation
+import S3
+import Workspace
+
+extension FerryUseCases {
+    /// A destination that was saved, with the permission check it passed (nil when skipped).
+    public struct CreatedDestination: Sendable {
+        public var destination: DestinationRecord
+        public var permissions: PermissionReport?
+    }
+
+    /// Checks the settings, runs the connection test unless told not to, and
+    /// saves the destination with its secrets sealed. A missing permission
+    /// saves nothing and names the missing actions.
+    public func createDestination(_ input: DestinationInput) async throws -> CreatedDestination {
+        let record = try destinationRecord(input)
+        var report: PermissionReport?
+        if !input.skipValidation {
+            let checked = try await checkPermissions(record)
+            report = checked
+            guard checked.allGranted else {
+                throw AppError(
+                    .missingPermission, code: "missingPermission",
+                    "destination not saved: missing \(checked.missing.map(\.rawValue).joined(separator: ", ")) (use --skip-validation to save anyway)",
+                    permissions: checked)
+            }
+        }
+        try await phrased { try await store.insertDestination(record) }
+        return CreatedDestination(destination: record, permissions: report)
+    }
+
+    /// The record `input` describes, every setting checked and the secrets sealed.
+    public func destinationRecord(_ input: DestinationInput, now: Date = Date()) throws -> DestinationRecord {
+        var input = input
+        input.endpoint = input.endpoint ?? defaultEndpoint
+        func parse<T: RawRepresentable & CaseIterable>(_ text: String, _ field: String) throws -> T
+        where T.RawValue == String {
+            guard let value = T(rawValue: text) else {
+                throw AppError.badInput(
+                    "\(field) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))", field: field)
+            }
+            return value
+        }
+        let fileType: DestinationSettings.FileType = try parse(input.fileType, "fileType")
+        let compression: DestinationSettings.Compression = try parse(input.compression, "compression")
+        var format = fileType == .tsv ? CSVFormat.tsv : CSVFormat.csv
+        if let delimiter = input.delimiter { format.delimiter = try parse(delimiter, "delimiter") }
+        format.quoting = try parse(input.quote, "quote")
+        format.escape = try parse(input.escape, "escape")
+        format.nullValue = try parse(input.nullValue, "nullValue")
+        format.emptyValue = try parse(input.emptyValue, "emptyValue")
+        let name: String
+        do { name = try NameRules.checked(input.name, kind: "destination") } catch {
+            throw AppError(.badInput, code: error.code.rawValue, error.message, field: "name")
+        }
+        do { try BucketName.validate(input.bucket) } catch {
+            throw AppError.badInput("\(error)", field: "bucket")
+        }
+        do { _ = try PathTemplate(folder: input.folderPath) } catch {
+            throw AppError.badInput("\(error)", field: "folderPath")
+        }
+        // Checked even without validation: a bad endpoint saved here would fail every run.
+        if let endpoint = input.endpoint {
+            do { _ = try S3ClientConfiguration.endpointURL(endpoint) } catch {
+                throw AppError.badInput("\(error)", field: "endpoint")
+            }
+        }
+        guard !input.accessKeyId.isEmpty else {
+            throw AppError.badInput(
+                "no access key id: pass --access-key-id or set AWS_ACCESS_KEY_ID", field: "accessKeyId")
+        }
+        guard !input.secretAccessKey.isEmpty else {
+            throw AppError.badInput(
+                "no secret access key: set AWS_SECRET_ACCESS_KEY or pass --secret-access-key-stdin",
+                field: "secretAccessKey")
+        }
+        return try DestinationRecord(
+            id: UUID().uuidString.lowercased(), name: name, bucket: input.bucket, folderPath: input.folderPath,
+            region: input.region, endpoint: input.endpoint, fileType: fileType.rawValue,
+            compression: compression.rawValue, manifest: input.manifest,
+            format: DestinationSettings.encodeFormat(format), accessKeyId: input.accessKeyId,
+            sealedSecret: sealSecret(input.secretAccessKey),
+            sealedSessionToken: input.sessionToken.flatMap { $0.isEmpty ? nil : $0 }.map(sealSecret),
+            createdAt: now)
+    }
+
+    /// Seals a secret under the workspace key; the plain text is never stored.
+    public func sealSecret(_ secret: String) throws -> Data {
+        do { return try secretBox.seal(secret) } catch { throw AppError.from(error) ?? error }
+    }
+
+    /// Checks an existing destination's six permissions again.
+    public func testDestination(_ nameOrId: String) async throws -> (DestinationRecord, PermissionReport) {
+        let record = try await destination(nameOrId)
+        return (record, try await checkPermissions(record))
+    }
+
+    /// Probes under the folder path's fixed part: macros are only known per run.
+    public func checkPermissions(_ destination: DestinationRecord) async throws -> PermissionReport {
+        try await phrased {
+            let client = try s3Client(for: destination)
+            let prefix = destination.folderPath.components(separatedBy: "%").first ?? ""
+            return try await client.checkPermissions(bucket: destination.bucket, prefix: prefix)
+        }
+    }
+
+    /// A client for a destination, its secret unsealed only in memory.
+    func s3Client(for destination: DestinationRecord) throws -> S3Client {
+        let secret: String
+        let token: String?
+        do {
+            secret = try secretBox.openString(destination.sealedSecret)
+            token = try destination.sealedSessionToken.map { try secretBox.openString($0) }
+        } catch {
+            throw AppError(
+                .failure, code: "credentials",
+                "cannot unseal the credentials of destination '\(destination.name)': \(error)")
+        }
+        let endpoint = try destination.endpoint.map { text throws(S3ConfigurationError) in
+            try S3ClientConfiguration.endpointURL(text)
+        }
+        return S3Client(
+            configuration: S3ClientConfiguration(endpoint: endpoint, region: destination.region, timeouts: s3Timeouts),
+            credentials: AWSCredentials(
+                accessKeyId: destination.accessKeyId, secretAccessKey: secret, sessionToken: token))
+    }
+
+    public func destinations() async throws -> [DestinationRecord] {
+        try await phrased { try await store.destinations() }
+    }
+
+    public func destination(_ nameOrId: String) async throws -> DestinationRecord {
+        try await phrased { try await store.destination(named: nameOrId) }
+    }
+
+    @discardableResult
+    public func deleteDestination(_ nameOrId: String) async throws -> DestinationRecord {
+        try await phrased { try await store.deleteDestination(nameOrId) }
+    }
+}

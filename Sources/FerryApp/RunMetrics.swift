@@ -1,0 +1,41 @@
+import Foundation
+import Metrics
+import Scheduling
+import Workspace
+
+/// Turns the scheduler's run events into metrics: runs by status, rows
+/// exported, bytes uploaded, run durations and each activation's last success.
+public struct RunMetrics: Sendable {
+    let store: any RunLedger
+
+    public init(store: any RunLedger) {
+        self.store = store
+    }
+
+    public func record(_ alert: RunAlert) async {
+        switch alert.kind {
+        case .started:
+            Counter(label: "ferry_runs_started_total").increment()
+        case .succeeded:
+            Counter(label: "ferry_runs_total", dimensions: [("status", "success")]).increment()
+            Counter(label: "ferry_rows_exported_total").increment(by: alert.rows ?? 0)
+            Gauge(label: "ferry_last_success_timestamp_seconds", dimensions: [("activation", alert.activation)])
+                .record(Date().timeIntervalSince1970)
+            if let id = alert.runId, let run = try? await store.run(id: id) {
+                Counter(label: "ferry_bytes_uploaded_total").increment(by: Int(run.files.reduce(0) { $0 + $1.bytes }))
+                if let finished = run.finishedAt {
+                    Timer(label: "ferry_run_duration_seconds").recordSeconds(finished.timeIntervalSince(run.startedAt))
+                }
+            }
+        case .failed:
+            Counter(label: "ferry_runs_total", dimensions: [("status", "failed")]).increment()
+        case .delayed:
+            Counter(label: "ferry_runs_delayed_total").increment()
+        }
+    }
+
+    /// Segment evaluations, timed the same way wherever they are asked for.
+    public static func recordEvaluation(seconds: Double) {
+        Timer(label: "ferry_evaluation_duration_seconds").recordSeconds(seconds)
+    }
+}

@@ -1,5 +1,0 @@
-import FerryApp
-import Hummingbird
-
-/// Ferry's REST API, web console and metrics.
-public enum FerryHTTPModule {}

@@ -1,5 +1,0 @@
-import Testing
-
-@testable import FerryHTTP
-
-@Test func moduleLoads() {}
