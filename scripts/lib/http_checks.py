@@ -150,7 +150,8 @@ def run_browser(server, out):
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     shots = os.path.join(out, "screenshots")
     os.makedirs(shots, exist_ok=True)
@@ -180,6 +181,12 @@ def run_browser(server, out):
         except NoAlertPresentException:
             return True
 
+    def click(element):
+        """Clicks a submit button and waits for the next page (an export can take seconds)."""
+        page = driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(driver, 120).until(expected_conditions.staleness_of(page))
+
     def fill(name, value):
         field = driver.find_element(By.NAME, name)
         field.clear()
@@ -190,10 +197,10 @@ def run_browser(server, out):
         expect(driver.current_url.endswith("/login"), "without a session / leads to the login page")
         shot("login")
         fill("token", "ferry_wrong")
-        driver.find_element(By.CSS_SELECTOR, "form button").click()
+        click(driver.find_element(By.CSS_SELECTOR, "form button"))
         expect("not valid" in driver.page_source, "a wrong token is refused")
         fill("token", server.token)
-        driver.find_element(By.CSS_SELECTOR, "form button").click()
+        click(driver.find_element(By.CSS_SELECTOR, "form button"))
         expect(driver.find_element(By.TAG_NAME, "h1").text == "Overview", "login leads to the overview")
         cookie = driver.get_cookie("ferry_session")
         expect(cookie and cookie.get("httpOnly") and cookie.get("sameSite") == "Strict",
@@ -208,7 +215,7 @@ def run_browser(server, out):
         fill("region", server.s3["region"])
         fill("accessKeyId", keys["accessKeyId"])
         fill("secretAccessKey", keys["secretAccessKey"])
-        driver.find_element(By.XPATH, "//button[text()='Test and save']").click()
+        click(driver.find_element(By.XPATH, "//button[text()='Test and save']"))
         expect("Destination moto saved." in driver.page_source, "the destination is saved")
         expect(driver.page_source.count(">pass<") == 6, "the six permissions show as pass")
         expect(keys["secretAccessKey"] not in driver.page_source, "the secret key is not shown")
@@ -217,15 +224,15 @@ def run_browser(server, out):
         driver.get(server.base + "/segments")
         fill("name", "Gold members")
         fill("pql", 'loyalty.tier = ')
-        driver.find_element(By.XPATH, "//button[@value='check']").click()
+        click(driver.find_element(By.XPATH, "//button[@value='check']"))
         expect("1:16" in driver.page_source, "a PQL error shows its line and column")
         shot("segment-pql-error")
         fill("pql", 'loyalty.tier = "gold"')
-        driver.find_element(By.XPATH, "//button[@value='save']").click()
-        expect("Segment Gold members saved: 2 members." in driver.page_source, driver.page_source[-800:])
+        click(driver.find_element(By.XPATH, "//button[@value='save']"))
+        expect("Segment Gold members saved: 3 members." in driver.page_source, driver.page_source[-800:])
         fill("name", "<script>alert(1)</script>")
         fill("pql", "vip = true")
-        driver.find_element(By.XPATH, "//button[@value='save']").click()
+        click(driver.find_element(By.XPATH, "//button[@value='save']"))
         expect(no_alert(), "the segment name runs no script")
         cells = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "td")]
         expect("<script>alert(1)</script>" in cells, "the segment named <script> shows as text")
@@ -239,15 +246,15 @@ def run_browser(server, out):
         fill("columns", "identityMap.Email=email\nperson.name.lastName")
         fill("name", "browser daily")
         Select(driver.find_element(By.NAME, "frequency")).select_by_visible_text("daily")
-        driver.find_element(By.XPATH, "//button[text()='Save activation']").click()
+        click(driver.find_element(By.XPATH, "//button[text()='Save activation']"))
         expect("Activation browser daily saved." in driver.page_source, driver.page_source[-800:])
         shot("activations")
-        driver.find_element(By.XPATH, "//tr[td[text()='browser daily']]//button[text()='Export now']").click()
+        click(driver.find_element(By.XPATH, "//tr[td[text()='browser daily']]//button[text()='Export now']"))
         expect("/runs" in driver.current_url, "export now leads to the runs page")
         statuses = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "td.success")]
         expect(statuses == ["success"], f"the run succeeded: {statuses}")
         shot("runs")
-        driver.find_element(By.CSS_SELECTOR, "td a").click()
+        click(driver.find_element(By.CSS_SELECTOR, "td a"))
         expect(driver.find_element(By.ID, "run-status").text == "success", "the run page shows success")
         expect(".csv" in driver.page_source, "the run page lists its file")
         shot("run")
@@ -260,7 +267,7 @@ def run_browser(server, out):
         driver.delete_all_cookies()
         driver.get(server.base + "/login")
         fill("token", server.read_token)
-        driver.find_element(By.CSS_SELECTOR, "form button").click()
+        click(driver.find_element(By.CSS_SELECTOR, "form button"))
         driver.get(server.base + "/activations")
         expect("Export now" not in driver.page_source and "New activation" not in driver.page_source,
                "a read-only session shows no forms that change state")
