@@ -128,7 +128,8 @@ extension MemberBitmap {
     public init(data: Data) throws {
         let bytes = [UInt8](data)
         guard bytes.first == Self.format else {
-            throw WorkspaceError(.corruptWorkspace, "A stored member set has an unknown format; evaluate the segment again.")
+            throw WorkspaceError(
+                .corruptWorkspace, "A stored member set has an unknown format; evaluate the segment again.")
         }
         var words: [UInt64] = []
         var offset = 1

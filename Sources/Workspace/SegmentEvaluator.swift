@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import Segmentation
+import Synchronization
 
 /// Evaluates segments over all profiles and records each segment's new member
 /// set, without holding the workspace's write lock for the scan.
@@ -18,13 +19,14 @@ enum SegmentEvaluator {
     static let segmentsPerPass = 32
 
     static func evaluate(
-        _ segments: [(SegmentRecord, PQLExpression)], now: Date, pool: DatabasePool, full: Bool = false
+        _ segments: [(SegmentRecord, PQLExpression)], now: Date, pool: DatabasePool, full: Bool = false,
+        resolve: @escaping @Sendable (String) -> Int64? = { _ in nil }
     ) async throws -> [EvaluationSummary] {
         var summaries: [EvaluationSummary] = []
         var start = 0
         while start < segments.count {
             let pass = Array(segments[start..<min(start + segmentsPerPass, segments.count)])
-            summaries += try await evaluatePass(pass, now: now, pool: pool, full: full)
+            summaries += try await evaluatePass(pass, now: now, pool: pool, full: full, resolve: resolve)
             start += segmentsPerPass
         }
         return summaries
@@ -38,16 +40,26 @@ enum SegmentEvaluator {
     }
 
     private static func evaluatePass(
-        _ segments: [(SegmentRecord, PQLExpression)], now: Date, pool: DatabasePool, full: Bool
+        _ segments: [(SegmentRecord, PQLExpression)], now: Date, pool: DatabasePool, full: Bool,
+        resolve: @escaping @Sendable (String) -> Int64?
     ) async throws -> [EvaluationSummary] {
         let scanStart = Date()
         let typed = try await pool.read { db in try ProfileColumns.load(db) }.numbers
-        let fragments = segments.map { PQL.sqliteWhere($0.1, jsonColumn: "doc", typedColumns: typed, now: now) }
+        let referenced = Set(segments.flatMap { PQL.segmentReferences($0.1).compactMap(resolve) })
+        let lookup = MemberLookup(sids: referenced)
+        let fragments = segments.map { segment in
+            PQL.sqlWhere(
+                segment.1, dialect: .sqlite, documentColumn: "doc", typedColumns: typed, now: now,
+                membership: { reference in
+                    // The scan fills the lookup with the named segments' members, in its own snapshot.
+                    SQLFragment(sql: resolve(reference).map { "\(MemberLookup.functionName)(\($0), pid)" } ?? "0")
+                })
+        }
         // A result that depends on nothing but the profile's own row can be
         // kept for the profiles that did not change.
         let rowOnly = segments.indices.map { index in
             !full && fragments[index] != nil && !dependsOnClock(segments[index].1, typed: typed, now: now)
-                && !String(describing: segments[index].1).contains("inSegment(")
+                && PQL.segmentReferences(segments[index].1).isEmpty
         }
         let sids = segments.map { $0.0.sid ?? -1 }
         let bases: [Int64?] = try await pool.read { db in
@@ -57,7 +69,8 @@ enum SegmentEvaluator {
                     db, sql: "SELECT profileVersion FROM segmentMembers WHERE sid = ?", arguments: [sids[index]])
             }
         }
-        let scan = try makeScan(segments, fragments: fragments, bases: bases, now: now)
+        let scan = try makeScan(
+            segments, fragments: fragments, bases: bases, now: now, lookup: lookup, resolve: resolve)
         let (outcomes, version) = try await pool.read { db in try scan.run(db) }
         let scanShare = Date().timeIntervalSince(scanStart) / Double(segments.count)
         let written = try await pool.write { db in
@@ -79,7 +92,9 @@ enum SegmentEvaluator {
         let redo = segments.indices.filter { written[$0] == nil }.map { segments[$0] }
         // Another process evaluated one of these meanwhile, so its changes no
         // longer apply to the stored set; a full scan settles it.
-        if !redo.isEmpty { summaries += try await evaluatePass(redo, now: now, pool: pool, full: true) }
+        if !redo.isEmpty {
+            summaries += try await evaluatePass(redo, now: now, pool: pool, full: true, resolve: resolve)
+        }
         let order = Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.0.id, $0) })
         return summaries.sorted { order[$0.segmentId, default: 0] < order[$1.segmentId, default: 0] }
     }
@@ -106,11 +121,15 @@ enum SegmentEvaluator {
         }
         var parts: [Part]
         var count: Int
+        var lookup: MemberLookup
 
         func run(_ db: Database) throws -> ([Outcome], Int64) {
             // The version is read in the scan's own snapshot: every profile
             // stamped up to it is in what the scan sees.
             let version = try Int64.fetchOne(db, sql: "SELECT version FROM profileVersion WHERE id = 1") ?? 0
+            try lookup.load(db)
+            db.add(function: lookup.function)
+            defer { db.remove(function: lookup.function) }
             var outcomes = [Outcome](repeating: .full(MemberBitmap()), count: count)
             for part in parts {
                 var changed = [MemberBitmap](repeating: MemberBitmap(), count: part.members.count)
@@ -168,7 +187,8 @@ enum SegmentEvaluator {
     }
 
     private static func makeScan(
-        _ segments: [(SegmentRecord, PQLExpression)], fragments: [SQLFragment?], bases: [Int64?], now: Date
+        _ segments: [(SegmentRecord, PQLExpression)], fragments: [SQLFragment?], bases: [Int64?], now: Date,
+        lookup: MemberLookup, resolve: @escaping @Sendable (String) -> Int64?
     ) throws -> Scan {
         var parts: [Scan.Part] = []
         let full = segments.indices.filter { bases[$0] == nil }
@@ -189,7 +209,12 @@ enum SegmentEvaluator {
                     inSwift.append(segments[index].1)
                 }
             }
-            let mask = inSwift.isEmpty ? nil : swiftMask(inSwift, now: now)
+            let mask =
+                inSwift.isEmpty
+                ? nil
+                : swiftMask(inSwift, now: now) { reference, pid in
+                    resolve(reference).map { lookup.contains(pid, inSegment: $0) } ?? false
+                }
             if let mask { columns.append("\(mask.function.name)(\(mask.arguments.joined(separator: ", ")))") }
             var sql = "SELECT \(columns.joined(separator: ", ")) FROM profile"
             if let since {
@@ -201,7 +226,7 @@ enum SegmentEvaluator {
                     sql: sql, arguments: statementArguments(arguments), members: members,
                     maskColumn: mask == nil ? nil : Int32(columns.count - 1), mask: mask?.function))
         }
-        return Scan(parts: parts, count: segments.count)
+        return Scan(parts: parts, count: segments.count, lookup: lookup)
     }
 
     /// Records one evaluation: its counts, who entered and who exited since
@@ -261,39 +286,41 @@ enum SegmentEvaluator {
     /// read (`doc -> '$."a"."b"'`, JSON text or NULL), extracted by SQLite from a
     /// parse it shares with the SQL predicates of the same scan. Rebuilding a small
     /// document from those is far cheaper than parsing every profile in Swift.
-    private static func swiftMask(_ expressions: [PQLExpression], now: Date) -> (
-        function: DatabaseFunction, arguments: [String]
-    ) {
+    private static func swiftMask(
+        _ expressions: [PQLExpression], now: Date, isMember: @escaping @Sendable (String, Int64) -> Bool
+    ) -> (function: DatabaseFunction, arguments: [String]) {
         precondition(expressions.count <= 63)
         let paths = expressions.reduce(into: Set<String>()) { $0.formUnion(PQL.fieldPaths($1)) }.sorted()
         let keyPaths = paths.map { $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
         let sqlPaths = keyPaths.map(ProfileColumns.jsonPath)
         let wholeDocument = paths.count > maximumExtractedFields || sqlPaths.contains(nil)
 
-        @Sendable func mask(_ document: JSONValue) -> Int64 {
+        // The first argument is the row's pid, which `inSegment` looks up.
+        @Sendable func mask(_ document: JSONValue, pid: Int64) -> Int64 {
             var bits: Int64 = 0
-            for (bit, expression) in expressions.enumerated() where PQL.evaluate(expression, on: document, now: now) {
+            for (bit, expression) in expressions.enumerated()
+            where PQL.evaluate(expression, on: document, now: now, isMember: { isMember($0, pid) }) {
                 bits |= 1 << Int64(bit)
             }
             return bits
         }
         if wholeDocument {
-            let function = DatabaseFunction("ferry_pql_mask", argumentCount: 1, pure: true) { arguments in
-                guard let text = String.fromDatabaseValue(arguments[0]) else { return 0 }
-                return mask(try JSONValue.parse(text))
+            let function = DatabaseFunction("ferry_pql_mask", argumentCount: 2, pure: true) { arguments in
+                guard let text = String.fromDatabaseValue(arguments[1]) else { return 0 }
+                return mask(try JSONValue.parse(text), pid: Int64.fromDatabaseValue(arguments[0]) ?? -1)
             }
-            return (function, ["doc"])
+            return (function, ["pid", "doc"])
         }
-        let function = DatabaseFunction("ferry_pql_mask", argumentCount: paths.count, pure: true) { arguments in
+        let function = DatabaseFunction("ferry_pql_mask", argumentCount: paths.count + 1, pure: true) { arguments in
             var document: [String: JSONValue] = [:]
             // Sorted paths put "a" before "a.b", so a nested value lands inside its parent.
-            for (keys, argument) in zip(keyPaths, arguments) {
+            for (keys, argument) in zip(keyPaths, arguments.dropFirst()) {
                 guard let text = String.fromDatabaseValue(argument) else { continue }
                 JSONValue.insert(try JSONValue.parse(text), at: keys[...], into: &document)
             }
-            return mask(.object(document))
+            return mask(.object(document), pid: Int64.fromDatabaseValue(arguments[0]) ?? -1)
         }
-        return (function, sqlPaths.map { "doc -> \($0!)" })
+        return (function, ["pid"] + sqlPaths.map { "doc -> \($0!)" })
     }
 
     static func statementArguments(_ arguments: [SQLArgument]) -> StatementArguments {
@@ -306,5 +333,35 @@ enum SegmentEvaluator {
                 case .string(let value): value.databaseValue
                 }
             })
+    }
+}
+
+/// The members of the segments a pass names with `inSegment`, read in the
+/// scan's snapshot, for the SQL function and the Swift evaluator alike.
+final class MemberLookup: Sendable {
+    static let functionName = "ferry_in_segment"
+    let sids: Set<Int64>
+    private let sets = Mutex<[Int64: MemberBitmap]>([:])
+
+    init(sids: Set<Int64>) { self.sids = sids }
+
+    func load(_ db: Database) throws {
+        var loaded: [Int64: MemberBitmap] = [:]
+        for sid in sids {
+            let data = try Data.fetchOne(db, sql: "SELECT members FROM segmentMembers WHERE sid = ?", arguments: [sid])
+            loaded[sid] = try data.map(MemberBitmap.init(data:)) ?? MemberBitmap()
+        }
+        sets.withLock { $0 = loaded }
+    }
+
+    func contains(_ pid: Int64, inSegment sid: Int64) -> Bool {
+        sets.withLock { $0[sid]?.contains(pid) ?? false }
+    }
+
+    var function: DatabaseFunction {
+        DatabaseFunction(Self.functionName, argumentCount: 2, pure: true) { [self] arguments in
+            contains(
+                Int64.fromDatabaseValue(arguments[1]) ?? -1, inSegment: Int64.fromDatabaseValue(arguments[0]) ?? -1)
+        }
     }
 }

@@ -27,6 +27,20 @@ extension Workspace {
             if try SegmentRecord.filter(SegmentRecord.Columns.id == segmentId).fetchCount(db) > 0 {
                 throw WorkspaceError(.segmentExists, "A segment with id \(segmentId) already exists.")
             }
+            if !PQL.segmentReferences(expression).isEmpty {
+                let others = try SegmentRecord.fetchAll(db).compactMap { other in
+                    (try? PQL.parse(other.pql)).map {
+                        PQLSegmentDefinition(id: other.id, name: other.name, expression: $0)
+                    }
+                }
+                do {
+                    try PQL.checkDependencies(
+                        of: PQLSegmentDefinition(id: segmentId, name: trimmedName, expression: expression),
+                        among: others)
+                } catch {
+                    throw WorkspaceError(.segmentDependency, String(describing: error))
+                }
+            }
             var segment = SegmentRecord(
                 id: segmentId, name: trimmedName, pql: pql, description: description, createdAt: now)
             try segment.insert(db)
@@ -66,6 +80,21 @@ extension Workspace {
                 throw WorkspaceError(
                     .segmentInUse,
                     "Segment '\(segment.name)' is exported by activation(s) \(users.map { "'\($0.name)'" }.joined(separator: ", ")); delete them first."
+                )
+            }
+            // A segment that names this one with inSegment would silently lose its members.
+            let dependents = try SegmentRecord.order(SegmentRecord.Columns.name).fetchAll(db).filter { other in
+                other.id != segment.id
+                    && (try? PQL.parse(other.pql)).map { expression in
+                        PQL.segmentReferences(expression).contains {
+                            $0.lowercased() == segment.id || $0 == segment.name
+                        }
+                    } ?? false
+            }
+            guard dependents.isEmpty else {
+                throw WorkspaceError(
+                    .segmentInUse,
+                    "Segment '\(segment.name)' is named with inSegment by segment(s) \(dependents.map { "'\($0.name)'" }.joined(separator: ", ")); delete or change them first."
                 )
             }
             try segment.delete(db)

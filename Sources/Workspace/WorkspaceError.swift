@@ -30,6 +30,7 @@ public struct WorkspaceError: Error, CustomStringConvertible, Sendable, Equatabl
         case activationConflict
         case runNotFound
         case corruptWorkspace
+        case segmentDependency
         case tokenNotFound
         case tokenExists
     }

@@ -184,3 +184,34 @@ import Testing
         _ = regex
     }
 }
+
+@Suite struct SegmentOfSegmentsTests {
+    @Test func inSegmentReadsTheNamedSegmentsNewMembersInTheSameEvaluation() async throws {
+        let temp = try TemporaryWorkspace()
+        let ws = temp.workspace
+        _ = try await temp.importText(
+            "1.jsonl",
+            (0..<70).map { IncrementalEvaluationTests.line($0, points: $0 * 10) }.joined(separator: "\n"))
+        // Created before the segment it names exists? No: references must resolve.
+        await #expect(throws: WorkspaceError.self) {
+            try await ws.createSegment(name: "early", pql: #"inSegment("big")"#)
+        }
+        let big = try await ws.createSegment(name: "big", pql: "loyalty.points >= 500")
+        _ = try await ws.createSegment(name: "big-t1", pql: #"inSegment("big") and tag = "t1""#)
+        _ = try await ws.createSegment(name: "big-t1-regex", pql: #"inSegment("\#(big.id)") and tag.matches("^t1$")"#)
+        _ = try await ws.createSegment(name: "not-big", pql: #"not inSegment("big")"#)
+        let summaries = try await ws.evaluate(now: SegmentFixtures.now)
+        let realized = Dictionary(uniqueKeysWithValues: summaries.map { ($0.segmentName, $0.realized) })
+        let expectedBigT1 = (50..<70).filter { $0 % 7 == 1 }.count
+        #expect(realized["big"] == 20)
+        #expect(realized["big-t1"] == expectedBigT1)
+        #expect(realized["big-t1-regex"] == expectedBigT1)
+        #expect(realized["not-big"] == 50)
+
+        // A segment another one names can't go, and a cycle can't form.
+        await #expect(throws: WorkspaceError.self) { try await ws.deleteSegment("big") }
+        await #expect(throws: WorkspaceError.self) {
+            try await ws.createSegment(name: "self", pql: #"inSegment("self")"#)
+        }
+    }
+}
