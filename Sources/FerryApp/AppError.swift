@@ -17,6 +17,8 @@ public struct AppError: Error, Sendable, CustomStringConvertible {
         case missingPermission
         /// Another process holds what was asked for, or the store is busy.
         case busy
+        /// S3 failed or could not be reached: not the caller's input, not Ferry's fault.
+        case upstream
         case failure
     }
 
@@ -78,7 +80,7 @@ public struct AppError: Error, Sendable, CustomStringConvertible {
             let kind: Kind =
                 error.isAccessDenied
                 ? .missingPermission
-                : error.isCredentialError || error.code == "NoSuchBucket" ? .badInput : .failure
+                : error.isCredentialError || error.code == "NoSuchBucket" ? .badInput : .upstream
             return AppError(kind, code: "s3", "\(error)")
         case let error as MultipartUploadError:
             var inner = from(error.underlying) ?? AppError(.failure, code: "upload", "\(error.underlying)")

@@ -70,6 +70,23 @@ extension FerryUseCases {
             throw AppError.badInput(
                 "no access key id: pass --access-key-id or set AWS_ACCESS_KEY_ID", field: "accessKeyId")
         }
+        // These go into request headers (the key id and region in Authorization, the session
+        // token as x-amz-security-token), where a control or non-ASCII character could never be sent.
+        if !Self.isHeaderSafe(input.accessKeyId) {
+            throw AppError.badInput("the access key id holds characters no AWS key has", field: "accessKeyId")
+        }
+        if let token = input.sessionToken, !token.isEmpty, !Self.isHeaderSafe(token) {
+            throw AppError.badInput("the session token holds characters no AWS token has", field: "sessionToken")
+        }
+        if let region = input.region,
+            region.isEmpty || region.count > 64
+                || !region.unicodeScalars.allSatisfy({
+                    ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
+                })
+        {
+            throw AppError.badInput(
+                "region '\(region)' is not a region name such as eu-west-1", field: "region")
+        }
         guard !input.secretAccessKey.isEmpty else {
             throw AppError.badInput(
                 "no secret access key: set AWS_SECRET_ACCESS_KEY or pass --secret-access-key-stdin",
@@ -83,6 +100,11 @@ extension FerryUseCases {
             sealedSecret: sealSecret(input.secretAccessKey),
             sealedSessionToken: input.sessionToken.flatMap { $0.isEmpty ? nil : $0 }.map(sealSecret),
             createdAt: now)
+    }
+
+    /// Printable ASCII without spaces, as AWS key ids and session tokens are.
+    static func isHeaderSafe(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) }
     }
 
     /// Seals a secret under the workspace key; the plain text is never stored.

@@ -62,6 +62,7 @@ public struct APIError: HTTPResponseError, Sendable {
             case .conflict: .conflict
             case .missingPermission: .unprocessableContent
             case .busy: .serviceUnavailable
+            case .upstream: .badGateway
             case .failure: .internalServerError
             }
         return APIError(

@@ -66,6 +66,26 @@ enum OpenAPIDocument {
                           "$ref": "#/components/schemas/DestinationChecked"
                         }
                       }
+                    },
+                    "links": {
+                      "GetDestination": {
+                        "operationId": "getDestination",
+                        "parameters": {
+                          "id": "$response.body#/destination/id"
+                        }
+                      },
+                      "TestDestination": {
+                        "operationId": "testDestination",
+                        "parameters": {
+                          "id": "$response.body#/destination/id"
+                        }
+                      },
+                      "DeleteDestination": {
+                        "operationId": "deleteDestination",
+                        "parameters": {
+                          "id": "$response.body#/destination/id"
+                        }
+                      }
                     }
                   },
                   "400": {
@@ -245,6 +265,32 @@ enum OpenAPIDocument {
                       "application/json": {
                         "schema": {
                           "$ref": "#/components/schemas/Segment"
+                        }
+                      }
+                    },
+                    "links": {
+                      "GetSegment": {
+                        "operationId": "getSegment",
+                        "parameters": {
+                          "id": "$response.body#/id"
+                        }
+                      },
+                      "EvaluateSegment": {
+                        "operationId": "evaluateSegment",
+                        "parameters": {
+                          "id": "$response.body#/id"
+                        }
+                      },
+                      "ListMembers": {
+                        "operationId": "listMembers",
+                        "parameters": {
+                          "id": "$response.body#/id"
+                        }
+                      },
+                      "DeleteSegment": {
+                        "operationId": "deleteSegment",
+                        "parameters": {
+                          "id": "$response.body#/id"
                         }
                       }
                     }
@@ -471,6 +517,44 @@ enum OpenAPIDocument {
                           "$ref": "#/components/schemas/ActivationCreated"
                         }
                       }
+                    },
+                    "links": {
+                      "GetActivation": {
+                        "operationId": "getActivation",
+                        "parameters": {
+                          "id": "$response.body#/activation/id"
+                        }
+                      },
+                      "UpdateActivation": {
+                        "operationId": "updateActivation",
+                        "parameters": {
+                          "id": "$response.body#/activation/id"
+                        }
+                      },
+                      "EnableActivation": {
+                        "operationId": "enableActivation",
+                        "parameters": {
+                          "id": "$response.body#/activation/id"
+                        }
+                      },
+                      "DisableActivation": {
+                        "operationId": "disableActivation",
+                        "parameters": {
+                          "id": "$response.body#/activation/id"
+                        }
+                      },
+                      "ExportActivation": {
+                        "operationId": "exportActivation",
+                        "parameters": {
+                          "id": "$response.body#/activation/id"
+                        }
+                      },
+                      "DeleteActivation": {
+                        "operationId": "deleteActivation",
+                        "parameters": {
+                          "id": "$response.body#/activation/id"
+                        }
+                      }
                     }
                   },
                   "400": {
@@ -692,6 +776,14 @@ enum OpenAPIDocument {
                       "application/json": {
                         "schema": {
                           "$ref": "#/components/schemas/ExportResult"
+                        }
+                      }
+                    },
+                    "links": {
+                      "GetRun": {
+                        "operationId": "getRun",
+                        "parameters": {
+                          "id": "$response.body#/results/0/run/id"
                         }
                       }
                     }
@@ -1144,7 +1236,8 @@ enum OpenAPIDocument {
                     "description": "Macros allowed: %SEGMENT_NAME% %SEGMENT_ID% %DESTINATION_NAME% %DESTINATION_ID% %DATETIME(pattern)% %TIMESTAMP%."
                   },
                   "region": {
-                    "type": "string"
+                    "type": "string",
+                    "pattern": "^[a-z0-9-]{1,64}$"
                   },
                   "endpoint": {
                     "type": "string",
@@ -1230,6 +1323,16 @@ enum OpenAPIDocument {
                   "bucket",
                   "accessKeyId",
                   "secretAccessKey"
+                ],
+                "examples": [
+                  {
+                    "name": "example",
+                    "bucket": "ferry-example",
+                    "folderPath": "audiences/%SEGMENT_NAME%",
+                    "accessKeyId": "AKIAEXAMPLE",
+                    "secretAccessKey": "example-secret",
+                    "skipValidation": true
+                  }
                 ]
               },
               "DestinationChecked": {
@@ -1301,6 +1404,13 @@ enum OpenAPIDocument {
                 "required": [
                   "name",
                   "pql"
+                ],
+                "examples": [
+                  {
+                    "name": "Gold members",
+                    "pql": "loyalty.tier = \"gold\"",
+                    "description": "Gold tier"
+                  }
                 ]
               },
               "Evaluation": {
@@ -1582,6 +1692,26 @@ enum OpenAPIDocument {
                   "destination",
                   "segments",
                   "columns"
+                ],
+                "examples": [
+                  {
+                    "name": "daily gold",
+                    "destination": "example",
+                    "segments": [
+                      "Gold members"
+                    ],
+                    "columns": [
+                      {
+                        "source": "identityMap.Email",
+                        "column": "email"
+                      },
+                      {
+                        "source": "person.name.lastName"
+                      }
+                    ],
+                    "frequency": "daily",
+                    "start": "2026-01-01T06:00:00Z"
+                  }
                 ]
               },
               "ActivationCreated": {
@@ -1611,6 +1741,11 @@ enum OpenAPIDocument {
                 },
                 "required": [
                   "enabled"
+                ],
+                "examples": [
+                  {
+                    "enabled": false
+                  }
                 ]
               },
               "ExportRequest": {

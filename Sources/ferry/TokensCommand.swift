@@ -82,7 +82,7 @@ enum AppErrorText {
             switch error.kind {
             case .badInput, .notFound, .conflict: ExitStatus.badInput
             case .missingPermission: ExitStatus.missingPermissions
-            case .busy, .failure: ExitStatus.failure
+            case .busy, .upstream, .failure: ExitStatus.failure
             }
         return CLIError("ferry: \(error.detail ?? error.message)", exitCode: code)
     }
