@@ -1,4 +1,6 @@
 /// A PostgreSQL workspace failure a user can act on, in one sentence.
+import PostgresNIO
+
 public struct PostgresStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case badURL
@@ -6,6 +8,7 @@ public struct PostgresStoreError: Error, Sendable, Equatable, CustomStringConver
         case unreachable
         case schemaTooNew
         case notInitialized
+        case server
     }
 
     public var code: Code
@@ -20,4 +23,21 @@ public struct PostgresStoreError: Error, Sendable, Equatable, CustomStringConver
 
     /// True when the user's input, not the machine, is at fault.
     public var isBadInput: Bool { code == .badURL || code == .missingMasterKey }
+}
+
+extension PostgresStoreError {
+    /// A PostgreSQL failure from below the store (a dropped connection, a
+    /// refused login, a server error), phrased for a user; nil for other errors.
+    public static func from(_ error: any Error) -> PostgresStoreError? {
+        switch error {
+        case let error as PostgresStoreError:
+            return error
+        case let error as PSQLError:
+            return PostgresStoreError(.server, "The database failed: \(PostgresWorkspace.describe(error)).")
+        case let error as PostgresTransactionError:
+            return (error.closureError ?? error.beginError ?? error.commitError).flatMap(from)
+        default:
+            return nil
+        }
+    }
 }

@@ -132,16 +132,8 @@ extension PostgresWorkspace: ProfileStore {
 
     /// The JSON kind of each field path in a sample of profiles, for PQL's
     /// type check; a path seen with two kinds is left out, as on SQLite.
-    func sampledFieldKinds(limit: Int = 1000) async throws -> [String: JSONValueKind] {
-        let documents = try await withConnection { connection in
-            try await connection.query(
-                """
-                SELECT doc::text FROM profile
-                WHERE pid IN (SELECT generate_series(1, m, GREATEST(1, m / \(limit))) FROM (SELECT max(pid) AS m FROM profile) s)
-                LIMIT \(limit)
-                """, logger: self.logger
-            ).collect().map { try $0.decode(String.self) }
-        }
+    func sampledFieldKinds() async throws -> [String: JSONValueKind] {
+        let documents = try await sampledDocuments()
         var kinds: [String: JSONValueKind] = [:]
         var conflicting: Set<String> = []
         func record(_ value: JSONValue, prefix: String) {
@@ -159,5 +151,20 @@ extension PostgresWorkspace: ProfileStore {
         for document in documents { record(try JSONValue.parse(document), prefix: "") }
         for path in conflicting { kinds[path] = nil }
         return kinds
+    }
+
+    /// Up to `limit` documents at evenly spaced pids, rather than `ORDER BY
+    /// random()`, which would read every row of a large workspace.
+    func sampledDocuments(limit: Int = 1000) async throws -> [String] {
+        try await withConnection { connection in
+            try await connection.query(
+                """
+                SELECT doc::text FROM profile
+                WHERE pid IN (SELECT generate_series(1, m, GREATEST(1, m / \(limit)))
+                              FROM (SELECT max(pid) AS m FROM profile) s)
+                LIMIT \(limit)
+                """, logger: self.logger
+            ).collect().map { try $0.decode(String.self) }
+        }
     }
 }

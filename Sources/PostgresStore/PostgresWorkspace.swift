@@ -95,17 +95,24 @@ public final class PostgresWorkspace: Sendable {
         }
     }
 
-    /// The pool waits for a server that never answers; the first call here is
-    /// bounded, so a wrong host or port is said at once.
+    /// The pool keeps retrying a server that refuses or never answers; one
+    /// plain connection first, bounded in time, says at once what is wrong
+    /// (a wrong port, a refused password, no such database).
     func probe(timeout: Duration) async throws {
         let url = self.url
+        let logger = self.logger
+        let tls = try Self.connectionTLS(url.sslMode)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
-                    try await self.client.query("SELECT 1").collect()
+                    let connection = try await PostgresConnection.connect(
+                        configuration: .init(
+                            host: url.host, port: url.port, username: url.user, password: url.password,
+                            database: url.database, tls: tls),
+                        id: 0, logger: logger)
+                    try? await connection.close()
                 } catch let error as PSQLError {
-                    throw PostgresStoreError(
-                        .unreachable, "Cannot use the database \(url): \(Self.describe(error)).")
+                    throw PostgresStoreError(.unreachable, "Cannot use the database \(url): \(Self.describe(error)).")
                 }
             }
             group.addTask {
@@ -117,6 +124,24 @@ public final class PostgresWorkspace: Sendable {
             }
             try await group.next()
             group.cancelAll()
+        }
+    }
+
+    static func connectionTLS(_ mode: PostgresURL.SSLMode) throws -> PostgresConnection.Configuration.TLS {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch mode {
+        case .disable: return .disable
+        case .allow, .prefer:
+            tls.certificateVerification = .none
+            return .prefer(try NIOSSLContext(configuration: tls))
+        case .require:
+            tls.certificateVerification = .none
+            return .require(try NIOSSLContext(configuration: tls))
+        case .verifyCA:
+            tls.certificateVerification = .noHostnameVerification
+            return .require(try NIOSSLContext(configuration: tls))
+        case .verifyFull:
+            return .require(try NIOSSLContext(configuration: tls))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Segmentation
 
 // Public makers for the records a second backend (PostgresStore)
 // builds from its own rows; the SQLite code gets them from GRDB. Static
@@ -51,5 +52,23 @@ extension EvaluationSummary {
             purged: purged,
             usedSQL: usedSQL,
             seconds: seconds)
+    }
+}
+
+extension ExportRow {
+    public static func make(pid: Int64, status: String, qualifiedAt: Double, values: [JSONValue]) -> Self {
+        Self(pid: pid, status: status, qualifiedAt: qualifiedAt, values: values)
+    }
+}
+
+extension ProfileField {
+    public static func make(keys: [String], types: [TypeCount], profiles: Int) -> Self {
+        Self(keys: keys, types: types, profiles: profiles)
+    }
+}
+
+extension ProfileField.TypeCount {
+    public static func make(type: String, profiles: Int) -> Self {
+        Self(type: type, profiles: profiles)
     }
 }
