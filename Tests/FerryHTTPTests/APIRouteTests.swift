@@ -156,7 +156,8 @@ import Testing
             // Saved without the check: the session token is sealed and never shown.
             let unchecked = try await client.call(
                 .post, "/api/v1/destinations", token: w,
-                body: fixture.destinationBody(name: "later", skipValidation: true, sessionToken: true), fixture: fixture)
+                body: fixture.destinationBody(name: "later", skipValidation: true, sessionToken: true), fixture: fixture
+            )
             #expect(unchecked.status == .created)
             #expect(unchecked.json["permissions"] == nil)
             let record = try await fixture.app.destination("later")
@@ -268,7 +269,9 @@ import Testing
             let activation = try #require(created.json["activation"] as? [String: Any])
             let id = try #require(activation["id"] as? String)
             #expect(
-                (activation["mappings"] as? [[String: Any]])?.map { $0["column"] as? String } == ["email", "person_name_lastName"])
+                (activation["mappings"] as? [[String: Any]])?.map { $0["column"] as? String } == [
+                    "email", "person_name_lastName",
+                ])
 
             // 400s name their field; 404 for a destination that is not there; 409 for a taken name.
             let noColumns = body.replacingOccurrences(
