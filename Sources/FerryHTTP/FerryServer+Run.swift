@@ -49,6 +49,11 @@ extension FerryServer {
         }
     }
 
+    /// Reads the certificate and key once, so a bad file is reported before anything starts.
+    public static func checkTLS(_ files: TLSFiles) throws {
+        _ = try TLSSetup.server(certificate: files.certificate, key: files.key)
+    }
+
     /// Runs the scheduler, the server, or both, until SIGTERM or SIGINT. The
     /// server then stops taking requests and finishes those in flight, and the
     /// scheduler stops at its next await, its runs left to resume.

@@ -47,7 +47,11 @@ struct ServeCommand: AsyncParsableCommand {
         var listen: FerryServer.Listen?
         if let http {
             listen = try await AppErrorText.translating { try FerryServer.Listen(parsing: http) }
-            if let tlsCert, let tlsKey { listen?.tls = FerryServer.TLSFiles(certificate: tlsCert, key: tlsKey) }
+            if let tlsCert, let tlsKey {
+                let files = FerryServer.TLSFiles(certificate: tlsCert, key: tlsKey)
+                try await AppErrorText.translating { try FerryServer.checkTLS(files) }
+                listen?.tls = files
+            }
         }
         let workspace = try options.open()
         var app = FerryUseCases(workspace: workspace)
