@@ -27,7 +27,9 @@ struct PQLSQLCompiler {
 
         init(type: SQLFragment, value: SQLFragment, known: ValueClass?) {
             self.type = type
-            self.values = [.number: value, .text: value, .bool: value]
+            // A value known to be of one class has no value in the others (PostgreSQL's CASE
+            // needs every branch of one type).
+            self.values = known.map { [$0: value] } ?? [.number: value, .text: value, .bool: value]
             self.known = known
         }
 
@@ -47,6 +49,16 @@ struct PQLSQLCompiler {
     /// The dialect's true and false; conditions are 1/0 in SQLite and booleans in PostgreSQL.
     var yes: SQLFragment { SQLFragment(sql: dialect == .sqlite ? "1" : "TRUE") }
     var no: SQLFragment { SQLFragment(sql: dialect == .sqlite ? "0" : "FALSE") }
+
+    /// A NULL of the class's SQL type; PostgreSQL reads a bare NULL in a CASE as text.
+    func typedNull(_ valueClass: ValueClass) -> SQLFragment {
+        guard dialect == .postgresql else { return SQLFragment(sql: "NULL") }
+        switch valueClass {
+        case .number: return SQLFragment(sql: "CAST(NULL AS numeric)")
+        case .text: return SQLFragment(sql: "CAST(NULL AS text)")
+        case .bool: return SQLFragment(sql: "CAST(NULL AS boolean)")
+        }
+    }
 
     /// `COALESCE(condition, false)`.
     func definite(_ condition: SQLFragment) -> SQLFragment { "COALESCE(" + condition + ", " + no + ")" }
@@ -145,7 +157,8 @@ struct PQLSQLCompiler {
             var values: [ValueClass: SQLFragment] = [:]
             for valueClass in ValueClass.allCases {
                 values[valueClass] =
-                    "CASE WHEN " + c + " THEN " + a.value(valueClass) + " ELSE " + b.value(valueClass) + " END"
+                    "CASE WHEN " + c + " THEN " + (a.values[valueClass] ?? typedNull(valueClass)) + " ELSE "
+                    + (b.values[valueClass] ?? typedNull(valueClass)) + " END"
             }
             return Operand(
                 type: "CASE WHEN " + c + " THEN " + a.type + " ELSE " + b.type + " END",

@@ -26,7 +26,7 @@ struct RandomPQL {
     mutating func pick<T>(_ items: [T]) -> T { items.randomElement(using: &rng)! }
     mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
 
-    static let strings = ["", "a", "ab", "Ab", "abc", "xyz", "a%b", "a_b", "x\"y", "é", "1"]
+    static let strings = ["", "a", "ab", "Ab", "abc", "xyz", "a%b", "a_b", "x\"y", "é", "1", "a'b", "a\\b"]
     static let dates = ["2020-01-15", "2021-06-30", "2021-06-30T10:00:00Z", "not a date"]
 
     mutating func scalar() -> String {
@@ -83,7 +83,7 @@ struct RandomPQL {
 
     mutating func atom() -> String {
         let f = field()
-        switch Int.random(in: 0..<11, using: &rng) {
+        switch Int.random(in: 0..<15, using: &rng) {
         case 0, 1: return "\(f) \(pick(["=", "!=", "<", "<=", ">", ">="])) \(literal())"
         case 2: return "\(f) \(pick(["in", "notIn"])) \(list())"
         case 3:
@@ -97,8 +97,30 @@ struct RandomPQL {
         case 7: return "\(f).includes(\(literal()))"
         case 8: return "\(f).\(pick(["intersects", "supersetOf"]))(\(list()))"
         case 9: return "if(\(atom()), \(literal()), \(literal())) = \(literal())"
-        default: return "\(f) \(pick(["=", "!=", "<", ">"])) \(field())"
+        case 10: return "\(f) \(pick(["=", "!=", "<", ">"])) \(field())"
+        case 11:
+            return
+                "\(arithmetic()) \(pick(["=", "!=", "<", "<=", ">", ">="])) \(pick(["0", "1", "-1", "2.5", "0.5", "3"]))"
+        case 12:
+            // Chains of equalities with one field compile to IN lists.
+            let values = (0..<Int.random(in: 2...6, using: &rng)).map { _ in literal() }
+            return "(" + values.map { "\(f) = \($0)" }.joined(separator: " or ") + " or \(atom()))"
+        case 13:
+            return
+                "\(f) \(pick(["in", "notIn"])) [\((0..<Int.random(in: 4...9, using: &rng)).map { _ in literal() }.joined(separator: ", "))]"
+        default:
+            return "\(pick(["currentMonth()", "currentYear()", "currentDayOfMonth()"])) \(pick(["=", "<", ">="])) \(f)"
         }
+    }
+
+    /// Arithmetic over fields and literals, including division and remainder by zero.
+    mutating func arithmetic(depth: Int = 0) -> String {
+        let leaf = { (random: inout RandomPQL) -> String in
+            random.chance(0.5)
+                ? random.pick(["a", "b", "o.p", "d"]) : random.pick(["0", "1", "2", "-3", "1.5", "-0.5", "2.0"])
+        }
+        if depth >= 2 || chance(0.4) { return leaf(&self) }
+        return "(\(arithmetic(depth: depth + 1)) \(pick(["+", "-", "*", "/", "%"])) \(arithmetic(depth: depth + 1)))"
     }
 
     mutating func expression(depth: Int = 0) -> String {
@@ -109,6 +131,13 @@ struct RandomPQL {
         case 2: return "not (\(expression(depth: depth + 1)))"
         default: return "!(\(expression(depth: depth + 1)))"
         }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }
 
@@ -132,6 +161,12 @@ struct RandomPQL {
         let typed = try await temp.workspace.dbPool.read { db in try ProfileColumns.load(db) }.numbers
         #expect(typed[["a"]] != nil && typed[["o", "p"]] != nil && typed[["ünï"]] != nil, "\(typed)")
         var translated = 0
+        let postgres = try await PostgresMirror.url.asyncMap {
+            try await PostgresMirror(url: $0, workspace: temp.workspace, typed: typed)
+        }
+        defer { try? postgres?.drop() }
+        /// PostgreSQL conditions (over the document, then over the typed columns) with what they must select.
+        var postgresChecks: [(text: String, condition: SQLFragment, expected: Set<Int64>)] = []
         for _ in 0..<120 {
             let text = random.expression()
             let expression: PQLExpression
@@ -144,6 +179,15 @@ struct RandomPQL {
             guard let fragment = PQL.sqliteWhere(expression, jsonColumn: "doc", now: now) else { continue }
             translated += 1
             let expected = Set(documents.filter { PQL.evaluate(expression, on: $0.1, now: now) }.map(\.0))
+            for columns in [[:], typed] {
+                if let condition = PQL.sqlWhere(
+                    expression, dialect: .postgresql, documentColumn: "doc", typedColumns: columns, now: now)
+                {
+                    postgresChecks.append((text, condition, expected))
+                } else {
+                    Issue.record("translates for SQLite but not for PostgreSQL: \(text)")
+                }
+            }
             // The same expression over the typed columns must select the same profiles.
             if let typedFragment = PQL.sqliteWhere(expression, jsonColumn: "doc", typedColumns: typed, now: now) {
                 let viaColumns = try await temp.workspace.dbPool.read { db in
@@ -181,5 +225,140 @@ struct RandomPQL {
         }
         // Most generated expressions must translate, or the property says little.
         #expect(translated >= 60)
+        if let postgres {
+            #expect(postgresChecks.count >= 2 * 60)
+            let answers = try postgres.select(postgresChecks.map(\.condition))
+            for (check, answer) in zip(postgresChecks, answers) {
+                switch answer {
+                case .success(let actual):
+                    #expect(
+                        actual == check.expected,
+                        "PostgreSQL and reference disagree for: \(check.text)\nSQL: \(PostgresMirror.inlined(check.condition))"
+                    )
+                case .failure(let error):
+                    Issue.record(
+                        "PostgreSQL refused \(check.text): \(PostgresMirror.inlined(check.condition))\n\(error.message.prefix(2000))"
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// The property test's profiles copied into a throwaway PostgreSQL table with
+/// the PostgreSQL typed-column layout (`doc jsonb`, `tN text`, `vN jsonb`), and
+/// queries run there through `psql`, so the PostgreSQL dialect meets the same
+/// expressions as SQLite. Runs when `scripts/test` hands in FERRY_TEST_POSTGRES_URL.
+struct PostgresMirror {
+    let url: String
+    let table: String
+
+    static var url: String? {
+        ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Copies `profile` (pid, doc and the typed columns) from the workspace.
+    init(url: String, workspace: Workspace, typed: [[String]: Int]) async throws {
+        self.url = url
+        table = "pql_property_\(UInt32.random(in: 0...UInt32.max))"
+        let numbers = typed.values.sorted()
+        let rows = try await workspace.dbPool.read { db in
+            let paths = numbers.map { number in
+                (number, ProfileColumns.jsonPath(typed.first { $0.value == number }!.key)!)
+            }
+            let select = paths.map { "t\($0.0), doc -> \($0.1)" }
+            return try Row.fetchAll(
+                db, sql: "SELECT pid, doc\(select.isEmpty ? "" : ", " + select.joined(separator: ", ")) FROM profile"
+            ).map { row -> String in
+                var cells = ["\(row[0] as Int64)", Self.literal(row[1] as String) + "::jsonb"]
+                for index in numbers.indices {
+                    let type: String? = row[2 + 2 * index]
+                    let value: String? = row[3 + 2 * index]
+                    cells.append(type.map(Self.literal) ?? "NULL")
+                    cells.append(value.map { Self.literal($0) + "::jsonb" } ?? "NULL")
+                }
+                return "(" + cells.joined(separator: ", ") + ")"
+            }
+        }
+        let columns = numbers.map { "t\($0) text, v\($0) jsonb" }
+        var script = "CREATE TABLE \(table) (pid bigint, doc jsonb"
+        script += columns.isEmpty ? ");\n" : ", " + columns.joined(separator: ", ") + ");\n"
+        script += "INSERT INTO \(table) VALUES " + rows.joined(separator: ",\n") + ";\n"
+        _ = try run(script)
+    }
+
+    func drop() throws { _ = try run("DROP TABLE IF EXISTS \(table);") }
+
+    /// The pids each condition selects, or the error text when PostgreSQL refused it.
+    func select(_ conditions: [SQLFragment]) throws -> [Result<Set<Int64>, QueryError>] {
+        var script = ""
+        for (index, condition) in conditions.enumerated() {
+            script +=
+                "SELECT 'Q\(index):' || coalesce(string_agg(pid::text, ',' ORDER BY pid), '') FROM \(table) WHERE "
+                + Self.inlined(condition) + ";\n"
+        }
+        let (output, errors) = try run(script)
+        var answers: [Int: Set<Int64>] = [:]
+        for line in output.split(separator: "\n") where line.hasPrefix("Q") {
+            let parts = line.dropFirst().split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let index = Int(parts[0]) else { continue }
+            answers[index] = Set(parts.count > 1 ? parts[1].split(separator: ",").compactMap { Int64($0) } : [])
+        }
+        return conditions.indices.map { index in
+            answers[index].map { .success($0) } ?? .failure(QueryError(message: errors))
+        }
+    }
+
+    struct QueryError: Error { var message: String }
+
+    /// The fragment with each `?` replaced by its argument as an SQL literal; the
+    /// PostgreSQL dialect writes `?` for nothing but placeholders.
+    static func inlined(_ fragment: SQLFragment) -> String {
+        var arguments = fragment.arguments[...]
+        var sql = ""
+        for character in fragment.sql {
+            guard character == "?", let argument = arguments.popFirst() else {
+                sql.append(character)
+                continue
+            }
+            switch argument {
+            case .null: sql += "NULL"
+            case .int(let value): sql += "\(value)"
+            case .double(let value): sql += "\(value)::float8"
+            case .string(let value): sql += literal(value)
+            }
+        }
+        return sql
+    }
+
+    static func literal(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    private func run(_ script: String) throws -> (String, String) {
+        // The script goes through a file, so psql failing early can't leave a writer blocked.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pql-pg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let scriptFile = folder.appendingPathComponent("script.sql")
+        let outFile = folder.appendingPathComponent("out.txt")
+        let errFile = folder.appendingPathComponent("err.txt")
+        try Data(script.utf8).write(to: scriptFile)
+        FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "psql", url, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=0", "-w", "-f", scriptFile.path,
+        ]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: outFile)
+        process.standardError = try FileHandle(forWritingTo: errFile)
+        try process.run()
+        process.waitUntilExit()
+        return (
+            String(decoding: try Data(contentsOf: outFile), as: UTF8.self),
+            String(decoding: try Data(contentsOf: errFile), as: UTF8.self)
+        )
     }
 }
