@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Segmentation
 import Workspace
 
 /// `ferry segments show NAME|ID`
@@ -34,6 +35,13 @@ struct SegmentsShowCommand: AsyncParsableCommand {
         var expression: Expression
         var createdAt: Date
         var lastEvaluation: LastEvaluation?
+        /// How the segment is evaluated: "sql" when the whole definition runs as one SQL
+        /// condition in the store, "swift" when some part needs the reference evaluator
+        /// (`swiftOnly` names those parts), so users see why a segment is slow.
+        var evaluatedIn: String
+        var swiftOnly: [String]?
+        /// Segments this one refers to with `inSegment`, as written.
+        var uses: [String]?
 
         init(_ segment: SegmentRecord) {
             self.init(segment, evaluation: nil)
@@ -45,6 +53,16 @@ struct SegmentsShowCommand: AsyncParsableCommand {
             description = segment.description
             expression = Expression(value: segment.pql)
             createdAt = segment.createdAt
+            if let expression = try? PQL.parse(segment.pql) {
+                let parts = PQL.swiftOnlyParts(expression)
+                evaluatedIn = parts.isEmpty ? "sql" : "swift"
+                swiftOnly = parts.isEmpty ? nil : parts
+                let references = PQL.segmentReferences(expression).sorted()
+                uses = references.isEmpty ? nil : references
+            } else {
+                // Stored before the parser refused it; evaluation reports it as failed.
+                evaluatedIn = "invalid"
+            }
             lastEvaluation = evaluation.map {
                 LastEvaluation(
                     id: $0.id ?? 0, startedAt: $0.startedAt, finishedAt: $0.finishedAt,
