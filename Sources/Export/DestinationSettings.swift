@@ -97,22 +97,7 @@ extension Workspace {
     public func s3Client(
         for destination: DestinationRecord, retry: RetryPolicy = .standard, timeouts: S3Timeouts = .standard
     ) throws -> S3Client {
-        let secret: String
-        let token: String?
-        do {
-            secret = try secretBox.openString(destination.sealedSecret)
-            token = try destination.sealedSessionToken.map { try secretBox.openString($0) }
-        } catch {
-            throw ExportError(
-                .credentials, "cannot unseal the credentials of destination '\(destination.name)': \(error)")
-        }
-        let endpoint = try destination.endpoint.map { text throws(S3ConfigurationError) in
-            try S3ClientConfiguration.endpointURL(text)
-        }
-        return S3Client(
-            configuration: S3ClientConfiguration(
-                endpoint: endpoint, region: destination.region, retry: retry, timeouts: timeouts),
-            credentials: AWSCredentials(
-                accessKeyId: destination.accessKeyId, secretAccessKey: secret, sessionToken: token))
+        try DestinationSecurity.s3Client(
+            for: destination, open: { [secretBox] in try secretBox.openString($0) }, retry: retry, timeouts: timeouts)
     }
 }

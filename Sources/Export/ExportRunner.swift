@@ -90,6 +90,7 @@ public struct ExportRunner: Sendable {
         previousFiles: [RunFile], lease: RunLease?
     ) async throws {
         let settings = try DestinationSettings(destination)
+        let security = try DestinationSecurity(destination)
         let sources = try activation.mappings.map { mapping throws(ExportError) in
             try ExportSource(parsing: mapping.source)
         }
@@ -124,7 +125,7 @@ public struct ExportRunner: Sendable {
         let pager = try await makePager()
         let client = try workspace.s3Client(for: destination, retry: retry, timeouts: timeouts)
         var options = uploadOptions
-        options.contentType = settings.contentType
+        options.contentType = security.contentType(settings.contentType)
         // Marks each object as this run's, so a retry can tell a complete file
         // an earlier attempt wrote from an older run's file at the same key.
         options.metadata[Self.runIdMetadata] = run.id
@@ -132,12 +133,16 @@ public struct ExportRunner: Sendable {
         var files: [RunFile] = []
         var index = 1
         repeat {
-            let name = PathTemplate.splitName(base: baseName, index: index) + "." + settings.fileExtension
+            let plainName = PathTemplate.splitName(base: baseName, index: index) + "." + settings.fileExtension
+            let name = plainName + security.fileSuffix
             let objectKey = key(name)
             let counter = RowCounter()
-            let stream = ExportFileStream(
-                pager: pager, encoders: encoders, maxRows: activation.maxRowsPerFile, gzip: settings.gzipsFile,
-                rowCounter: counter)
+            // Encryption comes after compression: ciphertext does not compress.
+            let stream = EncryptedFileStream(
+                base: ExportFileStream(
+                    pager: pager, encoders: encoders, maxRows: activation.maxRowsPerFile, gzip: settings.gzipsFile,
+                    rowCounter: counter),
+                recipient: security.pgpKey, fileName: plainName)
             if let done = try await completedFile(
                 runId: run.id, key: objectKey, client: client, bucket: destination.bucket)
             {

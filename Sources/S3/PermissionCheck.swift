@@ -106,6 +106,23 @@ extension S3Client {
                     body: RequestBody(body)))
             stored = true
         }
+        if granted[.putObject]?.0 == false, configuration.serverSideEncryption == nil {
+            // A bucket policy that denies uploads without SSE refuses the
+            // probe for that reason alone; the same probe with SSE-S3 tells.
+            let body = ByteBuffer(string: "ferry permission probe\n")
+            let wrongMD5 = Data(Insecure.MD5.hash(data: Data("not the probe body".utf8))).base64EncodedString()
+            do {
+                _ = try await execute(
+                    Request(
+                        operation: .putObject, method: .PUT, bucket: bucket, key: probe,
+                        headers: [("content-md5", wrongMD5)] + ServerSideEncryption.aes256.headers,
+                        body: RequestBody(body)))
+                stored = true
+                granted[.putObject] = (false, Self.sseRequiredDetail)
+            } catch let error as S3Error where ["BadDigest", "InvalidDigest"].contains(error.code) {
+                granted[.putObject] = (false, Self.sseRequiredDetail)
+            } catch let error as S3Error where error.isAccessDenied {}
+        }
         if stored {
             if canDelete, (try? await deleteObject(bucket: bucket, key: probe)) != nil {
                 stored = false
@@ -141,4 +158,10 @@ extension S3Client {
         }
         return PermissionReport(results: results, leftovers: leftovers)
     }
+}
+
+extension S3Client {
+    /// Why s3:PutObject was refused when the refusal is only for want of SSE.
+    public static let sseRequiredDetail =
+        "granted only with server-side encryption: the bucket policy refuses unencrypted uploads; create the destination with --sse aes256 (or --sse aws:kms)"
 }

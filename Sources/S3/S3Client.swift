@@ -17,6 +17,8 @@ public struct S3ClientConfiguration: Sendable {
     public var region: String?
     public var retry: RetryPolicy
     public var timeouts: S3Timeouts
+    /// Sent on every PutObject and CreateMultipartUpload this client makes.
+    public var serverSideEncryption: ServerSideEncryption?
 
     /// One request from its first attempt to its last, retries included.
     public var requestTimeout: Duration {
@@ -79,7 +81,9 @@ public struct S3Response: Sendable {
 /// retryable, and knows each bucket's region.
 public final class S3Client: Sendable {
     public let configuration: S3ClientConfiguration
-    let credentialsProvider: @Sendable () throws -> AWSCredentials
+    /// Asked at every request, so refreshed credentials (an assumed role's)
+    /// take effect from the next request on.
+    let credentialsProvider: @Sendable () async throws -> AWSCredentials
     let http: HTTPClient
     let logger: Logger
     let regions = NIOLockedValueBox<[String: String]>([:])
@@ -88,7 +92,7 @@ public final class S3Client: Sendable {
 
     public init(
         configuration: S3ClientConfiguration,
-        credentials: @escaping @Sendable () throws -> AWSCredentials,
+        credentials: @escaping @Sendable () async throws -> AWSCredentials,
         httpClient: HTTPClient? = nil,
         logger: Logger = Logger(label: "ferry.s3"),
         now: @escaping @Sendable () -> Date = { Date() }
@@ -202,6 +206,9 @@ public final class S3Client: Sendable {
                 failure = error
             } catch let error as S3ConfigurationError {
                 throw error
+            } catch let error as STSError {
+                // The role's credentials could not be had; STS made its own retries.
+                throw error
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -299,11 +306,17 @@ public final class S3Client: Sendable {
     }
 
     func send(_ request: Request, deadline: NIODeadline, receive: BodySink?) async throws -> S3Response {
-        let credentials = try credentialsProvider()
+        let credentials = try await credentialsProvider()
         let region = try await region(for: request)
         let target = try target(bucket: request.bucket, key: request.key, region: region)
         let payloadHash = request.body?.sha256Hex ?? SigV4Signer.emptyPayloadHash
         var headers = request.headers
+        if let sse = configuration.serverSideEncryption,
+            request.operation == .putObject || request.operation == .createMultipartUpload,
+            !headers.contains(where: { $0.name == "x-amz-server-side-encryption" })
+        {
+            headers += sse.headers
+        }
         headers.append(("host", target.hostHeader))
         let signer = SigV4Signer(credentials: credentials, region: region)
         let signature = signer.sign(

@@ -23,6 +23,18 @@ public struct DestinationRecord: Codable, Sendable, Hashable, FetchableRecord, P
     public var sealedSecret: Data
     public var sealedSessionToken: Data?
     public var createdAt: Date
+    /// The customer's OpenPGP public key (binary packets); files are encrypted to it when set.
+    public var pgpPublicKey: Data?
+    /// The key's v4 fingerprint, 40 hex digits, as `gpg --fingerprint` shows it.
+    public var pgpFingerprint: String?
+    /// An IAM role Ferry assumes with its own base credentials; then no keys are stored.
+    public var roleArn: String?
+    /// The role trust policy's `sts:ExternalId`; an identifier, not a secret.
+    public var externalId: String?
+    public var roleSessionName: String?
+    /// `aes256` or `aws:kms`: server-side encryption asked of S3.
+    public var sse: String?
+    public var kmsKeyId: String?
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
@@ -32,7 +44,9 @@ public struct DestinationRecord: Codable, Sendable, Hashable, FetchableRecord, P
     public init(
         id: String, name: String, bucket: String, folderPath: String, region: String?, endpoint: String?,
         fileType: String, compression: String, manifest: Bool, format: String, accessKeyId: String,
-        sealedSecret: Data, sealedSessionToken: Data?, createdAt: Date
+        sealedSecret: Data, sealedSessionToken: Data?, createdAt: Date, pgpPublicKey: Data? = nil,
+        pgpFingerprint: String? = nil, roleArn: String? = nil, externalId: String? = nil,
+        roleSessionName: String? = nil, sse: String? = nil, kmsKeyId: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -48,5 +62,12 @@ public struct DestinationRecord: Codable, Sendable, Hashable, FetchableRecord, P
         self.sealedSecret = sealedSecret
         self.sealedSessionToken = sealedSessionToken
         self.createdAt = createdAt
+        self.pgpPublicKey = pgpPublicKey
+        self.pgpFingerprint = pgpFingerprint
+        self.roleArn = roleArn
+        self.externalId = externalId
+        self.roleSessionName = roleSessionName
+        self.sse = sse
+        self.kmsKeyId = kmsKeyId
     }
 }

@@ -59,6 +59,21 @@ struct DestinationsCommand: AsyncParsableCommand {
         @Option(help: "Access key id (default: AWS_ACCESS_KEY_ID).") var accessKeyId: String?
         @Flag(help: "Read the secret access key from standard input.") var secretAccessKeyStdin = false
         @Flag(help: "Save without checking permissions.") var skipValidation = false
+        @Option(
+            help: ArgumentHelp(
+                "An OpenPGP public key file (armored or binary): every file is encrypted to it and gets .gpg.",
+                discussion: "RSA 2048-4096 or cv25519; export it with gpg --export --armor KEYID.",
+                valueName: "file"))
+        var pgpPublicKey: String?
+        @Option(
+            help: ArgumentHelp(
+                "An IAM role to assume for S3, with Ferry's own credentials (environment or profile); no keys are stored.",
+                valueName: "arn"))
+        var roleArn: String?
+        @Option(help: "The sts:ExternalId the role's trust policy asks for.") var externalId: String?
+        @Option(help: "The role session name (default: ferry).") var sessionName: String?
+        @Option(help: "Server-side encryption: aes256 or aws:kms.") var sse: String?
+        @Option(help: "The KMS key (id, ARN or alias/NAME) for --sse aws:kms.") var kmsKeyId: String?
         @OptionGroup var timeouts: S3TimeoutOptions
 
         func parse<T: RawRepresentable>(_ text: String, _ what: String) throws -> T
@@ -95,6 +110,94 @@ struct DestinationsCommand: AsyncParsableCommand {
                     _ = try S3ClientConfiguration.endpointURL(endpoint)
                 }
             }
+            let security = try securityOptions()
+            let keyId: String
+            let secret: String
+            let token: String?
+            if security.role != nil {
+                // An assumed role needs no stored keys: Ferry's own credentials
+                // are read at each refresh, from the environment or profile.
+                if accessKeyId != nil || secretAccessKeyStdin {
+                    throw CLIError(
+                        "ferry: --role-arn uses Ferry's own credentials to assume the role; drop --access-key-id and --secret-access-key-stdin",
+                        exitCode: ExitStatus.badInput)
+                }
+                (keyId, secret, token) = ("", "", nil)
+            } else {
+                (keyId, secret, token) = try storedKeys(environment)
+            }
+            let workspace = try options.open(creating: true)
+            try await WorkspaceOptions.translatingErrors {
+                let record = DestinationRecord(
+                    id: UUID().uuidString.lowercased(), name: name, bucket: bucket, folderPath: folderPath,
+                    region: region,
+                    endpoint: endpoint ?? CredentialsResolver(environment: environment).endpointOverride(),
+                    fileType: fileType.rawValue, compression: compression.rawValue, manifest: manifest,
+                    format: DestinationSettings.encodeFormat(format, nested: nested), accessKeyId: keyId,
+                    sealedSecret: try workspace.secretBox.seal(secret),
+                    sealedSessionToken: try token.map { try workspace.secretBox.seal($0) }, createdAt: Date(),
+                    pgpPublicKey: security.pgpKey.map { Data($0.binary) }, pgpFingerprint: security.pgpKey?.fingerprint,
+                    roleArn: security.role?.roleArn, externalId: security.role?.externalId,
+                    roleSessionName: security.role?.sessionName, sse: security.sse?.mode.rawValue,
+                    kmsKeyId: security.sse?.kmsKeyId)
+                if let key = security.pgpKey {
+                    print(
+                        "files will be encrypted to PGP key \(key.fingerprint) (\(key.encryptionKey.algorithmName) subkey \(key.encryptionKey.fingerprint))"
+                    )
+                }
+                if !skipValidation {
+                    let report = try await DestinationsCommand.check(
+                        record, workspace: workspace, timeouts: try timeouts.value())
+                    print(PermissionReportText.render(report), terminator: "")
+                    guard report.allGranted else {
+                        throw CLIError(
+                            "ferry: destination not saved: missing \(report.missing.map(\.rawValue).joined(separator: ", ")) (use --skip-validation to save anyway)",
+                            exitCode: ExitStatus.missingPermissions)
+                    }
+                }
+                try await workspace.insertDestination(record)
+                print(record.id)
+            }
+        }
+
+        /// The PGP key, role and SSE options, each checked before anything is saved.
+        func securityOptions() throws -> DestinationSecurity {
+            var security = DestinationSecurity()
+            if let pgpPublicKey {
+                guard let data = FileManager.default.contents(atPath: pgpPublicKey) else {
+                    throw CLIError(
+                        "ferry: cannot read the PGP public key file \(pgpPublicKey)", exitCode: ExitStatus.badInput)
+                }
+                do {
+                    try security.setPGPKey([UInt8](data))
+                } catch {
+                    throw CLIError("ferry: --pgp-public-key \(pgpPublicKey): \(error)", exitCode: ExitStatus.badInput)
+                }
+            }
+            if roleArn == nil, externalId != nil || sessionName != nil {
+                throw CLIError(
+                    "ferry: --external-id and --session-name go with --role-arn", exitCode: ExitStatus.badInput)
+            }
+            if sse == nil, kmsKeyId != nil {
+                throw CLIError("ferry: --kms-key-id goes with --sse aws:kms", exitCode: ExitStatus.badInput)
+            }
+            do {
+                if let roleArn {
+                    security.role = try AssumeRoleRequest(
+                        roleArn: roleArn, externalId: externalId, sessionName: sessionName)
+                }
+                if let sse {
+                    let mode: ServerSideEncryption.Mode = try parse(sse, "sse")
+                    security.sse = try ServerSideEncryption(mode: mode, kmsKeyId: kmsKeyId)
+                }
+            } catch let error as S3ConfigurationError {
+                throw CLIError("ferry: \(error)", exitCode: ExitStatus.badInput)
+            }
+            return security
+        }
+
+        /// The key pair stored with a destination that assumes no role.
+        func storedKeys(_ environment: [String: String]) throws -> (String, String, String?) {
             guard let keyId = accessKeyId ?? environment["AWS_ACCESS_KEY_ID"], !keyId.isEmpty else {
                 throw CLIError(
                     "ferry: no access key id: pass --access-key-id or set AWS_ACCESS_KEY_ID",
@@ -111,30 +214,7 @@ struct DestinationsCommand: AsyncParsableCommand {
                     "ferry: no secret access key: set AWS_SECRET_ACCESS_KEY or pass --secret-access-key-stdin",
                     exitCode: ExitStatus.badInput)
             }
-            let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-            let workspace = try options.open(creating: true)
-            try await WorkspaceOptions.translatingErrors {
-                let record = DestinationRecord(
-                    id: UUID().uuidString.lowercased(), name: name, bucket: bucket, folderPath: folderPath,
-                    region: region,
-                    endpoint: endpoint ?? CredentialsResolver(environment: environment).endpointOverride(),
-                    fileType: fileType.rawValue, compression: compression.rawValue, manifest: manifest,
-                    format: DestinationSettings.encodeFormat(format, nested: nested), accessKeyId: keyId,
-                    sealedSecret: try workspace.secretBox.seal(secret),
-                    sealedSessionToken: try token.map { try workspace.secretBox.seal($0) }, createdAt: Date())
-                if !skipValidation {
-                    let report = try await DestinationsCommand.check(
-                        record, workspace: workspace, timeouts: try timeouts.value())
-                    print(PermissionReportText.render(report), terminator: "")
-                    guard report.allGranted else {
-                        throw CLIError(
-                            "ferry: destination not saved: missing \(report.missing.map(\.rawValue).joined(separator: ", ")) (use --skip-validation to save anyway)",
-                            exitCode: ExitStatus.missingPermissions)
-                    }
-                }
-                try await workspace.insertDestination(record)
-                print(record.id)
-            }
+            return (keyId, secret, environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
         }
     }
 
@@ -177,6 +257,12 @@ struct DestinationsCommand: AsyncParsableCommand {
         var accessKeyId: String
         var secretAccessKey = "********"
         var createdAt: Date
+        var pgpFingerprint: String?
+        var roleArn: String?
+        var externalId: String?
+        var roleSessionName: String?
+        var sse: String?
+        var kmsKeyId: String?
 
         init(_ record: DestinationRecord) {
             id = record.id
@@ -193,6 +279,13 @@ struct DestinationsCommand: AsyncParsableCommand {
                 + String(repeating: "*", count: max(0, record.accessKeyId.count - 8))
                 + String(record.accessKeyId.suffix(4))
             createdAt = record.createdAt
+            pgpFingerprint = record.pgpFingerprint
+            roleArn = record.roleArn
+            externalId = record.externalId
+            roleSessionName = record.roleSessionName
+            sse = record.sse
+            kmsKeyId = record.kmsKeyId
+            if roleArn != nil { secretAccessKey = "" }
         }
     }
 

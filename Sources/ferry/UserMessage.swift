@@ -39,6 +39,13 @@ enum UserMessage {
             )
         case let error as TemplateError:
             return ("ferry: \(error)", ExitStatus.badInput)
+        case let error as STSError:
+            let code =
+                error.isAccessDenied
+                ? ExitStatus.missingPermissions
+                : error.code == "InvalidClientTokenId" || error.code == "SignatureDoesNotMatch"
+                    ? ExitStatus.badInput : ExitStatus.failure
+            return ("ferry: \(error)", code)
         case let error as LeaseLostError:
             return ("ferry: \(error)", ExitStatus.failure)
         default:

@@ -82,6 +82,62 @@ def _patch_moto_raw_uri() -> None:
     BaseResponse._ferry_raw_uri_patch = True  # type: ignore[attr-defined]
 
 
+def _patch_moto_trust_policies() -> None:
+    """moto 5.2.1 hands out a role's credentials to any caller allowed
+    sts:AssumeRole, whatever the role's trust policy says.  AWS also checks
+    the trust policy: the caller must be a trusted principal, and an
+    `sts:ExternalId` condition must match the ExternalId given.  This checks
+    both (Allow statements with an AWS principal and StringEquals
+    conditions, which is what the fixture writes) and answers AccessDenied
+    as AWS does otherwise."""
+    import json
+    import re
+
+    from moto.core.exceptions import AccessDeniedError
+    from moto.iam.models import iam_backends
+    from moto.sts.responses import TokenResponse
+
+    if getattr(TokenResponse, "_ferry_trust_patch", False):
+        return
+    original = TokenResponse.assume_role
+
+    def trusted(statement: dict, caller_arn: str, account: str, params: dict) -> bool:
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if statement.get("Effect") != "Allow" or not ({"sts:AssumeRole", "sts:*", "*"} & set(actions)):
+            return False
+        principals = (statement.get("Principal") or {}).get("AWS", [])
+        principals = [principals] if isinstance(principals, str) else principals
+        if not ({caller_arn, f"arn:aws:iam::{account}:root", account, "*"} & set(principals)):
+            return False
+        for key, expected in ((statement.get("Condition") or {}).get("StringEquals") or {}).items():
+            expected = [expected] if isinstance(expected, str) else expected
+            if params.get(key.lower()) not in expected:
+                return False
+        return True
+
+    def assume_role(self):  # type: ignore[no-untyped-def]
+        match = re.search(r"Credential=([^/]+)/", self.headers.get("Authorization", ""))
+        iam = iam_backends[self.current_account][self.partition]
+        user = iam.get_user_from_access_key_id(match.group(1)) if match else None
+        caller_arn = user.arn if user else "anonymous"
+        role_arn = self._get_param("RoleArn") or ""
+        try:
+            role = iam.get_role_by_arn(role_arn)
+            document = json.loads(role.assume_role_policy_document)
+        except Exception:  # noqa: BLE001 - an unknown role is refused like an untrusting one
+            document = {"Statement": []}
+        statements = document.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else statements
+        params = {"sts:externalid": self._get_param("ExternalId")}
+        if not any(trusted(s, caller_arn, self.current_account, params) for s in statements):
+            raise AccessDeniedError(user_arn=caller_arn, action="sts:AssumeRole")
+        return original(self)
+
+    TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
+    TokenResponse._ferry_trust_patch = True  # type: ignore[attr-defined]
+
+
 class Server:
     def __init__(self, wsgi_server, thread: threading.Thread):  # type: ignore[no-untyped-def]
         self._wsgi_server = wsgi_server
@@ -125,6 +181,7 @@ def start(host: str = "127.0.0.1", port: int = 0,
     from werkzeug.serving import make_server
 
     _patch_moto_raw_uri()
+    _patch_moto_trust_policies()
     set_initial_no_auth_action_count(initial_no_auth_action_count)
     # What moto.server.ThreadedMotoServer does, minus its thread: a bind error
     # there exits only that thread and start() then waits forever.

@@ -14,7 +14,9 @@ ENV.json:
      "bucket": "ferry-test", "pid": N,
      "users": {"admin": {"accessKeyId": .., "secretAccessKey": ..},
                "full": {..},
-               "no-s3:DeleteObject": {..}, ... one per permission}}
+               "no-s3:DeleteObject": {..}, ... one per permission,
+               "assume-only": {..}},
+     "roles": {"export": {"arn": .., "externalId": .., "baseUser": "assume-only"}}}
 
 `admin` has s3:* on everything.  `full` has exactly the six permissions Ferry
 needs (PERMISSIONS below); `no-s3:X` has the six minus s3:X.  (IAM user names
@@ -67,6 +69,13 @@ PERMISSIONS = [
     "s3:ListMultipartUploadParts",
 ]
 BUCKET_LEVEL = {"s3:ListBucket", "s3:GetBucketLocation"}
+# moto's default account.  The role holds the six permissions and trusts the
+# `assume-only` user, whose own policy allows nothing but sts:AssumeRole,
+# when the caller gives EXTERNAL_ID (moto_launcher enforces the trust policy).
+ACCOUNT = "123456789012"
+ROLE_NAME = "ferry-export"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
+EXTERNAL_ID = "ferry-test-external-id"
 
 
 def _policy(actions: list[str]) -> dict:
@@ -91,13 +100,23 @@ def _users() -> list[tuple[str, str, dict]]:
     for missing in PERMISSIONS:
         users.append((f"no-{missing}", f"no-{missing.split(':', 1)[1]}",
                       _policy([p for p in PERMISSIONS if p != missing])))
+    users.append(("assume-only", "assume-only",
+                  {"Version": "2012-10-17",
+                   "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE_ARN}]}))
     return users
 
 
+def _trust_policy() -> dict:
+    return {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                           "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/assume-only"},
+                           "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]}
+
+
 # Every setup request below must be counted here: CreateBucket, then per user
-# CreateUser + PutUserPolicy + CreateAccessKey.  Each of these passes through
-# moto's _authenticate_and_authorize_action exactly once.
-SETUP_REQUESTS = 1 + 3 * len(_users())
+# CreateUser + PutUserPolicy + CreateAccessKey, then CreateRole + PutRolePolicy.
+# Each of these passes through moto's _authenticate_and_authorize_action exactly once.
+SETUP_REQUESTS = 1 + 3 * len(_users()) + 2
 
 
 def _write_atomically(path: str, data: dict) -> None:
@@ -142,6 +161,9 @@ def _setup(endpoint: str) -> dict:
         key = iam.create_access_key(UserName=name)["AccessKey"]
         users[env_key] = {"accessKeyId": key["AccessKeyId"],
                           "secretAccessKey": key["SecretAccessKey"]}
+    iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(_trust_policy()),
+                    MaxSessionDuration=3600)
+    iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="ferry-test", PolicyDocument=json.dumps(_policy(PERMISSIONS)))
     return users
 
 
@@ -177,7 +199,9 @@ def cmd_start(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         _write_atomically(out, {"endpoint": server.endpoint, "region": REGION,
-                                "bucket": BUCKET, "pid": os.getpid(), "users": users})
+                                "bucket": BUCKET, "pid": os.getpid(), "users": users,
+                                "roles": {"export": {"arn": ROLE_ARN, "externalId": EXTERNAL_ID,
+                                                     "baseUser": "assume-only"}}})
         print(f"s3_fixture: moto ready at {server.endpoint} in "
               f"{time.monotonic() - started:.1f}s, env in {out}", file=sys.stderr, flush=True)
         while not stop.wait(1):
