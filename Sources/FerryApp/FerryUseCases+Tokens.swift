@@ -49,6 +49,12 @@ extension FerryUseCases {
         return try await phrased { TokenView(try await tokens.revokeToken(nameOrId)) }
     }
 
+    /// Whether the token with this hash still exists; a console session made with it ends once it is revoked.
+    public func tokenActive(hash: String) async -> Bool {
+        guard let tokens = try? tokenStore else { return false }
+        return (try? await tokens.token(hash: hash)) != nil
+    }
+
     /// The token this text is, or nil; its last use is noted at most once a minute.
     public func authenticate(_ text: String, now: Date = Date()) async throws -> TokenView? {
         guard text.hasPrefix(Self.tokenPrefix) else { return nil }

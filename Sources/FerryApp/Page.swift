@@ -15,6 +15,8 @@ public struct Page<Item: Sendable>: Sendable {
 /// How a list is paged: at most `limit` items after `cursor`.
 public struct PageRequest: Sendable {
     public static let maximumLimit = 1000
+    /// Lists are read up to the page asked for; a forged cursor cannot ask for more than this.
+    static let maximumOffset = 1_000_000
     public var limit: Int
     public var offset: Int
 
@@ -32,7 +34,7 @@ public struct PageRequest: Sendable {
         var offset = 0
         if let cursor {
             guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
-                text.hasPrefix("o:"), let value = Int(text.dropFirst(2)), value >= 0
+                text.hasPrefix("o:"), let value = Int(text.dropFirst(2)), (0...Self.maximumOffset).contains(value)
             else {
                 throw AppError.badInput("cursor is not one this server handed out", field: "cursor")
             }

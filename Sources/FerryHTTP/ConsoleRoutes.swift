@@ -73,6 +73,11 @@ struct ConsoleRoutes {
         guard let id = request.cookies[Self.cookieName]?.value, let session = await sessions.find(id) else {
             return redirect("/login")
         }
+        // A revoked token ends its sessions at once, not when they expire.
+        guard await app.tokenActive(hash: session.tokenHash) else {
+            await sessions.end(id)
+            return redirect("/login")
+        }
         do {
             return try await body(session)
         } catch let error as ConsoleRefusal {
@@ -135,7 +140,7 @@ struct ConsoleRoutes {
         guard let token = try? await app.authenticate(text) else {
             return page("login", ["title": "Log in", "error": "That token is not valid."], status: .unauthorized)
         }
-        let session = await sessions.create(for: token)
+        let session = await sessions.create(for: token, hash: TokenRecord.hash(text))
         var response = redirect("/")
         response.headers[.setCookie] = cookie(session.id, maxAge: Int(ConsoleSessions.lifetime))
         return response

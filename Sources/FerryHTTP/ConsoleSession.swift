@@ -1,10 +1,13 @@
 import FerryApp
 import Foundation
+import Workspace
 
 /// A console login: which token it was made with and the CSRF token its forms carry.
 public struct ConsoleSession: Sendable {
     public var id: String
     public var token: TokenView
+    /// The SHA-256 of the token, to notice its revocation; never the token itself.
+    public var tokenHash: String
     public var csrf: String
     public var expires: Date
 }
@@ -15,11 +18,11 @@ actor ConsoleSessions {
     static let lifetime: TimeInterval = 8 * 3600
     private var sessions: [String: ConsoleSession] = [:]
 
-    func create(for token: TokenView, now: Date = Date()) -> ConsoleSession {
+    func create(for token: TokenView, hash: String, now: Date = Date()) -> ConsoleSession {
         sessions = sessions.filter { $0.value.expires > now }
         let session = ConsoleSession(
-            id: Self.randomText(), token: token, csrf: Self.randomText(), expires: now.addingTimeInterval(Self.lifetime)
-        )
+            id: Self.randomText(), token: token, tokenHash: hash, csrf: Self.randomText(),
+            expires: now.addingTimeInterval(Self.lifetime))
         sessions[session.id] = session
         return session
     }
@@ -30,9 +33,6 @@ actor ConsoleSessions {
     }
 
     func end(_ id: String) { sessions[id] = nil }
-
-    /// Ends every session made with a token, once it is revoked.
-    func end(tokenId: String) { sessions = sessions.filter { $0.value.token.id != tokenId } }
 
     static func randomText() -> String {
         var generator = SystemRandomNumberGenerator()

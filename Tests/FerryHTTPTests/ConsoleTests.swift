@@ -65,6 +65,12 @@ import Testing
                 #expect(reply.headers[.contentType]?.hasPrefix("text/html") == true)
                 #expect(!reply.text.contains("<script"))
             }
+            // Revoking the token ends the sessions made with it.
+            let (other, _) = try await login(client, token: fixture.readToken, fixture: fixture)
+            try await fixture.app.revokeToken("reader")
+            #expect(
+                try await client.call(.get, "/runs", token: nil, headers: [.cookie: other], fixture: fixture).status
+                    == .seeOther)
             // Logging out ends the session.
             let out = try await client.call(
                 .post, "/logout", token: nil, body: "_csrf=\(csrf)",
