@@ -55,6 +55,27 @@ import Testing
         // Evaluated in Swift from extracted fields, one path a prefix of another.
         (#"loyalty.tier.matches("^g") and loyalty.isNotNull()"#, ["ann", "sara"]),
         ("loyalty.isNotNull() and person.birthDate.getMonth() = 6", ["ann"]),
+        // Issue 11's forms, through the workspace's evaluation.
+        ("homeAddress.countryCode = 'CA'", ["min", "sara"]),
+        (#"$1.person.name.firstName = "Ann""#, ["ann"]),
+        (#"(P) => P.person.name.firstName = "Joe""#, ["joe"]),
+        ("loyalty.points * 2 > 2000 and loyalty.points % 2 = 0", ["ann", "sara"]),
+        ("loyalty.points / 100 >= 12", ["ann", "sara", "c5"]),
+        ("person.birthYear + 10 = 2000", ["joe"]),
+        ("person.favoriteColors.count() = 0", ["min", "c5"]),
+        ("person.favoriteColors.count() >= 2", ["ann", "sara"]),
+        (#"person.favoriteColors.distinct().intersection(["blue", "red"]) = ["red", "blue"]"#, ["ann", "sara"]),
+        ("exists c from person.favoriteColors where c = 'green'", ["joe", "sara"]),
+        (#"personalEmail.address.regexGroup("@(\w+)", 1) = "example""#, ["ann", "min"]),
+        (#"personalEmail.address.equals("joe2010@gmail.com", false)"#, ["joe"]),
+        ("person.birthDate occurs before date(1980, 1, 1)", ["min"]),
+        ("person.birthDate occurs this month", []),
+        ("person.birthDate.getMonth() = currentMonth()", ["min"]),
+        ((0..<300).map { "person.birthYear = \($0 + 1800)" }.joined(separator: " or "), ["ann", "joe", "min"]),
+        (
+            (0..<300).map { "person.name.firstName = \"x\($0)\"" }.joined(separator: " or ") + " or vip = true",
+            ["ann", "sara"]
+        ),
     ]
 
     @Test func swiftPathsAreQuotedForSQLite() {
