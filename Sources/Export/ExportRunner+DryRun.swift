@@ -41,7 +41,7 @@ extension ExportRunner {
         let destination = try await workspace.destination(named: activation.destinationId)
         let segment = try await workspace.segment(named: segmentId)
         let settings = try DestinationSettings(destination)
-        let suffix = ""
+        let suffix = try DestinationSecurity(destination).fileSuffix
         let sources = try activation.mappings.map { mapping throws(ExportError) in
             try ExportSource(parsing: mapping.source)
         }

@@ -56,16 +56,53 @@ public struct DueRunner: Sendable {
         self.holder = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
     }
 
+    /// The clock schedule; nil for an activation run by its segment's evaluations.
     public static func schedule(for activation: ActivationRecord) -> Schedule? {
-        Schedule(
-            start: activation.start, frequency: Schedule.Frequency(activation.frequency), endDay: activation.endDay,
-            timeZone: TimeZone(identifier: activation.timeZone) ?? TimeZone(secondsFromGMT: 0)!)
+        guard activation.trigger == .schedule else { return nil }
+        let timeZone = TimeZone(identifier: activation.timeZone) ?? TimeZone(secondsFromGMT: 0)!
+        return Schedule(
+            start: activation.start,
+            frequency: Schedule.Frequency(
+                activation.frequency, day: activation.day, start: activation.start, timeZone: timeZone),
+            endDay: activation.endDay, timeZone: timeZone)
+    }
+
+    /// The run an after-evaluation activation owes a segment: one per
+    /// completed evaluation since its start, scheduled at the evaluation's end,
+    /// so the run ledger's one-run-per-time rule makes it at most once.
+    /// Only the latest evaluation is owed; older ones collapse into it.
+    func evaluationDue(_ activation: ActivationRecord, segmentId: String) async throws -> Date? {
+        guard activation.trigger == .afterEvaluation,
+            let finished = try await store.latestEvaluation(segmentId: segmentId)?.finishedAt,
+            finished >= activation.start
+        else { return nil }
+        if let end = activation.endDay.flatMap({
+            Schedule(
+                start: activation.start, frequency: .once, endDay: $0,
+                timeZone: TimeZone(identifier: activation.timeZone) ?? .gmt
+            ).end
+        }),
+            finished >= end
+        {
+            return nil
+        }
+        return finished
     }
 
     /// What should run now, without running it.
     public func dueItems(at: Date, now: Date = Date()) async throws -> [Item] {
         var items: [Item] = []
         for activation in try await store.activations() where activation.enabled {
+            if activation.trigger == .afterEvaluation {
+                for segmentId in activation.segmentIds {
+                    guard let time = try await evaluationDue(activation, segmentId: segmentId), time <= at,
+                        try await owed(activation, segmentId: segmentId, time: time, at: at, now: now)
+                    else { continue }
+                    items.append(
+                        Item(activation: activation, segmentId: segmentId, scheduledTime: time, skippedTimes: 0))
+                }
+                continue
+            }
             guard let schedule = Self.schedule(for: activation),
                 let due = schedule.latestDue(atOrBefore: at)
             else { continue }
@@ -89,6 +126,25 @@ public struct DueRunner: Sendable {
             }
         }
         return items
+    }
+
+    /// True when `time` has no successful run yet and a failed one may be tried again now.
+    private func owed(_ activation: ActivationRecord, segmentId: String, time: Date, at: Date, now: Date) async throws
+        -> Bool
+    {
+        if let last = try await store.lastSuccessfulRun(
+            activationId: activation.id, segmentId: segmentId, scheduledAtOrBefore: at), last.scheduledTime >= time
+        {
+            return false
+        }
+        if let existing = try await store.run(activationId: activation.id, segmentId: segmentId, scheduledTime: time),
+            existing.status == .failed
+        {
+            guard existing.attempts < maxAttempts else { return false }
+            let wait = min(retryBase * pow(2, Double(existing.attempts - 1)), 1800)
+            if let finished = existing.finishedAt, now < finished.addingTimeInterval(wait) { return false }
+        }
+        return true
     }
 
     /// Runs the due items, at most `maxConcurrent` at once; failures are
@@ -168,7 +224,9 @@ public struct DueRunner: Sendable {
             ])
         do {
             let run = try await withLeaseKeptAlive(lease) {
-                try await evaluateIfStale(segmentId: item.segmentId)
+                // A run started by an evaluation exports that evaluation; evaluating
+                // again would start another run.
+                if item.activation.trigger == .schedule { try await evaluateIfStale(segmentId: item.segmentId) }
                 return try await exporter.run(
                     activation: item.activation, segmentId: item.segmentId, scheduledTime: item.scheduledTime,
                     skippedTimes: item.skippedTimes, lease: lease)

@@ -38,6 +38,16 @@ public struct ActivationRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
     public var maxRowsPerFile: Int
     public var enabled: Bool
     public var createdAt: Date
+    /// Weekly: the weekday (1 = Sunday ... 7 = Saturday); monthly: the day of
+    /// the month (1 to 31). Nil takes the start's.
+    public var day: Int?
+    /// The clock, or each completed evaluation of the segment.
+    public var trigger: ActivationTrigger
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, destinationId, segmentIds, mappings, mandatory, dedupKeys, mode, frequency, start, endDay
+        case timeZone, fileNameTemplate, maxRowsPerFile, enabled, createdAt, day, trigger
+    }
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
@@ -49,7 +59,7 @@ public struct ActivationRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
         id: String, name: String, destinationId: String, segmentIds: [String], mappings: [ColumnMapping],
         mandatory: [String], dedupKeys: [String], mode: ExportMode, frequency: ActivationFrequency, start: Date,
         endDay: String?, timeZone: String, fileNameTemplate: String, maxRowsPerFile: Int, enabled: Bool,
-        createdAt: Date
+        createdAt: Date, day: Int? = nil, trigger: ActivationTrigger = .schedule
     ) {
         self.id = id
         self.name = name
@@ -67,5 +77,28 @@ public struct ActivationRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
         self.maxRowsPerFile = maxRowsPerFile
         self.enabled = enabled
         self.createdAt = createdAt
+        self.day = day
+        self.trigger = trigger
+    }
+
+    /// Rows and JSON written before `day` and `trigger` existed read as a clock schedule.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id), name: try c.decode(String.self, forKey: .name),
+            destinationId: try c.decode(String.self, forKey: .destinationId),
+            segmentIds: try c.decode([String].self, forKey: .segmentIds),
+            mappings: try c.decode([ColumnMapping].self, forKey: .mappings),
+            mandatory: try c.decode([String].self, forKey: .mandatory),
+            dedupKeys: try c.decode([String].self, forKey: .dedupKeys),
+            mode: try c.decode(ExportMode.self, forKey: .mode),
+            frequency: try c.decode(ActivationFrequency.self, forKey: .frequency),
+            start: try c.decode(Date.self, forKey: .start), endDay: try c.decodeIfPresent(String.self, forKey: .endDay),
+            timeZone: try c.decode(String.self, forKey: .timeZone),
+            fileNameTemplate: try c.decode(String.self, forKey: .fileNameTemplate),
+            maxRowsPerFile: try c.decode(Int.self, forKey: .maxRowsPerFile),
+            enabled: try c.decode(Bool.self, forKey: .enabled), createdAt: try c.decode(Date.self, forKey: .createdAt),
+            day: try c.decodeIfPresent(Int.self, forKey: .day),
+            trigger: try c.decodeIfPresent(ActivationTrigger.self, forKey: .trigger) ?? .schedule)
     }
 }

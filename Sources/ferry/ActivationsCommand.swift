@@ -2,6 +2,7 @@ import ArgumentParser
 import Export
 import FerryApp
 import Foundation
+import Scheduling
 import Workspace
 
 /// `ferry activations ...`: which segments go where, with which columns.
@@ -61,7 +62,8 @@ struct ActivationsCommand: AsyncParsableCommand {
         // Parsed here rather than through ExpressibleByArgument, whose error for
         // six values is a bulleted list, not the one line every error is.
         @Option(
-            help: "once (the default), daily, every-3-hours, every-6-hours, every-8-hours or every-12-hours.",
+            help:
+                "once (the default), daily, every-3-hours, every-6-hours, every-8-hours, every-12-hours, weekly or monthly.",
             transform: { text in
                 guard let frequency = ActivationFrequency(rawValue: text) else {
                     throw ValidationError(
@@ -71,6 +73,19 @@ struct ActivationsCommand: AsyncParsableCommand {
                 return frequency
             })
         var frequency: ActivationFrequency = .once
+        @Option(
+            help: ArgumentHelp(
+                "Weekly: the weekday (monday ... sunday); monthly: the day of the month, 1 to 31 (default: the start's).",
+                discussion: "A month without that day runs on its last day: --day 31 runs on April 30 and February 28 or 29."
+            ))
+        var day: String?
+        @Option(
+            help: ArgumentHelp(
+                "schedule (the default: --frequency from --start) or after-evaluation.",
+                discussion:
+                    "after-evaluation starts a run each time an evaluation of the segment completes after --start, at most once per evaluation; use it without --frequency."
+            ))
+        var trigger: String = ActivationTrigger.schedule.rawValue
         @Option(help: "First run time, ISO-8601 (default: now).") var start: String?
         @Option(help: "End day YYYY-MM-DD (not exported itself).") var end: String?
         @Option(help: "IANA time zone for names and schedules.") var timezone: String = "UTC"
@@ -87,6 +102,18 @@ struct ActivationsCommand: AsyncParsableCommand {
             guard TimeZone(identifier: timezone) != nil else { throw bad("unknown time zone '\(timezone)'") }
             let startDate = try ISO8601Parsing.option("--start", start) ?? Date()
             if let end, ISO8601Parsing.day(end) == nil { throw bad("--end '\(end)' is not a YYYY-MM-DD day") }
+            guard let runTrigger = ActivationTrigger(rawValue: trigger) else {
+                throw bad("--trigger must be schedule or after-evaluation")
+            }
+            if runTrigger == .afterEvaluation && frequency != .once {
+                throw bad("--trigger after-evaluation runs after each evaluation; drop --frequency")
+            }
+            let scheduleDay = try day.map { text in
+                switch Schedule.day(parsing: text, for: frequency) {
+                case .success(let value): return value
+                case .failure(let error): throw bad(error.description)
+                }
+            }
             let mappings = try map.map { entry -> ColumnMapping in
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
                 let source = parts[0]
@@ -134,7 +161,8 @@ struct ActivationsCommand: AsyncParsableCommand {
                     id: UUID().uuidString.lowercased(), name: name, destinationId: destinationRecord.id,
                     segmentIds: segmentIds, mappings: mappings, mandatory: mandatory, dedupKeys: dedup, mode: mode,
                     frequency: frequency, start: startDate, endDay: end, timeZone: timezone, fileNameTemplate: fileName,
-                    maxRowsPerFile: maxRowsPerFile, enabled: true, createdAt: Date())
+                    maxRowsPerFile: maxRowsPerFile, enabled: true, createdAt: Date(), day: scheduleDay,
+                    trigger: runTrigger)
                 try await workspace.insertActivation(record)
                 print(record.id)
             }
