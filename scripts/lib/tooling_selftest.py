@@ -355,16 +355,50 @@ def test_proxy(env: dict, tmp: str) -> None:
         proc.wait(10)
 
 
+def test_role_trust(env: dict) -> None:
+    """The role trusts only `assume-only`, and only with the external id."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    role = env["roles"]["export"]
+
+    def assume(user: str, external_id):  # type: ignore[no-untyped-def]
+        keys = env["users"][user]
+        sts = boto3.client("sts", endpoint_url=env["endpoint"], region_name=env["region"],
+                           aws_access_key_id=keys["accessKeyId"], aws_secret_access_key=keys["secretAccessKey"])
+        kwargs = {"RoleArn": role["arn"], "RoleSessionName": "selftest", "DurationSeconds": 900}
+        if external_id:
+            kwargs["ExternalId"] = external_id
+        try:
+            return sts.assume_role(**kwargs)["Credentials"]
+        except ClientError as e:
+            return e.response["Error"]["Code"]
+
+    granted = assume(role["baseUser"], role["externalId"])
+    check(isinstance(granted, dict), "role: the base user with the external id gets credentials")
+    check(assume(role["baseUser"], "wrong-external-id") == "AccessDenied", "role: a wrong external id -> AccessDenied")
+    check(assume(role["baseUser"], None) == "AccessDenied", "role: no external id -> AccessDenied")
+    check(assume("full", role["externalId"]) == "AccessDenied", "role: an untrusted user -> AccessDenied")
+    if isinstance(granted, dict):
+        s3 = boto3.client("s3", endpoint_url=env["endpoint"], region_name=env["region"],
+                          aws_access_key_id=granted["AccessKeyId"], aws_secret_access_key=granted["SecretAccessKey"],
+                          aws_session_token=granted["SessionToken"])
+        s3.put_object(Bucket=env["bucket"], Key="selftest/role", Body=b"x")
+        check(s3.get_object(Bucket=env["bucket"], Key="selftest/role")["Body"].read() == b"x",
+              "role: its credentials hold the six permissions")
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         proc, env = start_fixture(tmp)
         try:
-            check(set(env) == {"endpoint", "region", "bucket", "pid", "users"} and env["pid"] == proc.pid
-                  and len(env["users"]) == 8, f"ENV.json shape, users {sorted(env['users'])}")
+            check(set(env) == {"endpoint", "region", "bucket", "pid", "users", "roles"} and env["pid"] == proc.pid
+                  and len(env["users"]) == 9, f"ENV.json shape, users {sorted(env['users'])}")
             test_signing_and_auth(env)
             test_iam_mapping(env)
             test_multipart(env)
             test_proxy(env, tmp)
+            test_role_trust(env)
         finally:
             subprocess.run([sys.executable, os.path.join(HERE, "s3_fixture.py"), "stop", "--env",
                             os.path.join(tmp, "env.json")], check=False)
