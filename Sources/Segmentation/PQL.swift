@@ -43,7 +43,9 @@ public enum PQL {
         PQLEvaluator(profile: profile, now: now, isMember: isMember).isTrue(expression)
     }
 
-    /// Field paths referenced by the expression, dotted ("person.name.lastName").
+    /// Field paths referenced by the expression, dotted ("person.name.lastName"); a list read
+    /// across arrays (`person.orders.storeId.count()`) also names its top-level field ("person"),
+    /// so a caller that extracts these paths for the Swift evaluator hands it the whole list.
     public static func fieldPaths(_ expression: PQLExpression) -> Set<String> {
         var paths: Set<String> = []
         collectFieldPaths(expression, into: &paths)
@@ -114,39 +116,61 @@ public enum PQL {
     /// Called while compiling, once per `inSegment` occurrence; no database access may be needed.
     public typealias SegmentMembershipSQL = @Sendable (_ reference: String) -> SQLFragment?
 
-    private static func collectFieldPaths(_ expression: PQLExpression, into paths: inout Set<String>) {
+    /// `bound` holds the names `exists`, `forall`, `select` and `let` give to items, which are not fields.
+    private static func collectFieldPaths(
+        _ expression: PQLExpression, bound: Set<String> = [], into paths: inout Set<String>
+    ) {
+        func collect(_ inner: PQLExpression, _ names: Set<String> = bound) {
+            collectFieldPaths(inner, bound: names, into: &paths)
+        }
+        /// A list read across arrays of objects needs its whole top-level value, not only the leaf path.
+        func collectList(_ inner: PQLExpression, _ names: Set<String>) {
+            if case .field(let path, _) = inner, let first = path.first, !names.contains(first) {
+                paths.insert(first)
+            }
+            collect(inner, names)
+        }
         switch expression {
         case .field(let path, _):
-            if !path.isEmpty { paths.insert(path.joined(separator: ".")) }
+            if let first = path.first, !bound.contains(first) { paths.insert(path.joined(separator: ".")) }
         case .literal, .date, .now, .today, .inSegment:
             break
         case .arithmetic(let left, _, let right):
-            collectFieldPaths(left, into: &paths)
-            collectFieldPaths(right, into: &paths)
-        case .quantifier, .select, .letIn:
-            // Names bound inside read items, not profile fields; the paths of the lists still count.
-            visit(expression) { node in
-                if case .field(let path, _) = node, !path.isEmpty { paths.insert(path.joined(separator: ".")) }
+            collect(left)
+            collect(right)
+        case .quantifier(_, let bindings):
+            var names = bound
+            for binding in bindings {
+                collectList(binding.source, names)
+                names.insert(binding.name)
+                if let condition = binding.condition { collect(condition, names) }
             }
+        case .select(let binding):
+            collectList(binding.source, bound)
+            if let condition = binding.condition { collect(condition, bound.union([binding.name])) }
+        case .letIn(let name, let value, let body):
+            collect(value)
+            collect(body, bound.union([name]))
         case .occurs(let value, let form):
-            collectFieldPaths(value, into: &paths)
+            collect(value)
             switch form {
             case .on(let time), .before(let time), .after(let time), .distance(_, _, _, _, let time):
-                if case .value(let inner) = time { collectFieldPaths(inner, into: &paths) }
+                if case .value(let inner) = time { collect(inner) }
             }
         case .list(let items):
-            for item in items { collectFieldPaths(item, into: &paths) }
+            for item in items { collect(item) }
         case .comparison(let left, _, let right), .and(let left, let right), .or(let left, let right):
-            collectFieldPaths(left, into: &paths)
-            collectFieldPaths(right, into: &paths)
+            collect(left)
+            collect(right)
         case .not(let inner):
-            collectFieldPaths(inner, into: &paths)
+            collect(inner)
         case .isIn(let value, let items), .notIn(let value, let items):
-            for item in [value] + items { collectFieldPaths(item, into: &paths) }
-        case .call(let receiver, _, let arguments):
-            for item in [receiver] + arguments { collectFieldPaths(item, into: &paths) }
+            for item in [value] + items { collect(item) }
+        case .call(let receiver, let function, let arguments):
+            if function.readsList { collectList(receiver, bound) } else { collect(receiver) }
+            for item in arguments { collect(item) }
         case .occursBetween(let a, let b, let c), .conditional(let a, let b, let c):
-            for item in [a, b, c] { collectFieldPaths(item, into: &paths) }
+            for item in [a, b, c] { collect(item) }
         }
     }
 }

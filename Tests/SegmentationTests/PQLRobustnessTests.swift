@@ -180,3 +180,46 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("PQL: field paths of the new forms")
+struct PQLFieldPathTests {
+    @Test(arguments: [
+        ("exists O from orders where O.price > 20 and x = 1", ["orders", "x"]),
+        ("let S = orders.sum(price) in S > a.b", ["orders", "price", "a.b"]),
+        ("person.orders.storeId.distinct().count() > 1", ["person", "person.orders.storeId"]),
+        ("(select X from a.b where X.c = 1).count() = 1", ["a", "a.b"]),
+        ("$1.a.b = 1 and inSegment('s')", ["a.b"]),
+    ])
+    func boundNamesAreNotFields(pql: String, expected: [String]) throws {
+        #expect(PQL.fieldPaths(try PQL.parse(pql)) == Set(expected))
+    }
+
+    /// The Swift fallback may see only the extracted paths; it must still agree with the whole document.
+    @Test(arguments: DocumentedForms.conditions)
+    func extractedPathsAreEnough(_ example: DocumentedForms.Example) throws {
+        let expression = try PQL.parse(example.pql)
+        let paths = PQL.fieldPaths(expression).sorted().map { $0.split(separator: ".").map(String.init) }
+        for (_, document) in DocumentedForms.profiles {
+            var members: [String: JSONValue] = [:]
+            for keys in paths {
+                if let value = document[path: keys] { Self.insert(value, at: keys[...], into: &members) }
+            }
+            #expect(
+                PQL.evaluate(expression, on: .object(members), now: PQLFixtures.now)
+                    == PQL.evaluate(expression, on: document, now: PQLFixtures.now))
+        }
+    }
+
+    /// As the workspace's Swift fallback rebuilds a document from extracted paths.
+    static func insert(_ value: JSONValue, at path: ArraySlice<String>, into object: inout [String: JSONValue]) {
+        guard let head = path.first else { return }
+        if path.count == 1 {
+            object[head] = value
+            return
+        }
+        var child: [String: JSONValue] = [:]
+        if case .object(let existing)? = object[head] { child = existing }
+        insert(value, at: path.dropFirst(), into: &child)
+        object[head] = .object(child)
+    }
+}
