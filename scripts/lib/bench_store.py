@@ -14,6 +14,9 @@ least-privilege `full` user):
   from os.wait4 (measure.py):
     import     `ferry profiles import FILE` into a new workspace
     evaluate   the 10 segments of bench_segments.py, in one `segments evaluate`
+    reevaluate the 10 segments again after 10,000 profiles changed (re-imported
+               with new loyalty points): incremental evaluation, against the
+               full one (the issue's stretch: under 5%)
     evaluate1  the export segment alone (person.birthYear < 1975, about half),
                created after the 10 and evaluated by name
     export     `ferry export` of that segment, 5 columns, to the moto bucket
@@ -54,6 +57,7 @@ EXPORT_SEGMENT = "half"
 COLUMNS = ["identityMap.Email=email", "person.name.firstName=first_name", "person.name.lastName=last_name",
            "homeAddress.countryCode=country", "loyalty.points=points"]
 RSS_TARGET_MIB = 200.0
+CHANGED_PROFILES = 10_000
 
 
 def log(text: str) -> None:
@@ -120,6 +124,19 @@ def ferry_steps(ferry: str, n: int, jsonl: Path, work: Path, bucket: str, endpoi
     r["evaluate"] = measured(f"ferry evaluate 10 segments ({n:,})", [ferry, "segments", "evaluate", *wsarg],
                              work, f"ferry-evaluate-{n}", stdout=out)
     r["counts"] = parse_evaluate(out.read_text(), [s[0] for s in SEGMENTS])
+    # The issue's stretch: 10,000 profiles change, then the 10 segments again.
+    changed = work / f"changed-{n}.jsonl"
+    with open(jsonl) as source, open(changed, "w") as target:
+        for index, line in enumerate(source):
+            if index % max(n // CHANGED_PROFILES, 1) == 0 and index // max(n // CHANGED_PROFILES, 1) < CHANGED_PROFILES:
+                record = json.loads(line)
+                record.setdefault("loyalty", {})["points"] = (index * 7919) % 20000
+                target.write(json.dumps(record, separators=(",", ":")) + "\n")
+    quiet([ferry, "profiles", "import", str(changed), *wsarg])
+    out = work / f"ferry-reevaluate-{n}.out"
+    r["reevaluate"] = measured(f"ferry evaluate 10 segments after {CHANGED_PROFILES:,} changes ({n:,})",
+                               [ferry, "segments", "evaluate", *wsarg], work, f"ferry-reevaluate-{n}", stdout=out)
+    r["reevaluate_incremental"] = out.read_text().count("(incremental:")
 
     quiet([ferry, "segments", "create", EXPORT_SEGMENT, "--pql", f"person.birthYear < {BORN_BEFORE}", *wsarg])
     quiet([ferry, "destinations", "create", "bench-s3", "--bucket", bucket, "--endpoint", endpoint,
@@ -214,6 +231,12 @@ def table(n: int, f: dict, duck: dict, arrow_wall: dict, arrow: dict, large: dic
         f"{fmt_s(duck['queries_seconds'])} | {fmt_ratio(r_ev)} | {fmt_rss(f['evaluate'])} | "
         f"{verdict((r_ev <= 10, f'{r_ev:.0f}x > 10x'), (same == len(SEGMENTS), f'member counts equal DuckDB only for {same}/{len(SEGMENTS)}'), rss(f['evaluate']))}"
         f"{'; counts equal DuckDB 10/10' if same == len(SEGMENTS) else ''} |")
+    rev = f["reevaluate"]["wall_seconds"]
+    lines.append(
+        f"| evaluate the 10 segments again after {CHANGED_PROFILES:,} profiles changed "
+        f"({f['reevaluate_incremental']} of 10 incremental) | {fmt_s(rev)} | Ferry's full evaluation above: "
+        f"{fmt_s(ev)} | {rev / ev:.1%} of it | {fmt_rss(f['reevaluate'])} | "
+        f"{verdict((rev / ev < 0.05, f'{rev / ev:.1%} >= 5%'), rss(f['reevaluate']))} (stretch) |")
     ev1 = f["evaluate1"]["wall_seconds"]
     lines.append(
         f"| evaluate the export segment alone ({f['export_members']:,} members) | {fmt_s(ev1)} | - | - | "
