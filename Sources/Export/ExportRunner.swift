@@ -9,7 +9,10 @@ import Workspace
 /// members, streams them into files, uploads each one, writes the manifest
 /// last and records everything in the run ledger.
 public struct ExportRunner: Sendable {
-    public let workspace: Workspace
+    /// Any backend: the SQLite workspace or a shared PostgreSQL one.
+    public let workspace: any FerryStore
+    /// Opens the destinations' sealed credentials.
+    public let secretBox: SecretBox
     public var uploadOptions: UploadOptions
     public var retry: RetryPolicy
     public var logger: Logger
@@ -20,7 +23,17 @@ public struct ExportRunner: Sendable {
         workspace: Workspace, uploadOptions: UploadOptions = .default, retry: RetryPolicy = .standard,
         logger: Logger = Logger(label: "ferry.export")
     ) {
-        self.workspace = workspace
+        self.init(
+            store: workspace, secretBox: workspace.secretBox, uploadOptions: uploadOptions, retry: retry, logger: logger
+        )
+    }
+
+    public init(
+        store: any FerryStore, secretBox: SecretBox, uploadOptions: UploadOptions = .default,
+        retry: RetryPolicy = .standard, logger: Logger = Logger(label: "ferry.export")
+    ) {
+        self.workspace = store
+        self.secretBox = secretBox
         self.uploadOptions = uploadOptions
         self.retry = retry
         self.logger = logger
@@ -123,7 +136,8 @@ public struct ExportRunner: Sendable {
         let encoders = try await encoderFactory(
             settings: settings, activation: activation, sources: sources, makePager: makePager)
         let pager = try await makePager()
-        let client = try workspace.s3Client(for: destination, retry: retry, timeouts: timeouts)
+        let client = try DestinationSecurity.s3Client(
+            for: destination, open: { [secretBox] in try secretBox.openString($0) }, retry: retry, timeouts: timeouts)
         var options = uploadOptions
         options.contentType = security.contentType(settings.contentType)
         // Marks each object as this run's, so a retry can tell a complete file

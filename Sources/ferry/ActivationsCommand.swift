@@ -76,7 +76,8 @@ struct ActivationsCommand: AsyncParsableCommand {
         @Option(
             help: ArgumentHelp(
                 "Weekly: the weekday (monday ... sunday); monthly: the day of the month, 1 to 31 (default: the start's).",
-                discussion: "A month without that day runs on its last day: --day 31 runs on April 30 and February 28 or 29."
+                discussion:
+                    "A month without that day runs on its last day: --day 31 runs on April 30 and February 28 or 29."
             ))
         var day: String?
         @Option(
@@ -130,7 +131,8 @@ struct ActivationsCommand: AsyncParsableCommand {
                 _ = try WorkspaceOptions.translatingErrors { try ExportSource(parsing: source) }
             }
             let template = try WorkspaceOptions.translatingErrors { try PathTemplate(fileName: fileName) }
-            let workspace = try options.open()
+            let opened = try await options.openStore()
+            let workspace = opened.store
             try await WorkspaceOptions.translatingErrors {
                 let destinationRecord = try await workspace.destination(named: destination)
                 var segmentIds: [String] = []
@@ -212,7 +214,8 @@ struct ActivationsCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let workspace = try options.open()
+            let opened = try await options.openStore()
+            let workspace = opened.store
             let records = try await WorkspaceOptions.translatingErrors { try await workspace.activations() }
             if json {
                 print(try SegmentsShowCommand.json(records))
@@ -232,7 +235,8 @@ struct ActivationsCommand: AsyncParsableCommand {
         @Argument(help: "Activation name or id.") var name: String
 
         func run() async throws {
-            let workspace = try options.open()
+            let opened = try await options.openStore()
+            let workspace = opened.store
             let record = try await WorkspaceOptions.translatingErrors { try await workspace.activation(named: name) }
             print(try SegmentsShowCommand.json(record))
         }
@@ -244,7 +248,7 @@ struct ActivationsCommand: AsyncParsableCommand {
         @Argument(help: "Activation name or id.") var name: String
 
         func run() async throws {
-            let app = FerryUseCases(workspace: try options.open())
+            let app = try await options.useCases()
             let record = try await AppErrorText.translating { try await app.deleteActivation(name) }
             print("deleted activation \(record.name) (\(record.id))")
         }
@@ -265,7 +269,7 @@ struct ActivationsCommand: AsyncParsableCommand {
     }
 
     static func setEnabled(_ options: WorkspaceOptions, _ name: String, _ enabled: Bool) async throws {
-        let app = FerryUseCases(workspace: try options.open())
+        let app = try await options.useCases()
         let record = try await AppErrorText.translating { try await app.setActivation(name, enabled: enabled) }
         print("\(enabled ? "enabled" : "disabled") activation \(record.name)")
     }

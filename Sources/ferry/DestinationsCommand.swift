@@ -126,7 +126,8 @@ struct DestinationsCommand: AsyncParsableCommand {
             } else {
                 (keyId, secret, token) = try storedKeys(environment)
             }
-            let workspace = try options.open(creating: true)
+            let opened = try await options.openStore(creating: true)
+            let workspace = opened.store
             try await WorkspaceOptions.translatingErrors {
                 let record = DestinationRecord(
                     id: UUID().uuidString.lowercased(), name: name, bucket: bucket, folderPath: folderPath,
@@ -134,8 +135,8 @@ struct DestinationsCommand: AsyncParsableCommand {
                     endpoint: endpoint ?? CredentialsResolver(environment: environment).endpointOverride(),
                     fileType: fileType.rawValue, compression: compression.rawValue, manifest: manifest,
                     format: DestinationSettings.encodeFormat(format, nested: nested), accessKeyId: keyId,
-                    sealedSecret: try workspace.secretBox.seal(secret),
-                    sealedSessionToken: try token.map { try workspace.secretBox.seal($0) }, createdAt: Date(),
+                    sealedSecret: try opened.secretBox.seal(secret),
+                    sealedSessionToken: try token.map { try opened.secretBox.seal($0) }, createdAt: Date(),
                     pgpPublicKey: security.pgpKey.map { Data($0.binary) }, pgpFingerprint: security.pgpKey?.fingerprint,
                     roleArn: security.role?.roleArn, externalId: security.role?.externalId,
                     roleSessionName: security.role?.sessionName, sse: security.sse?.mode.rawValue,
@@ -147,7 +148,7 @@ struct DestinationsCommand: AsyncParsableCommand {
                 }
                 if !skipValidation {
                     let report = try await DestinationsCommand.check(
-                        record, workspace: workspace, timeouts: try timeouts.value())
+                        record, secretBox: opened.secretBox, timeouts: try timeouts.value())
                     print(PermissionReportText.render(report), terminator: "")
                     guard report.allGranted else {
                         throw CLIError(
@@ -219,10 +220,11 @@ struct DestinationsCommand: AsyncParsableCommand {
     }
 
     /// Probes under the folder path's fixed part: macros are only known per run.
-    static func check(_ destination: DestinationRecord, workspace: Workspace, timeouts: S3Timeouts = .standard)
+    static func check(_ destination: DestinationRecord, secretBox: SecretBox, timeouts: S3Timeouts = .standard)
         async throws -> PermissionReport
     {
-        let client = try workspace.s3Client(for: destination, timeouts: timeouts)
+        let client = try DestinationSecurity.s3Client(
+            for: destination, open: { try secretBox.openString($0) }, retry: .standard, timeouts: timeouts)
         let prefix = destination.folderPath.components(separatedBy: "%").first ?? ""
         return try await client.checkPermissions(bucket: destination.bucket, prefix: prefix)
     }
@@ -235,7 +237,7 @@ struct DestinationsCommand: AsyncParsableCommand {
         @OptionGroup var timeouts: S3TimeoutOptions
 
         func run() async throws {
-            var app = FerryUseCases(workspace: try options.open())
+            var app = try await options.useCases()
             app.s3Timeouts = try timeouts.value()
             let (_, report) = try await AppErrorText.translating { try await app.testDestination(name) }
             print(PermissionReportText.render(report), terminator: "")
@@ -295,7 +297,8 @@ struct DestinationsCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let workspace = try options.open()
+            let opened = try await options.openStore()
+            let workspace = opened.store
             let records = try await WorkspaceOptions.translatingErrors { try await workspace.destinations() }
             if json {
                 print(try SegmentsShowCommand.json(records.map(Output.init)))
@@ -311,7 +314,8 @@ struct DestinationsCommand: AsyncParsableCommand {
         @Argument(help: "Destination name or id.") var name: String
 
         func run() async throws {
-            let workspace = try options.open()
+            let opened = try await options.openStore()
+            let workspace = opened.store
             let record = try await WorkspaceOptions.translatingErrors { try await workspace.destination(named: name) }
             print(try SegmentsShowCommand.json(Output(record)))
         }
@@ -323,7 +327,7 @@ struct DestinationsCommand: AsyncParsableCommand {
         @Argument(help: "Destination name or id.") var name: String
 
         func run() async throws {
-            let app = FerryUseCases(workspace: try options.open())
+            let app = try await options.useCases()
             let record = try await AppErrorText.translating { try await app.deleteDestination(name) }
             print("deleted destination \(record.name) (\(record.id))")
         }

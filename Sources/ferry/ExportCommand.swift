@@ -32,7 +32,8 @@ struct ExportCommand: AsyncParsableCommand {
         let uploadOptions = try WorkspaceOptions.translatingErrors {
             try UploadOptions(partSizeMiB: partSize, concurrency: concurrency)
         }
-        let workspace = try options.open()
+        let opened = try await options.openStore()
+        let workspace = opened.store
         var exitCode: Int32 = 0
         try await WorkspaceOptions.translatingErrors {
             let record = try await workspace.activation(named: activation)
@@ -48,7 +49,7 @@ struct ExportCommand: AsyncParsableCommand {
             }
             let destination = try await workspace.destination(named: record.destinationId)
             if dryRun {
-                let exporter = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
+                let exporter = ExportRunner(store: workspace, secretBox: opened.secretBox, uploadOptions: uploadOptions)
                 for segmentId in segmentIds {
                     let report = try await exporter.dryRun(
                         activation: record, segmentId: segmentId, scheduledTime: scheduled)
@@ -56,7 +57,7 @@ struct ExportCommand: AsyncParsableCommand {
                 }
                 return
             }
-            var exporter = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
+            var exporter = ExportRunner(store: workspace, secretBox: opened.secretBox, uploadOptions: uploadOptions)
             exporter.timeouts = try timeouts.value()
             let runner = DueRunner(store: workspace, exporter: exporter)
             for segmentId in segmentIds {

@@ -27,6 +27,7 @@ struct Ferry: AsyncParsableCommand {
             ServeCommand.self,
             TokensCommand.self,
             StatusCommand.self,
+            WorkspaceCommand.self,
         ]
     )
 

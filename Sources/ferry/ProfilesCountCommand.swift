@@ -8,7 +8,8 @@ struct ProfilesCountCommand: AsyncParsableCommand {
     @OptionGroup var options: WorkspaceOptions
 
     func run() async throws {
-        let workspace = try options.open()
+        let opened = try await options.openStore()
+        let workspace = opened.store
         print(try await workspace.profileCount())
     }
 }

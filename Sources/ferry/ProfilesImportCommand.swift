@@ -45,7 +45,8 @@ struct ProfilesImportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try options.open(creating: true)
+        let opened = try await options.openStore(creating: true)
+        let workspace = opened.store
         let importOptions = ImportOptions(
             format: format, namespace: namespace, identityField: identityField, maxErrors: maxErrors)
         let summary = try await WorkspaceOptions.translatingErrors {

@@ -12,7 +12,8 @@ struct ProfilesShowCommand: AsyncParsableCommand {
     var identity: String
 
     func run() async throws {
-        let workspace = try options.open()
+        let opened = try await options.openStore()
+        let workspace = opened.store
         try await WorkspaceOptions.translatingErrors {
             let key = try Workspace.parseQualifiedIdentity(identity)
             guard let profile = try await workspace.profile(namespace: key.namespace, identity: key.identity) else {

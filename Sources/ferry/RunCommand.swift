@@ -39,11 +39,12 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let now = try at.resolve()
-        let workspace = try options.open()
+        let opened = try await options.openStore()
+        let workspace = opened.store
         let uploadOptions = try WorkspaceOptions.translatingErrors {
             try UploadOptions(partSizeMiB: partSize)
         }
-        var exporter = ExportRunner(workspace: workspace, uploadOptions: uploadOptions)
+        var exporter = ExportRunner(store: workspace, secretBox: opened.secretBox, uploadOptions: uploadOptions)
         exporter.timeouts = try timeouts.value()
         var runner = DueRunner(store: workspace, exporter: exporter)
         runner.leaseDuration = lease.seconds
@@ -65,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Prints a line per outcome and returns the exit code they call for:
     /// 3 when any run lacked a permission, 1 when any other failed, else 0.
-    static func report(_ outcomes: [DueRunner.Outcome], workspace: Workspace) async -> Int32 {
+    static func report(_ outcomes: [DueRunner.Outcome], workspace: any FerryStore) async -> Int32 {
         var exitCode: Int32 = 0
         for outcome in outcomes {
             switch outcome {
@@ -147,7 +148,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var at: AtOption
 
     func run() async throws {
-        var app = FerryUseCases(workspace: try options.open())
+        var app = try await options.useCases()
         app.delayThreshold = TimeInterval(max(1, delayAlertMinutes) * 60)
         let now = try at.resolve()
         let report = try await AppErrorText.translating { try await app.status(at: now) }

@@ -18,7 +18,8 @@ struct RunsCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let workspace = try options.open()
+            let opened = try await options.openStore()
+            let workspace = opened.store
             let statusFilter = try status.map { text -> RunRecord.Status in
                 guard let value = RunRecord.Status(rawValue: text) else {
                     throw CLIError(
@@ -33,7 +34,7 @@ struct RunsCommand: AsyncParsableCommand {
                 var segmentId: String?
                 if let segment { segmentId = try await workspace.segment(named: segment).id }
                 return try await workspace.runs(
-                    activationId: id, status: statusFilter, since: sinceDate, segmentId: segmentId)
+                    activationId: id, status: statusFilter, since: sinceDate, segmentId: segmentId, limit: 1000)
             }
             if json {
                 print(try SegmentsShowCommand.json(runs))
@@ -42,18 +43,23 @@ struct RunsCommand: AsyncParsableCommand {
             var names: [String: String] = [:]
             var activations: [String: String] = [:]
             for segment in (try? await workspace.segments()) ?? [] { names[segment.id] = segment.name }
-            for activation in (try? await workspace.activations()) ?? [] { activations[activation.id] = activation.name }
+            for activation in (try? await workspace.activations()) ?? [] {
+                activations[activation.id] = activation.name
+            }
             if !runs.isEmpty {
                 print(
-                    "RUN\tSTATUS\tSCHEDULED\tACTIVATION\tSEGMENT\tROWS\tEXCLUDED\tFILES\tLAG\tATTEMPTS\tSKIPPED\tERROR")
+                    "RUN\tSTATUS\tSCHEDULED\tACTIVATION\tSEGMENT\tROWS\tEXCLUDED\tFILES\tLAG\tATTEMPTS\tSKIPPED\tERROR\tWORKER"
+                )
             }
+            // Which worker ran each run; a PostgreSQL workspace records it.
+            let workers = (try? await opened.workers(ofRuns: runs.map(\.id))) ?? [:]
             for run in runs {
                 let excluded = run.excludedMandatory + run.excludedDuplicate
                 let fields = [
                     run.id, run.status.rawValue, run.scheduledTime.formatted(.iso8601),
                     activations[run.activationId] ?? run.activationId, names[run.segmentId] ?? run.segmentId,
                     "\(run.exported)", "\(excluded)", "\(run.files.count)", "\(Int(run.lag))s", "\(run.attempts)",
-                    "\(run.skippedTimes)", run.error ?? "",
+                    "\(run.skippedTimes)", run.error ?? "", workers[run.id] ?? "",
                 ]
                 print(fields.joined(separator: "\t"))
             }
@@ -67,7 +73,8 @@ struct RunsCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON (the default).") var json = false
 
         func run() async throws {
-            let workspace = try options.open()
+            let opened = try await options.openStore()
+            let workspace = opened.store
             let run = try await WorkspaceOptions.translatingErrors { try await workspace.run(id: id) }
             print(try SegmentsShowCommand.json(run))
         }
@@ -81,7 +88,8 @@ struct RunsCommand: AsyncParsableCommand {
         @Argument(help: "Run id (`ferry runs list` shows them).") var id: String
 
         func run() async throws {
-            let workspace = try options.open()
+            let opened = try await options.openStore()
+            let workspace = opened.store
             let run = try await WorkspaceOptions.translatingErrors { try await workspace.deleteRun(id: id) }
             print("removed run \(run.id) scheduled at \(run.scheduledTime.formatted(.iso8601))")
         }
@@ -97,7 +105,8 @@ struct RunsCommand: AsyncParsableCommand {
             guard olderThanDays >= 1 else {
                 throw CLIError("ferry: --older-than-days must be at least 1", exitCode: ExitStatus.badInput)
             }
-            let workspace = try options.open()
+            let opened = try await options.openStore()
+            let workspace = opened.store
             let cutoff = Date().addingTimeInterval(-Double(olderThanDays) * 86_400)
             let removed = try await WorkspaceOptions.translatingErrors {
                 try await workspace.pruneRuns(scheduledBefore: cutoff)

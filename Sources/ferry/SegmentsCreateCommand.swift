@@ -28,9 +28,10 @@ struct SegmentsCreateCommand: AsyncParsableCommand {
     var id: String?
 
     func run() async throws {
-        let workspace = try options.open(creating: true)
+        let opened = try await options.openStore(creating: true)
+        let workspace = opened.store
         let segment = try await WorkspaceOptions.translatingErrors {
-            try await workspace.createSegment(name: name, pql: pql, description: description, id: id)
+            try await workspace.createSegment(name: name, pql: pql, description: description, id: id, now: Date())
         }
         print(segment.id)
         await warnAboutUnknownFields(workspace)
@@ -38,7 +39,7 @@ struct SegmentsCreateCommand: AsyncParsableCommand {
 
     /// A typo in a path is not an error (profiles with it may come later), but it
     /// would match nobody today: say so. Never fails the command.
-    private func warnAboutUnknownFields(_ workspace: Workspace) async {
+    private func warnAboutUnknownFields(_ workspace: any FerryStore) async {
         guard let expression = try? PQL.parse(pql), let paths = try? await workspace.profilePaths() else { return }
         for line in SchemaCheck.warnings(
             segment: name, unknown: SchemaCheck.unknownPaths(in: expression, schema: paths))

@@ -12,7 +12,8 @@ struct SegmentsDeleteCommand: AsyncParsableCommand {
     var segment: String
 
     func run() async throws {
-        let workspace = try options.open()
+        let opened = try await options.openStore()
+        let workspace = opened.store
         let deleted = try await WorkspaceOptions.translatingErrors { try await workspace.deleteSegment(segment) }
         print("deleted \(deleted.name) (\(deleted.id))")
     }

@@ -15,7 +15,8 @@ struct SegmentsEvaluateCommand: AsyncParsableCommand {
     var segments: [String] = []
 
     func run() async throws {
-        let workspace = try options.open()
+        let opened = try await options.openStore()
+        let workspace = opened.store
         let summaries = try await WorkspaceOptions.translatingErrors {
             try await workspace.evaluate(segmentIds: segments)
         }

@@ -12,7 +12,8 @@ struct SegmentsListCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let workspace = try options.open()
+        let opened = try await options.openStore()
+        let workspace = opened.store
         let segments = try await workspace.segments()
         if json {
             print(try SegmentsShowCommand.json(segments.map(SegmentsShowCommand.Output.init)))

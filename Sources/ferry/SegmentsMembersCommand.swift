@@ -23,7 +23,8 @@ struct SegmentsMembersCommand: AsyncParsableCommand {
     static let pageSize = 10_000
 
     func run() async throws {
-        let workspace = try options.open()
+        let opened = try await options.openStore()
+        let workspace = opened.store
         // Output is gathered in large writes: a segment can have millions of members.
         var buffer = Data()
         buffer.reserveCapacity(1 << 16)

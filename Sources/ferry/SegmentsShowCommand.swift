@@ -79,7 +79,8 @@ struct SegmentsShowCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try options.open()
+        let opened = try await options.openStore()
+        let workspace = opened.store
         try await WorkspaceOptions.translatingErrors {
             let record = try await workspace.segment(named: segment)
             let evaluation = try await workspace.latestEvaluation(segmentId: record.id)

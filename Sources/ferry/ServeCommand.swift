@@ -53,8 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
                 listen?.tls = files
             }
         }
-        let workspace = try options.open()
-        var app = FerryUseCases(workspace: workspace)
+        let opened = try await options.openStore()
+        let workspace = opened.store
+        var app = opened.useCases()
         app.exporter.timeouts = try timeouts.value()
         app.defaultEndpoint = CredentialsResolver(environment: ProcessInfo.processInfo.environment).endpointOverride()
         // The alert options configure a runner; the app's runners take its settings so metrics see every alert too.
@@ -72,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
             loop.retentionDays = alerts.retentionDays
             loop.report = { outcomes in _ = await RunCommand.report(outcomes, workspace: workspace) }
             scheduler = loop
+            // Several workers can share one PostgreSQL workspace; each names
+            // itself, and `ferry runs list` shows which one ran each run.
+            print("ferry serve worker \(runner.holder) on \(opened.location)")
         }
         if let listen {
             print(
@@ -79,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         try await AppErrorText.translating { try await FerryServer.run(app: app, scheduler: scheduler, listen: listen) }
+        await opened.close()
         print("ferry serve stopped")
     }
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
+import FerryApp
 import Foundation
 import Segmentation
 import Workspace
 
-/// `--workspace DIR`, shared by every command that reads or writes profiles and segments.
+/// `--workspace DIR` or `--database URL`, shared by every command that reads
+/// or writes profiles and segments.
 struct WorkspaceOptions: ParsableArguments {
     @Option(
         name: .customLong("workspace"),
@@ -13,6 +15,29 @@ struct WorkspaceOptions: ParsableArguments {
             valueName: "dir"))
     var workspace: String?
 
+    @Option(
+        name: .customLong("database"),
+        help: ArgumentHelp(
+            "A shared PostgreSQL workspace instead of a folder: postgresql://user:password@host:port/db?sslmode=require.",
+            discussion:
+                "Defaults to $FERRY_DATABASE_URL. Needs FERRY_MASTER_KEY, the same on every worker. The password is never printed.",
+            valueName: "url"))
+    var database: String?
+
+    @Option(
+        name: .customLong("max-connections"),
+        help: ArgumentHelp(
+            "The most PostgreSQL connections this process opens (default \(OpenedStoreDefaults.maxConnections)).",
+            valueName: "n"))
+    var maxConnections: Int?
+
+    /// The workspace these options name, on either backend.
+    var location: StoreLocation {
+        get throws {
+            try Self.translatingErrors { try StoreLocator.location(database: database, workspace: workspace) }
+        }
+    }
+
     var directory: URL {
         let path =
             workspace ?? ProcessInfo.processInfo.environment["FERRY_WORKSPACE"].flatMap { $0.isEmpty ? nil : $0 }
@@ -21,6 +46,14 @@ struct WorkspaceOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if let maxConnections, maxConnections < 1 {
+            throw ValidationError("--max-connections must be at least 1.")
+        }
+        do {
+            if case .postgresql = try StoreLocator.location(database: database, workspace: workspace) { return }
+        } catch {
+            throw ValidationError(StoreLocator.userMessage(for: error)?.message ?? "\(error)")
+        }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw ValidationError("The workspace \(directory.path) exists and is not a folder.")
@@ -30,7 +63,25 @@ struct WorkspaceOptions: ParsableArguments {
     /// Only commands that add something (`creating`) start a workspace; any other command on a
     /// folder with no workspace fails, so a mistyped path is not answered with an empty one.
     func open(creating: Bool = false) throws -> Workspace {
-        try Self.translatingErrors { try Workspace(directory: directory, create: creating) }
+        if case .postgresql(let url) = try location {
+            throw CLIError(
+                "ferry: this command works on a SQLite workspace only for now, and \(url) is a PostgreSQL one.",
+                exitCode: ExitStatus.badInput)
+        }
+        return try Self.translatingErrors { try Workspace(directory: directory, create: creating) }
+    }
+
+    /// Opens the workspace on whichever backend the options name.
+    func openStore(creating: Bool = false) async throws -> OpenedStore {
+        let location = try location
+        return try await Self.translatingErrors {
+            try await StoreLocator.open(location, creating: creating, maxConnections: maxConnections)
+        }
+    }
+
+    /// The use cases over the workspace the options name, on either backend.
+    func useCases(creating: Bool = false) async throws -> FerryUseCases {
+        try await openStore(creating: creating).useCases()
     }
 
     /// Turns the library's errors into one sentence and an exit code, here at the
@@ -59,6 +110,10 @@ struct WorkspaceOptions: ParsableArguments {
             CLIError("ferry: \(error)", exitCode: ExitStatus.badInput)
         case let error as SecretBoxError:
             CLIError("ferry: \(error)", exitCode: ExitStatus.failure)
+        case let error where StoreLocator.userMessage(for: error) != nil:
+            StoreLocator.userMessage(for: error).map {
+                CLIError("ferry: \($0.message)", exitCode: $0.isBadInput ? ExitStatus.badInput : ExitStatus.failure)
+            }!
         default:
             UserMessage.describe(error).map { CLIError($0.message, exitCode: $0.exitCode) } ?? error
         }
