@@ -25,6 +25,10 @@ public struct ActivationInput: Sendable {
     public var dedupKeys: [String] = []
     public var mode: ExportMode = .full
     public var frequency: ActivationFrequency = .once
+    /// Weekly: a weekday name; monthly: a day of the month (1 to 31). Nil takes the start's.
+    public var day: String?
+    /// The clock, or each completed evaluation of the segment.
+    public var trigger: ActivationTrigger = .schedule
     /// The first run time; now when nil.
     public var start: Date?
     /// `YYYY-MM-DD`; that day itself is not exported.

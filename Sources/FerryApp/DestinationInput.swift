@@ -13,6 +13,8 @@ public struct DestinationInput: Sendable {
     public var endpoint: String?
     public var fileType: String = "csv"
     public var compression: String = "none"
+    /// Parquet: arrays and objects as LIST and STRUCT columns.
+    public var nested = false
     public var manifest = false
     public var delimiter: String?
     public var quote: String = "needed"

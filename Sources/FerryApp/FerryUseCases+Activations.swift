@@ -1,5 +1,6 @@
 import Export
 import Foundation
+import Scheduling
 import Workspace
 
 extension FerryUseCases {
@@ -28,6 +29,16 @@ extension FerryUseCases {
         }
         if let end = input.endDay, Self.day(end) == nil {
             throw AppError.badInput("--end '\(end)' is not a YYYY-MM-DD day", field: "end")
+        }
+        if input.trigger == .afterEvaluation && input.frequency != .once {
+            throw AppError.badInput(
+                "--trigger after-evaluation runs after each evaluation; drop --frequency", field: "frequency")
+        }
+        let scheduleDay = try input.day.map { text in
+            switch Schedule.day(parsing: text, for: input.frequency) {
+            case .success(let value): return value
+            case .failure(let error): throw AppError.badInput(error.description, field: "day")
+            }
         }
         let startDate = input.start ?? now
         var mappings: [ColumnMapping] = []
@@ -87,7 +98,8 @@ extension FerryUseCases {
                 segmentIds: segments.map(\.id), mappings: mappings, mandatory: input.mandatory,
                 dedupKeys: input.dedupKeys, mode: input.mode, frequency: input.frequency, start: startDate,
                 endDay: input.endDay, timeZone: input.timeZone, fileNameTemplate: input.fileName,
-                maxRowsPerFile: input.maxRowsPerFile, enabled: true, createdAt: now)
+                maxRowsPerFile: input.maxRowsPerFile, enabled: true, createdAt: now, day: scheduleDay,
+                trigger: input.trigger)
             try await store.insertActivation(record)
             return CreatedActivation(activation: record, warnings: warnings)
         }

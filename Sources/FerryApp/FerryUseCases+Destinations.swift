@@ -50,6 +50,11 @@ extension FerryUseCases {
         format.escape = try parse(input.escape, "escape")
         format.nullValue = try parse(input.nullValue, "nullValue")
         format.emptyValue = try parse(input.emptyValue, "emptyValue")
+        if let conflict = DestinationSettings(
+            fileType: fileType, compression: compression, format: format, nested: input.nested
+        ).conflict {
+            throw AppError.badInput(conflict, field: "compression")
+        }
         let name: String
         do { name = try NameRules.checked(input.name, kind: "destination") } catch {
             throw AppError(.badInput, code: error.code.rawValue, error.message, field: "name")
@@ -96,7 +101,7 @@ extension FerryUseCases {
             id: UUID().uuidString.lowercased(), name: name, bucket: input.bucket, folderPath: input.folderPath,
             region: input.region, endpoint: input.endpoint, fileType: fileType.rawValue,
             compression: compression.rawValue, manifest: input.manifest,
-            format: DestinationSettings.encodeFormat(format), accessKeyId: input.accessKeyId,
+            format: DestinationSettings.encodeFormat(format, nested: input.nested), accessKeyId: input.accessKeyId,
             sealedSecret: sealSecret(input.secretAccessKey),
             sealedSessionToken: input.sessionToken.flatMap { $0.isEmpty ? nil : $0 }.map(sealSecret),
             createdAt: now)
