@@ -7,6 +7,11 @@ import OpenPGP
 struct EncryptedFileStream<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
     typealias Element = ByteBuffer
 
+    /// Plaintext goes into the encryptor at most this much at a time: a
+    /// page of wide rows can be many megabytes, and each step of the
+    /// encryptor copies what it is given.
+    static var sliceSize: Int { 256 * 1024 }
+
     let base: Base
     let recipient: OpenPGPPublicKey?
     /// The name stored inside the message, without `.gpg`.
@@ -21,6 +26,8 @@ struct EncryptedFileStream<Base: AsyncSequence & Sendable>: AsyncSequence, Senda
         let recipient: OpenPGPPublicKey?
         let fileName: String
         var encryptor: OpenPGPEncryptor?
+        /// What is left of the last chunk the base gave.
+        var pending = ByteBuffer()
         var done = false
 
         init(base: Base.AsyncIterator, recipient: OpenPGPPublicKey?, fileName: String) {
@@ -35,12 +42,19 @@ struct EncryptedFileStream<Base: AsyncSequence & Sendable>: AsyncSequence, Senda
                 encryptor = try OpenPGPEncryptor(recipient: recipient, fileName: fileName)
             }
             while !done {
+                if pending.readableBytes == 0, let chunk = try await base.next() {
+                    pending = chunk
+                    continue
+                }
                 // Taken out while it works, so its buffers are never copied.
                 guard var current = encryptor else { return nil }
                 encryptor = nil
                 let out: [UInt8]
-                if let plain = try await base.next() {
-                    out = try current.update(plain.readableBytesView)
+                if let slice = pending.readSlice(
+                    length: Swift.min(pending.readableBytes, EncryptedFileStream.sliceSize)),
+                    slice.readableBytes > 0
+                {
+                    out = try current.update(slice.readableBytesView)
                     encryptor = current
                 } else {
                     out = try current.finish()

@@ -7,7 +7,7 @@ Generates profiles whose CSV export is about --megabytes, imports them with
 the given (release) ferry, makes a key with Debian's gpg in a temporary
 GNUPGHOME, creates two destinations on the moto S3 (plain and
 --pgp-public-key), exports both at the same scheduled time and measures the
-encrypted one (wall time, peak RSS).  Then it downloads the encrypted
+encrypted one (wall time, peak RSS) beside the plain one.  Then it downloads the encrypted
 object, decrypts it with gpg and checks it equals the plain object, byte
 for byte.  Target: peak RSS under 150 MiB.
 """
@@ -83,7 +83,11 @@ def main() -> int:
               "--map", "identityMap.Email=email", "--map", "person.name=name")
     ferry("segments", "evaluate")
     when = "2026-01-01T00:00:00Z"
-    ferry("export", "plain", "--at", when)
+    plain_measured = os.path.join(args.work, "plain.json")
+    run([sys.executable, os.path.join(HERE, "measure.py"), "--label", "ferry export (no PGP)",
+         "--json", plain_measured, "--", args.ferry, "export", "plain", "--at", when, "--workspace", ws],
+        env=env, stdout=subprocess.DEVNULL)
+    plain_result = json.load(open(plain_measured))
     measured = os.path.join(args.work, "sealed.json")
     started = time.monotonic()
     run([sys.executable, os.path.join(HERE, "measure.py"), "--label", f"ferry export --pgp ({args.key})",
@@ -132,6 +136,8 @@ def main() -> int:
     print(f"ferry export --pgp  {wall:.1f} s wall, {result['cpu_seconds']:.1f} s cpu, "
           f"{plain_size / 1e6 / wall:.1f} MB/s, peak RSS {rss:.1f} MiB (target < 150 MiB: "
           f"{'met' if rss < 150 else 'MISSED'})")
+    print(f"ferry export        {plain_result['wall_seconds']:.1f} s wall, peak RSS "
+          f"{plain_result['peak_rss_mib']:.1f} MiB (the same export without PGP)")
     print(f"gpg --decrypt       {gpg_seconds:.1f} s; decrypted == plain export: {same}")
     run(["gpgconf", "--homedir", gnupg, "--kill", "gpg-agent"])
     return 0 if same and result["exit_status"] == 0 else 1
