@@ -47,6 +47,13 @@ public struct DestinationView: Codable, Sendable, Equatable {
     public var compression: String
     public var manifest: Bool
     public var accessKeyId: String
+    /// Files are encrypted to the PGP key with this fingerprint.
+    public var pgpFingerprint: String?
+    /// Ferry assumes this role instead of using stored keys.
+    public var roleArn: String?
+    /// Server-side encryption asked of S3, and its KMS key.
+    public var sse: String?
+    public var kmsKeyId: String?
     public var createdAt: Date
 
     public init(_ record: DestinationRecord) {
@@ -60,6 +67,10 @@ public struct DestinationView: Codable, Sendable, Equatable {
         compression = record.compression
         manifest = record.manifest
         accessKeyId = Self.masked(record.accessKeyId)
+        pgpFingerprint = record.pgpFingerprint
+        roleArn = record.roleArn
+        sse = record.sse
+        kmsKeyId = record.kmsKeyId
         createdAt = record.createdAt
     }
 

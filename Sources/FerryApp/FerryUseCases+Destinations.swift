@@ -132,25 +132,11 @@ extension FerryUseCases {
         }
     }
 
-    /// A client for a destination, its secret unsealed only in memory.
+    /// A client for a destination (stored keys or an assumed role, its SSE), with the same rules
+    /// as the exporter's; a secret is unsealed only in memory.
     func s3Client(for destination: DestinationRecord) throws -> S3Client {
-        let secret: String
-        let token: String?
-        do {
-            secret = try secretBox.openString(destination.sealedSecret)
-            token = try destination.sealedSessionToken.map { try secretBox.openString($0) }
-        } catch {
-            throw AppError(
-                .failure, code: "credentials",
-                "cannot unseal the credentials of destination '\(destination.name)': \(error)")
-        }
-        let endpoint = try destination.endpoint.map { text throws(S3ConfigurationError) in
-            try S3ClientConfiguration.endpointURL(text)
-        }
-        return S3Client(
-            configuration: S3ClientConfiguration(endpoint: endpoint, region: destination.region, timeouts: s3Timeouts),
-            credentials: AWSCredentials(
-                accessKeyId: destination.accessKeyId, secretAccessKey: secret, sessionToken: token))
+        try DestinationSecurity.s3Client(
+            for: destination, open: { [secretBox] in try secretBox.openString($0) }, timeouts: s3Timeouts)
     }
 
     public func destinations() async throws -> [DestinationRecord] {

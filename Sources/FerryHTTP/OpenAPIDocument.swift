@@ -1203,6 +1203,21 @@ enum OpenAPIDocument {
                     "type": "string",
                     "description": "Masked: the first and last four characters."
                   },
+                  "pgpFingerprint": {
+                    "type": "string",
+                    "description": "Files are encrypted to this PGP key (set with `ferry destinations create --pgp-public-key`)."
+                  },
+                  "roleArn": {
+                    "type": "string",
+                    "description": "The role Ferry assumes instead of stored keys."
+                  },
+                  "sse": {
+                    "type": "string",
+                    "description": "Server-side encryption asked of S3."
+                  },
+                  "kmsKeyId": {
+                    "type": "string"
+                  },
                   "createdAt": {
                     "type": "string",
                     "format": "date-time"
