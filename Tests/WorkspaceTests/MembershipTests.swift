@@ -104,7 +104,9 @@ import Testing
         let summaries = try await ws.evaluate(now: SegmentFixtures.now)
         #expect(summaries.map(\.segmentName) == ["ca", "june"])
         #expect(summaries.map(\.realized) == [2, 1])
-        #expect(summaries.map(\.usedSQL) == [true, false])
+        // Each evaluation records which way it went.
+        let june = try PQL.parse("person.birthDate.getMonth() = 6")
+        #expect(summaries.map(\.usedSQL) == [true, PQL.swiftOnlyParts(june).isEmpty])
         let count = try await ws.dbPool.read { db in try EvaluationRecord.fetchCount(db) }
         #expect(count == 2)
     }
