@@ -20,6 +20,16 @@ struct ColumnBuffer: Sendable {
     /// Booleans are bit-packed, lowest bit first; this is the byte being filled.
     var bitCount = 0
 
+    /// Strings are kept as a dictionary of distinct values and an index per
+    /// value; a chunk with few distinct values is written dictionary-encoded,
+    /// others as PLAIN from the same buffers.
+    var dictionary: [String: UInt32] = [:]
+    /// The distinct strings, PLAIN-encoded, in index order.
+    var dictionaryValues: [UInt8] = []
+    /// Where each distinct string starts in `dictionaryValues`.
+    var dictionaryOffsets: [Int] = []
+    var indices: [UInt32] = []
+
     init(path: [String], physical: Physical, maxDefinition: Int, maxRepetition: Int) {
         self.path = path
         self.physical = physical
@@ -28,7 +38,9 @@ struct ColumnBuffer: Sendable {
     }
 
     var levelCount: Int { definitions.count }
-    var bufferedBytes: Int { definitions.count + repetitions.count + values.count }
+    var bufferedBytes: Int {
+        definitions.count + repetitions.count + values.count + dictionaryValues.count + 4 * indices.count
+    }
 
     @inline(__always)
     mutating func addLevels(repetition: Int, definition: Int) {
@@ -57,21 +69,58 @@ struct ColumnBuffer: Sendable {
     }
 
     mutating func add(string value: String) {
+        if let index = dictionary[value] {
+            indices.append(index)
+            return
+        }
+        let index = UInt32(dictionaryOffsets.count)
+        dictionary[value] = index
+        dictionaryOffsets.append(dictionaryValues.count)
         var value = value
         value.withUTF8 { bytes in
-            withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { values.append(contentsOf: $0) }
-            values.append(contentsOf: bytes)
+            withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { dictionaryValues.append(contentsOf: $0) }
+            dictionaryValues.append(contentsOf: bytes)
         }
+        indices.append(index)
     }
 
-    /// The page body of DataPage v1: repetition levels, definition levels, values.
-    func pageBody() -> [UInt8] {
+    /// A chunk's pages: the dictionary page's PLAIN values when the chunk is
+    /// dictionary-encoded, and the DataPage v1 body (repetition levels,
+    /// definition levels, values).
+    struct Pages {
+        var dictionary: [UInt8]?
+        var dictionaryCount: Int
+        var body: [UInt8]
+    }
+
+    /// Dictionary encoding pays when values repeat: at most one distinct value in two.
+    var usesDictionary: Bool {
+        physical == .byteArray && !indices.isEmpty && dictionaryOffsets.count * 2 <= indices.count
+    }
+
+    func pages() -> Pages {
         var out: [UInt8] = []
         out.reserveCapacity(bufferedBytes + 16)
         if maxRepetition > 0 { Self.appendLevels(repetitions, max: maxRepetition, to: &out) }
         if maxDefinition > 0 { Self.appendLevels(definitions, max: maxDefinition, to: &out) }
-        out.append(contentsOf: values)
-        return out
+        guard physical == .byteArray else {
+            out.append(contentsOf: values)
+            return Pages(dictionary: nil, dictionaryCount: 0, body: out)
+        }
+        if usesDictionary {
+            // RLE_DICTIONARY: the indices' bit width in one byte, then the hybrid runs, unprefixed.
+            let width = Swift.max(1, Self.bitWidth(dictionaryOffsets.count - 1))
+            out.append(UInt8(width))
+            Self.appendHybrid(indices, width: width, to: &out)
+            return Pages(dictionary: dictionaryValues, dictionaryCount: dictionaryOffsets.count, body: out)
+        }
+        for index in indices {
+            let start = dictionaryOffsets[Int(index)]
+            let end =
+                Int(index) + 1 < dictionaryOffsets.count ? dictionaryOffsets[Int(index) + 1] : dictionaryValues.count
+            out.append(contentsOf: dictionaryValues[start..<end])
+        }
+        return Pages(dictionary: nil, dictionaryCount: 0, body: out)
     }
 
     mutating func reset() {
@@ -80,16 +129,29 @@ struct ColumnBuffer: Sendable {
         values.removeAll(keepingCapacity: true)
         nulls = 0
         bitCount = 0
+        // A new row group starts a new dictionary; the old one is freed, not kept at its peak.
+        dictionary = [:]
+        dictionaryValues = []
+        dictionaryOffsets = []
+        indices = []
     }
 
     /// Levels in the RLE/bit-packed hybrid, prefixed by their byte length.
     /// Runs of eight or more equal levels are RLE runs, the rest bit-packed
     /// groups of eight, so alternating nulls cost bits, not bytes.
     static func appendLevels(_ levels: [UInt8], max: Int, to out: inout [UInt8]) {
-        let width = bitWidth(max)
         let lengthAt = out.count
         out.append(contentsOf: [0, 0, 0, 0])
         let start = out.count
+        appendHybrid(levels, width: bitWidth(max), to: &out)
+        let length = UInt32(out.count - start)
+        withUnsafeBytes(of: length.littleEndian) { bytes in
+            for k in 0..<4 { out[lengthAt + k] = bytes[k] }
+        }
+    }
+
+    /// The RLE/bit-packed hybrid of `levels` at `width` bits each, without a length prefix.
+    static func appendHybrid<T: FixedWidthInteger & UnsignedInteger>(_ levels: [T], width: Int, to out: inout [UInt8]) {
         var index = 0
         var packedStart = -1
         func flushPacked(upTo end: Int) {
@@ -133,10 +195,6 @@ struct ColumnBuffer: Sendable {
             }
         }
         flushPacked(upTo: levels.count)
-        let length = UInt32(out.count - start)
-        withUnsafeBytes(of: length.littleEndian) { bytes in
-            for k in 0..<4 { out[lengthAt + k] = bytes[k] }
-        }
     }
 
     static func bitWidth(_ max: Int) -> Int {

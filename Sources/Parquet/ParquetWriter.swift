@@ -33,6 +33,8 @@ public struct ParquetWriter: Sendable {
 
     struct ChunkInfo: Sendable {
         var path: [String]
+        /// Where the dictionary page starts, for a dictionary-encoded chunk.
+        var dictionaryOffset: Int64?
         var physical: ColumnBuffer.Physical
         var levelCount: Int
         var nulls: Int
@@ -208,7 +210,27 @@ public struct ParquetWriter: Sendable {
         var groupUncompressed: Int64 = 0
         for index in columns.indices {
             let column = columns[index]
-            let body = column.pageBody()
+            let pages = column.pages()
+            let chunkStart = offset
+            var uncompressed: Int64 = 0
+            var dictionaryOffset: Int64?
+            if let dictionary = pages.dictionary {
+                let compressed = compression.compress(dictionary)
+                var header = ThriftCompactWriter()
+                header.field(1, i32: 2)  // DICTIONARY_PAGE
+                header.field(2, i32: Int32(dictionary.count))
+                header.field(3, i32: Int32(compressed.count))
+                header.field(7) { page in
+                    page.field(1, i32: Int32(pages.dictionaryCount))
+                    page.field(2, i32: 0)  // PLAIN
+                }
+                header.endStruct()
+                dictionaryOffset = offset
+                append(header.bytes, to: &out)
+                append(compressed, to: &out)
+                uncompressed += Int64(header.bytes.count + dictionary.count)
+            }
+            let body = pages.body
             let compressed = compression.compress(body)
             var header = ThriftCompactWriter()
             header.field(1, i32: 0)  // DATA_PAGE
@@ -216,21 +238,21 @@ public struct ParquetWriter: Sendable {
             header.field(3, i32: Int32(compressed.count))
             header.field(5) { page in
                 page.field(1, i32: Int32(column.levelCount))
-                page.field(2, i32: 0)  // PLAIN
+                page.field(2, i32: pages.dictionary == nil ? 0 : 8)  // PLAIN or RLE_DICTIONARY
                 page.field(3, i32: 3)  // RLE
                 page.field(4, i32: 3)  // RLE
             }
             header.endStruct()
-            let chunkOffset = offset
+            let dataOffset = offset
             append(header.bytes, to: &out)
             append(compressed, to: &out)
-            let uncompressed = Int64(header.bytes.count + body.count)
+            uncompressed += Int64(header.bytes.count + body.count)
             groupUncompressed += uncompressed
             chunks.append(
                 ChunkInfo(
-                    path: column.path, physical: column.physical, levelCount: column.levelCount, nulls: column.nulls,
-                    offset: chunkOffset, uncompressed: uncompressed,
-                    compressed: Int64(header.bytes.count + compressed.count)))
+                    path: column.path, dictionaryOffset: dictionaryOffset, physical: column.physical,
+                    levelCount: column.levelCount, nulls: column.nulls, offset: dataOffset,
+                    uncompressed: uncompressed, compressed: offset - chunkStart))
             columns[index].reset()
         }
         rowGroups.append(RowGroupInfo(chunks: chunks, rows: Int64(rowsInGroup), uncompressed: groupUncompressed))
@@ -276,16 +298,18 @@ public struct ParquetWriter: Sendable {
         w.field(3, i64: totalRows)
         w.field(4, structs: rowGroups) { w, group in
             w.field(1, structs: group.chunks) { w, chunk in
-                w.field(2, i64: chunk.offset)
+                w.field(2, i64: chunk.dictionaryOffset ?? chunk.offset)
                 w.field(3) { meta in
                     meta.field(1, i32: chunk.physical.rawValue)
-                    meta.field(2, i32s: [0, 3])  // PLAIN, RLE
+                    // PLAIN, RLE, and RLE_DICTIONARY for a dictionary-encoded chunk.
+                    meta.field(2, i32s: chunk.dictionaryOffset == nil ? [0, 3] : [0, 3, 8])
                     meta.field(3, strings: chunk.path)
                     meta.field(4, i32: compression.codec)
                     meta.field(5, i64: Int64(chunk.levelCount))
                     meta.field(6, i64: chunk.uncompressed)
                     meta.field(7, i64: chunk.compressed)
                     meta.field(9, i64: chunk.offset)
+                    if let dictionaryOffset = chunk.dictionaryOffset { meta.field(11, i64: dictionaryOffset) }
                     meta.field(12) { statistics in statistics.field(3, i64: Int64(chunk.nulls)) }
                 }
             }

@@ -173,3 +173,47 @@ import Testing
         #expect(out == [4, 0, 0, 0, 3, 0xFD, 30, 1])
     }
 }
+
+@Suite struct ParquetDictionaryTests {
+    /// Repeated strings are dictionary-encoded (pyarrow reports RLE_DICTIONARY);
+    /// distinct ones stay PLAIN; both read back exactly, nulls and lists included.
+    @Test(arguments: ["none", "snappy"])
+    func repeatedStringsUseADictionary(codec: String) throws {
+        let countries = ["KR", "US", "Ünïcode", ""]
+        let rows: [[ParquetValue]] = (0..<20_000).map { i -> [ParquetValue] in
+            let country: ParquetValue = i % 11 == 0 ? .null : .string(countries[i % countries.count])
+            let tags: ParquetValue = .list((0..<(i % 3)).map { .string(countries[($0 + i) % 2]) })
+            return [country, .string("id-\(i)"), tags]
+        }
+        let fields = [
+            ParquetField("country", .string), ParquetField("id", .string), ParquetField("tags", .list(.string)),
+        ]
+        let url = try ParquetWriterTests.write(
+            fields, rows, compression: codec == "snappy" ? .snappy : .none, rowGroupBytes: 64 * 1024)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let output = try runPython(
+            """
+            import pyarrow.parquet as pq, json, sys
+            f = pq.ParquetFile(sys.argv[1])
+            encodings = sorted({(f.metadata.row_group(g).column(c).path_in_schema, e)
+                for g in range(f.metadata.num_row_groups) for c in range(3)
+                for e in f.metadata.row_group(g).column(c).encodings})
+            print(json.dumps({"groups": f.metadata.num_row_groups, "encodings": encodings,
+                              "rows": f.read().to_pylist()}, ensure_ascii=False))
+            """, url.path)
+        let parsed = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
+        #expect((parsed["groups"] as! Int) > 1)
+        let encodings = (parsed["encodings"] as! [[String]]).map { $0.joined(separator: " ") }
+        #expect(encodings.contains("country RLE_DICTIONARY"))
+        #expect(encodings.contains("tags.list.element RLE_DICTIONARY"))
+        #expect(!encodings.contains("id RLE_DICTIONARY"))
+        let read = parsed["rows"] as! [[String: Any]]
+        #expect(read.count == rows.count)
+        for (i, row) in read.enumerated() {
+            let country = i % 11 == 0 ? nil : countries[i % countries.count]
+            #expect(row["country"] as? String == country)
+            #expect(row["id"] as? String == "id-\(i)")
+            #expect(row["tags"] as? [String] == (0..<(i % 3)).map { countries[($0 + i) % 2] })
+        }
+    }
+}
