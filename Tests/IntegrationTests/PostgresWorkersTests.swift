@@ -67,9 +67,9 @@ import Testing
             let made = try ferry([
                 "activations", "create", "a\(n)", "--destination", "d", "--segment", "even", "--map",
                 "identityMap.Email=email", "--map", "loyalty.points", "--frequency", "daily", "--start",
-                "2026-11-20T06:00:00Z", "--file-name", "a\(n)_%SEGMENT_NAME%_%DATETIME%",
+                "2026-11-20T06:00:00Z", "--file-name", "%DESTINATION_NAME%_%SEGMENT_ID%_a\(n)_%DATETIME%",
             ])
-            #expect(made.exitCode == 0, "\(made.stderr)")
+            try #require(made.exitCode == 0, "\(made.stderr)")
         }
 
         // Three workers; every second or so one is killed and started again.
@@ -85,6 +85,9 @@ import Testing
                 stderr: FileHandle(forWritingAtPath: log)!)
         }
         var workers = try (0..<3).map { try start($0, 0) }
+        defer {
+            for worker in workers where alive(worker.processIdentifier) { kill(worker.processIdentifier, SIGKILL) }
+        }
         var generation = 1
         var kills = 0
         func successes() throws -> Int {
