@@ -19,7 +19,8 @@ enum PostgresRows {
 
     static let destinationColumns = """
         id, name, bucket, folder_path, region, endpoint, file_type, compression, manifest, format, \
-        access_key_id, sealed_secret, sealed_session_token, created_at
+        access_key_id, sealed_secret, sealed_session_token, created_at, pgp_public_key, pgp_fingerprint, role_arn, \
+        external_id, role_session_name, sse, kms_key_id
         """
 
     static func destination(_ row: PostgresRow) throws -> DestinationRecord {
@@ -28,10 +29,18 @@ enum PostgresRows {
                 String, String, String, String, String?, String?, String, String, Bool, String, String, Data, Data?,
                 Double
             ).self)
+        // The security columns by name: one tuple of 21 would be slow to type-check.
+        let named = row.makeRandomAccess()
         return DestinationRecord(
             id: r.0, name: r.1, bucket: r.2, folderPath: r.3, region: r.4, endpoint: r.5, fileType: r.6,
             compression: r.7, manifest: r.8, format: r.9, accessKeyId: r.10, sealedSecret: r.11,
-            sealedSessionToken: r.12, createdAt: date(r.13))
+            sealedSessionToken: r.12, createdAt: date(r.13),
+            pgpPublicKey: try named["pgp_public_key"].decode(Data?.self),
+            pgpFingerprint: try named["pgp_fingerprint"].decode(String?.self),
+            roleArn: try named["role_arn"].decode(String?.self),
+            externalId: try named["external_id"].decode(String?.self),
+            roleSessionName: try named["role_session_name"].decode(String?.self),
+            sse: try named["sse"].decode(String?.self), kmsKeyId: try named["kms_key_id"].decode(String?.self))
     }
 
     static let activationColumns = """

@@ -184,6 +184,23 @@ enum PostgresSchema {
                 """,
             ]
         ),
+        (
+            // A PGP public key files are encrypted to, an IAM role assumed
+            // instead of stored keys, and the SSE asked of S3; all optional.
+            "2026-12-01 destination encryption and assumed role",
+            [
+                """
+                ALTER TABLE destination
+                    ADD COLUMN pgp_public_key BYTEA,
+                    ADD COLUMN pgp_fingerprint TEXT,
+                    ADD COLUMN role_arn TEXT,
+                    ADD COLUMN external_id TEXT,
+                    ADD COLUMN role_session_name TEXT,
+                    ADD COLUMN sse TEXT,
+                    ADD COLUMN kms_key_id TEXT
+                """
+            ]
+        ),
     ]
 
     /// The number of the newest migration this build knows.

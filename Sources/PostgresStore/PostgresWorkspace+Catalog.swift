@@ -16,7 +16,9 @@ extension PostgresWorkspace: Catalog {
                 VALUES (\(record.id), \(record.name), \(record.bucket), \(record.folderPath), \(record.region),
                         \(record.endpoint), \(record.fileType), \(record.compression), \(record.manifest),
                         \(record.format), \(record.accessKeyId), \(record.sealedSecret), \(record.sealedSessionToken),
-                        \(record.createdAt.timeIntervalSince1970))
+                        \(record.createdAt.timeIntervalSince1970), \(record.pgpPublicKey), \(record.pgpFingerprint),
+                        \(record.roleArn), \(record.externalId), \(record.roleSessionName), \(record.sse),
+                        \(record.kmsKeyId))
                 ON CONFLICT (name) DO NOTHING RETURNING 1
                 """, logger: self.logger
             ).collect()

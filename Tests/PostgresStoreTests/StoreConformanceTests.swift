@@ -258,7 +258,10 @@ import Workspace
             id: UUID().uuidString.lowercased(), name: name, bucket: "b", folderPath: "f", region: "us-east-1",
             endpoint: nil, fileType: "csv", compression: "none", manifest: false, format: "{}", accessKeyId: "AKIA",
             sealedSecret: try! box.seal("secret"), sealedSessionToken: nil,
-            createdAt: Date(timeIntervalSince1970: 1_700_000_000))
+            createdAt: Date(timeIntervalSince1970: 1_700_000_000), pgpPublicKey: Data([0x99, 0x01, 0x0D]),
+            pgpFingerprint: "E0FC46C0C8959BDD49D43AD3E83F75EF1C743EAE",
+            roleArn: "arn:aws:iam::123456789012:role/ferry", externalId: "ext-1", roleSessionName: "ferry",
+            sse: "aws:kms", kmsKeyId: "alias/ferry")
     }
 
     func makeActivation(_ name: String, destination: String, segment: String) -> ActivationRecord {
