@@ -436,14 +436,20 @@ struct ConsoleRoutes {
         let query = request.uri.queryParameters
         let activation = query.get("activation").flatMap { $0.isEmpty ? nil : $0 }
         let status = query.get("status").flatMap { RunRecord.Status(rawValue: $0) }
+        let segment = query.get("segment").flatMap { $0.isEmpty ? nil : $0 }
+        let sinceText = query.get("since") ?? ""
+        let since = ISO8601.date(sinceText + "T00:00:00Z")
         let activations = try await app.activations()
         let segments = try await app.segments()
         let activationNames = Dictionary(activations.map { ($0.id, $0.name) }) { a, _ in a }
         let segmentNames = Dictionary(segments.map { ($0.id, $0.name) }) { a, _ in a }
         let items: [RunView]
         do {
-            items = try await app.runs(RunFilter(activation: activation, status: status), page: PageRequest(limit: 200))
-                .items
+            items = try await app.runs(
+                RunFilter(activation: activation, segment: segment, status: status, since: since),
+                page: PageRequest(limit: 200)
+            )
+            .items
         } catch {
             items = []
             values["error"] = failure(error)
@@ -458,6 +464,8 @@ struct ConsoleRoutes {
         values["activationChoices"] = activations.map {
             ["id": $0.id, "name": $0.name, "selected": $0.id == activation]
         }
+        values["segmentChoices"] = segments.map { ["id": $0.id, "name": $0.name, "selected": $0.id == segment] }
+        values["since"] = since == nil ? "" : sinceText
         values["statuses"] = ["processing", "success", "failed"].map {
             ["name": $0, "selected": $0 == status?.rawValue]
         }

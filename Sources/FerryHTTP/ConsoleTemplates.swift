@@ -125,6 +125,8 @@ enum ConsoleTemplates {
         {{> header}}
         <form method="get" action="/runs" class="inline">
         <label>Activation <select name="activation"><option value="">any</option>{{#activationChoices}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/activationChoices}}</select></label>
+        <label>Segment <select name="segment"><option value="">any</option>{{#segmentChoices}}<option value="{{id}}" {{#selected}}selected{{/selected}}>{{name}}</option>{{/segmentChoices}}</select></label>
+        <label>Since <input type="date" name="since" value="{{since}}"></label>
         <label>Status <select name="status"><option value="">any</option>{{#statuses}}<option {{#selected}}selected{{/selected}}>{{name}}</option>{{/statuses}}</select></label>
         <button>Filter</button></form>
         <table><tr><th>Run</th><th>Status</th><th>Scheduled</th><th>Activation</th><th>Segment</th><th>Rows</th><th>Files</th></tr>

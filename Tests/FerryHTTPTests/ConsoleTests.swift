@@ -59,7 +59,10 @@ import Testing
             #expect(wrong.headers[.setCookie] == nil)
 
             let (cookie, csrf) = try await login(client, token: fixture.writeToken, fixture: fixture)
-            for path in ["/", "/destinations", "/segments", "/activations", "/runs"] {
+            for path in [
+                "/", "/destinations", "/segments", "/activations", "/runs",
+                "/runs?activation=&segment=&since=2026-01-01&status=failed",
+            ] {
                 let reply = try await client.call(.get, path, token: nil, headers: [.cookie: cookie], fixture: fixture)
                 #expect(reply.status == .ok, "\(path)")
                 #expect(reply.headers[.contentType]?.hasPrefix("text/html") == true)
