@@ -60,10 +60,6 @@ public final class Workspace: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -32000")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            // Scans read pages from the OS's cache in place instead of copying each
-            // one through a read call: a quarter off a full evaluation. SQLite
-            // caps it at its compile-time limit and still writes through the WAL.
-            try db.execute(sql: "PRAGMA mmap_size = 17179869184")
         }
         let pool = try DatabasePool(path: databaseURL.path, configuration: config)
         try WorkspaceSchema.migrator.migrate(pool)
