@@ -17,7 +17,20 @@ public enum PostgresAdmin {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
+    /// Retried for a few seconds when the server is restarting.
     static func execute(_ sql: String, at url: PostgresURL) async throws {
+        var attempt = 0
+        while true {
+            do {
+                return try await executeOnce(sql, at: url)
+            } catch let error as PSQLError where PostgresWorkspace.isTransient(error) && attempt < 20 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+
+    static func executeOnce(_ sql: String, at url: PostgresURL) async throws {
         let logger = Logger(label: "ferry.postgres.admin")
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none
