@@ -87,10 +87,68 @@ public enum PQL {
     ) -> SQLFragment? {
         let compiler = PQLSQLCompiler(
             column: documentColumn, typedColumns: typedColumns, dialect: dialect, now: now, membership: membership)
-        guard let fragment = compiler.condition(expression), fragment.sql.utf8.count <= maximumSQLLength else {
+        guard let fragment = compiler.condition(expression), fragment.sql.utf8.count <= maximumSQLLength,
+            parserDepth(fragment.sql) <= maximumParserDepth
+        else {
             return nil
         }
         return fragment
+    }
+
+    /// SQLite's parser has a fixed stack (100 entries): about 100 nested parentheses,
+    /// 25 nested function calls or 18 nested CASEs refuse with "parser stack overflow".
+    /// Deeper conditions are left to the Swift evaluator rather than fail at evaluation.
+    static let maximumParserDepth = 60
+
+    /// A conservative estimate of the parser stack the SQL needs: a parenthesis counts 1,
+    /// a function call's 3, a CASE 6, along the deepest nesting.
+    static func parserDepth(_ sql: String) -> Int {
+        var stack: [Int] = []
+        var depth = 0
+        var deepest = 0
+        var inString = false
+        var word = ""
+        var previousWord = ""
+        func push(_ weight: Int) {
+            stack.append(weight)
+            depth += weight
+            deepest = max(deepest, depth)
+        }
+        func pop() {
+            if let weight = stack.popLast() { depth -= weight }
+        }
+        for character in sql.unicodeScalars {
+            if inString {
+                if character == "'" { inString = false }
+                continue
+            }
+            let isWordCharacter = CharacterSet.alphanumerics.contains(character) || character == "_"
+            if isWordCharacter {
+                word.unicodeScalars.append(character)
+                continue
+            }
+            if !word.isEmpty {
+                let upper = word.uppercased()
+                if upper == "CASE" { push(6) }
+                if upper == "END" { pop() }
+                previousWord = upper
+                word = ""
+            } else if character != " " {
+                previousWord = ""
+            }
+            switch character {
+            case "'": inString = true
+            case "(":
+                let isCall =
+                    !previousWord.isEmpty
+                    && !["AND", "OR", "NOT", "IN", "WHEN", "THEN", "ELSE", "EXISTS"].contains(previousWord)
+                push(isCall ? 3 : 1)
+            case ")": pop()
+            default: break
+            }
+            if character != " " { previousWord = character == "(" ? "" : previousWord }
+        }
+        return deepest
     }
 
     /// Longer SQL is left to the Swift evaluator: SQLite refuses statements past 1 MB

@@ -41,6 +41,17 @@ struct PQLEvaluator {
         case .not(let inner):
             return !isTrue(inner)
         case .comparison(let left, let comparison, let right):
+            if comparison == .equal || comparison == .notEqual, Self.isList(left) || Self.isList(right) {
+                // A list written or computed in the definition equals a list item by item, in order
+                // (`x.intersection(y) = ["red", "blue"]`); two array fields are never equal, as in SQL.
+                let a = operand(left)
+                let b = operand(right)
+                guard case .value(.array(let x)) = a, case .value(.array(let y)) = b else {
+                    return comparison == .notEqual && a.isPresent && b.isPresent
+                }
+                let same = x.count == y.count && zip(x, y).allSatisfy { Self.equal(Operand($0), Operand($1)) }
+                return comparison == .equal ? same : !same
+            }
             return compare(operand(left), comparison, operand(right))
         case .isIn(let value, let items):
             let needle = operand(value)
@@ -113,6 +124,17 @@ struct PQLEvaluator {
             return Self.arithmetic(operand(left), op, operand(right))
         default:
             return .value(.bool(isTrue(expression)))
+        }
+    }
+
+    /// A list literal, `select`, or a function that returns a list.
+    static func isList(_ expression: PQLExpression) -> Bool {
+        switch expression {
+        case .list, .select: return true
+        case .call(_, let function, _):
+            return [.distinct, .intersection, .topN, .bottomN, .filter, .map, .groupBy, .keys, .values].contains(
+                function)
+        default: return false
         }
     }
 
@@ -403,10 +425,6 @@ struct PQLEvaluator {
     /// Equality: numbers numerically, strings by bytes, booleans, and dates against ISO-8601 strings.
     static func equal(_ left: Operand, _ right: Operand) -> Bool {
         if case .value(.bool(let a)) = left, case .value(.bool(let b)) = right { return a == b }
-        // Lists are equal item by item, in order (`x.intersection(y) = ["red", "blue"]`).
-        if case .value(.array(let a)) = left, case .value(.array(let b)) = right {
-            return a.count == b.count && zip(a, b).allSatisfy { equal(Operand($0), Operand($1)) }
-        }
         return order(left, right) == 0
     }
 

@@ -89,6 +89,7 @@ struct PQLSQLCompiler {
             guard let i = condition(inner) else { return nil }
             return "(NOT " + i + ")"
         case .comparison(let left, let comparison, let right):
+            if let time = timeComparison(left, comparison, right) { return time }
             guard let l = operand(left), let r = operand(right) else { return nil }
             switch comparison {
             case .equal: return equality(l, r)
@@ -105,7 +106,14 @@ struct PQLSQLCompiler {
             return all([present(needle), "(NOT " + any(alternatives) + ")"])
         case .call(let receiver, let function, let arguments) where !function.isValued:
             return call(function, receiver, arguments)
-        case .occursBetween, .occurs, .quantifier:
+        case .occurs(let value, let form):
+            return occursCondition(value, form)
+        case .occursBetween(let value, let low, let high):
+            guard let lower = timeComparison(value, .greaterOrEqual, low),
+                let upper = timeComparison(value, .lessOrEqual, high)
+            else { return nil }
+            return all([lower, upper])
+        case .quantifier:
             return nil
         case .inSegment(let reference, _):
             return membership?(reference)
@@ -172,6 +180,8 @@ struct PQLSQLCompiler {
             let part =
                 function == .getMonth ? Int64(civil.month) : function == .getYear ? civil.year : Int64(civil.day)
             return operand(.literal(.int(part)))
+        case .call(let receiver, let function, _) where function.isDatePart:
+            return datePart(function, of: receiver)
         case .call(_, let function, _) where function.isValued:
             return nil
         case .arithmetic(let left, let op, let right):
@@ -456,7 +466,7 @@ struct PQLSQLCompiler {
         }
     }
 
-    private func present(_ operand: Operand) -> SQLFragment {
+    func present(_ operand: Operand) -> SQLFragment {
         operand.known == nil ? "(COALESCE(" + operand.type + ", 'null') <> 'null')" : yes
     }
 

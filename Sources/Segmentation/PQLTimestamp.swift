@@ -24,19 +24,22 @@ struct PQLTimestamp: Equatable {
             let day = reader.number(digits: 2),
             (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
         else { return nil }
-        var seconds = Double(days(year: Int64(year), month: month, day: day)) * 86_400
-        if reader.isAtEnd { return PQLTimestamp(seconds: seconds, isDay: true) }
+        // Whole seconds add up exactly as integers; the fraction is added once at the end,
+        // the same single rounding the SQL translation does.
+        var whole = days(year: Int64(year), month: month, day: day) * 86_400
+        if reader.isAtEnd { return PQLTimestamp(seconds: Double(whole), isDay: true) }
         guard reader.skip("T") || reader.skip("t") || reader.skip(" "),
             let hour = reader.number(digits: 2), hour < 24, reader.skip(":"),
             let minute = reader.number(digits: 2), minute < 60
         else { return nil }
-        seconds += Double(hour * 3600 + minute * 60)
+        whole += Int64(hour * 3600 + minute * 60)
+        var fraction = 0.0
         if reader.skip(":") {
             guard let second = reader.number(digits: 2), second < 61 else { return nil }
-            seconds += Double(second)
+            whole += Int64(second)
             if reader.skip(".") {
-                guard let fraction = reader.fraction() else { return nil }
-                seconds += fraction
+                guard let digits = reader.fraction() else { return nil }
+                fraction = digits
             }
         }
         if reader.skip("Z") || reader.skip("z") {
@@ -44,10 +47,10 @@ struct PQLTimestamp: Equatable {
             guard let offsetHours = reader.number(digits: 2), offsetHours < 24 else { return nil }
             _ = reader.skip(":")
             guard let offsetMinutes = reader.number(digits: 2), offsetMinutes < 60 else { return nil }
-            seconds -= Double(sign * (offsetHours * 3600 + offsetMinutes * 60))
+            whole -= Int64(sign * (offsetHours * 3600 + offsetMinutes * 60))
         }
         guard reader.isAtEnd else { return nil }
-        return PQLTimestamp(seconds: seconds, isDay: false)
+        return PQLTimestamp(seconds: Double(whole) + fraction, isDay: false)
     }
 
     static func daysIn(month: Int, year: Int) -> Int {
@@ -109,16 +112,12 @@ private struct DigitReader {
         return value
     }
 
+    /// The digits after the decimal point, read as the double nearest to "0.digits".
     mutating func fraction() -> Double? {
-        var value = 0.0
-        var scale = 0.1
         let start = index
-        while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 {
-            value += Double(bytes[index] - UInt8(ascii: "0")) * scale
-            scale /= 10
-            index += 1
-        }
-        return index > start ? value : nil
+        while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 { index += 1 }
+        guard index > start else { return nil }
+        return Double("0." + String(decoding: bytes[start..<index], as: UTF8.self))
     }
 
     mutating func sign() -> Int? {

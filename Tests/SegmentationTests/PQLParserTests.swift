@@ -76,7 +76,8 @@ struct PQLParserTests {
             message: "ExperienceEvent queries are not supported yet"),
         ErrorCase(
             text: "a.like(\"x\")", line: 1, column: 3, message: "'like' is written infix: value like \"pattern\""),
-        ErrorCase(text: "a.getMonth().b = 1", line: 1, column: 14, message: "'.b' can only follow a field name or an object"),
+        ErrorCase(
+            text: "a.getMonth().b = 1", line: 1, column: 14, message: "'.b' can only follow a field name or an object"),
         ErrorCase(text: "é = 1 and = 2", line: 1, column: 1, message: "unexpected character 'é'"),
         ErrorCase(text: "ab = \"é\" and = 2", line: 1, column: 14, message: "expected a value after 'and'"),
         ErrorCase(

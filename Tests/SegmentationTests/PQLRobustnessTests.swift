@@ -64,12 +64,10 @@ struct PQLRobustnessTests {
         #expect(PQL.sqliteWhere(expression, jsonColumn: "doc", now: PQLFixtures.now) == nil)
         #expect(PQL.evaluate(expression, on: try JSONValue.parse(#"{"a":8.5}"#), now: PQLFixtures.now) == false)
         #expect(PQL.evaluate(expression, on: try JSONValue.parse(#"{"a":8}"#), now: PQLFixtures.now))
-        // Nested `if`s keep one copy per branch, so they stay SQL.
+        // Nested `if`s keep one copy per branch but nest CASEs; deeper than SQLite's parser takes, they go to Swift.
         var nested = "a"
         for _ in 0..<20 { nested = "if(b = 1, \(nested), c)" }
-        let fragment = try #require(
-            PQL.sqliteWhere(try PQL.parse(nested + " = 1"), jsonColumn: "doc", now: PQLFixtures.now))
-        #expect(fragment.sql.utf8.count < 100_000)
+        #expect(PQL.sqliteWhere(try PQL.parse(nested + " = 1"), jsonColumn: "doc", now: PQLFixtures.now) == nil)
     }
 
     @Test(arguments: [
@@ -221,5 +219,26 @@ struct PQLFieldPathTests {
         if case .object(let existing)? = object[head] { child = existing }
         insert(value, at: path.dropFirst(), into: &child)
         object[head] = .object(child)
+    }
+}
+
+@Suite("PQL: SQL that SQLite's parser accepts")
+struct PQLParserDepthTests {
+    @Test func depthEstimateCountsCallsAndCases() {
+        #expect(PQL.parserDepth("((1))") == 2)
+        #expect(PQL.parserDepth("COALESCE((1), 0)") == 4)
+        #expect(PQL.parserDepth("CASE WHEN (a) THEN 'x(((' END") == 7)
+        #expect(PQL.parserDepth("a IN (1, 2) AND (b)") == 1)
+    }
+
+    /// Nested ifs need nested CASEs; past what SQLite's parser takes, the segment goes to Swift.
+    @Test func deeplyNestedConditionsFallBackToSwift() throws {
+        var text = "a"
+        for _ in 0..<12 { text = "if(b = 1, \(text), c)" }
+        let expression = try PQL.parse(text + " = 1")
+        #expect(PQL.sqliteWhere(expression, jsonColumn: "doc", now: PQLFixtures.now) == nil)
+        var shallow = "a"
+        for _ in 0..<3 { shallow = "if(b = 1, \(shallow), c)" }
+        #expect(PQL.sqliteWhere(try PQL.parse(shallow + " = 1"), jsonColumn: "doc", now: PQLFixtures.now) != nil)
     }
 }
