@@ -15,4 +15,7 @@ public struct EvaluationSummary: Sendable, Hashable, Codable {
     /// For an incremental evaluation, how many changed profiles it read; nil
     /// when it read them all.
     public var changedProfiles: Int? = nil
+    /// Why this segment could not be evaluated; the others still were, and
+    /// its members stay as the previous evaluation left them.
+    public var failure: String? = nil
 }

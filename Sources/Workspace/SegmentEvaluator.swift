@@ -71,7 +71,28 @@ enum SegmentEvaluator {
         }
         let scan = try makeScan(
             segments, fragments: fragments, bases: bases, now: now, lookup: lookup, resolve: resolve)
-        let (outcomes, version) = try await pool.read { db in try scan.run(db) }
+        let outcomes: [Outcome]
+        let version: Int64
+        do {
+            (outcomes, version) = try await pool.read { db in try scan.run(db) }
+        } catch let error as DatabaseError {
+            // One segment's SQL must not stop the others: each goes alone, and
+            // the one that still fails is reported in a sentence, not its SQL.
+            guard segments.count == 1 else {
+                var summaries: [EvaluationSummary] = []
+                for segment in segments {
+                    summaries += try await evaluatePass([segment], now: now, pool: pool, full: full, resolve: resolve)
+                }
+                return summaries
+            }
+            let (segment, _) = segments[0]
+            var failed = EvaluationSummary(
+                evaluationId: 0, segmentId: segment.id, segmentName: segment.name, realized: 0, existing: 0,
+                exited: 0, purged: 0, usedSQL: fragments[0] != nil, seconds: Date().timeIntervalSince(scanStart))
+            failed.failure =
+                "SQLite could not evaluate it (\(String((error.message ?? "\(error.resultCode)").prefix(120))))"
+            return [failed]
+        }
         let scanShare = Date().timeIntervalSince(scanStart) / Double(segments.count)
         let written = try await pool.write { db in
             try segments.indices.map { index -> EvaluationSummary? in

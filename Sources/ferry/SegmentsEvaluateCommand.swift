@@ -21,9 +21,19 @@ struct SegmentsEvaluateCommand: AsyncParsableCommand {
             try await workspace.evaluate(segmentIds: segments)
         }
         for summary in summaries {
+            if let failure = summary.failure {
+                print("\(summary.segmentName): not evaluated: \(failure); its members are unchanged")
+                continue
+            }
             let seconds = String(format: "%.3f", summary.seconds)
             print(
                 "\(summary.segmentName): realized \(summary.realized), existing \(summary.existing), exited \(summary.exited), purged \(summary.purged) in \(seconds)s\(summary.usedSQL ? "" : " (evaluated in Swift)")\(summary.changedProfiles.map { " (incremental: \($0) changed profiles)" } ?? "")"
+            )
+        }
+        let failed = summaries.filter { $0.failure != nil }.map(\.segmentName)
+        if !failed.isEmpty {
+            throw CLIError(
+                "\(failed.count) of \(summaries.count) segments could not be evaluated: \(failed.joined(separator: ", "))."
             )
         }
     }

@@ -218,3 +218,27 @@ import Testing
         }
     }
 }
+
+@Suite struct EvaluationFailureTests {
+    /// A segment whose SQL SQLite refuses fails alone, in a short sentence;
+    /// the segments beside it in the same scan are still evaluated.
+    @Test func aSegmentThatCannotBeEvaluatedFailsAlone() async throws {
+        let temp = try TemporaryWorkspace()
+        let ws = temp.workspace
+        _ = try await temp.importText(
+            "1.jsonl", (0..<10).map { IncrementalEvaluationTests.line($0, points: $0) }.joined(separator: "\n"))
+        _ = try await ws.createSegment(name: "fine", pql: "loyalty.points >= 5")
+        _ = try await ws.createSegment(name: "broken", pql: "zzz = 1")
+        // A catalog entry whose column is missing: the compiled SQL names it.
+        try await ws.dbPool.write { db in
+            try db.execute(sql: #"INSERT INTO profileField (col, path, kinds) VALUES (99, '["zzz"]', 'integer')"#)
+        }
+        let summaries = try await ws.evaluate(now: SegmentFixtures.now)
+        let byName = Dictionary(uniqueKeysWithValues: summaries.map { ($0.segmentName, $0) })
+        #expect(byName["fine"]?.failure == nil)
+        #expect(byName["fine"]?.realized == 5)
+        let failure = try #require(byName["broken"]?.failure)
+        #expect(failure.count < 200 && !failure.contains("SELECT"), "\(failure)")
+        #expect(try await ws.latestEvaluation(segmentId: "broken") == nil)
+    }
+}
