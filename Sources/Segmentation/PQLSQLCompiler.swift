@@ -308,7 +308,11 @@ struct PQLSQLCompiler {
             return function == .isNull ? isNull : "(NOT " + isNull + ")"
         case .includes, .intersects, .supersetOf, .subsetOf:
             return arrayTest(function, receiverExpression, arguments)
-        case .matches, .getMonth, .getYear:
+        case .matches:
+            // SQLite calls back into Swift for the pattern (`PQL.matches`), so the
+            // regular expression is the same one the evaluator compiles.
+            return dialect == .sqlite ? stringTest(function, receiverExpression, arguments) : nil
+        case .getMonth, .getYear:
             return nil
         default:
             return stringTest(function, receiverExpression, arguments)
@@ -348,6 +352,8 @@ struct PQLSQLCompiler {
             test = "(" + (sqlite ? "instr(" : "strpos(") + subject + ", " + argument + ") > 0)"
         case .equals, .notEqualTo:
             test = "(" + subject + " = " + argument + ")"
+        case .matches:
+            test = "(" + PQL.matchesFunctionName + "(" + argument + ", " + subject + ") = 1)"
         case .like:
             test =
                 sqlite

@@ -51,7 +51,7 @@ enum PQLFixtures {
         Case(#"person.name.startsWith("Joe")"#, ["p1", "p4", "p8"]),
         Case(#"person.emailAddress.endsWith(".com")"#, ["p1", "p7"]),
         Case(#"person.emailAddress.contains("2010@gm", false)"#, ["p1", "p2"], sql: false),
-        Case(#"person.name.matches("(?i)^John")"#, ["p2"], sql: false),
+        Case(#"person.name.matches("(?i)^John")"#, ["p2"], sql: true),
         Case("person.homeAddress.isNotNull()", ["p1"]),
         Case("person.birthMonth in [3, 6, 9]", ["p1", "p2", "p5", "p7", "p8"]),
         Case("person.birthMonth notIn [3, 6, 9]", ["p6"]),

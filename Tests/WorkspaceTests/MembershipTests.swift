@@ -20,7 +20,7 @@ import Testing
 
     @Test(arguments: [
         "loyalty.points >= 200",
-        // `matches` has no SQL translation, so this one runs in Swift.
+        // `matches` calls back into Swift from SQL.
         #"loyalty.points >= 200 and tag.matches("^t")"#,
     ])
     func transitionsAcrossEvaluationsWithChangedData(pql: String) async throws {
