@@ -67,9 +67,14 @@ import Testing
             "-subj", "/CN=localhost",
         ]
         openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        #expect(openssl.terminationStatus == 0)
+        // Waited for without blocking: the cooperative pool has a thread per core,
+        // and other suites run beside this one.
+        let status = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<Int32, any Error>) in
+            openssl.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try openssl.run() } catch { continuation.resume(throwing: error) }
+        }
+        #expect(status == 0)
 
         let app = FerryServer.buildApplication(
             app: fixture.app, host: "127.0.0.1", port: 0, metrics: nil,

@@ -18,16 +18,14 @@ struct GPGHome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["gpg", "--batch", "--no-tty", "--homedir", path] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let output = try CapturedOutput()
+        defer { output.remove() }
+        process.standardOutput = output.stdout
+        process.standardError = output.stderr
         try process.run()
-        // Read both pipes while gpg runs, so a large output cannot block it.
-        let errData = NIOLessReader(err.fileHandleForReading)
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, outData, String(decoding: errData.wait(), as: UTF8.self))
+        let (outData, errData) = try output.read()
+        return (process.terminationStatus, outData, String(decoding: errData, as: UTF8.self))
     }
 
     /// Makes a key and returns (its armored public key file, its primary fingerprint).

@@ -125,18 +125,17 @@ struct FerryRun {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
         env.merge(environment) { $1 }
         process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let output = try CapturedOutput()
+        defer { output.remove() }
+        process.standardOutput = output.stdout
+        process.standardError = output.stderr
         let inPipe = Pipe()
         process.standardInput = inPipe
         try process.run()
         if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
         try? inPipe.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let (outData, errData) = try output.read()
         return FerryRun(
             exitCode: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self))
@@ -218,13 +217,49 @@ func runPython(_ arguments: [String]) throws -> Data {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3"] + arguments
-    let out = Pipe()
-    process.standardOutput = out
+    let output = try CapturedOutput()
+    defer { output.remove() }
+    process.standardOutput = output.stdout
     try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    let data = try output.read().stdout
     if process.terminationStatus != 0 {
         Issue.record("python \(arguments.first ?? "") exited \(process.terminationStatus)")
     }
     return data
+}
+
+/// A child's output, written to files rather than pipes. Tests run in parallel
+/// and start helper processes (fault proxies, webhook sinks) that inherit
+/// whatever descriptors are open at that instant: one that inherits a pipe's
+/// write end keeps a read-to-end-of-file waiting until the helper exits, which
+/// hung a whole test run. A file has no such end.
+struct CapturedOutput {
+    let stdout: FileHandle
+    let stderr: FileHandle
+    private let paths: [String]
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-output-\(UUID().uuidString)")
+            .path
+        paths = [base + ".out", base + ".err"]
+        for path in paths { FileManager.default.createFile(atPath: path, contents: nil) }
+        stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: paths[0]))
+        stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: paths[1]))
+    }
+
+    /// What the child wrote; call after it exited.
+    func read() throws -> (stdout: Data, stderr: Data) {
+        try? stdout.close()
+        try? stderr.close()
+        return (
+            try Data(contentsOf: URL(fileURLWithPath: paths[0])), try Data(contentsOf: URL(fileURLWithPath: paths[1]))
+        )
+    }
+
+    func remove() {
+        try? stdout.close()
+        try? stderr.close()
+        for path in paths { try? FileManager.default.removeItem(atPath: path) }
+    }
 }
