@@ -51,9 +51,9 @@ public struct ProfileImporter: Sendable {
 
         // Every input's format is settled before any row is written, so a bad
         // second argument does not leave the first file half imported.
-        let formats = try inputs.map { input throws(WorkspaceError) in try format(of: input) }
+        let formats = try inputs.map { input throws(WorkspaceError) in try options.format(of: input) }
         for (input, format) in zip(inputs, formats) where format == .csv {
-            if case .file(let path) = input { try checkHeader(path: path) }
+            if case .file(let path) = input { try options.checkHeader(path: path) }
         }
         // Checkpointing the WAL back into the database after every ~4 MB written
         // (SQLite's default) cost the import a third of its time; batches of 32 MB
@@ -83,7 +83,7 @@ public struct ProfileImporter: Sendable {
                         }
                         return true
                     case .badHeader(let reason):
-                        throw Self.badHeader(input, line: line, reason)
+                        throw ImportOptions.badHeader(input, line: line, reason)
                     case .rejected(let reason):
                         summary.rejected += 1
                         onReject(ImportRejection(file: input.displayName, line: line, reason: reason))
@@ -137,46 +137,5 @@ public struct ProfileImporter: Sendable {
         async let first = chunk.parse(0..<half, with: parser)
         let second = chunk.parse(half..<chunk.count, with: parser)
         return await first + second
-    }
-
-    /// Reads a CSV file's header alone, so a file whose columns cannot be used stops the import
-    /// before any file's rows are written.
-    private func checkHeader(path: String) throws(WorkspaceError) {
-        let reader = try LineReader(path: path)
-        var parser = ProfileLineParser(format: .csv, namespace: options.namespace, identityField: options.identityField)
-        while let line = try reader.nextLine() {
-            switch parser.parse(line) {
-            case .skip: continue
-            case .badHeader(let reason): throw Self.badHeader(.file(path), line: reader.lineNumber, reason)
-            case .profile, .rejected: return
-            }
-        }
-    }
-
-    private static func badHeader(_ input: ImportInput, line: Int, _ reason: String) -> WorkspaceError {
-        WorkspaceError(.badHeader, "\(input.displayName):\(line): \(reason); no row of this file was imported.")
-    }
-
-    private func format(of input: ImportInput) throws(WorkspaceError) -> ImportFormat {
-        let format: ImportFormat
-        switch (options.format, input) {
-        case (let forced?, _):
-            format = forced
-        case (nil, .standardInput):
-            format = .jsonl
-        case (nil, .file(let path)):
-            guard let inferred = ImportFormat(fileName: path) else {
-                throw WorkspaceError(
-                    .unknownFormat,
-                    "Cannot tell the format of \(path) from its extension; pass --format jsonl or --format csv.")
-            }
-            format = inferred
-        }
-        if format == .csv, options.namespace == nil {
-            throw WorkspaceError(
-                .missingIdentityOptions,
-                "CSV input needs --namespace NS and --identity-field PATH to know each row's identity.")
-        }
-        return format
     }
 }

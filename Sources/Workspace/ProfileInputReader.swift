@@ -47,9 +47,9 @@ public struct ProfileInputReader: Sendable {
             batch.removeAll(keepingCapacity: true)
             inflight = Task { try await write(rows) }
         }
-        let formats = try inputs.map { input throws(WorkspaceError) in try format(of: input) }
+        let formats = try inputs.map { input throws(WorkspaceError) in try options.format(of: input) }
         for (input, format) in zip(inputs, formats) where format == .csv {
-            if case .file(let path) = input { try checkHeader(path: path) }
+            if case .file(let path) = input { try options.checkHeader(path: path) }
         }
         do {
             inputs: for (input, format) in zip(inputs, formats) {
@@ -71,7 +71,7 @@ public struct ProfileInputReader: Sendable {
                         if batch.count >= options.batchSize { try await submit() }
                         return true
                     case .badHeader(let reason):
-                        throw Self.badHeader(input, line: line, reason)
+                        throw ImportOptions.badHeader(input, line: line, reason)
                     case .rejected(let reason):
                         summary.rejected += 1
                         onReject(ImportRejection(file: input.displayName, line: line, reason: reason))
@@ -109,44 +109,5 @@ public struct ProfileInputReader: Sendable {
             throw error
         }
         return summary
-    }
-
-    private func checkHeader(path: String) throws(WorkspaceError) {
-        let reader = try LineReader(path: path)
-        var parser = ProfileLineParser(format: .csv, namespace: options.namespace, identityField: options.identityField)
-        while let line = try reader.nextLine() {
-            switch parser.parse(line) {
-            case .skip: continue
-            case .badHeader(let reason): throw Self.badHeader(.file(path), line: reader.lineNumber, reason)
-            case .profile, .rejected: return
-            }
-        }
-    }
-
-    private static func badHeader(_ input: ImportInput, line: Int, _ reason: String) -> WorkspaceError {
-        WorkspaceError(.badHeader, "\(input.displayName):\(line): \(reason); no row of this file was imported.")
-    }
-
-    private func format(of input: ImportInput) throws(WorkspaceError) -> ImportFormat {
-        let format: ImportFormat
-        switch (options.format, input) {
-        case (let forced?, _):
-            format = forced
-        case (nil, .standardInput):
-            format = .jsonl
-        case (nil, .file(let path)):
-            guard let inferred = ImportFormat(fileName: path) else {
-                throw WorkspaceError(
-                    .unknownFormat,
-                    "Cannot tell the format of \(path) from its extension; pass --format jsonl or --format csv.")
-            }
-            format = inferred
-        }
-        if format == .csv, options.namespace == nil {
-            throw WorkspaceError(
-                .missingIdentityOptions,
-                "CSV input needs --namespace NS and --identity-field PATH to know each row's identity.")
-        }
-        return format
     }
 }
