@@ -154,9 +154,13 @@ struct ActivationsCommand: AsyncParsableCommand {
                         MacroContext(
                             segmentName: record.name, segmentId: record.id, destinationName: destinationRecord.name,
                             destinationId: destinationRecord.id, scheduledTime: startDate))
-                    try Self.checkKeyLength(
-                        folder: folder, fileName: template, settings: settings, manifest: destinationRecord.manifest,
-                        segment: record, destination: destinationRecord)
+                    do {
+                        try FerryUseCases.checkKeyLength(
+                            folder: folder, fileName: template, settings: settings,
+                            manifest: destinationRecord.manifest, segment: record, destination: destinationRecord)
+                    } catch let error as AppError {
+                        throw AppErrorText.cliError(error)
+                    }
                 }
                 try await warnAboutUnknownNamespaces(mappings, workspace: workspace)
                 let record = ActivationRecord(
@@ -167,30 +171,6 @@ struct ActivationsCommand: AsyncParsableCommand {
                     trigger: runTrigger)
                 try await workspace.insertActivation(record)
                 print(record.id)
-            }
-        }
-
-        /// Every key a run can write must fit S3's 1,024 bytes, or the run would fail on upload, at its
-        /// scheduled time rather than now. A key is `folder/name_N.ext` or the manifest's
-        /// `folder/manifest-<destination id>-<run id>.json`; split numbers are counted at 10 digits.
-        static func checkKeyLength(
-            folder: PathTemplate, fileName: PathTemplate, settings: DestinationSettings, manifest: Bool,
-            segment: SegmentRecord, destination: DestinationRecord
-        ) throws {
-            func longest(_ template: PathTemplate) -> Int {
-                template.longestExpansionBytes(
-                    segmentName: segment.name, segmentId: segment.id, destinationName: destination.name,
-                    destinationId: destination.id)
-            }
-            let folderBytes = folder.text.isEmpty ? 0 : longest(folder) + 1
-            let fileBytes = longest(fileName) + "_".utf8.count + 10 + ".".utf8.count + settings.fileExtension.utf8.count
-            let manifestBytes =
-                manifest ? Manifest.objectName(destinationId: destination.id, runId: UUID().uuidString).utf8.count : 0
-            let keyBytes = folderBytes + max(fileBytes, manifestBytes)
-            if keyBytes > PathTemplate.maxKeyBytes {
-                throw CLIError(
-                    "ferry: for segment '\(segment.name)' this activation can write S3 keys of \(keyBytes) bytes, over S3's limit of \(PathTemplate.maxKeyBytes); shorten the destination's folder path, the file name or the segment name",
-                    exitCode: ExitStatus.badInput)
             }
         }
 
