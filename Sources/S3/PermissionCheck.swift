@@ -20,6 +20,18 @@ public struct PermissionReport: Sendable {
 
     public var missing: [S3Permission] { results.filter { !$0.granted }.map(\.permission) }
     public var allGranted: Bool { missing.isEmpty }
+
+    /// Why a destination can't be saved, for one sentence after "destination
+    /// not saved: ". A bucket policy that wants SSE is fixed with an option,
+    /// not with IAM, so that case names the option instead of the bypass.
+    public var refusal: String {
+        let names = missing.map(\.rawValue).joined(separator: ", ")
+        if results.contains(where: { !$0.granted && $0.detail == S3Client.sseRequiredDetail }) {
+            return
+                "missing \(names): the bucket policy refuses unencrypted uploads; create the destination with --sse aes256 (or --sse aws:kms)"
+        }
+        return "missing \(names) (use --skip-validation to save anyway)"
+    }
 }
 
 extension S3Client {

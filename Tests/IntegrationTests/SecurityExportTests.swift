@@ -115,8 +115,10 @@ final class NIOLessReader: @unchecked Sendable {
     }
 
     /// A workspace with profiles that exercise quoting and unicode.
-    func workspace(profiles: Int = 50, padding: Int = 0) throws -> WorkspaceCLI {
-        let cli = WorkspaceCLI(environment: env.awsEnvironment())
+    func workspace(profiles: Int = 50, padding: Int = 0, endpoint: String? = nil) throws -> WorkspaceCLI {
+        var environment = env.awsEnvironment()
+        if let endpoint { environment["AWS_ENDPOINT_URL_S3"] = endpoint }
+        let cli = WorkspaceCLI(environment: environment)
         let pad = String(repeating: "x", count: padding)
         try cli.importLines(
             (0..<profiles).map { i in
@@ -382,5 +384,37 @@ final class NIOLessReader: @unchecked Sendable {
         }
         let shown = try cli(["destinations", "show", "sse"])
         #expect(shown.stdout.contains(arguments[1]))
+    }
+
+    /// moto does not enforce bucket policies, so the fault proxy plays one that
+    /// denies every upload without `x-amz-server-side-encryption`, answering
+    /// AccessDenied as S3 does.
+    @Test func aBucketPolicyRefusingUnencryptedUploadsIsNamedAtCreation() throws {
+        let proxy = try FaultProxy(
+            upstream: env.endpoint,
+            rules:
+                #"[{"method": "PUT", "header_absent": "x-amz-server-side-encryption", "count": 1000000, "action": "denied"}]"#
+        )
+        defer { proxy.stop() }
+        let cli = try workspace(profiles: 20, endpoint: proxy.endpoint)
+        let prefix = TestEnvironment.prefix("sse-policy")
+        let plain = try cli(["destinations", "create", "plain", "--bucket", env.bucket, "--folder-path", prefix])
+        #expect(plain.exitCode == 3, "\(plain.stderr)")
+        #expect(plain.stderr.contains("bucket policy refuses unencrypted uploads"), "\(plain.stderr)")
+        #expect(plain.stderr.contains("--sse aes256"), "\(plain.stderr)")
+        #expect(plain.stderr.split(separator: "\n").count == 1, "\(plain.stderr)")
+
+        let encrypted = try cli([
+            "destinations", "create", "encrypted", "--bucket", env.bucket, "--folder-path", prefix, "--sse", "aes256",
+        ])
+        #expect(encrypted.exitCode == 0, "\(encrypted.stderr)")
+        #expect(
+            try cli([
+                "activations", "create", "a", "--destination", "encrypted", "--segment", "kr", "--map",
+                "identityMap.Email=email",
+            ]).exitCode == 0)
+        let exported = try export(cli, "a")
+        #expect(exported.run.exitCode == 0, "\(exported.run.stderr)")
+        #expect(exported.keys.count == 1)
     }
 }

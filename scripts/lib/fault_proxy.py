@@ -19,6 +19,9 @@ Rules, a JSON list; each request is checked against every rule in order:
     [{"method": "PUT", "query_contains": "partNumber=2", "nth": 1, "action": "slowdown"},
      {"method": "PUT", "path_contains": "/bench/", "nth": 2, "count": 3, "action": "drop"}]
   method, path_contains, query_contains: optional filters (all given must hold).
+  header_absent: a header name; the rule holds only for requests without it
+  (e.g. "x-amz-server-side-encryption" acts as a bucket policy that denies
+  unencrypted uploads).
   nth (1-based, default 1) and count (default 1): the nth .. nth+count-1 matching
   requests get the action.  The first rule that fires wins.
 Actions (the request body is always read and discarded first):
@@ -155,10 +158,11 @@ def has_body(head: Head) -> bool:
 class Faults:
     def __init__(self, rules: list[dict], rate: float, seed: int, log_file: str):
         for rule in rules:
-            unknown = set(rule) - {"method", "path_contains", "query_contains", "nth", "count", "action"}
+            unknown = set(rule) - {"method", "path_contains", "query_contains", "header_absent",
+                                   "nth", "count", "action"}
             if unknown or rule.get("action") not in ACTIONS:
                 raise ValueError(f"bad rule {rule!r}: keys method, path_contains, query_contains, "
-                                 f"nth, count, action; action one of {sorted(ACTIONS)}")
+                                 f"header_absent, nth, count, action; action one of {sorted(ACTIONS)}")
         self.rules = rules
         self.matches = [0] * len(rules)
         self.rate = rate
@@ -166,13 +170,15 @@ class Faults:
         self.lock = threading.Lock()
         self.log = open(log_file, "a", buffering=1) if log_file else None
 
-    def decide(self, method: str, path: str, query: str) -> str:
+    def decide(self, method: str, path: str, query: str, head: Head | None = None) -> str:
         with self.lock:
             action = None
             for i, rule in enumerate(self.rules):
                 if (rule.get("method", method).upper() == method.upper()
                         and rule.get("path_contains", "") in path
-                        and rule.get("query_contains", "") in query):
+                        and rule.get("query_contains", "") in query
+                        and ("header_absent" not in rule
+                             or (head is not None and head.get(rule["header_absent"].lower()) is None))):
                     self.matches[i] += 1
                     nth = int(rule.get("nth", 1))
                     if action is None and nth <= self.matches[i] < nth + int(rule.get("count", 1)):
@@ -246,7 +252,7 @@ class Handler(socketserver.StreamRequestHandler):
         keep_alive = ("close" not in conn) if version == "HTTP/1.1" else ("keep-alive" in conn)
         expect = "100-continue" in req.tokens("expect") and has_body(req)
 
-        action = self.server.faults.decide(method, path, query)
+        action = self.server.faults.decide(method, path, query, req)
         if action != "forward":
             if expect:
                 self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
