@@ -2,7 +2,7 @@
 """pyarrow's side of `scripts/bench export --file-type parquet`.
 
 usage: bench_parquet.py run --jsonl FILE --bucket B --key KEY [--born-before YEAR] [--result FILE.json]
-       bench_parquet.py compare --env ENV.json --ferry KEY[,KEY...] --pyarrow KEY
+       bench_parquet.py compare --env ENV.json --ferry KEY[,KEY...] --pyarrow KEY [--format parquet|json]
 
 `run`: the same export as Ferry's in one script: pyarrow.json.read_json, a
 pyarrow.compute filter on person.birthYear < YEAR, the bench's five columns,
@@ -10,10 +10,12 @@ pyarrow.parquet.write_table (snappy, pyarrow's default) into a buffer, and a
 boto3 upload_fileobj (16 MiB parts, 4 at a time).  Prints and (with --result)
 writes JSON: rows, bytes and the seconds of each phase.
 
-`compare`: downloads Ferry's files and pyarrow's (the fixture's admin user),
-reads both with pyarrow, and checks that they hold the same rows (sorted by
-email) with the same values; prints each side's rows, bytes, column types and
-row groups.  Exits 1 when they differ.
+`compare`: downloads Ferry's files and pyarrow's (the fixture's admin user)
+and checks that they hold the same rows (sorted by email) with the same
+values.  Ferry's files are read twice, by two readers a user might have:
+Parquet with pyarrow and with DuckDB's read_parquet; JSON Lines (--format
+json) with Python's json module and with DuckDB's read_json.  Prints each
+side's rows, bytes, column types and row groups.  Exits 1 when any differ.
 """
 from __future__ import annotations
 
@@ -69,7 +71,10 @@ def run(args: argparse.Namespace) -> None:
 
 
 def compare(args: argparse.Namespace) -> None:
+    import tempfile
+
     import boto3
+    import duckdb
     import pyarrow as pa
     import pyarrow.parquet as pq
     with open(args.env) as f:
@@ -77,31 +82,58 @@ def compare(args: argparse.Namespace) -> None:
     admin = env["users"]["admin"]
     s3 = boto3.client("s3", endpoint_url=env["endpoint"], region_name=env["region"],
                       aws_access_key_id=admin["accessKeyId"], aws_secret_access_key=admin["secretAccessKey"])
+    scratch = tempfile.mkdtemp(prefix="bench-compare-")
+    arrow_path = os.path.join(scratch, "pyarrow.parquet")
+    s3.download_file(env["bucket"], args.pyarrow, arrow_path)
+    arrow = pq.read_table(arrow_path).sort_by("email")
+    print(f"pyarrow: {arrow.num_rows} rows, {os.path.getsize(arrow_path)} bytes; "
+          + ", ".join(f"{f.name}:{f.type}" for f in arrow.schema))
+    paths = []
+    for i, key in enumerate(args.ferry.split(",")):
+        paths.append(os.path.join(scratch, f"ferry-{i}" + os.path.splitext(key)[1]))
+        s3.download_file(env["bucket"], key, paths[-1])
+    size = sum(os.path.getsize(p) for p in paths)
     sides = {}
-    for name, keys in (("ferry", args.ferry.split(",")), ("pyarrow", [args.pyarrow])):
-        tables, size, groups = [], 0, 0
-        for key in keys:
-            body = s3.get_object(Bucket=env["bucket"], Key=key)["Body"].read()
-            size += len(body)
-            file = pq.ParquetFile(io.BytesIO(body))
-            groups += file.metadata.num_row_groups
-            tables.append(file.read())
-        table = pa.concat_tables(tables).sort_by("email")
-        sides[name] = table
+    if args.format == "parquet":
+        files = [pq.ParquetFile(p) for p in paths]
+        groups = sum(f.metadata.num_row_groups for f in files)
+        per_file = [f.metadata.num_rows for f in files]
+        sides["ferry read by pyarrow"] = pa.concat_tables([f.read() for f in files])
+        sides["ferry read by duckdb"] = duckdb.sql(
+            "SELECT * FROM read_parquet($paths)", params={"paths": paths}).fetch_arrow_table()
+        detail = f"{groups} row groups"
+    else:
+        rows = []
+        per_file = []
+        for p in paths:
+            with open(p, encoding="utf-8") as f:
+                lines = [json.loads(line) for line in f]
+            per_file.append(len(lines))
+            rows.extend(lines)
+        sides["ferry read by json"] = pa.Table.from_pylist(rows)
+        sides["ferry read by duckdb"] = duckdb.sql(
+            "SELECT * FROM read_json($paths, format = 'newline_delimited')", params={"paths": paths}).fetch_arrow_table()
+        detail = "JSON Lines"
+    print(f"ferry: {len(paths)} file(s) of {per_file} rows, {size} bytes, {detail}")
+    failed = False
+    for name, table in sides.items():
+        table = table.sort_by("email")
         types = ", ".join(f"{f.name}:{f.type}" for f in table.schema)
-        print(f"{name}: {table.num_rows} rows, {size} bytes in {len(keys)} file(s), {groups} row groups; {types}")
-    ferry, arrow = sides["ferry"], sides["pyarrow"]
-    if ferry.num_rows != arrow.num_rows:
-        print("row counts differ")
+        print(f"{name}: {table.num_rows} rows; {types}")
+        if table.num_rows != arrow.num_rows:
+            print(f"{name}: row count differs from pyarrow's")
+            failed = True
+            continue
+        for column in arrow.column_names:
+            a = arrow.column(column).to_pylist()
+            b = table.column(column).to_pylist()
+            if a != b:
+                diffs = [(x, y) for x, y in zip(a, b) if x != y][:3]
+                print(f"{name}: column {column} differs, e.g. pyarrow/ferry {diffs}")
+                failed = True
+    if failed:
         sys.exit(1)
-    for column in arrow.column_names:
-        a = arrow.column(column).to_pylist()
-        b = ferry.column(column).to_pylist()
-        if a != b:
-            diffs = [(x, y) for x, y in zip(a, b) if x != y][:3]
-            print(f"column {column} differs, e.g. pyarrow/ferry {diffs}")
-            sys.exit(1)
-    print("same rows and values")
+    print("same rows and values in every reader")
 
 
 def main() -> None:
@@ -117,6 +149,7 @@ def main() -> None:
     c.add_argument("--env", required=True)
     c.add_argument("--ferry", required=True)
     c.add_argument("--pyarrow", required=True)
+    c.add_argument("--format", choices=["parquet", "json"], default="parquet")
     args = parser.parse_args()
     run(args) if args.command == "run" else compare(args)
 
