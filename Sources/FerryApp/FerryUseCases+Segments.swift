@@ -12,6 +12,9 @@ public struct SegmentView: Codable, Sendable, Equatable {
     /// Realized and existing members at the latest evaluation; nil before the first.
     public var estimatedSize: Int?
     public var lastEvaluatedAt: Date?
+    /// Why the latest evaluation failed (its members stay as before); absent once one succeeds.
+    public var lastFailure: String?
+    public var lastFailedAt: Date?
 
     public init(_ record: SegmentRecord, evaluation: EvaluationRecord?) {
         id = record.id
@@ -21,6 +24,8 @@ public struct SegmentView: Codable, Sendable, Equatable {
         createdAt = record.createdAt
         estimatedSize = evaluation.map { $0.realized + $0.existing }
         lastEvaluatedAt = evaluation?.finishedAt
+        lastFailure = record.lastFailure
+        lastFailedAt = record.lastFailedAt
     }
 }
 

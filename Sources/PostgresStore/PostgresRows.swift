@@ -94,11 +94,13 @@ enum PostgresRows {
         return run
     }
 
-    static let segmentColumns = "sid, id, name, pql, description, created_at"
+    static let segmentColumns = "sid, id, name, pql, description, created_at, last_failure, last_failed_at"
 
     static func segment(_ row: PostgresRow) throws -> SegmentRecord {
-        let r = try row.decode((Int64, String, String, String, String?, Double).self)
-        return SegmentRecord(sid: r.0, id: r.1, name: r.2, pql: r.3, description: r.4, createdAt: date(r.5))
+        let r = try row.decode((Int64, String, String, String, String?, Double, String?, Double?).self)
+        return SegmentRecord(
+            sid: r.0, id: r.1, name: r.2, pql: r.3, description: r.4, createdAt: date(r.5), lastFailure: r.6,
+            lastFailedAt: r.7.map(date))
     }
 
     static let evaluationColumns = "id, sid, started_at, finished_at, realized, existing, exited, used_sql"

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Segmentation
 
 /// The PostgreSQL workspace's migrations, applied in order and recorded in
 /// `ferry_migration`. As on SQLite, a migration that has shipped is never
@@ -199,6 +200,16 @@ enum PostgresSchema {
                     ADD COLUMN sse TEXT,
                     ADD COLUMN kms_key_id TEXT
                 """
+            ]
+        ),
+        (
+            // PQL times pushed down call `ferry_pql_time` (see `PQL.postgresTimeFunction`;
+            // a change to it is a new migration that runs it again). A segment keeps why
+            // its latest evaluation failed until one succeeds.
+            "2026-12-01 pql time function, segment evaluation failures",
+            [
+                PQL.postgresTimeFunction,
+                "ALTER TABLE segment ADD COLUMN last_failure TEXT, ADD COLUMN last_failed_at DOUBLE PRECISION",
             ]
         ),
     ]

@@ -21,51 +21,97 @@ extension PostgresWorkspace {
         }
         var summaries: [EvaluationSummary] = []
         for segment in targets {
-            let expression = try PQL.parse(segment.pql)
             let started = Date()
-            var summary: EvaluationSummary
-            if let fragment = PQL.sqlWhere(
-                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: [:], now: now)
-            {
-                summary = try await applyEvaluation(of: segment, usedSQL: true, now: now) { connection in
-                    var bindings = PostgresBindings()
-                    for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
+            do {
+                let expression = try PQL.parse(segment.pql)
+                var summary: EvaluationSummary
+                if let fragment = PQL.sqlWhere(
+                    expression, dialect: .postgresql, documentColumn: "doc", typedColumns: [:], now: now)
+                {
+                    summary = try await applyEvaluation(of: segment, usedSQL: true, now: now) { connection in
+                        var bindings = PostgresBindings()
+                        for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
+                        try await connection.query(
+                            PostgresQuery(
+                                unsafeSQL:
+                                    "CREATE TEMP TABLE qualifying ON COMMIT DROP AS SELECT pid FROM profile WHERE \(fragment.numberedPlaceholders())",
+                                binds: bindings),
+                            logger: self.logger
+                        ).collect()
+                    }
+                } else {
+                    let pids = try await qualifyingInSwift(expression, now: now)
+                    summary = try await applyEvaluation(of: segment, usedSQL: false, now: now) { connection in
+                        try await connection.query(
+                            "CREATE TEMP TABLE qualifying (pid BIGINT) ON COMMIT DROP", logger: self.logger
+                        ).collect()
+                        var buffer = ByteBuffer()
+                        for pid in pids {
+                            buffer.writeString(String(pid))
+                            buffer.writeInteger(UInt8(ascii: "\n"))
+                        }
+                        let data = buffer
+                        try await connection.copyFrom(table: "qualifying", columns: ["pid"], logger: self.logger) {
+                            writer in try await writer.write(data)
+                        }
+                    }
+                }
+                summary.seconds = Date().timeIntervalSince(started)
+                let finished = now.timeIntervalSince1970 + summary.seconds
+                let evaluationId = summary.evaluationId
+                try await transaction { connection in
                     try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL:
-                                "CREATE TEMP TABLE qualifying ON COMMIT DROP AS SELECT pid FROM profile WHERE \(fragment.numberedPlaceholders())",
-                            binds: bindings),
-                        logger: self.logger
+                        "UPDATE evaluation SET finished_at = \(finished) WHERE id = \(evaluationId)", logger: self.logger
                     ).collect()
                 }
-            } else {
-                let pids = try await qualifyingInSwift(expression, now: now)
-                summary = try await applyEvaluation(of: segment, usedSQL: false, now: now) { connection in
-                    try await connection.query(
-                        "CREATE TEMP TABLE qualifying (pid BIGINT) ON COMMIT DROP", logger: self.logger
-                    ).collect()
-                    var buffer = ByteBuffer()
-                    for pid in pids {
-                        buffer.writeString(String(pid))
-                        buffer.writeInteger(UInt8(ascii: "\n"))
-                    }
-                    let data = buffer
-                    try await connection.copyFrom(table: "qualifying", columns: ["pid"], logger: self.logger) {
-                        writer in try await writer.write(data)
-                    }
-                }
+                summaries.append(summary)
+            } catch {
+                // One segment failing must not stop the others: its failure is kept on
+                // the segment, in a sentence without SQL, and its members stay as they were.
+                guard let failure = Self.evaluationFailure(error) else { throw error }
+                var failed = EvaluationSummary.make(
+                    evaluationId: 0, segmentId: segment.id, segmentName: segment.name, realized: 0, existing: 0,
+                    exited: 0, purged: 0, usedSQL: false, seconds: Date().timeIntervalSince(started))
+                failed.failure = failure
+                summaries.append(failed)
             }
-            summary.seconds = Date().timeIntervalSince(started)
-            let finished = now.timeIntervalSince1970 + summary.seconds
-            let evaluationId = summary.evaluationId
-            try await transaction { connection in
-                try await connection.query(
-                    "UPDATE evaluation SET finished_at = \(finished) WHERE id = \(evaluationId)", logger: self.logger
-                ).collect()
-            }
-            summaries.append(summary)
         }
+        try await recordFailures(summaries, now: now)
         return summaries
+    }
+
+    /// Why a segment could not be evaluated, in one sentence without its SQL; nil for
+    /// errors that are not the segment's own (a lost connection), which stop the evaluation.
+    static func evaluationFailure(_ error: any Error) -> String? {
+        if let error = error as? PQLError { return "its PQL no longer parses (\(error))" }
+        guard let error = error as? PSQLError, error.code == .server,
+            let message = error.serverInfo?[.message]
+        else { return nil }
+        return "PostgreSQL could not evaluate it (\(message.prefix(120)))"
+    }
+
+    /// Keeps each failure on its segment for `segments list`/`show`, and clears the
+    /// failure of a segment this evaluation succeeded for.
+    func recordFailures(_ summaries: [EvaluationSummary], now: Date) async throws {
+        try await transaction { connection in
+            for summary in summaries {
+                if let failure = summary.failure {
+                    try await connection.query(
+                        """
+                        UPDATE segment SET last_failure = \(failure), last_failed_at = \(now.timeIntervalSince1970)
+                        WHERE id = \(summary.segmentId)
+                        """, logger: self.logger
+                    ).collect()
+                } else {
+                    try await connection.query(
+                        """
+                        UPDATE segment SET last_failure = NULL, last_failed_at = NULL
+                        WHERE id = \(summary.segmentId) AND last_failure IS NOT NULL
+                        """, logger: self.logger
+                    ).collect()
+                }
+            }
+        }
     }
 
     static func bind(_ argument: SQLArgument, to bindings: inout PostgresBindings) throws {

@@ -1,64 +1,28 @@
 import Foundation
 
-/// Times in SQLite: a text value is read as a date exactly as `PQLTimestamp.parse` reads it,
-/// in SQL, so comparisons with `date(...)`, `now` and `today`, `occurs` against fixed periods,
-/// and `getMonth`-style parts of a field are pushed down. PostgreSQL leaves them to Swift.
+/// Times in SQL: a field's text is read as a date by `ferry_pql_time(value, part)`, which
+/// both stores provide (see `PQL.timeFunctionName`) with the evaluator's own parser or its
+/// exact copy, so comparisons with `date(...)`, `now` and `today`, `occurs` against fixed
+/// periods, `occurs between` and `getMonth`-style parts of a field are pushed down.
 extension PQLSQLCompiler {
-    /// A field's time, in pieces that keep the SQL shallow (SQLite's parser stack is small):
-    /// `whole` is the whole seconds since 1970 as an INTEGER (NULL when the value is not a date),
-    /// `fraction` the fraction of a second, `isDay` whether it is a `YYYY-MM-DD` calendar day.
+    /// A field's time: each part is one call of `ferry_pql_time`, NULL when the value is not a date.
     struct SQLTime {
-        var whole: String
-        var fraction: String
-        var isDay: String
+        /// The field's value when it is text.
+        var text: SQLFragment
+        var dialect: SQLDialect
 
-        /// Seconds as the evaluator has them: the whole seconds plus the fraction, rounded once.
-        var seconds: String { "(\(whole) + \(fraction))" }
+        func part(_ part: PQL.TimePart) -> SQLFragment {
+            "\(PQL.timeFunctionName)(" + text + ", \(part.rawValue))"
+        }
 
-        /// Days since 1970, rounding toward the past. The fraction never moves a value past
-        /// midnight, so the whole seconds decide.
-        var dayNumber: String { "(\(whole) / 86400 - (\(whole) % 86400 < 0))" }
+        /// Whether a value that is a date is a calendar day (`YYYY-MM-DD`, nothing after):
+        /// the only dates ten characters long.
+        var isDay: SQLFragment { "(length(" + text + ") = 10)" }
     }
 
     func sqlTime(_ expression: PQLExpression) -> SQLTime? {
-        guard dialect == .sqlite, case .field = expression, let field = operand(expression), field.known == nil,
-            field.type.arguments.isEmpty, field.value(.text).arguments.isEmpty
-        else { return nil }
-        let s = field.value(.text).sql
-        let t = field.type.sql
-        let d = "substr(\(s), 1, 10)"
-        let validDate =
-            "\(t) = 'text' AND length(\(s)) >= 10 AND \(d) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
-            + " AND date(\(d)) = \(d)"
-            // SQLite's date() keeps February 30 as written, so the day is checked against the month's length.
-            + " AND CAST(substr(\(s), 9, 2) AS INTEGER)"
-            + " <= CAST(strftime('%d', substr(\(s), 1, 8) || '01', '+1 month', '-1 day') AS INTEGER)"
-        let days = "CAST(julianday(\(d)) - 2440587.5 AS INTEGER)"
-        // The zone's length at the end: Z (1), +HHMM (5) or +HH:MM (6); the patterns exclude each other.
-        let r = "substr(\(s), 17)"
-        let zl =
-            "((substr(\(s), -1) IN ('Z', 'z')) + 5 * (\(r) GLOB '*[+-][0-9][0-9][0-9][0-9]')"
-            + " + 6 * (\(r) GLOB '*[+-][0-9][0-9]:[0-9][0-9]'))"
-        // Between the minutes and the zone: nothing, :SS, or :SS.digits.
-        let b = "substr(\(s), 17, length(\(s)) - 16 - \(zl))"
-        let z = "substr(\(s), length(\(s)) - \(zl) + 1)"
-        let validTime =
-            "substr(\(s), 11, 1) IN ('T', 't', ' ') AND substr(\(s), 12, 5) GLOB '[0-9][0-9]:[0-9][0-9]'"
-            + " AND substr(\(s), 12, 2) < '24' AND substr(\(s), 15, 2) < '60'"
-            + " AND (\(b) = '' OR \(b) GLOB ':[0-9][0-9]' OR (\(b) GLOB ':[0-9][0-9].[0-9]*'"
-            + " AND substr(\(b), 5) NOT GLOB '*[^0-9]*'))"
-            + " AND substr(\(b), 2, 2) < '61'"
-            + " AND (\(zl) < 5 OR (substr(\(z), 2, 2) < '24' AND substr(\(z), \(zl) - 1, 2) < '60'))"
-        let second = "CAST(substr(\(b), 2, 2) AS INTEGER)"
-        let offset =
-            "(\(zl) >= 5) * (1 - 2 * (substr(\(z), 1, 1) = '-'))"
-            + " * (CAST(substr(\(z), 2, 2) AS INTEGER) * 3600 + CAST(substr(\(z), \(zl) - 1, 2) AS INTEGER) * 60)"
-        let whole =
-            "(CASE WHEN \(validDate) AND length(\(s)) = 10 THEN \(days) * 86400"
-            + " WHEN \(validDate) AND \(validTime) THEN \(days) * 86400 + CAST(substr(\(s), 12, 2) AS INTEGER) * 3600"
-            + " + CAST(substr(\(s), 15, 2) AS INTEGER) * 60 + \(second) - \(offset) END)"
-        return SQLTime(
-            whole: whole, fraction: "CAST('0' || substr(\(b), 4) AS REAL)", isDay: "(length(\(s)) = 10)")
+        guard case .field = expression, let field = operand(expression), field.known == nil else { return nil }
+        return SQLTime(text: field.value(.text), dialect: dialect)
     }
 
     /// A time known when compiling: `date(...)`, `now`, `today`.
@@ -96,20 +60,42 @@ extension PQLSQLCompiler {
             return nil
         }
         guard let time = sqlTime(fieldSide), let field = operand(fieldSide) else { return nil }
-        func test(_ symbol: String) -> SQLFragment {
-            let byDay = "\(time.dayNumber) \(symbol) ?"
-            if constant.isDay {
-                return SQLFragment(sql: "(\(byDay))", arguments: [.int(constant.dayNumber)])
-            }
-            return SQLFragment(
-                sql: "(CASE WHEN \(time.isDay) THEN \(byDay) ELSE \(time.seconds) \(symbol) ? END)",
-                arguments: [.int(constant.dayNumber), .double(constant.seconds)])
-        }
+        let equal = timeTest(time, "=", [constant])
         switch op {
-        case .equal: return definite(test("="))
-        case .notEqual: return all([present(field), "(NOT " + definite(test("=")) + ")"])
-        default: return definite(test(op.rawValue))
+        case .equal: return definite(equal)
+        case .notEqual: return all([present(field), "(NOT " + definite(equal) + ")"])
+        default: return definite(timeTest(time, op.rawValue, [constant]))
         }
+    }
+
+    /// `time op constant`, or with two constants `time BETWEEN first AND second`, in the
+    /// evaluator's order of times: by day when either side is a day, else by the second.
+    /// The value is read by one call per row: SQLite evaluates BETWEEN's left side once.
+    private func timeTest(_ time: SQLTime, _ op: String, _ constants: [PQLTimestamp]) -> SQLFragment {
+        func test(_ value: SQLFragment, _ arguments: [SQLArgument]) -> SQLFragment {
+            let bounds = arguments.count == 2 ? " BETWEEN ? AND ?" : " \(op) ?"
+            return "(" + value + SQLFragment(sql: bounds, arguments: arguments) + ")"
+        }
+        let byDay = test(time.part(.day), constants.map { .int($0.dayNumber) })
+        if constants.contains(where: \.isDay) { return byDay }
+        return "(CASE WHEN " + time.isDay + " THEN " + byDay + " ELSE "
+            + test(time.part(.seconds), constants.map { .double($0.seconds) }) + " END)"
+    }
+
+    /// `field occurs between low and high`: both bounds in one test when they are both days
+    /// or both instants; else one comparison per bound.
+    func occursBetweenCondition(_ value: PQLExpression, _ low: PQLExpression, _ high: PQLExpression)
+        -> SQLFragment?
+    {
+        if let lower = constantTime(low), let upper = constantTime(high), lower.isDay == upper.isDay,
+            let time = sqlTime(value)
+        {
+            return definite(timeTest(time, "BETWEEN", [lower, upper]))
+        }
+        guard let lower = timeComparison(value, .greaterOrEqual, low),
+            let upper = timeComparison(value, .lessOrEqual, high)
+        else { return nil }
+        return all([lower, upper])
     }
 
     /// `field occurs ...` against a period fixed at compile time.
@@ -126,24 +112,24 @@ extension PQLSQLCompiler {
                     return nil
                 })
         else { return nil }
-        let instant =
-            range.byDay
-            ? "(\(time.dayNumber) * 86400.0)"
-            : "(CASE WHEN \(time.isDay) THEN \(time.dayNumber) * 86400.0 ELSE \(time.seconds) END)"
+        let instant = time.part(range.byDay ? .dayStart : .instant)
         var alternatives: [SQLFragment] = []
         for interval in range.intervals {
-            var parts: [SQLFragment] = [SQLFragment(sql: "(\(time.whole) IS NOT NULL)")]
-            if let lower = interval.lower {
-                parts.append(
-                    SQLFragment(
-                        sql: "(\(instant) \(interval.lowerInclusive ? ">=" : ">") ?)", arguments: [.double(lower)]))
+            // The instant is a double in both dialects, so an open bound is the closed one
+            // next to it, and an interval is one BETWEEN that reads the value once.
+            let lower = interval.lower.map { interval.lowerInclusive ? $0 : $0.nextUp }
+            let upper = interval.upper.map { interval.upperInclusive ? $0 : $0.nextDown }
+            switch (lower, upper) {
+            case (let lower?, let upper?):
+                alternatives.append(
+                    "(" + instant + SQLFragment(sql: " BETWEEN ? AND ?)", arguments: [.double(lower), .double(upper)]))
+            case (let lower?, nil):
+                alternatives.append("(" + instant + SQLFragment(sql: " >= ?)", arguments: [.double(lower)]))
+            case (nil, let upper?):
+                alternatives.append("(" + instant + SQLFragment(sql: " <= ?)", arguments: [.double(upper)]))
+            case (nil, nil):
+                alternatives.append("(" + instant + " IS NOT NULL)")
             }
-            if let upper = interval.upper {
-                parts.append(
-                    SQLFragment(
-                        sql: "(\(instant) \(interval.upperInclusive ? "<=" : "<") ?)", arguments: [.double(upper)]))
-            }
-            alternatives.append(all(parts))
         }
         return definite(any(alternatives))
     }
@@ -151,12 +137,11 @@ extension PQLSQLCompiler {
     /// `field.getMonth()`, `getYear()`, `getDayOfMonth()` of the field's UTC day.
     func datePart(_ function: PQLFunction, of receiver: PQLExpression) -> Operand? {
         guard let time = sqlTime(receiver) else { return nil }
-        let format = function == .getMonth ? "%m" : function == .getYear ? "%Y" : "%d"
-        let value = SQLFragment(
-            sql: "CAST(strftime('\(format)', \(time.dayNumber) * 86400, 'unixepoch') AS INTEGER)")
+        let part = time.part(function == .getMonth ? .month : function == .getYear ? .year : .dayOfMonth)
+        let value = dialect == .sqlite ? part : "CAST(" + part + " AS numeric)"
         var operand = Operand(
-            type: SQLFragment(sql: "(CASE WHEN \(time.whole) IS NULL THEN NULL ELSE 'integer' END)"),
-            values: [.number: value], known: nil)
+            type: "(CASE WHEN " + part + " IS NULL THEN NULL ELSE 'integer' END)", values: [.number: value],
+            known: nil)
         operand.numberOrNull = true
         return operand
     }

@@ -109,10 +109,7 @@ struct PQLSQLCompiler {
         case .occurs(let value, let form):
             return occursCondition(value, form)
         case .occursBetween(let value, let low, let high):
-            guard let lower = timeComparison(value, .greaterOrEqual, low),
-                let upper = timeComparison(value, .lessOrEqual, high)
-            else { return nil }
-            return all([lower, upper])
+            return occursBetweenCondition(value, low, high)
         case .quantifier:
             return nil
         case .inSegment(let reference, _):

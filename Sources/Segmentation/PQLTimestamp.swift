@@ -18,7 +18,13 @@ struct PQLTimestamp: Equatable {
 
     /// Accepts `YYYY-MM-DD`, optionally followed by `THH:MM[:SS[.fff]]` and `Z` or `±HH:MM`; no offset means UTC.
     static func parse(_ text: String) -> PQLTimestamp? {
-        var reader = DigitReader(Array(text.utf8))
+        var text = text
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// As `parse(_:)`, over UTF-8 bytes (SQLite's own text, read without a copy).
+    static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> PQLTimestamp? {
+        var reader = DigitReader(bytes)
         guard let year = reader.number(digits: 4), reader.skip("-"),
             let month = reader.number(digits: 2), reader.skip("-"),
             let day = reader.number(digits: 2),
@@ -87,10 +93,10 @@ struct PQLTimestamp: Equatable {
 
 /// A cursor over the ASCII digits and separators of a timestamp.
 private struct DigitReader {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     var isAtEnd: Bool { index == bytes.count }
 
@@ -117,7 +123,7 @@ private struct DigitReader {
         let start = index
         while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 { index += 1 }
         guard index > start else { return nil }
-        return Double("0." + String(decoding: bytes[start..<index], as: UTF8.self))
+        return Double("0." + String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
     }
 
     mutating func sign() -> Int? {

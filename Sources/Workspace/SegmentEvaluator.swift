@@ -357,6 +357,36 @@ enum SegmentEvaluator {
     }
 }
 
+extension SegmentEvaluator {
+    /// The SQL functions compiled PQL calls, on every connection of a workspace.
+    static func registerPQLFunctions(_ db: Database) {
+        // `matches` calls back for the pattern, so the regular expression is the evaluator's.
+        db.add(
+            function: DatabaseFunction(PQL.matchesFunctionName, argumentCount: 2, pure: true) { arguments in
+                guard let pattern = String.fromDatabaseValue(arguments[0]),
+                    let text = String.fromDatabaseValue(arguments[1])
+                else { return 0 }
+                return PQL.matches(pattern: pattern, text: text) ? 1 : 0
+            })
+        // Times are read by the evaluator's parser from SQLite's own bytes, through the
+        // C API: GRDB's wrapper would copy every value into a String and an array first.
+        sqlite3_create_function_v2(
+            db.sqliteConnection, PQL.timeFunctionName, 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+            { context, _, arguments in
+                guard let value = arguments?[0], sqlite3_value_type(value) == SQLITE_TEXT,
+                    let text = sqlite3_value_text(value),
+                    let part = PQL.TimePart(rawValue: sqlite3_value_int(arguments?[1]))
+                else { return sqlite3_result_null(context) }
+                let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_value_bytes(value)))
+                switch PQL.time(utf8: bytes, part: part) {
+                case .integer(let number): sqlite3_result_int64(context, number)
+                case .real(let number): sqlite3_result_double(context, number)
+                case nil: sqlite3_result_null(context)
+                }
+            }, nil, nil, nil)
+    }
+}
+
 /// The members of the segments a pass names with `inSegment`, read in the
 /// scan's snapshot, for the SQL function and the Swift evaluator alike.
 final class MemberLookup: Sendable {

@@ -13,6 +13,10 @@ public struct SegmentRecord: Codable, Sendable, Hashable, FetchableRecord, Mutab
     public var pql: String
     public var description: String?
     public var createdAt: Date
+    /// Why the latest evaluation of this segment failed, in one sentence without SQL;
+    /// nil until one fails, and again once one succeeds.
+    public var lastFailure: String?
+    public var lastFailedAt: Date?
 
     public enum Columns {
         public static let sid = Column(CodingKeys.sid)
@@ -23,13 +27,18 @@ public struct SegmentRecord: Codable, Sendable, Hashable, FetchableRecord, Mutab
         public static let createdAt = Column(CodingKeys.createdAt)
     }
 
-    public init(sid: Int64? = nil, id: String, name: String, pql: String, description: String?, createdAt: Date) {
+    public init(
+        sid: Int64? = nil, id: String, name: String, pql: String, description: String?, createdAt: Date,
+        lastFailure: String? = nil, lastFailedAt: Date? = nil
+    ) {
         self.sid = sid
         self.id = id
         self.name = name
         self.pql = pql
         self.description = description
         self.createdAt = createdAt
+        self.lastFailure = lastFailure
+        self.lastFailedAt = lastFailedAt
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

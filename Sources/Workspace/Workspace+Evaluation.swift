@@ -21,23 +21,56 @@ extension Workspace {
             }
             targets = resolved
         }
-        let definitions = try all.map { segment in
-            PQLSegmentDefinition(id: segment.id, name: segment.name, expression: try PQL.parse(segment.pql))
+        // A definition stored before the parser refused it fails alone; the others are evaluated.
+        var parsed: [(SegmentRecord, PQLExpression)] = []
+        var summaries: [EvaluationSummary] = []
+        for segment in all {
+            do {
+                parsed.append((segment, try PQL.parse(segment.pql)))
+            } catch {
+                guard targets.contains(where: { $0.id == segment.id }) else { continue }
+                var failed = EvaluationSummary(
+                    evaluationId: 0, segmentId: segment.id, segmentName: segment.name, realized: 0, existing: 0,
+                    exited: 0, purged: 0, usedSQL: false, seconds: 0)
+                failed.failure = "its PQL no longer parses (\(error))"
+                summaries.append(failed)
+            }
         }
-        let sids = all.map { $0.sid ?? -1 }
+        let definitions = parsed.map { PQLSegmentDefinition(id: $0.0.id, name: $0.0.name, expression: $0.1) }
+        let sids = parsed.map { $0.0.sid ?? -1 }
         let resolve: @Sendable (String) -> Int64? = { reference in
             PQL.resolve(reference, in: definitions).map { sids[$0] }
         }
-        let planned = targets.map { segment in
-            (segment, definitions[all.firstIndex { $0.id == segment.id }!].expression)
-        }
+        let planned = parsed.filter { segment in targets.contains { $0.id == segment.0.id } }
         removeStaleScratchFiles()
-        var summaries: [EvaluationSummary] = []
+        // Events past retention are never seen again; the scan skips them too.
+        _ = try await pruneEvents(now: now)
         for wave in try Self.waves(planned) {
             summaries += try await SegmentEvaluator.evaluate(wave, now: now, pool: dbPool, resolve: resolve)
         }
+        try await recordFailures(summaries, now: now)
         let order = Dictionary(uniqueKeysWithValues: targets.enumerated().map { ($1.id, $0) })
         return summaries.sorted { order[$0.segmentId, default: 0] < order[$1.segmentId, default: 0] }
+    }
+
+    /// Keeps each failure on its segment for `segments list`/`show`, and clears the
+    /// failure of a segment this evaluation succeeded for.
+    func recordFailures(_ summaries: [EvaluationSummary], now: Date) async throws {
+        try await dbPool.write { db in
+            for summary in summaries {
+                if let failure = summary.failure {
+                    try db.execute(
+                        sql: "UPDATE segment SET lastFailure = ?, lastFailedAt = ? WHERE id = ?",
+                        arguments: [failure, now.timeIntervalSince1970, summary.segmentId])
+                } else {
+                    try db.execute(
+                        sql: """
+                            UPDATE segment SET lastFailure = NULL, lastFailedAt = NULL
+                            WHERE id = ? AND lastFailure IS NOT NULL
+                            """, arguments: [summary.segmentId])
+                }
+            }
+        }
     }
 
     /// The segments grouped so each comes in a later group than the segments of

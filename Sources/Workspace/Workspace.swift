@@ -61,14 +61,8 @@ public final class Workspace: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -32000")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            // Segments with `matches` compile to SQL that calls back for the pattern.
-            db.add(
-                function: DatabaseFunction(PQL.matchesFunctionName, argumentCount: 2, pure: true) { arguments in
-                    guard let pattern = String.fromDatabaseValue(arguments[0]),
-                        let text = String.fromDatabaseValue(arguments[1])
-                    else { return 0 }
-                    return PQL.matches(pattern: pattern, text: text) ? 1 : 0
-                })
+            // Segments compile to SQL that calls back for `matches` and times.
+            SegmentEvaluator.registerPQLFunctions(db)
         }
         let pool = try DatabasePool(path: databaseURL.path, configuration: config)
         try WorkspaceSchema.migrator.migrate(pool)

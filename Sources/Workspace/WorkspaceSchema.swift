@@ -266,6 +266,12 @@ enum WorkspaceSchema {
             try db.execute(sql: "ALTER TABLE activation ADD COLUMN day INTEGER")
             try db.execute(sql: "ALTER TABLE activation ADD COLUMN \"trigger\" TEXT NOT NULL DEFAULT 'schedule'")
         }
+        migrator.registerMigration("2026-12-01 segment evaluation failures") { db in
+            // Why a segment's latest evaluation failed, shown by `segments list`/`show`
+            // until an evaluation succeeds.
+            try db.execute(sql: "ALTER TABLE segment ADD COLUMN lastFailure TEXT")
+            try db.execute(sql: "ALTER TABLE segment ADD COLUMN lastFailedAt REAL")
+        }
         return migrator
     }
 }

@@ -19,7 +19,8 @@ struct SegmentsListCommand: AsyncParsableCommand {
             print(try SegmentsShowCommand.json(segments.map(SegmentsShowCommand.Output.init)))
         } else {
             for segment in segments {
-                print("\(segment.id)\t\(segment.name)\t\(segment.pql)")
+                let failure = segment.lastFailure.map { "\tlast evaluation failed: \($0)" } ?? ""
+                print("\(segment.id)\t\(segment.name)\t\(segment.pql)\(failure)")
             }
         }
     }

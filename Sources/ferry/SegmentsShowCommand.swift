@@ -35,6 +35,12 @@ struct SegmentsShowCommand: AsyncParsableCommand {
         var expression: Expression
         var createdAt: Date
         var lastEvaluation: LastEvaluation?
+        /// Why the latest evaluation failed; absent once one succeeds.
+        var lastFailure: Failure?
+        struct Failure: Encodable {
+            var message: String
+            var at: Date?
+        }
         /// How the segment is evaluated: "sql" when the whole definition runs as one SQL
         /// condition in the store, "swift" when some part needs the reference evaluator
         /// (`swiftOnly` names those parts), so users see why a segment is slow.
@@ -63,6 +69,7 @@ struct SegmentsShowCommand: AsyncParsableCommand {
                 // Stored before the parser refused it; evaluation reports it as failed.
                 evaluatedIn = "invalid"
             }
+            lastFailure = segment.lastFailure.map { Failure(message: $0, at: segment.lastFailedAt) }
             lastEvaluation = evaluation.map {
                 LastEvaluation(
                     id: $0.id ?? 0, startedAt: $0.startedAt, finishedAt: $0.finishedAt,

@@ -240,5 +240,35 @@ import Testing
         let failure = try #require(byName["broken"]?.failure)
         #expect(failure.count < 200 && !failure.contains("SELECT"), "\(failure)")
         #expect(try await ws.latestEvaluation(segmentId: "broken") == nil)
+        // The failure stays on the segment for `segments list`/`show` until an evaluation succeeds.
+        let broken = try await ws.segment(named: "broken")
+        #expect(broken.lastFailure == failure)
+        #expect(broken.lastFailedAt == SegmentFixtures.now)
+        #expect(try await ws.segment(named: "fine").lastFailure == nil)
+        try await ws.dbPool.write { db in try db.execute(sql: "DELETE FROM profileField WHERE col = 99") }
+        let again = try await ws.evaluate(segmentIds: ["broken"], now: SegmentFixtures.now)
+        #expect(again.first?.failure == nil)
+        #expect(try await ws.segment(named: "broken").lastFailure == nil)
+        #expect(try await ws.segment(named: "broken").lastFailedAt == nil)
+    }
+
+    /// A definition stored before the parser refused it fails alone too, instead of
+    /// stopping every segment's evaluation.
+    @Test func aDefinitionThatNoLongerParsesFailsAlone() async throws {
+        let temp = try TemporaryWorkspace()
+        let ws = temp.workspace
+        _ = try await temp.importText(
+            "1.jsonl", (0..<10).map { IncrementalEvaluationTests.line($0, points: $0) }.joined(separator: "\n"))
+        _ = try await ws.createSegment(name: "fine", pql: "loyalty.points >= 5")
+        _ = try await ws.createSegment(name: "old", pql: "loyalty.points >= 1")
+        try await ws.dbPool.write { db in
+            try db.execute(sql: "UPDATE segment SET pql = 'loyalty.points >= ' WHERE name = 'old'")
+        }
+        let summaries = try await ws.evaluate(now: SegmentFixtures.now)
+        let byName = Dictionary(uniqueKeysWithValues: summaries.map { ($0.segmentName, $0) })
+        #expect(byName["fine"]?.realized == 5)
+        let failure = try #require(byName["old"]?.failure)
+        #expect(failure.hasPrefix("its PQL no longer parses"), "\(failure)")
+        #expect(try await ws.segment(named: "old").lastFailure == failure)
     }
 }
