@@ -22,7 +22,7 @@ public enum PQL {
         var lexer = PQLLexer(text)
         while let token = try? lexer.next(), token.kind != .end {
             if case .identifier(let name) = token.kind,
-                ["xevent", "chain", "timeseriesevents"].contains(name.lowercased())
+                ["timeseriesevents", "timeseries"].contains(name.lowercased())
             {
                 return token.position
             }
@@ -83,10 +83,11 @@ public enum PQL {
     /// The condition is never NULL: 0/1 in SQLite, a boolean in PostgreSQL.
     public static func sqlWhere(
         _ expression: PQLExpression, dialect: SQLDialect, documentColumn: String, typedColumns: [[String]: Int] = [:],
-        now: Date, membership: SegmentMembershipSQL? = nil
+        now: Date, membership: SegmentMembershipSQL? = nil, events: PQLEventStore? = nil
     ) -> SQLFragment? {
         let compiler = PQLSQLCompiler(
-            column: documentColumn, typedColumns: typedColumns, dialect: dialect, now: now, membership: membership)
+            column: documentColumn, typedColumns: typedColumns, dialect: dialect, now: now, membership: membership,
+            events: events)
         guard let fragment = compiler.condition(expression), fragment.sql.utf8.count <= maximumSQLLength,
             parserDepth(fragment.sql) <= maximumParserDepth
         else {
@@ -190,7 +191,21 @@ public enum PQL {
         }
         switch expression {
         case .field(let path, _):
-            if let first = path.first, !bound.contains(first) { paths.insert(path.joined(separator: ".")) }
+            // `^.a` reads the profile's (or an outer item's) `a`; `xEvent` is no profile field.
+            let path = Array(path.drop { $0 == PQL.upKey })
+            if let first = path.first, !bound.contains(first), first != eventsField {
+                paths.insert(path.joined(separator: "."))
+            }
+        case .call(let receiver, _, let arguments) where isEventList(receiver):
+            // Inside an event filter, names are the event's; only `^` reaches the profile.
+            collect(receiver)
+            for argument in arguments {
+                visit(argument) { node in
+                    if case .field(let path, _) = node, path.first == upKey {
+                        paths.insert(path.drop { $0 == upKey }.joined(separator: "."))
+                    }
+                }
+            }
         case .literal, .date, .now, .today, .inSegment:
             break
         case .arithmetic(let left, _, let right):

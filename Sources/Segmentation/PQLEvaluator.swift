@@ -13,6 +13,10 @@ struct PQLEvaluator {
     var bindings: [String: Operand] = [:]
     /// The list item an argument of `filter`, `sum`, `topN`, ... is read against.
     var item: JSONValue?
+    /// The items of the filters around this one, outermost first, for `^`.
+    var outerItems: [JSONValue] = []
+    /// Whether `item` is an ExperienceEvent, whose fields are read from it alone.
+    var itemIsEvent = false
 
     /// A value during evaluation; dates live outside JSON because they only come from `date()`, `now` and `today`.
     enum Operand: Equatable {
@@ -66,6 +70,9 @@ struct PQLEvaluator {
             return fromLow >= 0 && fromHigh <= 0
         case .call(let receiver, let function, let arguments) where !function.isValued:
             return call(function, on: operand(receiver), arguments)
+        case .call(let receiver, .filter, _) where PQL.isEventList(receiver) || itemIsEvent:
+            // `xEvent[...]` as a condition, or `productListItems[...]` inside one: some item passes.
+            return !(list(expression) ?? []).isEmpty
         case .inSegment(let reference, _):
             return isMember(reference)
         case .quantifier(let all, let list):
@@ -141,10 +148,19 @@ struct PQLEvaluator {
     /// A field: a bound name's value, else the current item's (with or without the item's
     /// own name in front, as in `orders.sum(order.price)`), else the profile's.
     func resolve(_ path: [String]) -> JSONValue? {
+        if path.first == PQL.upKey {
+            // `^` steps out one filter level per mark; past the outermost, the profile.
+            let levels = path.prefix { $0 == PQL.upKey }.count
+            let rest = Array(path.dropFirst(levels))
+            let scopes = outerItems + (item.map { [$0] } ?? [])
+            guard levels < scopes.count else { return profile[path: rest] }
+            return scopes[scopes.count - 1 - levels][path: rest]
+        }
         if let first = path.first, let bound = bindings[first] {
             guard case .value(let value) = bound else { return nil }
             return value[path: Array(path.dropFirst())]
         }
+        if let item, itemIsEvent { return item[path: path] }
         if let item {
             if let value = item[path: path] { return value }
             if path.count > 1, let value = item[path: Array(path.dropFirst())] { return value }
@@ -185,9 +201,11 @@ struct PQLEvaluator {
         }
     }
 
-    private func withItem(_ element: JSONValue) -> PQLEvaluator {
+    private func withItem(_ element: JSONValue, event: Bool = false) -> PQLEvaluator {
         var copy = self
+        if let item { copy.outerItems.append(item) }
         copy.item = element
+        copy.itemIsEvent = event
         return copy
     }
 
@@ -223,9 +241,10 @@ struct PQLEvaluator {
             let items = list(receiver)
             if function == .count { return .value(.int(Int64(items?.count ?? 0))) }
             guard let items else { return .absent }
+            let events = PQL.isEventList(receiver)
             func each(_ argument: PQLExpression?) -> [Operand] {
                 guard let argument else { return items.map(Operand.init) }
-                return items.map { withItem($0).operand(argument) }
+                return items.map { withItem($0, event: events).operand(argument) }
             }
             switch function {
             case .sum, .average, .min, .max:
@@ -272,7 +291,7 @@ struct PQLEvaluator {
                 }
                 return .value(.array(sorted.prefix(Int(clamping: count)).map(\.0)))
             case .filter:
-                return .value(.array(items.filter { withItem($0).isTrue(arguments[0]) }))
+                return .value(.array(items.filter { withItem($0, event: events).isTrue(arguments[0]) }))
             case .map:
                 return .value(.array(each(arguments[0]).map { if case .value(let v) = $0 { v } else { .null } }))
             default:

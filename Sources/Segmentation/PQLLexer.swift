@@ -47,7 +47,7 @@ struct PQLLexer {
             return PQLToken(kind: .symbol(String(decoding: [byte], as: UTF8.self)), position: start)
         case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"),
             UInt8(ascii: ","), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "*"),
-            UInt8(ascii: "/"), UInt8(ascii: "%"), UInt8(ascii: ":"):
+            UInt8(ascii: "/"), UInt8(ascii: "%"), UInt8(ascii: ":"), UInt8(ascii: "^"):
             index += 1
             return PQLToken(kind: .symbol(String(decoding: [byte], as: UTF8.self)), position: start)
         default:

@@ -237,14 +237,26 @@ struct PQLParser {
     /// A primary followed by `.field` steps and `.function(...)` calls.
     private mutating func parsePostfix(after previous: PQLToken?) throws(PQLError) -> PQLExpression {
         var expression = try parsePrimary(after: previous)
-        while token.isSymbol(".") {
+        while token.isSymbol(".") || token.isSymbol("[") {
+            if token.isSymbol("[") {
+                expression = try parseBracketFilter(on: expression)
+                continue
+            }
             try advance()
             guard case .identifier(let name) = token.kind else {
                 throw failure("expected a field or function name after '.'", at: token)
             }
             let nameToken = token
             try advance()
-            if token.isSymbol("(") {
+            if token.isSymbol("("), name == "exists" {
+                // `list.exists(condition)`: some item meets the condition.
+                let arguments = try parseArguments(of: nameToken)
+                guard arguments.count == 1 else {
+                    throw failure("'exists' takes 1 argument, found \(arguments.count)", at: nameToken)
+                }
+                expression = .comparison(
+                    .call(.call(expression, .filter, arguments), .count, []), .greater, .literal(.int(0)))
+            } else if token.isSymbol("(") {
                 guard let function = PQLFunction(rawValue: name) else {
                     throw failure("unknown function '\(name)'", at: nameToken)
                 }
@@ -293,6 +305,8 @@ struct PQLParser {
             default:
                 return .arithmetic(.literal(.int(0), at: start.position), .subtract, try parsePostfix(after: start))
             }
+        case .symbol("^"):
+            return try parseUp(start)
         case .symbol("("):
             try enter(start)
             try advance()
@@ -322,8 +336,18 @@ struct PQLParser {
             return .list(items)
         case .identifier(let name):
             if Self.reservedWords.contains(where: { start.isKeyword($0) }) { break }
-            if Self.eventWords.contains(name) || name.lowercased() == "chain" {
+            if Self.eventWords.contains(name) {
                 throw failure(Self.eventsUnsupported, at: start)
+            }
+            if name.lowercased() == "xevent" {
+                try advance()
+                return .field([PQL.eventsField], at: start.position)
+            }
+            if name.lowercased() == "chain", try lookaheadIsSymbol("(") {
+                return try parseChain(start)
+            }
+            if ["sum", "average", "min", "max", "count"].contains(name), try startsAggregateOver() {
+                return try parseAggregateOver(start)
             }
             if ["exists", "forall", "select"].contains(name), try startsBinding() {
                 try enter(start)
@@ -436,9 +460,40 @@ struct PQLParser {
     /// Words that end an operand, so `x = and` reports a missing value rather than a field named "and".
     private static let reservedWords = ["and", "or", "not", "in", "notIn", "like", "occurs", "between"]
 
-    /// Words that start ExperienceEvent queries, which the profile store can't answer yet.
-    private static let eventWords: Set<String> = ["xEvent", "XEvent", "timeSeriesEvents", "TIMESERIES", "xevent"]
-    static let eventsUnsupported = "ExperienceEvent queries are not supported yet"
+    /// Words of time-series queries, which the event store does not answer.
+    private static let eventWords: Set<String> = ["timeSeriesEvents", "TIMESERIES"]
+    static let eventsUnsupported = "timeSeriesEvents queries are not supported; use xEvent"
+
+    private func lookaheadIsSymbol(_ symbol: String) throws(PQLError) -> Bool {
+        var lookahead = lexer
+        return try lookahead.next().kind == .symbol(symbol)
+    }
+
+    /// The `count` tokens after the current one.
+    func upcoming(_ count: Int) throws(PQLError) -> [PQLToken] {
+        var lookahead = lexer
+        var tokens: [PQLToken] = []
+        for _ in 0..<count { tokens.append(try lookahead.next()) }
+        return tokens
+    }
+
+    mutating func advanceToken() throws(PQLError) { try advance() }
+    var current: PQLToken { token }
+    mutating func enterNesting(_ at: PQLToken) throws(PQLError) { try enter(at) }
+    mutating func leaveNesting() { depth -= 1 }
+    mutating func parseCondition(after previous: PQLToken?) throws(PQLError) -> PQLExpression {
+        try parseOr(after: previous)
+    }
+    mutating func parseValue(after previous: PQLToken?) throws(PQLError) -> PQLExpression {
+        try parseAdditive(after: previous)
+    }
+    mutating func parseOccursForm(after previous: PQLToken) throws(PQLError) -> PQLOccurs {
+        try parseOccurs(after: previous)
+    }
+    mutating func parseBindingList(after keyword: PQLToken, chained: Bool) throws(PQLError) -> [PQLBinding] {
+        try parseBindings(after: keyword, chained: chained)
+    }
+    func error(_ message: String, at token: PQLToken) -> PQLError { failure(message, at: token) }
 
     /// Reads `( a, b, ... )` after a function name.
     private mutating func parseArguments(of name: PQLToken) throws(PQLError) -> [PQLExpression] {

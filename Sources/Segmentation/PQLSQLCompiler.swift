@@ -15,6 +15,10 @@ struct PQLSQLCompiler {
     var now = Date(timeIntervalSince1970: 0)
     /// The store's answer to `inSegment(reference)`; see `PQL.SegmentMembershipSQL`.
     var membership: PQL.SegmentMembershipSQL?
+    /// The store's ExperienceEvent table; without it, event forms are left to Swift.
+    var events: PQLEventStore?
+    /// Inside an event subquery: what bound names, the item and `^` stand for.
+    var eventScope = PQLEventScope()
 
     /// A value in SQL: its `json_type` name, its SQL value per class, plus the class when known statically.
     ///
@@ -79,6 +83,7 @@ struct PQLSQLCompiler {
     private static let elementAlias = "_pql_element"
 
     func condition(_ expression: PQLExpression) -> SQLFragment? {
+        if let form = eventCondition(expression) { return form }
         switch expression {
         case .and(let left, let right):
             guard let l = condition(left), let r = condition(right) else { return nil }
@@ -126,6 +131,7 @@ struct PQLSQLCompiler {
     }
 
     func operand(_ expression: PQLExpression) -> Operand? {
+        if let form = eventOperand(expression) { return form }
         switch expression {
         case .literal(let value, _):
             switch value {
@@ -243,6 +249,7 @@ struct PQLSQLCompiler {
 
     /// A profile attribute: its typed columns when it has them, else the document.
     func field(_ path: [String]) -> Operand? {
+        if let scoped = scopedField(path) { return scoped }
         if let number = typedColumns[path] {
             let type = SQLFragment(sql: "t\(number)")
             switch dialect {

@@ -136,7 +136,8 @@ extension PQL {
     /// hook is assumed to be given, since every store provides one.
     public static func swiftOnlyParts(_ expression: PQLExpression, dialect: SQLDialect = .sqlite) -> [String] {
         let compiler = PQLSQLCompiler(
-            column: "doc", dialect: dialect, membership: { _ in SQLFragment(sql: dialect == .sqlite ? "1" : "TRUE") })
+            column: "doc", dialect: dialect, membership: { _ in SQLFragment(sql: dialect == .sqlite ? "1" : "TRUE") },
+            events: PQLEventStore(profileKey: "profile.pid", retainedSince: 0))
         var parts: [String] = []
         func walk(_ expression: PQLExpression) {
             if compiler.condition(expression) != nil { return }

@@ -99,7 +99,8 @@ struct PQLTypeChecker {
     /// A segment definition must be a condition; `42` or `if(a, 1, 2)` is refused with what it is.
     func checkDefinition(_ expression: PQLExpression) throws(PQLError) {
         let type = Self.staticType(expression)
-        guard type != .condition, type != .unknown else { return }
+        // `xEvent[...]` alone selects the profiles with such an event.
+        guard type != .condition, type != .unknown, !PQL.isEventList(expression) else { return }
         throw PQLError(
             "a segment definition must be true or false for each profile, but this is \(type.rawValue)",
             at: Self.firstPosition(expression) ?? PQLPosition(line: 1, column: 1), in: text)

@@ -21,6 +21,13 @@ struct LineChunk: Sendable {
         lineNumbers.append(number)
     }
 
+    /// `body` applied to each of `lines`, in order.
+    func map<T>(_ lines: Range<Int>, _ body: (UnsafeRawBufferPointer) -> T) -> [T] {
+        bytes.withUnsafeBytes { buffer in
+            lines.map { index in body(UnsafeRawBufferPointer(rebasing: buffer[ranges[index]])) }
+        }
+    }
+
     /// Parses `lines` with a copy of `parser`, which has already read the
     /// input's header, if any.
     func parse(_ lines: Range<Int>, with parser: ProfileLineParser) -> [ParsedLine] {

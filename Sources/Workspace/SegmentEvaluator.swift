@@ -44,7 +44,10 @@ enum SegmentEvaluator {
         resolve: @escaping @Sendable (String) -> Int64?
     ) async throws -> [EvaluationSummary] {
         let scanStart = Date()
-        let typed = try await pool.read { db in try ProfileColumns.load(db) }.numbers
+        let (typed, eventsSince) = try await pool.read { db in
+            (try ProfileColumns.load(db).numbers, try Workspace.eventsRetainedSince(now: now, db))
+        }
+        let events = PQLEventStore(profileKey: "profile.pid", retainedSince: eventsSince)
         let referenced = Set(segments.flatMap { PQL.segmentReferences($0.1).compactMap(resolve) })
         let lookup = MemberLookup(sids: referenced)
         let fragments = segments.map { segment in
@@ -53,13 +56,13 @@ enum SegmentEvaluator {
                 membership: { reference in
                     // The scan fills the lookup with the named segments' members, in its own snapshot.
                     SQLFragment(sql: resolve(reference).map { "\(MemberLookup.functionName)(\($0), pid)" } ?? "0")
-                })
+                }, events: events)
         }
         // A result that depends on nothing but the profile's own row can be
         // kept for the profiles that did not change.
         let rowOnly = segments.indices.map { index in
             !full && fragments[index] != nil && !dependsOnClock(segments[index].1, typed: typed, now: now)
-                && PQL.segmentReferences(segments[index].1).isEmpty
+                && PQL.segmentReferences(segments[index].1).isEmpty && !PQL.readsEvents(segments[index].1)
         }
         let sids = segments.map { $0.0.sid ?? -1 }
         let bases: [Int64?] = try await pool.read { db in
@@ -70,7 +73,8 @@ enum SegmentEvaluator {
             }
         }
         let scan = try makeScan(
-            segments, fragments: fragments, bases: bases, now: now, lookup: lookup, resolve: resolve)
+            segments, fragments: fragments, bases: bases, now: now, eventsSince: eventsSince, lookup: lookup,
+            resolve: resolve)
         let outcomes: [Outcome]
         let version: Int64
         do {
@@ -209,7 +213,7 @@ enum SegmentEvaluator {
 
     private static func makeScan(
         _ segments: [(SegmentRecord, PQLExpression)], fragments: [SQLFragment?], bases: [Int64?], now: Date,
-        lookup: MemberLookup, resolve: @escaping @Sendable (String) -> Int64?
+        eventsSince: Double, lookup: MemberLookup, resolve: @escaping @Sendable (String) -> Int64?
     ) throws -> Scan {
         var parts: [Scan.Part] = []
         let full = segments.indices.filter { bases[$0] == nil }
@@ -233,7 +237,7 @@ enum SegmentEvaluator {
             let mask =
                 inSwift.isEmpty
                 ? nil
-                : swiftMask(inSwift, now: now) { reference, pid in
+                : swiftMask(inSwift, now: now, eventsSince: eventsSince) { reference, pid in
                     resolve(reference).map { lookup.contains(pid, inSegment: $0) } ?? false
                 }
             if let mask { columns.append("\(mask.function.name)(\(mask.arguments.joined(separator: ", ")))") }
@@ -308,10 +312,15 @@ enum SegmentEvaluator {
     /// parse it shares with the SQL predicates of the same scan. Rebuilding a small
     /// document from those is far cheaper than parsing every profile in Swift.
     private static func swiftMask(
-        _ expressions: [PQLExpression], now: Date, isMember: @escaping @Sendable (String, Int64) -> Bool
+        _ expressions: [PQLExpression], now: Date, eventsSince: Double,
+        isMember: @escaping @Sendable (String, Int64) -> Bool
     ) -> (function: DatabaseFunction, arguments: [String]) {
         precondition(expressions.count <= 63)
-        let paths = expressions.reduce(into: Set<String>()) { $0.formUnion(PQL.fieldPaths($1)) }.sorted()
+        // Event forms SQL can't say get the profile's retained events, gathered by
+        // SQLite in the same statement, under `xEvent`.
+        let eventArgument = expressions.contains(where: PQL.readsEvents) ? EventSQL.eventsJSON(since: eventsSince) : nil
+        let paths = expressions.reduce(into: Set<String>()) { $0.formUnion(PQL.fieldPaths($1)) }
+            .filter { $0 != PQL.eventsField && !$0.hasPrefix(PQL.eventsField + ".") }.sorted()
         let keyPaths = paths.map { $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
         let sqlPaths = keyPaths.map(ProfileColumns.jsonPath)
         let wholeDocument = paths.count > maximumExtractedFields || sqlPaths.contains(nil)
@@ -325,23 +334,32 @@ enum SegmentEvaluator {
             }
             return bits
         }
-        if wholeDocument {
-            let function = DatabaseFunction("ferry_pql_mask", argumentCount: 2, pure: true) { arguments in
-                guard let text = String.fromDatabaseValue(arguments[1]) else { return 0 }
-                return mask(try JSONValue.parse(text), pid: Int64.fromDatabaseValue(arguments[0]) ?? -1)
-            }
-            return (function, ["pid", "doc"])
+        let extra = eventArgument == nil ? 0 : 1
+        @Sendable func withEvents(_ document: JSONValue, _ arguments: [DatabaseValue]) throws -> JSONValue {
+            guard eventArgument != nil else { return document }
+            let events = try String.fromDatabaseValue(arguments[arguments.count - 1]).map(JSONValue.parse)
+            guard case .array(let list)? = events else { return PQL.withEvents(document, []) }
+            return PQL.withEvents(document, list)
         }
-        let function = DatabaseFunction("ferry_pql_mask", argumentCount: paths.count + 1, pure: true) { arguments in
+        if wholeDocument {
+            let function = DatabaseFunction("ferry_pql_mask", argumentCount: 2 + extra, pure: true) { arguments in
+                guard let text = String.fromDatabaseValue(arguments[1]) else { return 0 }
+                return mask(
+                    try withEvents(try JSONValue.parse(text), arguments), pid: Int64.fromDatabaseValue(arguments[0]) ?? -1)
+            }
+            return (function, ["pid", "doc"] + (eventArgument.map { [$0] } ?? []))
+        }
+        let function = DatabaseFunction("ferry_pql_mask", argumentCount: paths.count + 1 + extra, pure: true) {
+            arguments in
             var document: [String: JSONValue] = [:]
             // Sorted paths put "a" before "a.b", so a nested value lands inside its parent.
             for (keys, argument) in zip(keyPaths, arguments.dropFirst()) {
                 guard let text = String.fromDatabaseValue(argument) else { continue }
                 JSONValue.insert(try JSONValue.parse(text), at: keys[...], into: &document)
             }
-            return mask(.object(document), pid: Int64.fromDatabaseValue(arguments[0]) ?? -1)
+            return mask(try withEvents(.object(document), arguments), pid: Int64.fromDatabaseValue(arguments[0]) ?? -1)
         }
-        return (function, ["pid"] + sqlPaths.map { "doc -> \($0!)" })
+        return (function, ["pid"] + sqlPaths.map { "doc -> \($0!)" } + (eventArgument.map { [$0] } ?? []))
     }
 
     static func statementArguments(_ arguments: [SQLArgument]) -> StatementArguments {

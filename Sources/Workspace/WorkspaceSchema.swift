@@ -272,6 +272,36 @@ enum WorkspaceSchema {
             try db.execute(sql: "ALTER TABLE segment ADD COLUMN lastFailure TEXT")
             try db.execute(sql: "ALTER TABLE segment ADD COLUMN lastFailedAt REAL")
         }
+        migrator.registerMigration("2026-12-01 experience events") { db in
+            try db.execute(
+                sql: """
+                    -- One row per ExperienceEvent, kept for scans by profile and time.
+                    -- Columns are named apart from profile's (epid, not pid; edoc, not
+                    -- doc) because segment SQL reads both in correlated subqueries.
+                    -- ets: the timestamp in seconds since 1970; etype: eventType.
+                    CREATE TABLE event (
+                        eid INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        epid INTEGER NOT NULL,
+                        ets REAL NOT NULL,
+                        etype TEXT,
+                        edoc TEXT NOT NULL
+                    );
+                    CREATE INDEX event_by_profile ON event(epid, ets);
+                    CREATE INDEX event_by_type ON event(etype, ets);
+                    -- Workspace settings such as the event retention, by name.
+                    CREATE TABLE workspaceSetting (
+                        name TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    );
+                    """)
+        }
+        migrator.registerMigration("2026-12-01 segment evaluation failures") { db in
+            // Why a segment's latest evaluation failed, shown by `segments list`/`show`
+            // until an evaluation succeeds.
+            try db.execute(sql: "ALTER TABLE segment ADD COLUMN lastFailure TEXT")
+            try db.execute(sql: "ALTER TABLE segment ADD COLUMN lastFailedAt REAL")
+        }
         return migrator
     }
 }

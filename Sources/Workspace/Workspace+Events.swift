@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import Segmentation
+
+extension Workspace: EventStore {
+    public func importEvents(
+        _ inputs: [ImportInput], maxErrors: Int, onReject: (ImportRejection) -> Void
+    ) async throws -> EventImportSummary {
+        let pool = dbPool
+        // As for profiles: checkpointing every ~4 MB cost a third of the import.
+        try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192") }
+        defer { try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
+        return try await EventInputReader(maxErrors: maxErrors).run(inputs, onReject: onReject) { batch in
+            try await pool.write { db in try EventBatchWriter.write(batch, at: Date(), in: db) }
+        }
+    }
+
+    public func eventRetentionDays() async throws -> Int {
+        try await dbPool.read { db in try Self.retentionDays(db) }
+    }
+
+    public func setEventRetentionDays(_ days: Int) async throws {
+        guard days >= 1 else { throw WorkspaceError(.badName, "The event retention is a whole number of days, at least 1.") }
+        try await dbPool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO workspaceSetting (name, value) VALUES ('eventRetentionDays', ?)
+                    ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                    """, arguments: [String(days)])
+        }
+    }
+
+    public func eventCount() async throws -> Int {
+        try await dbPool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0 }
+    }
+
+    public func pruneEvents(now: Date) async throws -> Int {
+        try await dbPool.write { db in
+            let since = try Self.eventsRetainedSince(now: now, db)
+            try db.execute(sql: "DELETE FROM event WHERE ets < ?", arguments: [since])
+            return db.changesCount
+        }
+    }
+
+    static func retentionDays(_ db: Database) throws -> Int {
+        try String.fetchOne(db, sql: "SELECT value FROM workspaceSetting WHERE name = 'eventRetentionDays'")
+            .flatMap { Int($0) } ?? EventRetention.defaultDays
+    }
+
+    /// The oldest instant an evaluation at `now` still sees events from.
+    static func eventsRetainedSince(now: Date, _ db: Database) throws -> Double {
+        EventRetention.since(now: now, days: try retentionDays(db))
+    }
+}
+
+/// The event SQL the segment scan needs beside the compiler's.
+enum EventSQL {
+    /// The scanned profile's retained events as one JSON array, oldest first.
+    static func eventsJSON(since: Double) -> String {
+        "(SELECT json_group_array(json(edoc)) FROM (SELECT edoc FROM event WHERE epid = profile.pid AND ets >= "
+            + "\(since) ORDER BY ets, eid))"
+    }
+}
