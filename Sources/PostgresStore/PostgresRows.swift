@@ -45,7 +45,7 @@ enum PostgresRows {
 
     static let activationColumns = """
         id, name, destination_id, segment_ids, mappings, mandatory, dedup_keys, mode, frequency, start, end_day, \
-        time_zone, file_name_template, max_rows_per_file, enabled, created_at
+        time_zone, file_name_template, max_rows_per_file, enabled, created_at, day, "trigger"
         """
 
     static func activation(_ row: PostgresRow) throws -> ActivationRecord {
@@ -54,15 +54,18 @@ enum PostgresRows {
                 String, String, String, String, String, String, String, String, String, Double, String?, String,
                 String, Int, Bool, Double
             ).self)
-        guard let mode = ExportMode(rawValue: r.7), let frequency = ActivationFrequency(rawValue: r.8) else {
-            throw PostgresStoreError(.notInitialized, "Activation '\(r.1)' has an unknown mode or frequency.")
+        let named = row.makeRandomAccess()
+        guard let mode = ExportMode(rawValue: r.7), let frequency = ActivationFrequency(rawValue: r.8),
+            let trigger = ActivationTrigger(rawValue: try named["trigger"].decode(String.self))
+        else {
+            throw PostgresStoreError(.notInitialized, "Activation '\(r.1)' has an unknown mode, frequency or trigger.")
         }
         return ActivationRecord(
             id: r.0, name: r.1, destinationId: r.2, segmentIds: try decodeJSON([String].self, r.3),
             mappings: try decodeJSON([ColumnMapping].self, r.4), mandatory: try decodeJSON([String].self, r.5),
             dedupKeys: try decodeJSON([String].self, r.6), mode: mode, frequency: frequency, start: date(r.9),
             endDay: r.10, timeZone: r.11, fileNameTemplate: r.12, maxRowsPerFile: r.13, enabled: r.14,
-            createdAt: date(r.15))
+            createdAt: date(r.15), day: try named["day"].decode(Int?.self), trigger: trigger)
     }
 
     static let runColumns = """

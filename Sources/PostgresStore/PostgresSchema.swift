@@ -203,6 +203,35 @@ enum PostgresSchema {
             ]
         ),
         (
+            // API tokens (hashes only), the activation's weekly or monthly
+            // day and its trigger, and the request id of the last call that
+            // began a run or took a claim: a transaction retried after its
+            // commit's reply was lost finds its own earlier write by it.
+            "2026-12-01 api tokens, schedule day and trigger, request ids",
+            [
+                """
+                CREATE TABLE api_token (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    -- Lowercase hex SHA-256 of the token; the text itself is never stored.
+                    token_hash TEXT NOT NULL UNIQUE,
+                    read_only BOOLEAN NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    last_used_at DOUBLE PRECISION
+                )
+                """,
+                """
+                ALTER TABLE activation
+                    ADD COLUMN day INTEGER,
+                    ADD COLUMN "trigger" TEXT NOT NULL DEFAULT 'schedule'
+                        CHECK ("trigger" IN ('schedule', 'after-evaluation'))
+                """,
+                "ALTER TABLE run ADD COLUMN request_id TEXT",
+                "CREATE UNIQUE INDEX run_by_request ON run(request_id)",
+                "ALTER TABLE claim ADD COLUMN request_id TEXT",
+            ]
+        ),
+        (
             // PQL times pushed down call `ferry_pql_time` (see `PQL.postgresTimeFunction`;
             // a change to it is a new migration that runs it again). A segment keeps why
             // its latest evaluation failed until one succeeds.

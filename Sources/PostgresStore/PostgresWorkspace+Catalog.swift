@@ -106,7 +106,7 @@ extension PostgresWorkspace: Catalog {
                         \(PostgresRows.json(record.dedupKeys)), \(record.mode.rawValue), \(record.frequency.rawValue),
                         \(record.start.timeIntervalSince1970), \(record.endDay), \(record.timeZone),
                         \(record.fileNameTemplate), \(record.maxRowsPerFile), \(record.enabled),
-                        \(record.createdAt.timeIntervalSince1970))
+                        \(record.createdAt.timeIntervalSince1970), \(record.day), \(record.trigger.rawValue))
                 """, logger: self.logger
             ).collect()
         }
@@ -153,7 +153,8 @@ extension PostgresWorkspace: Catalog {
                     start = \(record.start.timeIntervalSince1970), end_day = \(record.endDay),
                     time_zone = \(record.timeZone), file_name_template = \(record.fileNameTemplate),
                     max_rows_per_file = \(record.maxRowsPerFile), enabled = \(record.enabled),
-                    created_at = \(record.createdAt.timeIntervalSince1970)
+                    created_at = \(record.createdAt.timeIntervalSince1970), day = \(record.day),
+                    "trigger" = \(record.trigger.rawValue)
                 WHERE id = \(record.id)
                 """, logger: self.logger
             ).collect()

@@ -28,7 +28,8 @@ extension PostgresWorkspace {
                 if let fragment = PQL.sqlWhere(
                     expression, dialect: .postgresql, documentColumn: "doc", typedColumns: [:], now: now)
                 {
-                    summary = try await applyEvaluation(of: segment, usedSQL: true, now: now) { connection in
+                    summary = try await applyEvaluation(of: segment, usedSQL: true, now: now, started: started) {
+                        connection in
                         var bindings = PostgresBindings()
                         for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
                         try await connection.query(
@@ -41,7 +42,8 @@ extension PostgresWorkspace {
                     }
                 } else {
                     let pids = try await qualifyingInSwift(expression, now: now)
-                    summary = try await applyEvaluation(of: segment, usedSQL: false, now: now) { connection in
+                    summary = try await applyEvaluation(of: segment, usedSQL: false, now: now, started: started) {
+                        connection in
                         try await connection.query(
                             "CREATE TEMP TABLE qualifying (pid BIGINT) ON COMMIT DROP", logger: self.logger
                         ).collect()
@@ -57,13 +59,6 @@ extension PostgresWorkspace {
                     }
                 }
                 summary.seconds = Date().timeIntervalSince(started)
-                let finished = now.timeIntervalSince1970 + summary.seconds
-                let evaluationId = summary.evaluationId
-                try await transaction { connection in
-                    try await connection.query(
-                        "UPDATE evaluation SET finished_at = \(finished) WHERE id = \(evaluationId)", logger: self.logger
-                    ).collect()
-                }
                 summaries.append(summary)
             } catch {
                 // One segment failing must not stop the others: its failure is kept on
@@ -140,7 +135,7 @@ extension PostgresWorkspace {
     /// segment's memberships and a new evaluation row follow from it, with
     /// the same rules as the SQLite workspace.
     func applyEvaluation(
-        of segment: SegmentRecord, usedSQL: Bool, now: Date,
+        of segment: SegmentRecord, usedSQL: Bool, now: Date, started: Date,
         fill: @escaping @Sendable (PostgresConnection) async throws -> Void
     ) async throws -> EvaluationSummary {
         guard let sid = segment.sid else { preconditionFailure("a fetched segment has a sid") }
@@ -207,9 +202,16 @@ extension PostgresWorkspace {
                 SELECT count(*) FROM changed
                 """, logger: logger
             ).collect()[0].decode(Int.self)
+            // Finished in the same commit as the members it describes, and
+            // later than the segment's previous evaluation: an after-evaluation
+            // activation owes one run per finish time, so a crash between two
+            // commits, or a slower evaluation finishing "earlier", would lose one.
+            let finished = time + Date().timeIntervalSince(started)
             try await connection.query(
                 """
-                UPDATE evaluation SET realized = \(realized), existing = \(qualifying - realized), exited = \(exited)
+                UPDATE evaluation SET realized = \(realized), existing = \(qualifying - realized), exited = \(exited),
+                    finished_at = GREATEST(\(finished)::double precision,
+                        (SELECT max(finished_at) FROM evaluation WHERE sid = \(sid) AND id <> \(evaluationId)) + 0.001)
                 WHERE id = \(evaluationId)
                 """, logger: logger
             ).collect()

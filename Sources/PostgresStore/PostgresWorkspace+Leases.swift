@@ -89,14 +89,28 @@ extension PostgresWorkspace: LeaseStore {
         }
     }
 
+    /// True for the one caller that takes `key`, even when its commit's
+    /// reply was lost and the transaction ran again: the retry finds the
+    /// claim made under this call's request id.
     public func claimOnce(_ key: String, now: Date) async throws -> Bool {
+        try await claimOnce(key, now: now, request: UUID().uuidString.lowercased())
+    }
+
+    func claimOnce(_ key: String, now: Date, request: String) async throws -> Bool {
         try await transaction { connection in
-            try await !connection.query(
+            let holder = try await connection.query(
                 """
-                INSERT INTO claim (claim_key, claimed_at) VALUES (\(key), \(now.timeIntervalSince1970))
-                ON CONFLICT DO NOTHING RETURNING 1
+                WITH taken AS (
+                    INSERT INTO claim (claim_key, claimed_at, request_id)
+                    VALUES (\(key), \(now.timeIntervalSince1970), \(request))
+                    ON CONFLICT DO NOTHING RETURNING request_id
+                )
+                SELECT request_id FROM taken
+                UNION ALL SELECT request_id FROM claim WHERE claim_key = \(key)
+                LIMIT 1
                 """, logger: self.logger
-            ).collect().isEmpty
+            ).collect().first?.decode(String?.self)
+            return holder == request
         }
     }
 }

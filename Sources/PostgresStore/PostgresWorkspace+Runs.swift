@@ -7,9 +7,27 @@ extension PostgresWorkspace: RunLedger {
         activationId: String, segmentId: String, destinationId: String, scheduledTime: Date, mode: ExportMode,
         now: Date, lease: RunLease?
     ) async throws -> RunRecord {
+        // Made once per call, not per attempt: when a commit's reply is lost
+        // and `transaction` runs this again, the row already carries it, so
+        // the retry returns that run instead of counting another attempt.
+        try await beginRun(
+            activationId: activationId, segmentId: segmentId, destinationId: destinationId,
+            scheduledTime: scheduledTime, mode: mode, now: now, lease: lease, request: UUID().uuidString.lowercased())
+    }
+
+    func beginRun(
+        activationId: String, segmentId: String, destinationId: String, scheduledTime: Date, mode: ExportMode,
+        now: Date, lease: RunLease?, request: String
+    ) async throws -> RunRecord {
         let worker = lease?.holder
         return try await transaction { connection in
             try await self.verify(lease, on: connection)
+            if let row = try await connection.query(
+                "SELECT \(unescaped: PostgresRows.runColumns) FROM run WHERE request_id = \(request)",
+                logger: self.logger
+            ).collect().first {
+                return try PostgresRows.run(row)
+            }
             let fresh = RunRecord(
                 id: UUID().uuidString.lowercased(), activationId: activationId, segmentId: segmentId,
                 destinationId: destinationId, scheduledTime: scheduledTime, startedAt: now, mode: mode)
@@ -18,13 +36,13 @@ extension PostgresWorkspace: RunLedger {
             let rows = try await connection.query(
                 """
                 INSERT INTO run (id, activation_id, segment_id, destination_id, scheduled_time, started_at, status, mode,
-                                 worker)
+                                 worker, request_id)
                 VALUES (\(fresh.id), \(activationId), \(segmentId), \(destinationId),
                         \(scheduledTime.timeIntervalSince1970), \(now.timeIntervalSince1970), 'processing',
-                        \(mode.rawValue), \(worker))
+                        \(mode.rawValue), \(worker), \(request))
                 ON CONFLICT (activation_id, segment_id, scheduled_time) DO UPDATE
                     SET attempts = run.attempts + 1, status = 'processing', started_at = excluded.started_at,
-                        finished_at = NULL, error = NULL, worker = excluded.worker
+                        finished_at = NULL, error = NULL, worker = excluded.worker, request_id = excluded.request_id
                 RETURNING \(unescaped: PostgresRows.runColumns)
                 """, logger: self.logger
             ).collect()

@@ -17,4 +17,7 @@ public protocol ProfileStore: Sendable {
     /// Whether any profile has an identity in `namespace`, as its primary
     /// identity or in its identity map.
     func hasIdentities(inNamespace namespace: String) async throws -> Bool
+
+    /// The inferred schema: each attribute path, the types its values have and how many profiles hold it.
+    func profileSchema() async throws -> [ProfileField]
 }

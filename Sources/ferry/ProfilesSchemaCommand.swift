@@ -37,8 +37,8 @@ struct ProfilesSchemaCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try options.open()
-        let fields = try await WorkspaceOptions.translatingErrors { try await workspace.profileSchema() }
+        let opened = try await options.openStore()
+        let fields = try await WorkspaceOptions.translatingErrors { try await opened.store.profileSchema() }
         if json {
             print(try SegmentsShowCommand.json(fields.map(Output.init)))
             return

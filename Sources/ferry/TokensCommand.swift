@@ -21,7 +21,7 @@ struct TokensCommand: AsyncParsableCommand {
         @Flag(help: "The token may read but not change anything.") var readOnly = false
 
         func run() async throws {
-            let app = FerryUseCases(workspace: try options.open(creating: true))
+            let app = try await options.useCases(creating: true)
             let (view, text) = try await AppErrorText.translating {
                 try await app.createToken(name: name, readOnly: readOnly)
             }
@@ -39,7 +39,7 @@ struct TokensCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let app = FerryUseCases(workspace: try options.open())
+            let app = try await options.useCases()
             let tokens = try await AppErrorText.translating { try await app.tokens() }
             if json {
                 print(try SegmentsShowCommand.json(tokens))
@@ -58,7 +58,7 @@ struct TokensCommand: AsyncParsableCommand {
         @Argument(help: "Token name or id.") var name: String
 
         func run() async throws {
-            let app = FerryUseCases(workspace: try options.open())
+            let app = try await options.useCases()
             let token = try await AppErrorText.translating { try await app.revokeToken(name) }
             print("revoked token \(token.name) (\(token.id))")
         }

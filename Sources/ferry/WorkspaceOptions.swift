@@ -60,17 +60,6 @@ struct WorkspaceOptions: ParsableArguments {
         }
     }
 
-    /// Only commands that add something (`creating`) start a workspace; any other command on a
-    /// folder with no workspace fails, so a mistyped path is not answered with an empty one.
-    func open(creating: Bool = false) throws -> Workspace {
-        if case .postgresql(let url) = try location {
-            throw CLIError(
-                "ferry: this command works on a SQLite workspace only for now, and \(url) is a PostgreSQL one.",
-                exitCode: ExitStatus.badInput)
-        }
-        return try Self.translatingErrors { try Workspace(directory: directory, create: creating) }
-    }
-
     /// Opens the workspace on whichever backend the options name.
     func openStore(creating: Bool = false) async throws -> OpenedStore {
         let location = try location
