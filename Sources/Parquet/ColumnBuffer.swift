@@ -30,6 +30,15 @@ struct ColumnBuffer: Sendable {
     var dictionaryOffsets: [Int] = []
     var indices: [UInt32] = []
 
+    /// The chunk's bounds for the footer's statistics, kept as values are
+    /// added; strings take theirs from the dictionary when the chunk is written.
+    var minInt64 = Int64.max
+    var maxInt64 = Int64.min
+    var minDouble = Double.infinity
+    var maxDouble = -Double.infinity
+    var hasFalse = false
+    var hasTrue = false
+
     init(path: [String], physical: Physical, maxDefinition: Int, maxRepetition: Int) {
         self.path = path
         self.physical = physical
@@ -55,14 +64,22 @@ struct ColumnBuffer: Sendable {
     }
 
     mutating func add(int64 value: Int64) {
+        minInt64 = Swift.min(minInt64, value)
+        maxInt64 = Swift.max(maxInt64, value)
         withUnsafeBytes(of: value.littleEndian) { values.append(contentsOf: $0) }
     }
 
     mutating func add(double value: Double) {
+        // NaN has no place in an order, so the spec leaves it out of the bounds.
+        if !value.isNaN {
+            minDouble = Swift.min(minDouble, value)
+            maxDouble = Swift.max(maxDouble, value)
+        }
         withUnsafeBytes(of: value.bitPattern.littleEndian) { values.append(contentsOf: $0) }
     }
 
     mutating func add(boolean value: Bool) {
+        if value { hasTrue = true } else { hasFalse = true }
         if bitCount % 8 == 0 { values.append(0) }
         if value { values[values.count - 1] |= 1 << UInt8(bitCount % 8) }
         bitCount += 1
@@ -123,12 +140,59 @@ struct ColumnBuffer: Sendable {
         return Pages(dictionary: nil, dictionaryCount: 0, body: out)
     }
 
+    /// Longer strings are left without bounds rather than copied into the footer
+    /// whole (parquet-cpp's default cap); readers then just can't skip the chunk.
+    static let maxStatisticsBytes = 4096
+
+    /// The chunk's min_value and max_value, PLAIN-encoded without a length
+    /// prefix, in the order each type sorts by: signed for INT64, numeric for
+    /// DOUBLE, false before true, unsigned bytes for UTF8. Nil when the chunk
+    /// holds only nulls (or NaNs), so a reader never trusts an empty bound.
+    func bounds() -> (min: [UInt8], max: [UInt8])? {
+        func bytes<T>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
+        switch physical {
+        case .int64:
+            guard minInt64 <= maxInt64 else { return nil }
+            return (bytes(minInt64.littleEndian), bytes(maxInt64.littleEndian))
+        case .double:
+            guard minDouble <= maxDouble else { return nil }
+            // A zero bound is written as -0.0 for the min and +0.0 for the max,
+            // as the spec asks, so either zero in the data falls inside.
+            let low = minDouble == 0 ? -0.0 : minDouble
+            let high = maxDouble == 0 ? 0.0 : maxDouble
+            return (bytes(low.bitPattern.littleEndian), bytes(high.bitPattern.littleEndian))
+        case .boolean:
+            guard hasFalse || hasTrue else { return nil }
+            return ([hasFalse ? 0 : 1], [hasTrue ? 1 : 0])
+        case .byteArray:
+            guard !dictionaryOffsets.isEmpty else { return nil }
+            var low: ArraySlice<UInt8>?
+            var high: ArraySlice<UInt8>?
+            for index in dictionaryOffsets.indices {
+                let start = dictionaryOffsets[index] + 4
+                let end = index + 1 < dictionaryOffsets.count ? dictionaryOffsets[index + 1] : dictionaryValues.count
+                let value = dictionaryValues[start..<end]
+                if low.map({ value.lexicographicallyPrecedes($0) }) ?? true { low = value }
+                if high.map({ $0.lexicographicallyPrecedes(value) }) ?? true { high = value }
+            }
+            guard let low, let high, high.count <= Self.maxStatisticsBytes, low.count <= Self.maxStatisticsBytes
+            else { return nil }
+            return (Array(low), Array(high))
+        }
+    }
+
     mutating func reset() {
         definitions.removeAll(keepingCapacity: true)
         repetitions.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
         nulls = 0
         bitCount = 0
+        minInt64 = .max
+        maxInt64 = .min
+        minDouble = .infinity
+        maxDouble = -.infinity
+        hasFalse = false
+        hasTrue = false
         // A new row group starts a new dictionary; the old one is freed, not kept at its peak.
         dictionary = [:]
         dictionaryValues = []

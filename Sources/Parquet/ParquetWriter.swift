@@ -38,6 +38,7 @@ public struct ParquetWriter: Sendable {
         var physical: ColumnBuffer.Physical
         var levelCount: Int
         var nulls: Int
+        var bounds: (min: [UInt8], max: [UInt8])?
         var offset: Int64
         var uncompressed: Int64
         var compressed: Int64
@@ -251,7 +252,7 @@ public struct ParquetWriter: Sendable {
             chunks.append(
                 ChunkInfo(
                     path: column.path, dictionaryOffset: dictionaryOffset, physical: column.physical,
-                    levelCount: column.levelCount, nulls: column.nulls, offset: dataOffset,
+                    levelCount: column.levelCount, nulls: column.nulls, bounds: column.bounds(), offset: dataOffset,
                     uncompressed: uncompressed, compressed: offset - chunkStart))
             columns[index].reset()
         }
@@ -310,13 +311,24 @@ public struct ParquetWriter: Sendable {
                     meta.field(7, i64: chunk.compressed)
                     meta.field(9, i64: chunk.offset)
                     if let dictionaryOffset = chunk.dictionaryOffset { meta.field(11, i64: dictionaryOffset) }
-                    meta.field(12) { statistics in statistics.field(3, i64: Int64(chunk.nulls)) }
+                    // min_value/max_value (5, 6), not the deprecated min/max whose order
+                    // was never defined; with the column orders below, readers can
+                    // skip row groups a filter rules out.
+                    meta.field(12) { statistics in
+                        statistics.field(3, i64: Int64(chunk.nulls))
+                        if let bounds = chunk.bounds {
+                            statistics.field(5, binary: bounds.max)
+                            statistics.field(6, binary: bounds.min)
+                        }
+                    }
                 }
             }
             w.field(2, i64: group.uncompressed)
             w.field(3, i64: group.rows)
         }
         w.field(6, string: createdBy)
+        // TYPE_ORDER for every leaf: the order the statistics above are in.
+        w.field(7, structs: columns) { w, _ in w.field(1) { _ in } }
         w.endStruct()
         return w.bytes
     }

@@ -78,6 +78,11 @@ public struct ThriftCompactWriter: Sendable {
         binary(Array(value.utf8))
     }
 
+    public mutating func field(_ id: Int16, binary value: [UInt8]) {
+        fieldHeader(id, .binary)
+        binary(value)
+    }
+
     /// A struct field: `body` writes its fields.
     public mutating func field(_ id: Int16, struct body: (inout ThriftCompactWriter) -> Void) {
         fieldHeader(id, .struct)

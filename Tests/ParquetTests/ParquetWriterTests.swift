@@ -146,6 +146,38 @@ import Testing
         )
     }
 
+    /// Each chunk's min_value/max_value, as pyarrow reads them from the footer:
+    /// strings by unsigned bytes, signed integers, NaN left out, zeros widened
+    /// to both signs, and no bounds for a chunk of nulls.
+    @Test func chunkStatisticsHoldEachColumnsBounds() throws {
+        let fields = Self.flatFields + [ParquetField("none", .string), ParquetField("zero", .double)]
+        let rows = Self.flatRows.enumerated().map { i, row in
+            row + [.null, i == 0 ? .double(.nan) : i == 1 ? .null : .double(0)]
+        }
+        let url = try Self.write(fields, rows, compression: .snappy)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let output = try runPython(
+            """
+            import pyarrow.parquet as pq, sys
+            m = pq.ParquetFile(sys.argv[1]).metadata.row_group(0)
+            show = lambda v: v.isoformat() if hasattr(v, 'isoformat') else repr(v)
+            for c in range(m.num_columns):
+                s = m.column(c).statistics
+                print(m.column(c).path_in_schema, s.null_count, s.has_min_max,
+                      show(s.min) if s.has_min_max else '-', show(s.max) if s.has_min_max else '-')
+            """, url.path)
+        #expect(
+            output.split(separator: "\n").map(String.init) == [
+                #"name 1 True '' 'line\nbreak, "quoted"'"#,
+                "count 1 True -9223372036854775808 9223372036854775807",
+                "score 1 True -1.5e+300 123456789.125",
+                "active 2 True False True",
+                "seen 1 True 1969-12-31T23:59:59+00:00 2023-11-14T22:13:20.123456+00:00",
+                "none 4 False - -",
+                "zero 1 True -0.0 0.0",
+            ])
+    }
+
     @Test func anEmptyFileHasItsSchema() throws {
         let url = try Self.write(Self.flatFields, [])
         defer { try? FileManager.default.removeItem(at: url) }

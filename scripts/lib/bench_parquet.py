@@ -70,6 +70,13 @@ def run(args: argparse.Namespace) -> None:
             json.dump(result, f)
 
 
+def arrow_of(relation):  # type: ignore[no-untyped-def]
+    """A DuckDB result as a pyarrow Table, under DuckDB 1.x and 2.x names."""
+    if hasattr(relation, "to_arrow_table"):
+        return relation.to_arrow_table()
+    return relation.fetch_arrow_table()
+
+
 def compare(args: argparse.Namespace) -> None:
     import tempfile
 
@@ -99,8 +106,8 @@ def compare(args: argparse.Namespace) -> None:
         groups = sum(f.metadata.num_row_groups for f in files)
         per_file = [f.metadata.num_rows for f in files]
         sides["ferry read by pyarrow"] = pa.concat_tables([f.read() for f in files])
-        sides["ferry read by duckdb"] = duckdb.sql(
-            "SELECT * FROM read_parquet($paths)", params={"paths": paths}).fetch_arrow_table()
+        sides["ferry read by duckdb"] = arrow_of(duckdb.sql(
+            "SELECT * FROM read_parquet($paths)", params={"paths": paths}))
         detail = f"{groups} row groups"
     else:
         rows = []
@@ -111,8 +118,8 @@ def compare(args: argparse.Namespace) -> None:
             per_file.append(len(lines))
             rows.extend(lines)
         sides["ferry read by json"] = pa.Table.from_pylist(rows)
-        sides["ferry read by duckdb"] = duckdb.sql(
-            "SELECT * FROM read_json($paths, format = 'newline_delimited')", params={"paths": paths}).fetch_arrow_table()
+        sides["ferry read by duckdb"] = arrow_of(duckdb.sql(
+            "SELECT * FROM read_json($paths, format = 'newline_delimited')", params={"paths": paths}))
         detail = "JSON Lines"
     print(f"ferry: {len(paths)} file(s) of {per_file} rows, {size} bytes, {detail}")
     failed = False
