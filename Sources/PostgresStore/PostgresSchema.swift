@@ -241,6 +241,26 @@ enum PostgresSchema {
                 "ALTER TABLE segment ADD COLUMN last_failure TEXT, ADD COLUMN last_failed_at DOUBLE PRECISION",
             ]
         ),
+        (
+            // ExperienceEvents, for scans by profile and time (see PQLEventStore):
+            // epid/edoc, not pid/doc, since segment SQL reads both tables at once.
+            "2026-12-01 experience events",
+            [
+                """
+                CREATE TABLE event (
+                    eid BIGSERIAL PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    epid BIGINT NOT NULL,
+                    ets DOUBLE PRECISION NOT NULL,
+                    etype TEXT,
+                    edoc JSONB NOT NULL
+                )
+                """,
+                "CREATE INDEX event_by_profile ON event (epid, ets)",
+                "CREATE INDEX event_by_type ON event (etype, ets)",
+                "CREATE TABLE workspace_setting (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            ]
+        ),
     ]
 
     /// The number of the newest migration this build knows.

@@ -19,6 +19,9 @@ extension PostgresWorkspace {
             for nameOrId in segmentIds { resolved.append(try await segment(named: nameOrId)) }
             targets = resolved
         }
+        // Events past retention are never seen again; the segment SQL skips them too.
+        _ = try await pruneEvents(now: now)
+        let events = try await eventTable(now: now)
         var summaries: [EvaluationSummary] = []
         for segment in targets {
             let started = Date()
@@ -26,7 +29,8 @@ extension PostgresWorkspace {
                 let expression = try PQL.parse(segment.pql)
                 var summary: EvaluationSummary
                 if let fragment = PQL.sqlWhere(
-                    expression, dialect: .postgresql, documentColumn: "doc", typedColumns: [:], now: now)
+                    expression, dialect: .postgresql, documentColumn: "doc", typedColumns: [:], now: now,
+                    events: events)
                 {
                     summary = try await applyEvaluation(of: segment, usedSQL: true, now: now, started: started) {
                         connection in
@@ -41,7 +45,7 @@ extension PostgresWorkspace {
                         ).collect()
                     }
                 } else {
-                    let pids = try await qualifyingInSwift(expression, now: now)
+                    let pids = try await qualifyingInSwift(expression, now: now, events: events)
                     summary = try await applyEvaluation(of: segment, usedSQL: false, now: now, started: started) {
                         connection in
                         try await connection.query(
@@ -120,8 +124,9 @@ extension PostgresWorkspace {
 
     /// The pids whose documents satisfy `expression`, read as a stream so
     /// memory holds one row at a time (and the pid list).
-    func qualifyingInSwift(_ expression: PQLExpression, now: Date) async throws -> [Int64] {
-        try await withConnection { connection in
+    func qualifyingInSwift(_ expression: PQLExpression, now: Date, events: PQLEventStore) async throws -> [Int64] {
+        if PQL.readsEvents(expression) { return try await qualifyingWithEvents(expression, now: now, events: events) }
+        return try await withConnection { connection in
             var pids: [Int64] = []
             let rows = try await connection.query("SELECT pid, doc::text FROM profile", logger: self.logger)
             for try await (pid, text) in rows.decode((Int64, String).self) {

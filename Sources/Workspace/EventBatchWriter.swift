@@ -63,7 +63,7 @@ enum EventBatchWriter {
         var profiles: [ParsedProfile] = []
         var parser = ProfileLineParser(format: .jsonl, namespace: nil, identityField: nil)
         for event in events where seen.insert(event.identities[0]).inserted {
-            let line = EventProfileResolver.profileRecord(event.identities)
+            let line = EventProfileRecord.line(event.identities)
             let parsed = Array(line.utf8).withUnsafeBytes { parser.parse($0) }
             if case .profile(let profile) = parsed { profiles.append(profile) }
         }
@@ -104,17 +104,6 @@ struct EventProfileResolver {
 
     /// After profiles were made, the identities that led nowhere may lead somewhere.
     mutating func forgetMisses() { missing.removeAll() }
-
-    /// A profile record that holds the event's identities, its first as primary.
-    static func profileRecord(_ identities: [EventIdentity]) -> String {
-        var byNamespace: [String: [JSONValue]] = [:]
-        for (index, identity) in identities.enumerated() {
-            var entry: [String: JSONValue] = ["id": .string(identity.id)]
-            if index == 0 { entry["primary"] = .bool(true) }
-            byNamespace[identity.namespace, default: []].append(.object(entry))
-        }
-        return JSONValue.object(["identityMap": .object(byNamespace.mapValues { .array($0) })]).serialized()
-    }
 }
 
 /// SQLite copies the bytes (SQLITE_TRANSIENT), so Swift's temporary C string may go.
