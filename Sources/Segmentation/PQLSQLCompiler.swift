@@ -271,7 +271,7 @@ struct PQLSQLCompiler {
         case .sqlite:
             guard let jsonPath = Self.jsonPath(path) else { return nil }
             return Operand(
-                type: SQLFragment(sql: "json_type(\(column), \(jsonPath))"),
+                type: documentType(path, jsonPath),
                 value: SQLFragment(sql: "json_extract(\(column), \(jsonPath))"),
                 known: nil
             )
@@ -313,6 +313,11 @@ struct PQLSQLCompiler {
         case .includes, .intersects, .supersetOf, .subsetOf:
             return arrayTest(function, receiverExpression, arguments)
         case .matches:
+            if case .literal(.string(let pattern), _) = arguments[0], let plain = Self.plainText(ofPattern: pattern) {
+                return stringTest(
+                    plain.anchored ? .startsWith : .contains, receiverExpression,
+                    [.literal(.string(plain.text))])
+            }
             // SQLite calls back into Swift for the pattern (`PQL.matches`), so the
             // regular expression is the same one the evaluator compiles.
             return dialect == .sqlite ? stringTest(function, receiverExpression, arguments) : nil
@@ -427,7 +432,7 @@ struct PQLSQLCompiler {
         let body: SQLFragment
         switch function {
         case .includes, .intersects:
-            body = exists(any(items.map { equality(element, $0) }))
+            body = skippingArraysWithout(itemExpressions, path, exists(any(items.map { equality(element, $0) })))
         case .supersetOf:
             body = all(items.map { exists(equality(element, $0)) })
         default:

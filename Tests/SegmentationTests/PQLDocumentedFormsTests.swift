@@ -9,7 +9,7 @@ import Testing
 enum DocumentedForms {
     static let profileTexts: [String] = [
         #"""
-        {"id":"ann","homeAddress":{"countryISO":"CA","stateProvince":"ON"},"workAddress":{"stateProvince":"ON"},
+        {"id":"ann","homeAddress":{"countryISO":"CA","stateProvince":"ON"},"workAddress":{"stateProvince":"ON","country":"CA"},
          "person":{"name":"Joe Smith","birthYear":1985,"birthMonth":6,"birthdate":"1985-06-15","birthday":"1993-06-12",
            "birthDay":15,"emailAddress":"joe2010@gmail.com","favoriteColors":["red","blue","green"],
            "favoriteCities":["Paris"],"visitedCities":["Paris","Rome"],"eatenFoods":["sushi","pizza","tacos"],
@@ -21,7 +21,7 @@ enum DocumentedForms {
          "emailAddress":"ann@example.com","numbers":[{"square":4}]}
         """#,
         #"""
-        {"id":"bob","homeAddress":{"countryISO":"US","stateProvince":"TX"},"workAddress":{"stateProvince":"CA"},
+        {"id":"bob","homeAddress":{"countryISO":"US","stateProvince":"TX"},"workAddress":{"stateProvince":"CA","country":"US"},
          "person":{"name":"Anna Joe","birthYear":1990,"birthMonth":2,"birthdate":"1991-02-01","birthday":"1985-03-01",
            "birthDay":1,"emailAddress":"bob@example.net","favoriteColors":["yellow"],"favoriteCities":["Rome","Oslo"],
            "visitedCities":["Rome"],"eatenFoods":["pizza"],"orders":[{"storeId":3},{"storeId":3}],"age":17},
@@ -51,7 +51,11 @@ enum DocumentedForms {
     }
 
     static func examples(_ page: String, _ list: [(String, Set<String>)]) -> [Example] {
-        list.map { Example(page: "help/segmentation/pql/\(page)", pql: $0.0, members: $0.1) }
+        pageExamples("help/segmentation/pql/\(page)", list)
+    }
+
+    static func pageExamples(_ path: String, _ list: [(String, Set<String>)]) -> [Example] {
+        list.map { Example(page: path, pql: $0.0, members: $0.1) }
     }
 
     /// Conditions: the page's example as written, or wrapped in a comparison when the page's
@@ -189,6 +193,18 @@ enum DocumentedForms {
                 ("person.homeAddress.isNull()", ["bob", "cy", "dee"]),
                 ("person.homeAddress.isNotNull()", ["ann"]),
             ])
+        // The API pages' profile definitions (their other examples read xEvent). The UI pages
+        // show definitions as Segment Builder screenshots, with no PQL text to copy.
+        + pageExamples(
+            "help/segmentation/api/segment-definitions.md",
+            [
+                (#"workAddress.country = "US""#, ["bob"]),
+                (#"workAddress.country = "CA""#, ["ann"]),
+                ("workAddress.stateProvince = homeAddress.stateProvince", ["ann"]),
+            ])
+        + pageExamples("help/segmentation/api/audiences.md", [(#"workAddress.country = "US""#, ["bob"])])
+        + pageExamples("help/segmentation/api/segment-jobs.md", [(#"workAddress.country = "US""#, ["bob"])])
+        + pageExamples("help/segmentation/api/pql-conversions.md", [(#"workAddress.country = "US""#, ["bob"])])
 
     /// Examples that are values, not conditions: they parse, and as a whole definition
     /// they are refused, naming what they are.

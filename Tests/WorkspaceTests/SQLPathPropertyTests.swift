@@ -88,7 +88,7 @@ struct RandomPQL {
 
     mutating func atom() -> String {
         let f = field()
-        switch Int.random(in: 0..<17, using: &rng) {
+        switch Int.random(in: 0..<18, using: &rng) {
         case 0, 1: return "\(f) \(pick(["=", "!=", "<", "<=", ">", ">="])) \(literal())"
         case 2: return "\(f) \(pick(["in", "notIn"])) \(list())"
         case 3:
@@ -115,6 +115,9 @@ struct RandomPQL {
                 "\(f) \(pick(["in", "notIn"])) [\((0..<Int.random(in: 4...9, using: &rng)).map { _ in literal() }.joined(separator: ", "))]"
         case 14:
             return "\(pick(["currentMonth()", "currentYear()", "currentDayOfMonth()"])) \(pick(["=", "<", ">="])) \(f)"
+        case 15:
+            // Plain-text patterns compile to startsWith/contains in both dialects.
+            return "\(f).matches(\(jsonString(pick(["^a", "a", "^ab", "b", "^a\\%", "^x\\\"", "^1", "^A"]))))"
         default:
             return dateAtom(pick(["d", "d", "d", f]))
         }
