@@ -261,6 +261,78 @@ enum PostgresSchema {
                 "CREATE TABLE workspace_setting (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
             ]
         ),
+        (
+            // Every identity a profile is known by points to it (id normalized
+            // as IdentityKey does: emails trimmed and lowercased); the records
+            // of a profile made of several, for the merge policy; a sequence
+            // ordering records imported with equal timestamps. Profiles made
+            // before are linked under their own identity, then their
+            // identityMap's ids where no other profile holds them yet.
+            "2026-12-01 identity graph",
+            [
+                """
+                CREATE TABLE identity (
+                    namespace TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    pid BIGINT NOT NULL,
+                    linked_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (namespace, id)
+                )
+                """,
+                "CREATE INDEX identity_by_pid ON identity(pid, linked_at)",
+                """
+                CREATE TABLE fragment (
+                    pid BIGINT NOT NULL,
+                    namespace TEXT NOT NULL,
+                    identity TEXT NOT NULL,
+                    time DOUBLE PRECISION NOT NULL,
+                    sequence BIGINT NOT NULL,
+                    doc JSONB NOT NULL,
+                    PRIMARY KEY (pid, namespace, identity)
+                )
+                """,
+                """
+                ALTER TABLE profile
+                    ADD COLUMN fragment_time DOUBLE PRECISION,
+                    ADD COLUMN fragment_sequence BIGINT NOT NULL DEFAULT 0,
+                    ADD COLUMN merged BOOLEAN NOT NULL DEFAULT FALSE
+                """,
+                "CREATE SEQUENCE fragment_sequence",
+                """
+                CREATE FUNCTION ferry_identity_key(namespace TEXT, id TEXT) RETURNS TEXT
+                LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                    SELECT CASE WHEN lower(namespace) = 'email' THEN lower(btrim(id, E' \t\r\n')) ELSE id END
+                $$
+                """,
+                """
+                INSERT INTO identity (namespace, id, pid, linked_at)
+                SELECT namespace, ferry_identity_key(namespace, identity), pid, updated_at FROM profile ORDER BY pid
+                ON CONFLICT DO NOTHING
+                """,
+                """
+                INSERT INTO identity (namespace, id, pid, linked_at)
+                SELECT n.key, ferry_identity_key(n.key, e.value ->> 'id'), p.pid, p.updated_at
+                FROM profile p,
+                    jsonb_each(CASE WHEN jsonb_typeof(p.doc -> 'identityMap') = 'object'
+                               THEN p.doc -> 'identityMap' ELSE '{}'::jsonb END) n,
+                    jsonb_array_elements(CASE WHEN jsonb_typeof(n.value) = 'array' THEN n.value ELSE '[]'::jsonb END) e
+                WHERE jsonb_typeof(e.value -> 'id') = 'string' AND e.value ->> 'id' <> ''
+                   OR jsonb_typeof(e.value -> 'id') = 'number' AND e.value ->> 'id' ~ '^-?[0-9]+$'
+                ORDER BY p.pid
+                ON CONFLICT DO NOTHING
+                """,
+            ]
+        ),
+        (
+            // PQL times pushed down call `ferry_pql_time` (see `PQL.postgresTimeFunction`;
+            // a change to it is a new migration that runs it again). A segment keeps why
+            // its latest evaluation failed until one succeeds.
+            "2026-12-01 pql time function, segment evaluation failures",
+            [
+                PQL.postgresTimeFunction,
+                "ALTER TABLE segment ADD COLUMN last_failure TEXT, ADD COLUMN last_failed_at DOUBLE PRECISION",
+            ]
+        ),
     ]
 
     /// The number of the newest migration this build knows.

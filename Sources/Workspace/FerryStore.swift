@@ -2,3 +2,4 @@
 /// the HTTP server) talks to a workspace through this, so a PostgreSQL
 /// workspace can stand in for the SQLite one.
 public typealias FerryStore = ProfileStore & SegmentStore & Catalog & RunLedger & LeaseStore & ExportRowStore
+    & IdentityStore

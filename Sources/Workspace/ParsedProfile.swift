@@ -17,4 +17,8 @@ struct ParsedProfile: Sendable {
     var leaves: [LeafCell] = []
     /// A number in the record that only its text spells exactly.
     var hasExactNumber = false
+    /// Its identities, normalized: the primary identity first, then every id of its identityMap.
+    var identities: [IdentityKey] = []
+    /// The record's own timestamp (`extSourceSystemAudit.lastUpdatedDate`), for the merge policy.
+    var timestamp: Double?
 }

@@ -6,7 +6,19 @@ import Segmentation
 /// Writes one batch of parsed profiles in the caller's transaction, merging into
 /// profiles that already exist.
 enum ProfileBatchWriter {
-    static func write(_ batch: [ParsedProfile], at now: Date, in db: Database) throws -> (inserted: Int, updated: Int) {
+    /// What one batch did.
+    struct Written: Sendable {
+        var inserted = 0
+        var updated = 0
+        /// Profiles absorbed into another because a fragment linked them.
+        var merged = 0
+        /// Identity links dropped by the identities-per-profile limit.
+        var identitiesDropped = 0
+    }
+
+    static func write(
+        _ batch: [ParsedProfile], at now: Date, identityLimit: Int = ImportOptions.defaultIdentityLimit, in db: Database
+    ) throws -> Written {
         let time = now.timeIntervalSince1970
         // Incremental evaluations read the profiles stamped after their own version.
         guard
@@ -40,37 +52,48 @@ enum ProfileBatchWriter {
                 allKeys.contains { $0.count > allKeys[slot].count && $0.starts(with: allKeys[slot]) }
             })
         let typedNames = columns.paths.flatMap { ["v\($0.number)", "t\($0.number)"] }
-        let names = (["namespace", "identity", "doc", "updatedAt", "exact", "version"] + typedNames).joined(separator: ", ")
+        let names = (["namespace", "identity", "doc", "updatedAt", "exact", "version", "fragmentTime"] + typedNames)
+            .joined(separator: ", ")
         let typedMarks = String(repeating: ", ?", count: typedNames.count)
         // Insert first: a new profile then costs one statement, and only a conflict
         // pays for the read and merge.
         let insertAsIs = try db.cachedStatement(
             sql: """
-                INSERT INTO profile (\(names)) VALUES (?, ?, ?, ?, ?, ?\(typedMarks))
+                INSERT INTO profile (\(names)) VALUES (?, ?, ?, ?, ?, ?, ?\(typedMarks))
                 ON CONFLICT (namespace, identity) DO NOTHING
                 """)
         let insertCompacted = try db.cachedStatement(
             sql: """
-                INSERT INTO profile (\(names)) VALUES (?, ?, json(?), ?, ?, ?\(typedMarks))
+                INSERT INTO profile (\(names)) VALUES (?, ?, json(?), ?, ?, ?, ?\(typedMarks))
                 ON CONFLICT (namespace, identity) DO NOTHING
                 """)
         // Without nulls in the newer record, RFC 7396 json_patch is exactly the deep
         // merge of JSONValue.merging, and runs in SQLite without a round trip.
         let patch = try db.cachedStatement(
             sql: """
-                UPDATE profile SET doc = json_patch(doc, json(?)), updatedAt = ?, exact = max(exact, ?), version = ?
-                WHERE namespace = ? AND identity = ?
+                UPDATE profile SET doc = json_patch(doc, json(?)), updatedAt = ?, exact = max(exact, ?), version = ?,
+                    fragmentTime = ?
+                WHERE pid = ?
                 """)
-        let find = try db.cachedStatement(sql: "SELECT pid, doc FROM profile WHERE namespace = ? AND identity = ?")
+        let find = try db.cachedStatement(
+            sql: "SELECT pid, merged FROM profile WHERE namespace = ? AND identity = ?")
+        let read = try db.cachedStatement(sql: "SELECT doc FROM profile WHERE pid = ?")
         let update = try db.cachedStatement(
-            sql: "UPDATE profile SET doc = ?, updatedAt = ?, exact = max(exact, ?), version = ? WHERE pid = ?")
-        var inserted = 0
-        var updated = 0
+            sql:
+                "UPDATE profile SET doc = ?, updatedAt = ?, exact = max(exact, ?), version = ?, fragmentTime = ? WHERE pid = ?"
+        )
+        var graph = try IdentityGraph(db: db, now: time, version: version, limit: identityLimit)
+        var written = Written()
         var leafOfSlot = [Int](repeating: -1, count: columns.paths.count)
         // The kinds met per column, as bits: the catalog learns them once per batch.
         var seen = [UInt16](repeating: 0, count: columns.paths.count)
-        for profile in batch {
+        for (ordinal, profile) in batch.enumerated() {
             let exact = profile.hasExactNumber ? 1 : 0
+            let fragmentTime = profile.timestamp ?? time
+            // A caller that built the profile without its identities still links its own.
+            let identities =
+                profile.identities.isEmpty
+                ? [IdentityKey(namespace: profile.namespace, id: profile.identity)] : profile.identities
             let insert = profile.needsCompaction ? insertCompacted : insertAsIs
             for slot in leafOfSlot.indices { leafOfSlot[slot] = -1 }
             for (index, leaf) in profile.leaves.enumerated() {
@@ -87,10 +110,11 @@ enum ProfileBatchWriter {
             sqlite3_bind_double(statement, 4, time)
             sqlite3_bind_int64(statement, 5, Int64(exact))
             sqlite3_bind_int64(statement, 6, version)
+            if let stamp = profile.timestamp { sqlite3_bind_double(statement, 7, stamp) }
             // Parsed again only in the rare case a column's path is an object here.
             var parsed: JSONValue?
             for slot in leafOfSlot.indices {
-                let valueIndex = Int32(7 + 2 * slot)
+                let valueIndex = Int32(8 + 2 * slot)
                 if leafOfSlot[slot] >= 0 {
                     let cell = profile.leaves[leafOfSlot[slot]]
                     bind(cell, statement, valueIndex)
@@ -111,33 +135,55 @@ enum ProfileBatchWriter {
                     message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
             sqlite3_reset(statement)
+            // A fragment that meets other profiles through any identity merges
+            // with them; see IdentityGraph.
+            func mergeAll(_ pids: [Int64], carrier: Int64?) throws {
+                let fragment = ProfileFragment(
+                    key: identities[0], time: fragmentTime, sequence: graph.sequence(ordinal: ordinal),
+                    document: try JSONValue.parse(profile.doc))
+                _ = try graph.merge(pids, carrier: carrier, fragment: fragment, keys: identities, columns: columns)
+                written.updated += 1
+            }
             if sqlite3_changes(db.sqliteConnection) > 0 {
-                inserted += 1
+                let pid = sqlite3_last_insert_rowid(db.sqliteConnection)
+                let others = try graph.link(identities, to: pid, fresh: true)
+                if others.isEmpty {
+                    written.inserted += 1
+                } else {
+                    try mergeAll(others, carrier: pid)
+                }
                 continue
             }
-            if !profile.containsNull {
-                patch.setUncheckedArguments([profile.doc, time, exact, version, profile.namespace, profile.identity])
-                try patch.execute()
-                find.setUncheckedArguments([profile.namespace, profile.identity])
-                if let pid = try Int64.fetchOne(find) { try columns.refresh(pid: pid, in: db) }
-                updated += 1
-                continue
-            }
+            // A profile is stored under this primary identity already.
             find.setUncheckedArguments([profile.namespace, profile.identity])
             guard let row = try Row.fetchOne(find) else { continue }
             let pid: Int64 = row[0]
-            let stored: String = row[1]
-            let merged = try JSONValue.parse(stored).merging(try JSONValue.parse(profile.doc))
-            update.setUncheckedArguments([merged.serialized(), time, exact, version, pid])
-            try update.execute()
+            let others = try graph.link(identities, to: pid)
+            if !others.isEmpty || (row[1] as Int64) != 0 {
+                try mergeAll([pid] + others, carrier: nil)
+                continue
+            }
+            if !profile.containsNull {
+                patch.setUncheckedArguments([profile.doc, time, exact, version, fragmentTime, pid])
+                try patch.execute()
+            } else {
+                read.setUncheckedArguments([pid])
+                guard let stored = try String.fetchOne(read) else { continue }
+                let merged = try JSONValue.parse(stored).merging(try JSONValue.parse(profile.doc))
+                update.setUncheckedArguments([merged.serialized(), time, exact, version, fragmentTime, pid])
+                try update.execute()
+            }
             try columns.refresh(pid: pid, in: db)
-            updated += 1
+            written.updated += 1
         }
+        try graph.finish()
+        written.merged = graph.merged
+        written.identitiesDropped = graph.dropped
         for slot in seen.indices where seen[slot] != 0 {
             let names = LeafCell.Kind.all.filter { seen[slot] & (1 << $0.rawValue) != 0 }.map(\.typeName)
             try columns.record(Set(names), forSlot: slot, in: db)
         }
-        return (inserted, updated)
+        return written
     }
 }
 

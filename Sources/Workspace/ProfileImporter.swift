@@ -26,7 +26,7 @@ public struct ProfileImporter: Sendable {
             throw WorkspaceError(.missingIdentityOptions, "--namespace and --identity-field go together.")
         }
         var summary = ImportSummary()
-        var inflight: Task<(inserted: Int, updated: Int), Error>?
+        var inflight: Task<ProfileBatchWriter.Written, Error>?
         var batch: [ParsedProfile] = []
         batch.reserveCapacity(options.batchSize)
 
@@ -36,6 +36,8 @@ public struct ProfileImporter: Sendable {
                 let written = try await task.value
                 summary.inserted += written.inserted
                 summary.updated += written.updated
+                summary.merged += written.merged
+                summary.identitiesDropped += written.identitiesDropped
             }
         }
         func submit() async throws {
@@ -44,8 +46,11 @@ public struct ProfileImporter: Sendable {
             let rows = batch
             batch.removeAll(keepingCapacity: true)
             let pool = dbPool
+            let limit = options.identityLimit
             inflight = Task {
-                try await pool.write { db in try ProfileBatchWriter.write(rows, at: Date(), in: db) }
+                try await pool.write { db in
+                    try ProfileBatchWriter.write(rows, at: Date(), identityLimit: limit, in: db)
+                }
             }
         }
 

@@ -8,6 +8,10 @@ public struct ImportedProfile: Sendable {
     public var identity: String
     /// The whole record as JSON text.
     public var document: String
+    /// Its identities, normalized: the primary identity first, then every id of its identityMap.
+    public var identities: [IdentityKey] = []
+    /// The record's own timestamp (`extSourceSystemAudit.lastUpdatedDate`), nil when it has none.
+    public var timestamp: Double?
 }
 
 /// Reads profile inputs with the same parser, formats, header checks and
@@ -20,17 +24,17 @@ public struct ProfileInputReader: Sendable {
         self.options = options
     }
 
-    /// Reads `inputs` in order. `write` stores one batch and returns how many
-    /// profiles it inserted and updated; it is never called twice at once.
+    /// Reads `inputs` in order. `write` stores one batch and returns what it
+    /// did (inserted, updated, merged, identities dropped); it is never called twice at once.
     public func run(
         _ inputs: [ImportInput], onReject: (ImportRejection) -> Void,
-        write: @escaping @Sendable ([ImportedProfile]) async throws -> (inserted: Int, updated: Int)
+        write: @escaping @Sendable ([ImportedProfile]) async throws -> ImportSummary
     ) async throws -> ImportSummary {
         if (options.namespace == nil) != (options.identityField == nil) {
             throw WorkspaceError(.missingIdentityOptions, "--namespace and --identity-field go together.")
         }
         var summary = ImportSummary()
-        var inflight: Task<(inserted: Int, updated: Int), Error>?
+        var inflight: Task<ImportSummary, Error>?
         var batch: [ImportedProfile] = []
         batch.reserveCapacity(options.batchSize)
         func settle() async throws {
@@ -39,6 +43,8 @@ public struct ProfileInputReader: Sendable {
             let written = try await task.value
             summary.inserted += written.inserted
             summary.updated += written.updated
+            summary.merged += written.merged
+            summary.identitiesDropped += written.identitiesDropped
         }
         func submit() async throws {
             try await settle()
@@ -67,7 +73,8 @@ public struct ProfileInputReader: Sendable {
                     case .profile(let profile):
                         batch.append(
                             ImportedProfile(
-                                namespace: profile.namespace, identity: profile.identity, document: profile.doc))
+                                namespace: profile.namespace, identity: profile.identity, document: profile.doc,
+                                identities: profile.identities, timestamp: profile.timestamp))
                         if batch.count >= options.batchSize { try await submit() }
                         return true
                     case .badHeader(let reason):

@@ -58,7 +58,9 @@ struct ProfileLineParser {
                 ParsedProfile(
                     namespace: namespace, identity: id, doc: withMap.serialized(), needsCompaction: false,
                     containsNull: Self.containsNull(withMap), leaves: ProfileColumns.leafCells(of: withMap),
-                    hasExactNumber: ProfileColumns.hasExactNumber(withMap)))
+                    hasExactNumber: ProfileColumns.hasExactNumber(withMap),
+                    identities: IdentityKey.all(of: withMap, primary: IdentityKey(namespace: namespace, id: id)),
+                    timestamp: IdentityMergePolicy.timestamp(of: withMap)))
         }
         guard let (namespace, id) = PrimaryIdentity.fromIdentityMap(document) else {
             return .rejected("no identity: identityMap holds no id")
@@ -72,7 +74,9 @@ struct ProfileLineParser {
                 namespace: namespace, identity: id, doc: text,
                 needsCompaction: raw && Self.hasWhitespaceBetweenTokens(line),
                 containsNull: Self.containsNull(document),
-                leaves: ProfileColumns.leafCells(of: document), hasExactNumber: ProfileColumns.hasExactNumber(document))
+                leaves: ProfileColumns.leafCells(of: document), hasExactNumber: ProfileColumns.hasExactNumber(document),
+                identities: IdentityKey.all(of: document, primary: IdentityKey(namespace: namespace, id: id)),
+                timestamp: IdentityMergePolicy.timestamp(of: document))
         )
     }
 

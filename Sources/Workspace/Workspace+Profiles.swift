@@ -13,13 +13,9 @@ extension Workspace {
         try await dbPool.read { db in try ProfileRecord.fetchCount(db) }
     }
 
-    /// The merged profile stored under a primary identity, or nil.
+    /// The merged profile any of whose identities is `namespace:identity`, or nil.
     public func profile(namespace: String, identity: String) async throws -> ProfileRecord? {
-        try await dbPool.read { db in
-            try ProfileRecord
-                .filter(ProfileRecord.Columns.namespace == namespace && ProfileRecord.Columns.identity == identity)
-                .fetchOne(db)
-        }
+        try await linkedProfile(IdentityKey(namespace: namespace, id: identity))?.profile
     }
 
     /// Splits `NAMESPACE:ID` at its first colon; ids may contain colons, namespaces do not.

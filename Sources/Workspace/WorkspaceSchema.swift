@@ -296,11 +296,39 @@ enum WorkspaceSchema {
                     );
                     """)
         }
-        migrator.registerMigration("2026-12-01 segment evaluation failures") { db in
-            // Why a segment's latest evaluation failed, shown by `segments list`/`show`
-            // until an evaluation succeeds.
-            try db.execute(sql: "ALTER TABLE segment ADD COLUMN lastFailure TEXT")
-            try db.execute(sql: "ALTER TABLE segment ADD COLUMN lastFailedAt REAL")
+        migrator.registerMigration("2026-12-01 identity graph") { db in
+            try db.execute(
+                sql: """
+                    -- Every identity a profile is known by points to it: its primary
+                    -- identity and each id of its records' identityMaps. id is
+                    -- normalized (IdentityKey: emails trimmed and lowercased).
+                    -- linkedAt orders the links the identities-per-profile limit drops.
+                    CREATE TABLE identity (
+                        namespace TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        pid INTEGER NOT NULL,
+                        linkedAt REAL NOT NULL,
+                        PRIMARY KEY (namespace, id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX identity_by_pid ON identity(pid, linkedAt);
+                    -- The records of a profile made of more than one (merged = 1), each
+                    -- under its own primary identity, from which the merge policy
+                    -- rebuilds the profile's document. A profile of one record keeps
+                    -- it in its own row, so the common import writes nothing here.
+                    CREATE TABLE fragment (
+                        pid INTEGER NOT NULL,
+                        namespace TEXT NOT NULL,
+                        identity TEXT NOT NULL,
+                        time REAL NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        doc TEXT NOT NULL,
+                        PRIMARY KEY (pid, namespace, identity)
+                    ) WITHOUT ROWID;
+                    -- The timestamp of a one-record profile's record; NULL: updatedAt.
+                    ALTER TABLE profile ADD COLUMN fragmentTime REAL;
+                    ALTER TABLE profile ADD COLUMN merged INTEGER NOT NULL DEFAULT 0;
+                    """)
+            try IdentityBackfill.run(in: db)
         }
         return migrator
     }

@@ -18,6 +18,7 @@ struct Ferry: AsyncParsableCommand {
         subcommands: [
             S3Command.self,
             ProfilesCommand.self,
+            IdentitiesCommand.self,
             EventsCommand.self,
             SegmentsCommand.self,
             DestinationsCommand.self,

@@ -1,14 +1,21 @@
 import ArgumentParser
+import Foundation
 import Segmentation
 import Workspace
 
 /// `ferry profiles show NAMESPACE:ID`
 struct ProfilesShowCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a profile's merged JSON.")
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print a profile's merged JSON, found by any of its identities.",
+        discussion: """
+            Prints the merged document on standard output (one JSON line, so it pipes into jq), \
+            then the profile's linked identities on standard error.
+            """)
 
     @OptionGroup var options: WorkspaceOptions
 
-    @Argument(help: ArgumentHelp("The primary identity, e.g. Email:ann@example.com.", valueName: "namespace:id"))
+    @Argument(help: ArgumentHelp("Any identity of the profile, e.g. Email:ann@example.com.", valueName: "namespace:id"))
     var identity: String
 
     func run() async throws {
@@ -16,10 +23,17 @@ struct ProfilesShowCommand: AsyncParsableCommand {
         let workspace = opened.store
         try await WorkspaceOptions.translatingErrors {
             let key = try Workspace.parseQualifiedIdentity(identity)
-            guard let profile = try await workspace.profile(namespace: key.namespace, identity: key.identity) else {
-                throw WorkspaceError(.profileNotFound, "No profile has the primary identity \(identity).")
+            guard
+                let linked = try await workspace.linkedProfile(IdentityKey(namespace: key.namespace, id: key.identity))
+            else {
+                throw WorkspaceError(.profileNotFound, "No profile has the identity \(identity).")
             }
-            print(profile.doc)
+            print(linked.profile.doc)
+            let names = linked.identities.map(\.key.description).joined(separator: ", ")
+            FileHandle.standardError.write(
+                Data(
+                    "profile \(linked.profile.qualifiedIdentity): \(linked.identities.count) identities: \(names)\n"
+                        .utf8))
         }
     }
 }

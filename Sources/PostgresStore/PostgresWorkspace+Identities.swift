@@ -1,0 +1,395 @@
+import Foundation
+import PostgresNIO
+import Segmentation
+import Workspace
+
+extension PostgresWorkspace: IdentityStore {
+    /// Taken by each import batch for its transaction, so two workers'
+    /// batches cannot both make a profile for one new identity.
+    static let identityGraphLock: Int64 = 0x4665_7272_7949_6447
+
+    /// Fragments per sequence number: a batch takes one number and its
+    /// fragments are ordered by their position in it.
+    static let sequenceStride: Int64 = 1 << 24
+
+    /// Writes one batch of fragments in one transaction: new people and
+    /// updates of a one-record profile in bulk (`COPY`, then set-based SQL);
+    /// fragments that link profiles, or each other, one group at a time.
+    func writeFragments(_ batch: [ImportedProfile], at date: Date, limit: Int) async throws -> ImportSummary {
+        let now = date.timeIntervalSince1970
+        var fragmentRows = ByteBuffer()
+        var identityRows = ByteBuffer()
+        fragmentRows.reserveCapacity(batch.reduce(0) { $0 + $1.document.utf8.count + 64 })
+        for (ordinal, profile) in batch.enumerated() {
+            let fields = [String(ordinal), profile.namespace, profile.identity, profile.document]
+            Self.writeCopyRow(fields + [String(profile.timestamp ?? now)], to: &fragmentRows)
+            for key in profile.identities {
+                Self.writeCopyRow([String(ordinal), key.namespace, key.id], to: &identityRows)
+            }
+        }
+        let (fragmentData, identityData) = (fragmentRows, identityRows)
+        return try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.identityGraphLock))", logger: self.logger)
+                .collect()
+            for statement in [
+                """
+                CREATE TEMP TABLE IF NOT EXISTS fragment_staging (
+                    ordinal INTEGER, namespace TEXT, identity TEXT, doc JSONB, time DOUBLE PRECISION) ON COMMIT DELETE ROWS
+                """,
+                "CREATE TEMP TABLE IF NOT EXISTS identity_staging (ordinal INTEGER, namespace TEXT, id TEXT) ON COMMIT DELETE ROWS",
+            ] {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger).collect()
+            }
+            try await connection.copyFrom(
+                table: "fragment_staging", columns: ["ordinal", "namespace", "identity", "doc", "time"],
+                logger: self.logger
+            ) { writer in try await writer.write(fragmentData) }
+            try await connection.copyFrom(
+                table: "identity_staging", columns: ["ordinal", "namespace", "id"], logger: self.logger
+            ) { writer in try await writer.write(identityData) }
+            let base =
+                try await connection.query("SELECT nextval('fragment_sequence')", logger: self.logger).collect()
+                .first?.decode(Int64.self) ?? 0
+            var holders: [IdentityKey: Int64] = [:]
+            for row in try await connection.query(
+                "SELECT DISTINCT s.namespace, s.id, i.pid FROM identity_staging s JOIN identity i USING (namespace, id)",
+                logger: self.logger
+            ).collect() {
+                let (namespace, id, pid) = try row.decode((String, String, Int64).self)
+                holders[IdentityKey(namespace: namespace, id: id)] = pid
+            }
+            var ownRows: [Int: (pid: Int64, merged: Bool)] = [:]
+            for row in try await connection.query(
+                "SELECT s.ordinal, p.pid, p.merged FROM fragment_staging s JOIN profile p USING (namespace, identity)",
+                logger: self.logger
+            ).collect() {
+                let (ordinal, pid, merged) = try row.decode((Int, Int64, Bool).self)
+                ownRows[ordinal] = (pid, merged)
+            }
+            let plan = IdentityBatchPlan(
+                identities: batch.map(\.identities), holders: holders, ownRows: ownRows, limit: limit)
+            var graph = PostgresIdentityGraph(
+                connection: connection, logger: self.logger, now: now, base: base, limit: limit)
+            try await graph.insertFresh(plan.fresh)
+            try await graph.updateSame(plan.same)
+            for group in plan.groups {
+                try await graph.merge(group, batch: batch)
+                let counts = IdentityBatchPlan.counts(
+                    of: group.ordinals, identities: batch.map(\.identities), holders: holders, ownRows: ownRows)
+                graph.summary.inserted += counts.inserted
+                graph.summary.updated += counts.updated
+                graph.summary.merged += counts.merged
+            }
+            try await graph.finish()
+            return graph.summary
+        }
+    }
+
+    /// One row of COPY's text format.
+    static func writeCopyRow(_ fields: [String], to buffer: inout ByteBuffer) {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+            writeCopyText(field, to: &buffer)
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    /// The pid of the profile `key` points to, or nil.
+    public func profileId(for key: IdentityKey) async throws -> Int64? {
+        try await withConnection { connection in
+            try await connection.query(
+                "SELECT pid FROM identity WHERE namespace = \(key.namespace) AND id = \(key.id)", logger: self.logger
+            ).collect().first?.decode(Int64.self)
+        }
+    }
+
+    public func linkedProfile(_ key: IdentityKey) async throws -> LinkedProfile? {
+        try await withConnection { connection in
+            guard
+                let row = try await connection.query(
+                    """
+                    SELECT p.pid, p.namespace, p.identity, p.doc::text, p.updated_at
+                    FROM identity i JOIN profile p ON p.pid = i.pid
+                    WHERE i.namespace = \(key.namespace) AND i.id = \(key.id)
+                    """, logger: self.logger
+                ).collect().first
+            else { return nil }
+            let (pid, namespace, identity, doc, updated) = try row.decode((Int64, String, String, String, Double).self)
+            let identities = try await connection.query(
+                "SELECT namespace, id, linked_at FROM identity WHERE pid = \(pid) ORDER BY linked_at, namespace, id",
+                logger: self.logger
+            ).collect().map { row in
+                let (namespace, id, linkedAt) = try row.decode((String, String, Double).self)
+                return LinkedIdentity(key: IdentityKey(namespace: namespace, id: id), linkedAt: linkedAt)
+            }
+            return LinkedProfile(
+                profile: ProfileRecord(
+                    pid: pid, namespace: namespace, identity: identity, doc: doc,
+                    updatedAt: Date(timeIntervalSince1970: updated)),
+                identities: identities)
+        }
+    }
+}
+
+/// The identity graph's side of one import batch on PostgreSQL, in the
+/// batch's transaction, over the staged fragments and identities.
+struct PostgresIdentityGraph {
+    let connection: PostgresConnection
+    let logger: Logger
+    let now: Double
+    /// The batch's sequence number; a fragment's order key is base * stride + ordinal.
+    let base: Int64
+    let limit: Int
+    var summary = ImportSummary()
+    /// Absorbed pid -> kept pid.
+    var kept: [Int64: Int64] = [:]
+
+    func sequence(_ ordinal: Int) -> Int64 { base * PostgresWorkspace.sequenceStride + Int64(ordinal) }
+
+    /// New people: one INSERT for their profiles and one for their identities.
+    mutating func insertFresh(_ ordinals: [Int]) async throws {
+        guard !ordinals.isEmpty else { return }
+        let stride = PostgresWorkspace.sequenceStride
+        try await connection.query(
+            """
+            WITH made AS (
+                INSERT INTO profile (namespace, identity, doc, updated_at, fragment_time, fragment_sequence)
+                SELECT namespace, identity, doc, \(now), time, \(base) * \(stride) + ordinal
+                FROM fragment_staging WHERE ordinal = ANY(\(ordinals)) ORDER BY ordinal
+                RETURNING pid, namespace, identity
+            )
+            INSERT INTO identity (namespace, id, pid, linked_at)
+            SELECT s.namespace, s.id, made.pid, \(now)
+            FROM made JOIN fragment_staging f ON f.namespace = made.namespace AND f.identity = made.identity
+                JOIN identity_staging s ON s.ordinal = f.ordinal
+            WHERE f.ordinal = ANY(\(ordinals))
+            ON CONFLICT DO NOTHING
+            """, logger: logger
+        ).collect()
+        summary.inserted += ordinals.count
+    }
+
+    /// The same record again: merged over its profile as a re-import always
+    /// was, and any new identity of it linked.
+    mutating func updateSame(_ ordinals: [Int]) async throws {
+        guard !ordinals.isEmpty else { return }
+        let stride = PostgresWorkspace.sequenceStride
+        try await connection.query(
+            """
+            UPDATE profile p SET doc = ferry_merge(p.doc, f.doc), updated_at = \(now), fragment_time = f.time,
+                fragment_sequence = \(base) * \(stride) + f.ordinal
+            FROM fragment_staging f
+            WHERE f.ordinal = ANY(\(ordinals)) AND p.namespace = f.namespace AND p.identity = f.identity
+            """, logger: logger
+        ).collect()
+        let grown = try await connection.query(
+            """
+            WITH linked AS (
+                INSERT INTO identity (namespace, id, pid, linked_at)
+                SELECT s.namespace, s.id, p.pid, \(now)
+                FROM fragment_staging f JOIN profile p ON p.namespace = f.namespace AND p.identity = f.identity
+                    JOIN identity_staging s ON s.ordinal = f.ordinal
+                WHERE f.ordinal = ANY(\(ordinals))
+                ON CONFLICT DO NOTHING
+                RETURNING pid
+            )
+            SELECT DISTINCT pid FROM linked
+            """, logger: logger
+        ).collect().map { try $0.decode(Int64.self) }
+        for pid in grown { try await enforceLimit(on: pid) }
+        summary.updated += ordinals.count
+    }
+
+    /// Merges a group's fragments and the profiles they reach into the
+    /// smallest pid (a new profile when they reach none).
+    mutating func merge(_ group: IdentityBatchPlan.Group, batch: [ImportedProfile]) async throws {
+        var fragments: [ProfileFragment] = []
+        var primary: IdentityKey?
+        if !group.pids.isEmpty {
+            let rows = try await connection.query(
+                """
+                SELECT pid, namespace, identity, doc::text, updated_at, fragment_time, fragment_sequence, merged
+                FROM profile WHERE pid = ANY(\(group.pids)) ORDER BY pid
+                """, logger: logger
+            ).collect()
+            let stored = try await connection.query(
+                """
+                SELECT pid, namespace, identity, time, sequence, doc::text FROM fragment
+                WHERE pid = ANY(\(group.pids)) ORDER BY pid, sequence
+                """, logger: logger
+            ).collect()
+            for row in rows {
+                let (pid, namespace, identity, doc, updated, time, sequence, merged) = try row.decode(
+                    (Int64, String, String, String, Double, Double?, Int64, Bool).self)
+                if pid == group.pids[0] { primary = IdentityKey(namespace: namespace, id: identity) }
+                if merged {
+                    for part in stored {
+                        let (owner, namespace, identity, time, sequence, doc) = try part.decode(
+                            (Int64, String, String, Double, Int64, String).self)
+                        guard owner == pid else { continue }
+                        IdentityMergePolicy.upsert(
+                            ProfileFragment(
+                                key: IdentityKey(namespace: namespace, id: identity), time: time, sequence: sequence,
+                                document: try JSONValue.parse(doc)),
+                            into: &fragments)
+                    }
+                } else {
+                    IdentityMergePolicy.upsert(
+                        ProfileFragment(
+                            key: IdentityKey(namespace: namespace, id: identity), time: time ?? updated,
+                            sequence: sequence, document: try JSONValue.parse(doc)),
+                        into: &fragments)
+                }
+            }
+        }
+        var keys: [IdentityKey] = []
+        for ordinal in group.ordinals {
+            let profile = batch[ordinal]
+            IdentityMergePolicy.upsert(
+                ProfileFragment(
+                    key: profile.identities[0], time: profile.timestamp ?? now, sequence: sequence(ordinal),
+                    document: try JSONValue.parse(profile.document)),
+                into: &fragments)
+            for key in profile.identities where !keys.contains(key) { keys.append(key) }
+        }
+        let keep: Int64
+        if let first = group.pids.first {
+            keep = first
+            let others = Array(group.pids.dropFirst())
+            if !others.isEmpty {
+                try await connection.query(
+                    "UPDATE identity SET pid = \(keep) WHERE pid = ANY(\(others))", logger: logger
+                ).collect()
+                try await connection.query("DELETE FROM fragment WHERE pid = ANY(\(others))", logger: logger).collect()
+                try await connection.query("DELETE FROM profile WHERE pid = ANY(\(others))", logger: logger).collect()
+                for pid in others {
+                    for (from, to) in kept where to == pid { kept[from] = keep }
+                    kept[pid] = keep
+                }
+            }
+        } else {
+            let first = batch[group.ordinals[0]]
+            primary = first.identities[0]
+            keep =
+                try await connection.query(
+                    """
+                    INSERT INTO profile (namespace, identity, doc, updated_at)
+                    VALUES (\(first.namespace), \(first.identity), '{}'::jsonb, \(now)) RETURNING pid
+                    """, logger: logger
+                ).collect().first?.decode(Int64.self) ?? 0
+        }
+        try await connection.query(
+            """
+            INSERT INTO identity (namespace, id, pid, linked_at)
+            SELECT namespace, id, \(keep), \(now) FROM unnest(\(keys.map(\.namespace)), \(keys.map(\.id))) AS k(namespace, id)
+            ON CONFLICT DO NOTHING
+            """, logger: logger
+        ).collect()
+        try await enforceLimit(on: keep)
+        try await connection.query("DELETE FROM fragment WHERE pid = \(keep)", logger: logger).collect()
+        if fragments.count == 1 {
+            // One record after all (the same one twice in a batch): kept in the row.
+            let only = fragments[0]
+            try await connection.query(
+                """
+                UPDATE profile SET doc = \(only.document.serialized())::jsonb, updated_at = \(now),
+                    fragment_time = \(only.time), fragment_sequence = \(only.sequence), merged = FALSE
+                WHERE pid = \(keep)
+                """, logger: logger
+            ).collect()
+            return
+        }
+        let identities = try await connection.query(
+            "SELECT namespace, id FROM identity WHERE pid = \(keep) ORDER BY linked_at, namespace, id", logger: logger
+        ).collect().map { row in
+            let (namespace, id) = try row.decode((String, String).self)
+            return IdentityKey(namespace: namespace, id: id)
+        }
+        let document = IdentityMergePolicy.merge(
+            fragments, identities: identities, primary: primary ?? fragments[0].key)
+        try await connection.query(
+            """
+            INSERT INTO fragment (pid, namespace, identity, time, sequence, doc)
+            SELECT \(keep), namespace, identity, time, sequence, doc::jsonb
+            FROM unnest(\(fragments.map(\.key.namespace)), \(fragments.map(\.key.id)), \(fragments.map(\.time)),
+                        \(fragments.map(\.sequence)), \(fragments.map { $0.document.serialized() }))
+                AS f(namespace, identity, time, sequence, doc)
+            """, logger: logger
+        ).collect()
+        try await connection.query(
+            """
+            UPDATE profile SET doc = \(document.serialized())::jsonb, updated_at = \(now),
+                fragment_time = \(fragments.map(\.time).max() ?? now), merged = TRUE
+            WHERE pid = \(keep)
+            """, logger: logger
+        ).collect()
+    }
+
+    /// Past the limit, drops the oldest links of `pid`, never the identity
+    /// its row is stored under.
+    mutating func enforceLimit(on pid: Int64) async throws {
+        guard
+            let row = try await connection.query(
+                """
+                SELECT p.namespace, p.identity, (SELECT count(*) FROM identity WHERE pid = p.pid)
+                FROM profile p WHERE p.pid = \(pid)
+                """, logger: logger
+            ).collect().first
+        else { return }
+        let (namespace, identity, count) = try row.decode((String, String, Int).self)
+        guard count > limit else { return }
+        let own = IdentityKey(namespace: namespace, id: identity)
+        let dropped = try await connection.query(
+            """
+            DELETE FROM identity WHERE (namespace, id) IN (
+                SELECT namespace, id FROM identity
+                WHERE pid = \(pid) AND NOT (namespace = \(own.namespace) AND id = \(own.id))
+                ORDER BY linked_at, namespace, id LIMIT \(count - limit))
+            RETURNING 1
+            """, logger: logger
+        ).collect().count
+        summary.identitiesDropped += dropped
+    }
+
+    /// Moves the absorbed profiles' memberships (and rows of any table in
+    /// `ProfileRemap.pidColumns`) to the profiles kept. A kept profile is a
+    /// member where either was, until the next evaluation re-reads it.
+    func finish() async throws {
+        guard !kept.isEmpty else { return }
+        let from = Array(kept.keys)
+        let to = from.map { kept[$0]! }
+        try await connection.query(
+            """
+            UPDATE membership k SET status = 'realized', last_qualification_time = a.last_qualification_time,
+                status_changed_at = a.status_changed_at, changed_in_evaluation = a.changed_in_evaluation
+            FROM membership a, unnest(\(from), \(to)) AS r(absorbed, kept)
+            WHERE a.pid = r.absorbed AND k.pid = r.kept AND k.sid = a.sid AND a.status = 'realized' AND k.status = 'exited'
+            """, logger: logger
+        ).collect()
+        try await connection.query(
+            """
+            UPDATE membership m SET pid = r.kept FROM unnest(\(from), \(to)) AS r(absorbed, kept)
+            WHERE m.pid = r.absorbed AND NOT EXISTS (SELECT 1 FROM membership k WHERE k.sid = m.sid AND k.pid = r.kept)
+            """, logger: logger
+        ).collect()
+        try await connection.query("DELETE FROM membership WHERE pid = ANY(\(from))", logger: logger).collect()
+        for (table, column) in ProfileRemap.pidColumns {
+            let exists =
+                try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger).collect()
+                .first?.decode(Bool.self) ?? false
+            guard exists else { continue }
+            let quotedTable = "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            let quotedColumn = "\"" + column.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            var bindings = PostgresBindings()
+            bindings.append(from)
+            bindings.append(to)
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        UPDATE \(quotedTable) t SET \(quotedColumn) = r.kept FROM unnest($1::bigint[], $2::bigint[]) AS r(absorbed, kept)
+                        WHERE t.\(quotedColumn) = r.absorbed
+                        """, binds: bindings), logger: logger
+            ).collect()
+        }
+    }
+}

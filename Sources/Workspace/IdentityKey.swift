@@ -1,0 +1,60 @@
+import Foundation
+import Segmentation
+
+/// One identity of the identity graph: a namespace and an id in it, as the
+/// graph compares them.
+///
+/// Emails are compared trimmed and lowercased (`Ann@Example.com ` is
+/// `ann@example.com`), since people type them in every case; any other id,
+/// phone numbers included, is compared exactly as written, because a
+/// normalization the user did not ask for would merge people who differ.
+public struct IdentityKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var namespace: String
+    public var id: String
+
+    /// The key of `id` in `namespace`, normalized.
+    public init(namespace: String, id: String) {
+        self.namespace = namespace
+        self.id = Self.isEmail(namespace) ? id.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() : id
+    }
+
+    /// `NAMESPACE:ID`, as the CLI writes it.
+    public var description: String { "\(namespace):\(id)" }
+
+    public static func < (lhs: IdentityKey, rhs: IdentityKey) -> Bool {
+        (lhs.namespace, lhs.id) < (rhs.namespace, rhs.id)
+    }
+
+    static func isEmail(_ namespace: String) -> Bool { namespace.lowercased() == "email" }
+
+    /// Every identity a fragment carries: its primary identity first, then
+    /// each id of its `identityMap` in namespace order, once each.
+    static func all(of document: JSONValue, primary: IdentityKey) -> [IdentityKey] {
+        var keys = [primary]
+        var seen: Set<IdentityKey> = [primary]
+        guard case .object(let top) = document, case .object(let map)? = top["identityMap"] else { return keys }
+        for namespace in map.keys.sorted() {
+            guard case .array(let entries)? = map[namespace] else { continue }
+            for entry in entries {
+                guard case .object(let fields) = entry, let id = PrimaryIdentity.identityText(fields["id"]) else {
+                    continue
+                }
+                let key = IdentityKey(namespace: namespace, id: id)
+                if seen.insert(key).inserted { keys.append(key) }
+            }
+        }
+        return keys
+    }
+}
+
+/// An identity linked to a profile, as `ferry identities show` lists it.
+public struct LinkedIdentity: Sendable, Hashable {
+    public var key: IdentityKey
+    /// When the link was made (Unix seconds).
+    public var linkedAt: Double
+
+    public init(key: IdentityKey, linkedAt: Double) {
+        self.key = key
+        self.linkedAt = linkedAt
+    }
+}
