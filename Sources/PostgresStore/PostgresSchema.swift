@@ -323,16 +323,6 @@ enum PostgresSchema {
                 """,
             ]
         ),
-        (
-            // PQL times pushed down call `ferry_pql_time` (see `PQL.postgresTimeFunction`;
-            // a change to it is a new migration that runs it again). A segment keeps why
-            // its latest evaluation failed until one succeeds.
-            "2026-12-01 pql time function, segment evaluation failures",
-            [
-                PQL.postgresTimeFunction,
-                "ALTER TABLE segment ADD COLUMN last_failure TEXT, ADD COLUMN last_failed_at DOUBLE PRECISION",
-            ]
-        ),
     ]
 
     /// The number of the newest migration this build knows.
