@@ -48,6 +48,21 @@ public struct AppError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// A field as the CLI's option names it (`nullValue` is `--null-value`). Messages name
+    /// options this way for both front ends, so they read the same everywhere; the API
+    /// also names the JSON field in `field`.
+    public static func option(_ field: String) -> String {
+        var out = "--"
+        for character in field {
+            if character.isUppercase {
+                out += "-" + character.lowercased()
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
+
     /// The library's errors as a user sees them; nil for errors no layer
     /// phrased, which front ends report as internal without their text.
     public static func from(_ error: any Error) -> AppError? {
@@ -82,6 +97,12 @@ public struct AppError: Error, Sendable, CustomStringConvertible {
                 ? .missingPermission
                 : error.isCredentialError || error.code == "NoSuchBucket" ? .badInput : .upstream
             return AppError(kind, code: "s3", "\(error)")
+        case let error as STSError:
+            let kind: Kind =
+                error.isAccessDenied
+                ? .missingPermission
+                : error.code == "InvalidClientTokenId" || error.code == "SignatureDoesNotMatch" ? .badInput : .upstream
+            return AppError(kind, code: "sts", "\(error)")
         case let error as MultipartUploadError:
             var inner = from(error.underlying) ?? AppError(.failure, code: "upload", "\(error.underlying)")
             inner.message += " (multipart upload \(error.uploadId) left open)"

@@ -24,10 +24,20 @@ public struct DestinationInput: Sendable {
     public var accessKeyId: String
     public var secretAccessKey: String
     public var sessionToken: String?
+    /// An OpenPGP public key, armored or binary: every file is encrypted to it.
+    public var pgpPublicKey: [UInt8]?
+    /// An IAM role Ferry assumes with its own credentials; no keys are stored then.
+    public var roleArn: String?
+    public var externalId: String?
+    public var sessionName: String?
+    /// Server-side encryption: `aes256` or `aws:kms`, with its KMS key.
+    public var sse: String?
+    public var kmsKeyId: String?
     /// Save without the permission check.
     public var skipValidation = false
 
-    public init(name: String, bucket: String, accessKeyId: String, secretAccessKey: String) {
+    /// Empty keys are right for a destination that assumes a role.
+    public init(name: String, bucket: String, accessKeyId: String = "", secretAccessKey: String = "") {
         self.name = name
         self.bucket = bucket
         self.accessKeyId = accessKeyId
@@ -51,6 +61,10 @@ public struct DestinationView: Codable, Sendable, Equatable {
     public var pgpFingerprint: String?
     /// Ferry assumes this role instead of using stored keys.
     public var roleArn: String?
+    public var externalId: String?
+    public var roleSessionName: String?
+    /// Parquet: arrays and objects as LIST and STRUCT columns.
+    public var nested: Bool
     /// Server-side encryption asked of S3, and its KMS key.
     public var sse: String?
     public var kmsKeyId: String?
@@ -69,6 +83,9 @@ public struct DestinationView: Codable, Sendable, Equatable {
         accessKeyId = Self.masked(record.accessKeyId)
         pgpFingerprint = record.pgpFingerprint
         roleArn = record.roleArn
+        externalId = record.externalId
+        roleSessionName = record.roleSessionName
+        nested = (try? DestinationSettings(record))?.nested ?? false
         sse = record.sse
         kmsKeyId = record.kmsKeyId
         createdAt = record.createdAt

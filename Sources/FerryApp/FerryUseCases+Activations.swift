@@ -13,11 +13,43 @@ extension FerryUseCases {
 
     /// Checks every part of an activation now, so nothing fails at 2 a.m. that could fail here, and saves it.
     public func createActivation(_ input: ActivationInput, now: Date = Date()) async throws -> CreatedActivation {
+        let checked = try await checkedActivation(input, now: now)
+        try await phrased { try await store.insertActivation(checked.activation) }
+        return checked
+    }
+
+    /// Changes an activation: what the patch names is replaced, everything is checked again
+    /// as on create, and the id, creation time and run history stay.
+    public func updateActivation(_ nameOrId: String, _ patch: ActivationPatch, now: Date = Date()) async throws
+        -> CreatedActivation
+    {
+        let existing = try await activation(nameOrId)
+        var checked = try await checkedActivation(patch.applied(to: ActivationInput(existing)), now: now)
+        checked.activation.id = existing.id
+        checked.activation.createdAt = existing.createdAt
+        checked.activation.enabled = patch.enabled ?? existing.enabled
+        let record = checked.activation
+        try await phrased {
+            if record.name != existing.name, let other = try? await store.activation(named: record.name),
+                other.id != record.id
+            {
+                throw WorkspaceError(.activationExists, "An activation named '\(record.name)' already exists.")
+            }
+            if let other = try await store.conflictingActivation(for: record) {
+                throw try await store.conflictError(record, other)
+            }
+            try await store.updateActivation(record)
+        }
+        return checked
+    }
+
+    /// The record `input` describes, with every rule checked against the store; nothing is saved.
+    func checkedActivation(_ input: ActivationInput, now: Date) async throws -> CreatedActivation {
         let name: String
         do { name = try NameRules.checked(input.name, kind: "activation") } catch {
             throw AppError(.badInput, code: error.code.rawValue, error.message, field: "name")
         }
-        guard !input.segments.isEmpty else { throw AppError.badInput("name at least one segment", field: "segments") }
+        guard !input.segments.isEmpty else { throw AppError.badInput("name at least one --segment", field: "segments") }
         guard !input.columns.isEmpty else {
             throw AppError.badInput("map at least one column with --map SOURCE[=COLUMN]", field: "columns")
         }
@@ -32,7 +64,8 @@ extension FerryUseCases {
         }
         if input.trigger == .afterEvaluation && input.frequency != .once {
             throw AppError.badInput(
-                "--trigger after-evaluation runs after each evaluation; drop --frequency", field: "frequency")
+                "--trigger after-evaluation runs after each evaluation; drop --frequency",
+                field: "frequency")
         }
         let scheduleDay = try input.day.map { text in
             switch Schedule.day(parsing: text, for: input.frequency) {
@@ -85,6 +118,7 @@ extension FerryUseCases {
                     folder: folder, fileName: template, settings: settings, manifest: destination.manifest,
                     segment: segment, destination: destination)
             }
+            // A namespace no profile has is most likely a typo; it still exports, with empty values.
             var warnings: [String] = []
             for mapping in mappings {
                 guard case let .identity(namespace)? = try? ExportSource(parsing: mapping.source) else { continue }
@@ -100,7 +134,6 @@ extension FerryUseCases {
                 endDay: input.endDay, timeZone: input.timeZone, fileNameTemplate: input.fileName,
                 maxRowsPerFile: input.maxRowsPerFile, enabled: true, createdAt: now, day: scheduleDay,
                 trigger: input.trigger)
-            try await store.insertActivation(record)
             return CreatedActivation(activation: record, warnings: warnings)
         }
     }

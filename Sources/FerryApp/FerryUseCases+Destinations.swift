@@ -8,6 +8,9 @@ extension FerryUseCases {
     public struct CreatedDestination: Sendable {
         public var destination: DestinationRecord
         public var permissions: PermissionReport?
+        /// The PGP key files are encrypted to, for the user to compare with their own:
+        /// `FINGERPRINT (ALGORITHM subkey FINGERPRINT)`.
+        public var pgpKey: String?
     }
 
     /// Checks the settings, runs the connection test unless told not to, and
@@ -15,6 +18,9 @@ extension FerryUseCases {
     /// saves nothing and names the missing actions.
     public func createDestination(_ input: DestinationInput) async throws -> CreatedDestination {
         let record = try destinationRecord(input)
+        let pgpKey = try phrasedNow { try DestinationSecurity(record).pgpKey }.map {
+            "\($0.fingerprint) (\($0.encryptionKey.algorithmName) subkey \($0.encryptionKey.fingerprint))"
+        }
         var report: PermissionReport?
         if !input.skipValidation {
             let checked = try await checkPermissions(record)
@@ -22,12 +28,12 @@ extension FerryUseCases {
             guard checked.allGranted else {
                 throw AppError(
                     .missingPermission, code: "missingPermission",
-                    "destination not saved: missing \(checked.missing.map(\.rawValue).joined(separator: ", ")) (use --skip-validation to save anyway)",
+                    "destination not saved: \(checked.refusal)",
                     permissions: checked)
             }
         }
         try await phrased { try await store.insertDestination(record) }
-        return CreatedDestination(destination: record, permissions: report)
+        return CreatedDestination(destination: record, permissions: report, pgpKey: pgpKey)
     }
 
     /// The record `input` describes, every setting checked and the secrets sealed.
@@ -38,7 +44,8 @@ extension FerryUseCases {
         where T.RawValue == String {
             guard let value = T(rawValue: text) else {
                 throw AppError.badInput(
-                    "\(field) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))", field: field)
+                    "\(AppError.option(field)) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))",
+                    field: field)
             }
             return value
         }
@@ -71,18 +78,6 @@ extension FerryUseCases {
                 throw AppError.badInput("\(error)", field: "endpoint")
             }
         }
-        guard !input.accessKeyId.isEmpty else {
-            throw AppError.badInput(
-                "no access key id: pass --access-key-id or set AWS_ACCESS_KEY_ID", field: "accessKeyId")
-        }
-        // These go into request headers (the key id and region in Authorization, the session
-        // token as x-amz-security-token), where a control or non-ASCII character could never be sent.
-        if !Self.isHeaderSafe(input.accessKeyId) {
-            throw AppError.badInput("the access key id holds characters no AWS key has", field: "accessKeyId")
-        }
-        if let token = input.sessionToken, !token.isEmpty, !Self.isHeaderSafe(token) {
-            throw AppError.badInput("the session token holds characters no AWS token has", field: "sessionToken")
-        }
         if let region = input.region,
             region.isEmpty || region.count > 64
                 || !region.unicodeScalars.allSatisfy({
@@ -92,10 +87,18 @@ extension FerryUseCases {
             throw AppError.badInput(
                 "region '\(region)' is not a region name such as eu-west-1", field: "region")
         }
-        guard !input.secretAccessKey.isEmpty else {
-            throw AppError.badInput(
-                "no secret access key: set AWS_SECRET_ACCESS_KEY or pass --secret-access-key-stdin",
-                field: "secretAccessKey")
+        let security = try security(input)
+        if security.role != nil {
+            // A role needs no stored keys: Ferry's own credentials (environment or
+            // profile) are read at each refresh, so stored ones would never be used.
+            guard input.accessKeyId.isEmpty && input.secretAccessKey.isEmpty && (input.sessionToken ?? "").isEmpty
+            else {
+                throw AppError.badInput(
+                    "--role-arn uses Ferry's own credentials to assume the role; drop --access-key-id and --secret-access-key-stdin",
+                    field: "roleArn")
+            }
+        } else {
+            try checkStoredKeys(input)
         }
         return try DestinationRecord(
             id: UUID().uuidString.lowercased(), name: name, bucket: input.bucket, folderPath: input.folderPath,
@@ -104,7 +107,71 @@ extension FerryUseCases {
             format: DestinationSettings.encodeFormat(format, nested: input.nested), accessKeyId: input.accessKeyId,
             sealedSecret: sealSecret(input.secretAccessKey),
             sealedSessionToken: input.sessionToken.flatMap { $0.isEmpty ? nil : $0 }.map(sealSecret),
-            createdAt: now)
+            createdAt: now, pgpPublicKey: security.pgpKey.map { Data($0.binary) },
+            pgpFingerprint: security.pgpKey?.fingerprint, roleArn: security.role?.roleArn,
+            externalId: security.role?.externalId, roleSessionName: security.role?.sessionName,
+            sse: security.sse?.mode.rawValue, kmsKeyId: security.sse?.kmsKeyId)
+    }
+
+    /// The PGP key, role and SSE settings, each checked before anything is saved.
+    func security(_ input: DestinationInput) throws -> DestinationSecurity {
+        var security = DestinationSecurity()
+        if let key = input.pgpPublicKey {
+            do { try security.setPGPKey(key) } catch {
+                throw AppError.badInput("--pgp-public-key: \(error)", field: "pgpPublicKey")
+            }
+        }
+        if input.roleArn == nil, input.externalId != nil || input.sessionName != nil {
+            throw AppError.badInput(
+                "--external-id and --session-name go with --role-arn",
+                field: input.externalId != nil ? "externalId" : "sessionName")
+        }
+        if let roleArn = input.roleArn {
+            do {
+                security.role = try AssumeRoleRequest(
+                    roleArn: roleArn, externalId: input.externalId, sessionName: input.sessionName)
+            } catch { throw AppError.badInput("\(error)", field: "roleArn") }
+        }
+        if input.sse == nil, input.kmsKeyId != nil {
+            throw AppError.badInput("--kms-key-id goes with --sse aws:kms", field: "kmsKeyId")
+        }
+        if let sse = input.sse {
+            guard let mode = ServerSideEncryption.Mode(rawValue: sse) else {
+                throw AppError.badInput(
+                    "--sse must be one of \(ServerSideEncryption.Mode.allCases.map(\.rawValue).joined(separator: ", "))",
+                    field: "sse")
+            }
+            do { security.sse = try ServerSideEncryption(mode: mode, kmsKeyId: input.kmsKeyId) } catch {
+                throw AppError.badInput("\(error)", field: "kmsKeyId")
+            }
+        }
+        return security
+    }
+
+    /// A key pair that can be sent in request headers.
+    func checkStoredKeys(_ input: DestinationInput) throws {
+        guard !input.accessKeyId.isEmpty else {
+            throw AppError.badInput(
+                "no access key id: pass --access-key-id or set AWS_ACCESS_KEY_ID", field: "accessKeyId")
+        }
+        // These go into request headers (the key id in Authorization, the session token
+        // as x-amz-security-token), where a control or non-ASCII character could never be sent.
+        if !Self.isHeaderSafe(input.accessKeyId) {
+            throw AppError.badInput("the access key id holds characters no AWS key has", field: "accessKeyId")
+        }
+        if let token = input.sessionToken, !token.isEmpty, !Self.isHeaderSafe(token) {
+            throw AppError.badInput("the session token holds characters no AWS token has", field: "sessionToken")
+        }
+        guard !input.secretAccessKey.isEmpty else {
+            throw AppError.badInput(
+                "no secret access key: set AWS_SECRET_ACCESS_KEY or pass --secret-access-key-stdin",
+                field: "secretAccessKey")
+        }
+    }
+
+    /// Phrases a synchronous library failure for a user.
+    func phrasedNow<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw AppError.from(error) ?? error }
     }
 
     /// Printable ASCII without spaces, as AWS key ids and session tokens are.

@@ -1,6 +1,7 @@
 import Export
 import Foundation
 import Scheduling
+import Synchronization
 import Workspace
 
 /// A run as the API and console show it: counts, files and the manifest key.
@@ -60,6 +61,14 @@ public struct RunFilter: Sendable {
         self.status = status
         self.since = since
     }
+
+    /// A status as a filter names it.
+    public static func status(parsing text: String) throws(AppError) -> RunRecord.Status {
+        guard let status = RunRecord.Status(rawValue: text) else {
+            throw AppError.badInput("status must be processing, success or failed", field: "status")
+        }
+        return status
+    }
 }
 
 /// One line of `status`: an activation's segment, its next run and its health.
@@ -92,15 +101,25 @@ public struct StatusReport: Codable, Sendable, Equatable {
 extension FerryUseCases {
     /// Runs newest first, with the monitoring filters.
     public func runs(_ filter: RunFilter, page: PageRequest) async throws -> Page<RunView> {
+        let records = try await runRecords(filter, limit: page.offset + page.limit + 1)
+        let slice = page.slice(records)
+        return try await phrased { Page(items: try await views(slice.items), nextCursor: slice.nextCursor) }
+    }
+
+    /// The ledger's records newest first, the filters' names resolved to ids.
+    public func runRecords(_ filter: RunFilter, limit: Int) async throws -> [RunRecord] {
         try await phrased {
             let activationId = try await filter.activation.asyncMap { try await store.activation(named: $0).id }
             let segmentId = try await filter.segment.asyncMap { try await store.segment(named: $0).id }
-            let records = try await store.runs(
+            return try await store.runs(
                 activationId: activationId, status: filter.status, since: filter.since, segmentId: segmentId,
-                limit: page.offset + page.limit + 1)
-            let slice = page.slice(records)
-            return Page(items: try await views(slice.items), nextCursor: slice.nextCursor)
+                limit: limit)
         }
+    }
+
+    /// One run as the ledger holds it.
+    public func runRecord(_ id: String) async throws -> RunRecord {
+        try await phrased { try await store.run(id: id.lowercased()) }
     }
 
     public func run(_ id: String) async throws -> RunView {
@@ -112,7 +131,14 @@ extension FerryUseCases {
 
     func views(_ runs: [RunRecord]) async throws -> [RunView] {
         var manifest: [String: Bool] = [:]
-        for destination in try await store.destinations() { manifest[destination.id] = destination.manifest }
+        for id in Set(runs.map(\.destinationId)) {
+            if let known = manifestFlags.flag(id) {
+                manifest[id] = known
+            } else if let destination = try? await store.destination(named: id) {
+                manifest[id] = destination.manifest
+                manifestFlags.remember(id, destination.manifest)
+            }
+        }
         return runs.map { RunView($0, manifest: manifest[$0.destinationId] ?? false) }
     }
 
@@ -121,27 +147,50 @@ extension FerryUseCases {
     public func exportNow(_ activation: String, segment: String? = nil, at scheduledTime: Date? = nil) async throws
         -> [DueRunner.Outcome]
     {
-        // Whole seconds by default, so names with seconds and the ledger agree.
-        let scheduled = scheduledTime ?? Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
-        let (record, segmentIds) = try await phrased {
-            let record = try await store.activation(named: activation)
-            var segmentIds = record.segmentIds
-            if let segment {
-                let wanted = try await store.segment(named: segment).id
-                guard segmentIds.contains(wanted) else {
-                    throw AppError.badInput(
-                        "segment '\(segment)' is not part of activation '\(record.name)'", field: "segment")
-                }
-                segmentIds = [wanted]
-            }
-            return (record, segmentIds)
-        }
+        let (record, segmentIds) = try await exportTargets(activation, segment: segment)
+        let scheduled = Self.exportTime(scheduledTime)
         let runner = dueRunner()
         var outcomes: [DueRunner.Outcome] = []
         for segmentId in segmentIds {
             outcomes.append(await runner.runNow(activation: record, segmentId: segmentId, scheduledTime: scheduled))
         }
         return outcomes
+    }
+
+    /// What "export now" would write, per segment, found by evaluating and encoding as a run
+    /// would; nothing reaches S3 and no run is recorded, so it needs no S3 permission.
+    public func dryRun(_ activation: String, segment: String? = nil, at scheduledTime: Date? = nil) async throws
+        -> [DryRunReport]
+    {
+        let (record, segmentIds) = try await exportTargets(activation, segment: segment)
+        let scheduled = Self.exportTime(scheduledTime)
+        return try await phrased {
+            var reports: [DryRunReport] = []
+            for segmentId in segmentIds {
+                reports.append(
+                    try await exporter.dryRun(activation: record, segmentId: segmentId, scheduledTime: scheduled))
+            }
+            return reports
+        }
+    }
+
+    /// Whole seconds by default, so names with seconds and the ledger agree.
+    static func exportTime(_ given: Date?) -> Date {
+        given ?? Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+    }
+
+    /// The activation and the segments an export covers: all of them, or the one named.
+    func exportTargets(_ activation: String, segment: String?) async throws -> (ActivationRecord, [String]) {
+        try await phrased {
+            let record = try await store.activation(named: activation)
+            guard let segment else { return (record, record.segmentIds) }
+            let wanted = try await store.segment(named: segment).id
+            guard record.segmentIds.contains(wanted) else {
+                throw AppError.badInput(
+                    "segment '\(segment)' is not part of activation '\(record.name)'", field: "segment")
+            }
+            return (record, [wanted])
+        }
     }
 
     /// Each activation's segments with their next run and last result; a
@@ -185,5 +234,18 @@ extension Optional {
     func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
         guard let self else { return nil }
         return try await transform(self)
+    }
+}
+
+/// Whether each destination writes a manifest, by id. A destination is never changed
+/// once saved (only deleted, and ids are never reused), so a flag read once stays
+/// true, and the busy run list need not read every destination per request.
+final class ManifestFlags: Sendable {
+    private let flags = Mutex<[String: Bool]>([:])
+
+    func flag(_ destinationId: String) -> Bool? { flags.withLock { $0[destinationId] } }
+
+    func remember(_ destinationId: String, _ manifest: Bool) {
+        flags.withLock { $0[destinationId] = manifest }
     }
 }

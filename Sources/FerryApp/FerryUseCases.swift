@@ -25,6 +25,7 @@ public struct FerryUseCases: Sendable {
     public var defaultEndpoint: String?
     /// Where run alerts go besides the metrics (a webhook, say).
     public var onAlert: (@Sendable (RunAlert) async -> Void)?
+    let manifestFlags = ManifestFlags()
 
     public init(
         store: any FerryStore, secretBox: SecretBox, exporter: ExportRunner,

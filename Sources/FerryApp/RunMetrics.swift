@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import S3
 import Scheduling
 import Workspace
 
@@ -37,5 +38,23 @@ public struct RunMetrics: Sendable {
     /// Segment evaluations, timed the same way wherever they are asked for.
     public static func recordEvaluation(seconds: Double) {
         Timer(label: "ferry_evaluation_duration_seconds").recordSeconds(seconds)
+    }
+
+    /// Counts every S3 attempt by operation, HTTP status and S3 error code, and the retries
+    /// by operation and code: a slow export then shows whether S3 throttled it (`SlowDown`)
+    /// or the network failed (status 0).
+    public static func observeS3() {
+        S3RequestObserver.install { event in
+            let operation = event.operation.rawValue
+            let code = event.code ?? ""
+            Counter(
+                label: "ferry_s3_requests_total",
+                dimensions: [("operation", operation), ("status", String(event.httpStatus)), ("code", code)]
+            ).increment()
+            if event.retried {
+                Counter(label: "ferry_s3_retries_total", dimensions: [("operation", operation), ("code", code)])
+                    .increment()
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Export
 import FerryApp
 import Foundation
 import Workspace
@@ -11,20 +12,29 @@ struct DestinationCreateBody: Decodable {
     var endpoint: String?
     var fileType: String?
     var compression: String?
+    var nested: Bool?
     var manifest: Bool?
     var delimiter: String?
     var quote: String?
     var escape: String?
     var nullValue: String?
     var emptyValue: String?
-    var accessKeyId: String
-    var secretAccessKey: String
+    /// Absent with a role ARN: Ferry assumes the role with its own credentials.
+    var accessKeyId: String?
+    var secretAccessKey: String?
     var sessionToken: String?
+    /// An ASCII-armored OpenPGP public key.
+    var pgpPublicKey: String?
+    var roleArn: String?
+    var externalId: String?
+    var sessionName: String?
+    var sse: String?
+    var kmsKeyId: String?
     var skipValidation: Bool?
 
     var input: DestinationInput {
         var input = DestinationInput(
-            name: name, bucket: bucket, accessKeyId: accessKeyId, secretAccessKey: secretAccessKey)
+            name: name, bucket: bucket, accessKeyId: accessKeyId ?? "", secretAccessKey: secretAccessKey ?? "")
         input.folderPath = folderPath ?? ""
         input.region = region
         input.endpoint = endpoint
@@ -37,6 +47,13 @@ struct DestinationCreateBody: Decodable {
         input.nullValue = nullValue ?? input.nullValue
         input.emptyValue = emptyValue ?? input.emptyValue
         input.sessionToken = sessionToken
+        input.nested = nested ?? false
+        input.pgpPublicKey = pgpPublicKey.map { Array($0.utf8) }
+        input.roleArn = roleArn
+        input.externalId = externalId
+        input.sessionName = sessionName
+        input.sse = sse
+        input.kmsKeyId = kmsKeyId
         input.skipValidation = skipValidation ?? false
         return input
     }
@@ -69,6 +86,8 @@ struct ActivationCreateBody: Decodable {
     var dedupKeys: [String]?
     var mode: ExportMode?
     var frequency: ActivationFrequency?
+    var day: String?
+    var trigger: ActivationTrigger?
     var start: Date?
     var end: String?
     var timeZone: String?
@@ -83,6 +102,8 @@ struct ActivationCreateBody: Decodable {
         input.dedupKeys = dedupKeys ?? []
         input.mode = mode ?? .full
         input.frequency = frequency ?? .once
+        input.day = day
+        input.trigger = trigger ?? .schedule
         input.start = start
         input.endDay = end
         input.timeZone = timeZone ?? input.timeZone
@@ -97,8 +118,114 @@ struct ActivationCreatedBody: Encodable {
     var warnings: [String]
 }
 
+/// `PATCH /activations/{id}`: each field given replaces the saved one; `end: null` removes the end day.
 struct ActivationPatchBody: Decodable {
-    var enabled: Bool
+    var name: String?
+    var destination: String?
+    var segments: [String]?
+    var columns: [ActivationCreateBody.Column]?
+    var mandatory: [String]?
+    var dedupKeys: [String]?
+    var mode: ExportMode?
+    var frequency: ActivationFrequency?
+    var day: String?
+    var trigger: ActivationTrigger?
+    var start: Date?
+    var end: String?
+    var clearEnd = false
+    var timeZone: String?
+    var fileName: String?
+    var maxRowsPerFile: Int?
+    var enabled: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case name, destination, segments, columns, mandatory, dedupKeys, mode, frequency, day, trigger, start, end
+        case timeZone, fileName, maxRowsPerFile, enabled
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        destination = try c.decodeIfPresent(String.self, forKey: .destination)
+        segments = try c.decodeIfPresent([String].self, forKey: .segments)
+        columns = try c.decodeIfPresent([ActivationCreateBody.Column].self, forKey: .columns)
+        mandatory = try c.decodeIfPresent([String].self, forKey: .mandatory)
+        dedupKeys = try c.decodeIfPresent([String].self, forKey: .dedupKeys)
+        mode = try c.decodeIfPresent(ExportMode.self, forKey: .mode)
+        frequency = try c.decodeIfPresent(ActivationFrequency.self, forKey: .frequency)
+        day = try c.decodeIfPresent(String.self, forKey: .day)
+        trigger = try c.decodeIfPresent(ActivationTrigger.self, forKey: .trigger)
+        start = try c.decodeIfPresent(Date.self, forKey: .start)
+        // A present null is a request to remove the end day; an absent key leaves it.
+        if c.contains(.end), try c.decodeNil(forKey: .end) {
+            clearEnd = true
+        } else {
+            end = try c.decodeIfPresent(String.self, forKey: .end)
+        }
+        timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone)
+        fileName = try c.decodeIfPresent(String.self, forKey: .fileName)
+        maxRowsPerFile = try c.decodeIfPresent(Int.self, forKey: .maxRowsPerFile)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled)
+    }
+
+    var patch: ActivationPatch {
+        var patch = ActivationPatch()
+        patch.name = name
+        patch.destination = destination
+        patch.segments = segments
+        patch.columns = columns?.map { .init(source: $0.source, column: $0.column, hashed: $0.hashed ?? false) }
+        patch.mandatory = mandatory
+        patch.dedupKeys = dedupKeys
+        patch.mode = mode
+        patch.frequency = frequency
+        patch.day = day
+        patch.trigger = trigger
+        patch.start = start
+        patch.endDay = end
+        patch.clearEndDay = clearEnd
+        patch.timeZone = timeZone
+        patch.fileName = fileName
+        patch.maxRowsPerFile = maxRowsPerFile
+        patch.enabled = enabled
+        return patch
+    }
+}
+
+/// What a dry run would write for one segment.
+struct DryRunBody: Encodable {
+    struct File: Encodable {
+        var key: String
+        var rows: Int
+        var bytes: Int64
+    }
+
+    var segmentId: String
+    var segmentName: String
+    var bucket: String
+    var received: Int
+    var exported: Int
+    var excludedMandatory: Int
+    var excludedDuplicate: Int
+    var files: [File]
+    var manifestKey: String?
+    var sample: [String]
+
+    init(_ report: DryRunReport) {
+        segmentId = report.segmentId
+        segmentName = report.segmentName
+        bucket = report.bucket
+        received = report.received
+        exported = report.exported
+        excludedMandatory = report.excludedMandatory
+        excludedDuplicate = report.excludedDuplicate
+        files = report.files.map { File(key: $0.key, rows: $0.rows, bytes: $0.bytes) }
+        manifestKey = report.manifestKey
+        sample = report.sample
+    }
+}
+
+struct DryRunResultBody: Encodable {
+    var results: [DryRunBody]
 }
 
 struct ExportBody: Decodable {

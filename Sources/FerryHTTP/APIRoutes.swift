@@ -102,7 +102,7 @@ struct APIRoutes {
         group.patch(":id") { request, context in
             let body = try await JSONResponse.decode(ActivationPatchBody.self, from: request, context: context)
             return try JSONResponse.make(
-                try await app.setActivation(context.parameters.require("id"), enabled: body.enabled))
+                try await app.updateActivation(context.parameters.require("id"), body.patch).activation)
         }
         group.delete(":id") { _, context in
             try await app.deleteActivation(context.parameters.require("id"))
@@ -115,13 +115,22 @@ struct APIRoutes {
             try JSONResponse.make(try await app.setActivation(context.parameters.require("id"), enabled: false))
         }
         group.post(":id/export") { request, context in
-            // An empty body means every segment, now.
-            let buffer = try await JSONResponse.body(of: request, context: context)
-            let body = buffer.readableBytes > 0 ? try JSONResponse.decode(ExportBody.self, from: buffer) : ExportBody()
+            let body = try await exportBody(request, context)
             let outcomes = try await app.exportNow(
                 context.parameters.require("id"), segment: body.segment, at: body.at)
             return try JSONResponse.make(ExportResultBody(results: try await exportResults(outcomes)))
         }
+        group.post(":id/dry-run") { request, context in
+            let body = try await exportBody(request, context)
+            let reports = try await app.dryRun(context.parameters.require("id"), segment: body.segment, at: body.at)
+            return try JSONResponse.make(DryRunResultBody(results: reports.map(DryRunBody.init)))
+        }
+    }
+
+    /// An empty body means every segment, now.
+    func exportBody(_ request: Request, _ context: FerryRequestContext) async throws -> ExportBody {
+        let buffer = try await JSONResponse.body(of: request, context: context)
+        return buffer.readableBytes > 0 ? try JSONResponse.decode(ExportBody.self, from: buffer) : ExportBody()
     }
 
     func exportResults(_ outcomes: [DueRunner.Outcome]) async throws -> [ExportOutcomeBody] {
@@ -156,11 +165,7 @@ struct APIRoutes {
         group.get { request, _ in
             let query = request.uri.queryParameters
             let status = try query.get("status").map { text in
-                guard let status = RunRecord.Status(rawValue: text) else {
-                    throw APIError(
-                        .badRequest, code: "badQuery", "status must be processing, success or failed", field: "status")
-                }
-                return status
+                do { return try RunFilter.status(parsing: text) } catch { throw APIError.from(error) }
             }
             let since = try query.get("since").map { text in
                 guard let date = ISO8601.date(text) else {
@@ -170,9 +175,9 @@ struct APIRoutes {
             }
             let filter = RunFilter(
                 activation: query.get("activation"), segment: query.get("segment"), status: status, since: since)
-            return try JSONResponse.make(PageBody(try await app.runs(filter, page: try pageRequest(request))))
+            return RunJSON.response(try await app.runs(filter, page: try pageRequest(request)))
         }
-        group.get(":id") { _, context in try JSONResponse.make(try await app.run(context.parameters.require("id"))) }
+        group.get(":id") { _, context in RunJSON.response(try await app.run(context.parameters.require("id"))) }
     }
 
     /// `GET /profiles/{namespace}:{id}`: the merged document as stored.

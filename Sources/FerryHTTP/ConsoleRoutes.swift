@@ -53,6 +53,10 @@ struct ConsoleRoutes {
         router.post("/activations") { request, context in
             try await page(request) { session in try await createActivation(request, context, session) }
         }
+        router.get("/activations/:id/edit") { request, context in
+            try await page(request) { session in try await editActivation(try context.parameters.require("id"), session)
+            }
+        }
         router.post("/activations/:id/:action") { request, context in
             try await page(request) { session in
                 try await activationAction(
@@ -242,9 +246,13 @@ struct ConsoleRoutes {
         var values = base(session, title: "Destinations")
         values["items"] = try await app.destinations().map { record -> [String: Any] in
             let view = DestinationView(record)
+            var encryption = [view.sse.map { "SSE \($0)" + (view.kmsKeyId.map { " (\($0))" } ?? "") }]
+            encryption.append(view.pgpFingerprint.map { "PGP \($0)" })
             return [
                 "name": view.name, "bucket": view.bucket, "folderPath": view.folderPath, "fileType": view.fileType,
-                "compression": view.compression, "accessKeyId": view.accessKeyId,
+                "compression": view.compression + (view.nested ? ", nested" : ""),
+                "access": view.roleArn.map { "role \($0)" } ?? "key \(view.accessKeyId)",
+                "encryption": encryption.compactMap { $0 }.joined(separator: "; "),
             ]
         }
         values.merge(extra) { $1 }
@@ -266,9 +274,19 @@ struct ConsoleRoutes {
         input.fileType = optional("fileType") ?? "csv"
         input.compression = optional("compression") ?? "none"
         input.manifest = value("manifest") == "on"
+        input.nested = value("nested") == "on"
         input.sessionToken = optional("sessionToken")
+        input.pgpPublicKey = optional("pgpPublicKey").map { Array($0.utf8) }
+        input.roleArn = optional("roleArn")
+        input.externalId = optional("externalId")
+        input.sessionName = optional("sessionName")
+        input.sse = optional("sse")
+        input.kmsKeyId = optional("kmsKeyId")
         // The secrets are never sent back into the form.
-        let echoed = ["name", "bucket", "folderPath", "region", "endpoint", "accessKeyId"].reduce(
+        let echoed = [
+            "name", "bucket", "folderPath", "region", "endpoint", "accessKeyId", "roleArn", "externalId", "sessionName",
+            "kmsKeyId", "pgpPublicKey",
+        ].reduce(
             into: [String: String]()
         ) {
             $0[$1] = value($1)
@@ -346,7 +364,7 @@ struct ConsoleRoutes {
             [
                 "id": record.id, "name": record.name, "destination": destinationNames[record.destinationId] ?? "",
                 "segments": record.segmentIds.map { segmentNames[$0] ?? $0 }.joined(separator: ", "),
-                "frequency": record.frequency.rawValue, "start": Self.time(record.start),
+                "schedule": Self.schedule(record),
                 "state": record.enabled ? "enabled" : "disabled", "toggle": record.enabled ? "disable" : "enable",
             ]
         }
@@ -365,29 +383,17 @@ struct ConsoleRoutes {
     {
         let fields = try await writableForm(request, context, session)
         let columnsText = fields["columns"]?.first ?? ""
-        let columns = columnsText.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.map { line -> ActivationInput.Column in
-                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-                return ActivationInput.Column(source: parts[0], column: parts.count > 1 ? parts[1] : nil)
-            }
+        let columns = Self.columns(columnsText)
         var input = ActivationInput(
             name: fields["name"]?.first ?? "", destination: fields["destination"]?.first ?? "",
             segments: fields["segment"] ?? [], columns: columns)
         do {
-            if let text = fields["frequency"]?.first {
-                guard let frequency = ActivationFrequency(rawValue: text) else {
-                    throw AppError.badInput("unknown frequency '\(text)'", field: "frequency")
-                }
-                input.frequency = frequency
-            }
-            if let text = fields["mode"]?.first, let mode = ExportMode(rawValue: text) { input.mode = mode }
-            if let text = fields["start"]?.first, !text.isEmpty {
-                // datetime-local sends no zone and maybe no seconds; the form says UTC.
-                guard let date = ISO8601.date(text + (text.count == 16 ? ":00Z" : "Z")) else {
-                    throw AppError.badInput("start '\(text)' is not a time", field: "start")
-                }
-                input.start = date
-            }
+            let schedule = try Self.scheduleFields(fields)
+            input.frequency = schedule.frequency ?? input.frequency
+            input.day = schedule.day
+            input.trigger = schedule.trigger ?? input.trigger
+            input.mode = schedule.mode ?? input.mode
+            input.start = schedule.start
             let created = try await app.createActivation(input)
             var extra: [String: Any] = ["notice": "Activation \(created.activation.name) saved."]
             if !created.warnings.isEmpty { extra["error"] = created.warnings.joined(separator: " ") }
@@ -405,12 +411,14 @@ struct ConsoleRoutes {
     func activationAction(
         _ request: Request, _ context: FerryRequestContext, _ session: ConsoleSession, id: String, action: String
     ) async throws -> Response {
-        _ = try await writableForm(request, context, session)
+        let fields = try await writableForm(request, context, session)
         do {
             switch action {
             case "enable", "disable":
                 let record = try await app.setActivation(id, enabled: action == "enable")
                 return try await activations(session, extra: ["notice": "Activation \(record.name) \(action)d."])
+            case "edit":
+                return try await updateActivation(id, fields, session)
             case "export":
                 let outcomes = try await app.exportNow(id)
                 let results = try await APIRoutes(app: app).exportResults(outcomes)
@@ -428,6 +436,105 @@ struct ConsoleRoutes {
         } catch {
             return try await activations(
                 session, extra: ["error": failure(error), "status": HTTPResponse.Status.badRequest])
+        }
+    }
+
+    /// "weekly on friday from 2026-01-02 06:00:00", or how an evaluation starts it.
+    static func schedule(_ record: ActivationRecord) -> String {
+        if record.trigger == .afterEvaluation { return "after each evaluation from \(time(record.start))" }
+        let day = record.day.map { " on \(Schedule.dayName($0, for: record.frequency))" } ?? ""
+        return "\(record.frequency.rawValue)\(day) from \(time(record.start))"
+    }
+
+    /// The schedule fields both activation forms send; empty means "not given".
+    static func scheduleFields(_ fields: [String: [String]]) throws -> (
+        frequency: ActivationFrequency?, day: String?, trigger: ActivationTrigger?, mode: ExportMode?, start: Date?
+    ) {
+        func given(_ name: String) -> String? { fields[name]?.first.flatMap { $0.isEmpty ? nil : $0 } }
+        func parse<T: RawRepresentable>(_ name: String) throws -> T? where T.RawValue == String {
+            guard let text = given(name) else { return nil }
+            guard let value = T(rawValue: text) else {
+                throw AppError.badInput("unknown \(name) '\(text)'", field: name)
+            }
+            return value
+        }
+        var start: Date?
+        if let text = given("start") {
+            // datetime-local sends no zone and maybe no seconds; the form says UTC.
+            guard let date = ISO8601.date(text + (text.count == 16 ? ":00Z" : "Z")) else {
+                throw AppError.badInput("start '\(text)' is not a time", field: "start")
+            }
+            start = date
+        }
+        return (try parse("frequency"), given("day"), try parse("trigger"), try parse("mode"), start)
+    }
+
+    /// Lines of `SOURCE` or `SOURCE=COLUMN`.
+    static func columns(_ text: String) -> [ActivationInput.Column] {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.map { line in
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                return ActivationInput.Column(source: parts[0], column: parts.count > 1 ? parts[1] : nil)
+            }
+    }
+
+    func editActivation(_ id: String, _ session: ConsoleSession, extra: [String: Any] = [:]) async throws -> Response {
+        let record: ActivationRecord
+        do { record = try await app.activation(id) } catch {
+            throw ConsoleRefusal(status: .notFound, title: "Activation not found", message: failure(error))
+        }
+        var values = base(session, title: "Activation \(record.name)")
+        values["id"] = record.id
+        values["name"] = record.name
+        values["destinations"] = try await app.destinations().map { d -> [String: Any] in
+            ["id": d.id, "name": d.name, "selected": d.id == record.destinationId]
+        }
+        values["segmentChoices"] = try await app.segments().map { s -> [String: Any] in
+            ["id": s.id, "name": s.name, "selected": record.segmentIds.contains(s.id)]
+        }
+        values["frequencies"] = ActivationFrequency.allCases.map { f -> [String: Any] in
+            ["name": f.rawValue, "selected": f == record.frequency]
+        }
+        values["day"] = record.day.map { Schedule.dayName($0, for: record.frequency) } ?? ""
+        values["triggers"] = ActivationTrigger.allCases.map { t -> [String: Any] in
+            ["name": t.rawValue, "selected": t == record.trigger]
+        }
+        values["modes"] = ExportMode.allCases.map { m -> [String: Any] in
+            ["name": m.rawValue, "selected": m == record.mode]
+        }
+        // datetime-local takes the time without its zone; the form says UTC.
+        values["start"] = String(ISO8601DateFormatter().string(from: record.start).dropLast())
+        values["end"] = record.endDay ?? ""
+        values["enabled"] = record.enabled
+        values["columns"] = record.mappings.map { "\($0.source)=\($0.column)" }.joined(separator: "\n")
+        values.merge(extra) { $1 }
+        return page("activation", values, status: extra["status"] as? HTTPResponse.Status ?? .ok)
+    }
+
+    func updateActivation(_ id: String, _ fields: [String: [String]], _ session: ConsoleSession) async throws
+        -> Response
+    {
+        do {
+            var patch = ActivationPatch()
+            let schedule = try Self.scheduleFields(fields)
+            patch.name = fields["name"]?.first
+            patch.destination = fields["destination"]?.first
+            patch.segments = fields["segment"] ?? []
+            patch.columns = Self.columns(fields["columns"]?.first ?? "")
+            patch.frequency = schedule.frequency
+            patch.day = schedule.day
+            patch.trigger = schedule.trigger
+            patch.mode = schedule.mode
+            patch.start = schedule.start
+            if let end = fields["end"]?.first, !end.isEmpty { patch.endDay = end } else { patch.clearEndDay = true }
+            patch.enabled = fields["enabled"]?.first == "on"
+            let updated = try await app.updateActivation(id, patch)
+            var extra: [String: Any] = ["notice": "Activation \(updated.activation.name) saved."]
+            if !updated.warnings.isEmpty { extra["error"] = updated.warnings.joined(separator: " ") }
+            return try await activations(session, extra: extra)
+        } catch {
+            return try await editActivation(
+                id, session, extra: ["error": failure(error), "status": HTTPResponse.Status.badRequest])
         }
     }
 

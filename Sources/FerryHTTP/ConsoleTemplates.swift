@@ -12,7 +12,7 @@ enum ConsoleTemplates {
     static let all: [(String, String)] = [
         ("header", header), ("footer", footer), ("login", login), ("overview", overview),
         ("destinations", destinations), ("segments", segments), ("activations", activations), ("runs", runs),
-        ("run", run), ("message", message),
+        ("run", run), ("message", message), ("activation", activation),
     ]
 
     static let header = """
@@ -61,8 +61,8 @@ enum ConsoleTemplates {
 
     static let destinations = """
         {{> header}}
-        <table><tr><th>Name</th><th>Bucket and folder</th><th>Type</th><th>Key id</th></tr>
-        {{#items}}<tr><td>{{name}}</td><td>s3://{{bucket}}/{{folderPath}}</td><td>{{fileType}} {{compression}}</td><td>{{accessKeyId}}</td></tr>{{/items}}
+        <table><tr><th>Name</th><th>Bucket and folder</th><th>Type</th><th>Access</th><th>Encryption</th></tr>
+        {{#items}}<tr><td>{{name}}</td><td>s3://{{bucket}}/{{folderPath}}</td><td>{{fileType}} {{compression}}</td><td>{{access}}</td><td>{{encryption}}</td></tr>{{/items}}
         </table>
         {{#hasPermissions}}<h2>Connection test</h2><table>{{#permissions}}<tr><td>{{permission}}</td><td class="{{#granted}}ok{{/granted}}{{^granted}}bad{{/granted}}">{{#granted}}pass{{/granted}}{{^granted}}fail{{/granted}}</td></tr>{{/permissions}}</table>{{/hasPermissions}}
         {{#writable}}<h2>New destination</h2>
@@ -72,12 +72,21 @@ enum ConsoleTemplates {
         <label>Folder path <input name="folderPath" value="{{form.folderPath}}" placeholder="audiences/%SEGMENT_NAME%"></label>
         <label>Region <input name="region" value="{{form.region}}"></label>
         <label>Endpoint <input name="endpoint" value="{{form.endpoint}}" placeholder="default: the server's"></label>
-        <label>File type <select name="fileType"><option>csv</option><option>tsv</option></select></label>
-        <label>Compression <select name="compression"><option>none</option><option>gzip</option></select></label>
+        <label>File type <select name="fileType"><option>csv</option><option>tsv</option><option value="json">json (JSON Lines)</option><option>parquet</option></select></label>
+        <label>Compression <select name="compression"><option>none</option><option>gzip</option><option value="snappy">snappy (parquet)</option></select></label>
+        <label><input type="checkbox" name="nested" value="on"> Parquet: arrays and objects as LIST and STRUCT columns</label>
         <label><input type="checkbox" name="manifest" value="on"> Write a manifest</label>
-        <label>Access key id <input name="accessKeyId" required autocomplete="off" value="{{form.accessKeyId}}"></label>
-        <label>Secret access key <input type="password" name="secretAccessKey" required autocomplete="off"></label>
+        <fieldset><legend>Access: a key pair, or a role Ferry assumes with its own credentials</legend>
+        <label>Access key id <input name="accessKeyId" autocomplete="off" value="{{form.accessKeyId}}"></label>
+        <label>Secret access key <input type="password" name="secretAccessKey" autocomplete="off"></label>
         <label>Session token <input type="password" name="sessionToken" autocomplete="off"></label>
+        <label>Role ARN <input name="roleArn" value="{{form.roleArn}}" placeholder="arn:aws:iam::123456789012:role/NAME"></label>
+        <label>External id <input name="externalId" value="{{form.externalId}}"></label>
+        <label>Session name <input name="sessionName" value="{{form.sessionName}}" placeholder="ferry"></label></fieldset>
+        <fieldset><legend>Encryption</legend>
+        <label>Server-side encryption <select name="sse"><option value="">none</option><option>aes256</option><option>aws:kms</option></select></label>
+        <label>KMS key id <input name="kmsKeyId" value="{{form.kmsKeyId}}" placeholder="alias/NAME"></label>
+        <label>PGP public key (armored): files are encrypted to it <textarea name="pgpPublicKey" rows="4" placeholder="-----BEGIN PGP PUBLIC KEY BLOCK-----">{{form.pgpPublicKey}}</textarea></label></fieldset>
         <button>Test and save</button></form>{{/writable}}
         {{> footer}}
         """
@@ -100,8 +109,8 @@ enum ConsoleTemplates {
     static let activations = """
         {{> header}}
         <table><tr><th>Name</th><th>Destination</th><th>Segments</th><th>Schedule</th><th>State</th><th></th></tr>
-        {{#items}}<tr><td>{{name}}</td><td>{{destination}}</td><td>{{segments}}</td><td>{{frequency}} from {{start}}</td><td>{{state}}</td>
-        <td>{{#writable}}<form method="post" action="/activations/{{id}}/export" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><button>Export now</button></form>
+        {{#items}}<tr><td>{{name}}</td><td>{{destination}}</td><td>{{segments}}</td><td>{{schedule}}</td><td>{{state}}</td>
+        <td>{{#writable}}<a href="/activations/{{id}}/edit">Edit</a> <form method="post" action="/activations/{{id}}/export" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><button>Export now</button></form>
         <form method="post" action="/activations/{{id}}/{{toggle}}" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><button>{{toggle}}</button></form>{{/writable}}</td></tr>{{/items}}
         </table>
         {{#writable}}<h2>New activation</h2>
@@ -110,6 +119,8 @@ enum ConsoleTemplates {
         <fieldset><legend>2. Segments</legend>{{#segmentChoices}}<label><input type="checkbox" name="segment" value="{{id}}"> {{name}}</label>{{/segmentChoices}}</fieldset>
         <fieldset><legend>3. Schedule</legend>
         <label>Frequency <select name="frequency">{{#frequencies}}<option>{{.}}</option>{{/frequencies}}</select></label>
+        <label>Day (weekly: monday ... sunday; monthly: 1 to 31, default the start's) <input name="day"></label>
+        <label>Trigger <select name="trigger"><option value="schedule">on the schedule</option><option value="after-evaluation">after each evaluation (frequency once)</option></select></label>
         <label>Start (UTC, default now) <input type="datetime-local" name="start"></label>
         <label>Mode <select name="mode"><option>full</option><option>incremental</option></select></label></fieldset>
         <fieldset><legend>4. Mapping</legend>
@@ -118,6 +129,27 @@ enum ConsoleTemplates {
         <fieldset><legend>5. Review and save</legend>
         <label>Name <input name="name" required value="{{form.name}}"></label>
         <button>Save activation</button></fieldset></form>{{/writable}}
+        {{> footer}}
+        """
+
+    /// One activation's settings, changed in place: every field is checked again as on create.
+    static let activation = """
+        {{> header}}
+        <form method="post" action="/activations/{{id}}/edit" class="card"><input type="hidden" name="_csrf" value="{{csrf}}">
+        <label>Name <input name="name" required value="{{name}}"></label>
+        <fieldset><legend>Destination</legend><select name="destination" required>{{#destinations}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/destinations}}</select></fieldset>
+        <fieldset><legend>Segments</legend>{{#segmentChoices}}<label><input type="checkbox" name="segment" value="{{id}}"{{#selected}} checked{{/selected}}> {{name}}</label>{{/segmentChoices}}</fieldset>
+        <fieldset><legend>Schedule</legend>
+        <label>Frequency <select name="frequency">{{#frequencies}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/frequencies}}</select></label>
+        <label>Day (weekly: monday ... sunday; monthly: 1 to 31) <input name="day" value="{{day}}"></label>
+        <label>Trigger <select name="trigger">{{#triggers}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/triggers}}</select></label>
+        <label>Start (UTC) <input type="datetime-local" name="start" value="{{start}}"></label>
+        <label>End day (not exported itself; empty: no end) <input type="date" name="end" value="{{end}}"></label>
+        <label>Mode <select name="mode">{{#modes}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/modes}}</select></label>
+        <label><input type="checkbox" name="enabled" value="on"{{#enabled}} checked{{/enabled}}> Enabled</label></fieldset>
+        <fieldset><legend>Mapping</legend>
+        <label>One column per line, SOURCE or SOURCE=COLUMN <textarea name="columns" rows="4" required>{{columns}}</textarea></label></fieldset>
+        <button>Save changes</button></form>
         {{> footer}}
         """
 

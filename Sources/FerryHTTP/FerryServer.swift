@@ -28,6 +28,7 @@ public enum FerryServer {
             return try JSONResponse.make(["status": "ready"])
         }
         if let metrics {
+            RunMetrics.observeS3()
             // Requests by route, method and status, with their durations.
             router.add(middleware: MetricsMiddleware())
             router.get("/metrics") { _, _ in

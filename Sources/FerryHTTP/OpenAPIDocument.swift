@@ -7,7 +7,7 @@ enum OpenAPIDocument {
           "info": {
             "title": "Ferry API",
             "version": "1",
-            "description": "Ferry sends customer segments as files into your own S3 bucket. Every call needs `Authorization: Bearer <token>` (`ferry tokens create NAME [--read-only]`); read-only tokens get 403 on anything that changes state. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`. Lists take `limit` (1-1000, default 100) and the `cursor` of the previous page."
+            "description": "Ferry sends customer segments as files into your own S3 bucket. Every call needs `Authorization: Bearer <token>` (`ferry tokens create NAME [--read-only]`); read-only tokens get 403 on anything that changes state. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`. Lists take `limit` (1-1000, default 100) and the `cursor` of the previous page. A message names an option as the CLI spells it (`--file-type`), the same text `ferry` prints; `field` names the JSON field."
           },
           "servers": [
             {
@@ -621,7 +621,7 @@ enum OpenAPIDocument {
               },
               "patch": {
                 "operationId": "updateActivation",
-                "summary": "Enable or disable an activation.",
+                "summary": "Change an activation: schedule, mapping, segments, enabled ...",
                 "responses": {
                   "200": {
                     "description": "The activation.",
@@ -638,6 +638,9 @@ enum OpenAPIDocument {
                   },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "409": {
+                    "$ref": "#/components/responses/Conflict"
                   },
                   "403": {
                     "$ref": "#/components/responses/Forbidden"
@@ -784,6 +787,57 @@ enum OpenAPIDocument {
                         "operationId": "getRun",
                         "parameters": {
                           "id": "$response.body#/results/0/run/id"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "409": {
+                    "$ref": "#/components/responses/Conflict"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/Error"
+                  }
+                },
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/Id"
+                  }
+                ],
+                "requestBody": {
+                  "required": false,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/ExportRequest"
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "/activations/{id}/dry-run": {
+              "post": {
+                "operationId": "dryRunActivation",
+                "summary": "What export now would write, found without writing: counts, keys with rows, the first rows. Needs no S3 permission and records no run.",
+                "responses": {
+                  "200": {
+                    "description": "Each segment's would-be files.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/DryRunResult"
                         }
                       }
                     }
@@ -1196,6 +1250,9 @@ enum OpenAPIDocument {
                   "compression": {
                     "type": "string"
                   },
+                  "nested": {
+                    "type": "boolean"
+                  },
                   "manifest": {
                     "type": "boolean"
                   },
@@ -1210,6 +1267,12 @@ enum OpenAPIDocument {
                   "roleArn": {
                     "type": "string",
                     "description": "The role Ferry assumes instead of stored keys."
+                  },
+                  "externalId": {
+                    "type": "string"
+                  },
+                  "roleSessionName": {
+                    "type": "string"
                   },
                   "sse": {
                     "type": "string",
@@ -1262,15 +1325,24 @@ enum OpenAPIDocument {
                     "type": "string",
                     "enum": [
                       "csv",
-                      "tsv"
-                    ]
+                      "tsv",
+                      "json",
+                      "parquet"
+                    ],
+                    "description": "json writes JSON Lines; parquet is written natively, with typed columns."
                   },
                   "compression": {
                     "type": "string",
                     "enum": [
                       "none",
-                      "gzip"
-                    ]
+                      "gzip",
+                      "snappy"
+                    ],
+                    "description": "gzip compresses a whole csv, tsv or json file (.gz); Parquet compresses inside the file (snappy is for parquet only)."
+                  },
+                  "nested": {
+                    "type": "boolean",
+                    "description": "Parquet only: arrays and objects as LIST and STRUCT columns instead of JSON text."
                   },
                   "manifest": {
                     "type": "boolean"
@@ -1328,6 +1400,34 @@ enum OpenAPIDocument {
                     "type": "string",
                     "writeOnly": true
                   },
+                  "pgpPublicKey": {
+                    "type": "string",
+                    "description": "An ASCII-armored OpenPGP public key (RSA 2048-4096 or cv25519): every file is encrypted to it and gets .gpg. Only its fingerprint is shown back."
+                  },
+                  "roleArn": {
+                    "type": "string",
+                    "description": "An IAM role Ferry assumes with its own credentials; leave out accessKeyId and secretAccessKey then."
+                  },
+                  "externalId": {
+                    "type": "string",
+                    "description": "The sts:ExternalId the role's trust policy asks for; only with roleArn."
+                  },
+                  "sessionName": {
+                    "type": "string",
+                    "description": "The role session name (default: ferry); only with roleArn."
+                  },
+                  "sse": {
+                    "type": "string",
+                    "enum": [
+                      "aes256",
+                      "aws:kms"
+                    ],
+                    "description": "Server-side encryption asked of S3 on every upload."
+                  },
+                  "kmsKeyId": {
+                    "type": "string",
+                    "description": "The KMS key (id, ARN or alias/NAME) for sse aws:kms."
+                  },
                   "skipValidation": {
                     "type": "boolean",
                     "description": "Save without the six-permission check."
@@ -1335,9 +1435,7 @@ enum OpenAPIDocument {
                 },
                 "required": [
                   "name",
-                  "bucket",
-                  "accessKeyId",
-                  "secretAccessKey"
+                  "bucket"
                 ],
                 "examples": [
                   {
@@ -1348,7 +1446,8 @@ enum OpenAPIDocument {
                     "secretAccessKey": "example-secret",
                     "skipValidation": true
                   }
-                ]
+                ],
+                "description": "accessKeyId and secretAccessKey are needed unless roleArn is given, and refused with it."
               },
               "DestinationChecked": {
                 "type": "object",
@@ -1568,7 +1667,20 @@ enum OpenAPIDocument {
                       "every-3-hours",
                       "every-6-hours",
                       "every-8-hours",
-                      "every-12-hours"
+                      "every-12-hours",
+                      "weekly",
+                      "monthly"
+                    ]
+                  },
+                  "day": {
+                    "type": "integer",
+                    "description": "Weekly: 1 (Sunday) to 7 (Saturday); monthly: the day of the month."
+                  },
+                  "trigger": {
+                    "type": "string",
+                    "enum": [
+                      "schedule",
+                      "after-evaluation"
                     ]
                   },
                   "start": {
@@ -1680,8 +1792,22 @@ enum OpenAPIDocument {
                       "every-3-hours",
                       "every-6-hours",
                       "every-8-hours",
-                      "every-12-hours"
+                      "every-12-hours",
+                      "weekly",
+                      "monthly"
                     ]
+                  },
+                  "day": {
+                    "type": "string",
+                    "description": "Weekly: a weekday (monday ... sunday); monthly: a day of the month, 1 to 31, where a shorter month runs on its last day. Default: the start's."
+                  },
+                  "trigger": {
+                    "type": "string",
+                    "enum": [
+                      "schedule",
+                      "after-evaluation"
+                    ],
+                    "description": "schedule runs on the frequency from start; after-evaluation runs once after each completed evaluation of the segment (frequency once)."
                   },
                   "start": {
                     "type": "string",
@@ -1749,17 +1875,125 @@ enum OpenAPIDocument {
               },
               "ActivationPatch": {
                 "type": "object",
+                "description": "Each field given replaces the saved one and the whole activation is checked again as on create; its id and run history stay. A new frequency without a day takes the start's day.",
                 "properties": {
+                  "name": {
+                    "type": "string",
+                    "minLength": 1
+                  },
+                  "destination": {
+                    "type": "string",
+                    "description": "Name or id."
+                  },
+                  "segments": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "minItems": 1,
+                    "description": "Names or ids."
+                  },
+                  "columns": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "source": {
+                          "type": "string",
+                          "description": "identityMap.Email, person.name.lastName, segmentMembership.status ..."
+                        },
+                        "column": {
+                          "type": "string"
+                        },
+                        "hashed": {
+                          "type": "boolean"
+                        }
+                      },
+                      "required": [
+                        "source"
+                      ]
+                    }
+                  },
+                  "mandatory": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
+                  },
+                  "dedupKeys": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "maxItems": 2
+                  },
+                  "mode": {
+                    "type": "string",
+                    "enum": [
+                      "full",
+                      "incremental"
+                    ]
+                  },
+                  "frequency": {
+                    "type": "string",
+                    "enum": [
+                      "once",
+                      "daily",
+                      "every-3-hours",
+                      "every-6-hours",
+                      "every-8-hours",
+                      "every-12-hours",
+                      "weekly",
+                      "monthly"
+                    ]
+                  },
+                  "day": {
+                    "type": "string",
+                    "description": "Weekly: a weekday (monday ... sunday); monthly: a day of the month, 1 to 31, where a shorter month runs on its last day. Default: the start's."
+                  },
+                  "trigger": {
+                    "type": "string",
+                    "enum": [
+                      "schedule",
+                      "after-evaluation"
+                    ],
+                    "description": "schedule runs on the frequency from start; after-evaluation runs once after each completed evaluation of the segment (frequency once)."
+                  },
+                  "start": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "end": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "YYYY-MM-DD; null removes the end day."
+                  },
+                  "timeZone": {
+                    "type": "string"
+                  },
+                  "fileName": {
+                    "type": "string"
+                  },
+                  "maxRowsPerFile": {
+                    "type": "integer",
+                    "minimum": 1
+                  },
                   "enabled": {
                     "type": "boolean"
                   }
                 },
-                "required": [
-                  "enabled"
-                ],
+                "required": [],
                 "examples": [
                   {
                     "enabled": false
+                  },
+                  {
+                    "frequency": "weekly",
+                    "day": "friday",
+                    "start": "2026-01-02T06:00:00Z"
                   }
                 ]
               },
@@ -2130,6 +2364,92 @@ enum OpenAPIDocument {
                 },
                 "required": [
                   "items"
+                ]
+              },
+              "DryRun": {
+                "type": "object",
+                "description": "What one segment's run would write; nothing was written and no run recorded.",
+                "properties": {
+                  "segmentId": {
+                    "type": "string"
+                  },
+                  "segmentName": {
+                    "type": "string"
+                  },
+                  "bucket": {
+                    "type": "string"
+                  },
+                  "received": {
+                    "type": "integer"
+                  },
+                  "exported": {
+                    "type": "integer"
+                  },
+                  "excludedMandatory": {
+                    "type": "integer"
+                  },
+                  "excludedDuplicate": {
+                    "type": "integer"
+                  },
+                  "files": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "key": {
+                          "type": "string"
+                        },
+                        "rows": {
+                          "type": "integer"
+                        },
+                        "bytes": {
+                          "type": "integer",
+                          "description": "After compression, before any encryption."
+                        }
+                      },
+                      "required": [
+                        "key",
+                        "rows",
+                        "bytes"
+                      ]
+                    }
+                  },
+                  "manifestKey": {
+                    "type": "string",
+                    "description": "With <run id> for the id a real run gets."
+                  },
+                  "sample": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "description": "The first 10 rows as encoded (Parquet: the schema, then typed values as JSON)."
+                  }
+                },
+                "required": [
+                  "segmentId",
+                  "segmentName",
+                  "bucket",
+                  "received",
+                  "exported",
+                  "excludedMandatory",
+                  "excludedDuplicate",
+                  "files",
+                  "sample"
+                ]
+              },
+              "DryRunResult": {
+                "type": "object",
+                "properties": {
+                  "results": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/DryRun"
+                    }
+                  }
+                },
+                "required": [
+                  "results"
                 ]
               }
             }

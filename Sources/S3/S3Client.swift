@@ -182,7 +182,12 @@ public final class S3Client: Sendable {
             do {
                 let response = try await send(request, deadline: deadline ?? .distantFuture, receive: receive)
                 if (200..<300).contains(response.status) {
-                    guard var error = validate?(response, request) else { return response }
+                    guard var error = validate?(response, request) else {
+                        S3RequestObserver.notify(
+                            S3RequestEvent(
+                                operation: request.operation, httpStatus: response.status, code: nil, retried: false))
+                        return response
+                    }
                     error.uploadId = error.uploadId ?? request.uploadId
                     throw error
                 }
@@ -222,12 +227,16 @@ public final class S3Client: Sendable {
             }
             attempt += 1
             failure.attempts = attempt
-            guard configuration.retry.isRetryable(failure), attempt < configuration.retry.maxAttempts else {
-                throw failure
-            }
             let pause = configuration.retry.delay(afterAttempt: attempt - 1)
             // Waiting past the deadline only to fail there would hide the cause.
-            if let deadline, NIODeadline.now() + TimeAmount(pause) >= deadline { throw failure }
+            let retrying =
+                configuration.retry.isRetryable(failure) && attempt < configuration.retry.maxAttempts
+                && !(deadline.map { NIODeadline.now() + TimeAmount(pause) >= $0 } ?? false)
+            S3RequestObserver.notify(
+                S3RequestEvent(
+                    operation: request.operation, httpStatus: failure.httpStatus, code: failure.code, retried: retrying)
+            )
+            guard retrying else { throw failure }
             logger.debug(
                 "retrying",
                 metadata: [

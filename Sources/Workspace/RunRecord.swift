@@ -81,6 +81,31 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
 
     /// How late the run started against its scheduled time.
     public var lag: TimeInterval { startedAt.timeIntervalSince(scheduledTime) }
+
+    /// Read column by column: the run list decodes many runs per request, and
+    /// going through `Decodable` (a keyed container per row, each date through
+    /// a strategy) was most of the API's run list CPU under load.
+    public init(row: Row) throws {
+        id = row["id"]
+        activationId = row["activationId"]
+        segmentId = row["segmentId"]
+        destinationId = row["destinationId"]
+        scheduledTime = Date(timeIntervalSince1970: row["scheduledTime"])
+        startedAt = Date(timeIntervalSince1970: row["startedAt"])
+        finishedAt = (row["finishedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
+        status = row["status"]
+        mode = row["mode"]
+        evaluationId = row["evaluationId"]
+        profilesReceived = row["profilesReceived"]
+        exported = row["exported"]
+        excludedMandatory = row["excludedMandatory"]
+        excludedDuplicate = row["excludedDuplicate"]
+        let filesText: String = row["files"]
+        files = filesText == "[]" ? [] : try JSONDecoder().decode([RunFile].self, from: Data(filesText.utf8))
+        error = row["error"]
+        attempts = row["attempts"]
+        skippedTimes = row["skippedTimes"]
+    }
 }
 
 /// A row of `runUpload`: a multipart upload a run has open.

@@ -95,96 +95,38 @@ struct ActivationsCommand: AsyncParsableCommand {
         @Option(help: "Rows per file before splitting.") var maxRowsPerFile: Int = 5_000_000
 
         func run() async throws {
-            func bad(_ message: String) -> CLIError { CLIError("ferry: \(message)", exitCode: ExitStatus.badInput) }
-            _ = try WorkspaceOptions.translatingErrors { try NameRules.checked(name, kind: "activation") }
-            guard !segment.isEmpty else { throw bad("name at least one --segment") }
-            guard !map.isEmpty else { throw bad("map at least one column with --map SOURCE[=COLUMN]") }
-            guard maxRowsPerFile > 0 else { throw bad("--max-rows-per-file must be positive") }
-            guard TimeZone(identifier: timezone) != nil else { throw bad("unknown time zone '\(timezone)'") }
-            let startDate = try ISO8601Parsing.option("--start", start) ?? Date()
-            if let end, ISO8601Parsing.day(end) == nil { throw bad("--end '\(end)' is not a YYYY-MM-DD day") }
             guard let runTrigger = ActivationTrigger(rawValue: trigger) else {
-                throw bad("--trigger must be schedule or after-evaluation")
+                throw CLIError("ferry: --trigger must be schedule or after-evaluation", exitCode: ExitStatus.badInput)
             }
-            if runTrigger == .afterEvaluation && frequency != .once {
-                throw bad("--trigger after-evaluation runs after each evaluation; drop --frequency")
-            }
-            let scheduleDay = try day.map { text in
-                switch Schedule.day(parsing: text, for: frequency) {
-                case .success(let value): return value
-                case .failure(let error): throw bad(error.description)
-                }
-            }
-            let mappings = try map.map { entry -> ColumnMapping in
+            // --hash names columns, so a column is hashed when its written name is listed.
+            let columns = map.map { entry -> ActivationInput.Column in
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-                let source = parts[0]
-                _ = try WorkspaceOptions.translatingErrors { try ExportSource(parsing: source) }
-                let column = parts.count > 1 ? parts[1] : ExportSource.defaultColumnName(source)
-                return ColumnMapping(source: source, column: column, hashed: hash.contains(column))
+                let column = parts.count > 1 ? parts[1] : nil
+                return ActivationInput.Column(
+                    source: parts[0], column: column,
+                    hashed: hash.contains(column ?? ExportSource.defaultColumnName(parts[0])))
             }
-            for column in hash where !mappings.contains(where: { $0.column == column }) {
-                throw bad("--hash '\(column)' is not a mapped column")
+            for column in hash
+            where !columns.contains(where: { ($0.column ?? ExportSource.defaultColumnName($0.source)) == column }) {
+                throw CLIError("ferry: --hash '\(column)' is not a mapped column", exitCode: ExitStatus.badInput)
             }
-            let dedup = dedupKey.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
-            guard dedup.count <= 2 else { throw bad("--dedup-key takes one or two sources") }
-            for source in mandatory + dedup {
-                _ = try WorkspaceOptions.translatingErrors { try ExportSource(parsing: source) }
-            }
-            let template = try WorkspaceOptions.translatingErrors { try PathTemplate(fileName: fileName) }
-            let opened = try await options.openStore()
-            let workspace = opened.store
-            try await WorkspaceOptions.translatingErrors {
-                let destinationRecord = try await workspace.destination(named: destination)
-                var segmentIds: [String] = []
-                for s in segment { segmentIds.append(try await workspace.segment(named: s).id) }
-                let folder = try PathTemplate(folder: destinationRecord.folderPath)
-                let settings = try DestinationSettings(destinationRecord)
-                let encoder = CSVEncoder(format: settings.format)
-                for mapping in mappings {
-                    if let reason = encoder.unwritableReason(mapping.column) {
-                        throw bad(
-                            "column name '\(mapping.column)' holds \(reason), which destination '\(destinationRecord.name)' (--quote none) cannot write in its header"
-                        )
-                    }
-                }
-                for id in segmentIds {
-                    let record = try await workspace.segment(named: id)
-                    // Expanding once catches a file name over 255 characters now, not at 2 a.m.
-                    _ = try template.expand(
-                        MacroContext(
-                            segmentName: record.name, segmentId: record.id, destinationName: destinationRecord.name,
-                            destinationId: destinationRecord.id, scheduledTime: startDate))
-                    do {
-                        try FerryUseCases.checkKeyLength(
-                            folder: folder, fileName: template, settings: settings,
-                            manifest: destinationRecord.manifest, segment: record, destination: destinationRecord)
-                    } catch let error as AppError {
-                        throw AppErrorText.cliError(error)
-                    }
-                }
-                try await warnAboutUnknownNamespaces(mappings, workspace: workspace)
-                let record = ActivationRecord(
-                    id: UUID().uuidString.lowercased(), name: name, destinationId: destinationRecord.id,
-                    segmentIds: segmentIds, mappings: mappings, mandatory: mandatory, dedupKeys: dedup, mode: mode,
-                    frequency: frequency, start: startDate, endDay: end, timeZone: timezone, fileNameTemplate: fileName,
-                    maxRowsPerFile: maxRowsPerFile, enabled: true, createdAt: Date(), day: scheduleDay,
-                    trigger: runTrigger)
-                try await workspace.insertActivation(record)
-                print(record.id)
-            }
-        }
-
-        /// A namespace no profile has is most likely a typo; it still exports, with empty values.
-        func warnAboutUnknownNamespaces(_ mappings: [ColumnMapping], workspace: some ProfileStore) async throws {
-            for mapping in mappings {
-                guard case let .identity(namespace)? = try? ExportSource(parsing: mapping.source) else { continue }
-                if try await !workspace.hasIdentities(inNamespace: namespace) {
-                    FileHandle.standardError.write(
-                        Data(
-                            "warning: no profile has identity namespace '\(namespace)'; column '\(mapping.column)' will be empty\n"
-                                .utf8))
-                }
-            }
+            var input = ActivationInput(name: name, destination: destination, segments: segment, columns: columns)
+            input.mandatory = mandatory
+            input.dedupKeys =
+                dedupKey.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+            input.mode = mode
+            input.frequency = frequency
+            input.day = day
+            input.trigger = runTrigger
+            input.start = try ISO8601Parsing.option("--start", start)
+            input.endDay = end
+            input.timeZone = timezone
+            input.fileName = fileName
+            input.maxRowsPerFile = maxRowsPerFile
+            let app = try await options.useCases()
+            let created = try await AppErrorText.translating { try await app.createActivation(input) }
+            for warning in created.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            print(created.activation.id)
         }
     }
 

@@ -76,157 +76,59 @@ struct DestinationsCommand: AsyncParsableCommand {
         @Option(help: "The KMS key (id, ARN or alias/NAME) for --sse aws:kms.") var kmsKeyId: String?
         @OptionGroup var timeouts: S3TimeoutOptions
 
-        func parse<T: RawRepresentable>(_ text: String, _ what: String) throws -> T
-        where T.RawValue == String, T: CaseIterable {
-            guard let value = T(rawValue: text) else {
-                throw CLIError(
-                    "ferry: --\(what) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))",
-                    exitCode: ExitStatus.badInput)
-            }
-            return value
-        }
-
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
-            let fileType: DestinationSettings.FileType = try parse(fileType, "file-type")
-            let compression: DestinationSettings.Compression = try parse(compression, "compression")
-            var format = fileType == .tsv ? CSVFormat.tsv : CSVFormat.csv
-            if let delimiter { format.delimiter = try parse(delimiter, "delimiter") }
-            format.quoting = try parse(quote, "quote")
-            format.escape = try parse(escape, "escape")
-            format.nullValue = try parse(nullValue, "null-value")
-            format.emptyValue = try parse(emptyValue, "empty-value")
-            if let conflict = DestinationSettings(
-                fileType: fileType, compression: compression, format: format, nested: nested
-            ).conflict {
-                throw CLIError("ferry: \(conflict)", exitCode: ExitStatus.badInput)
-            }
-            try WorkspaceOptions.translatingErrors {
-                _ = try NameRules.checked(name, kind: "destination")
-                try BucketName.validate(bucket)
-                _ = try PathTemplate(folder: folderPath)
-                // Checked even with --skip-validation: a bad endpoint saved here would fail every run.
-                if let endpoint = endpoint ?? CredentialsResolver(environment: environment).endpointOverride() {
-                    _ = try S3ClientConfiguration.endpointURL(endpoint)
-                }
-            }
-            let security = try securityOptions()
-            let keyId: String
-            let secret: String
-            let token: String?
-            if security.role != nil {
-                // An assumed role needs no stored keys: Ferry's own credentials
-                // are read at each refresh, from the environment or profile.
-                if accessKeyId != nil || secretAccessKeyStdin {
-                    throw CLIError(
-                        "ferry: --role-arn uses Ferry's own credentials to assume the role; drop --access-key-id and --secret-access-key-stdin",
-                        exitCode: ExitStatus.badInput)
-                }
-                (keyId, secret, token) = ("", "", nil)
-            } else {
-                (keyId, secret, token) = try storedKeys(environment)
-            }
-            let opened = try await options.openStore(creating: true)
-            let workspace = opened.store
-            try await WorkspaceOptions.translatingErrors {
-                let record = DestinationRecord(
-                    id: UUID().uuidString.lowercased(), name: name, bucket: bucket, folderPath: folderPath,
-                    region: region,
-                    endpoint: endpoint ?? CredentialsResolver(environment: environment).endpointOverride(),
-                    fileType: fileType.rawValue, compression: compression.rawValue, manifest: manifest,
-                    format: DestinationSettings.encodeFormat(format, nested: nested), accessKeyId: keyId,
-                    sealedSecret: try opened.secretBox.seal(secret),
-                    sealedSessionToken: try token.map { try opened.secretBox.seal($0) }, createdAt: Date(),
-                    pgpPublicKey: security.pgpKey.map { Data($0.binary) }, pgpFingerprint: security.pgpKey?.fingerprint,
-                    roleArn: security.role?.roleArn, externalId: security.role?.externalId,
-                    roleSessionName: security.role?.sessionName, sse: security.sse?.mode.rawValue,
-                    kmsKeyId: security.sse?.kmsKeyId)
-                if let key = security.pgpKey {
-                    print(
-                        "files will be encrypted to PGP key \(key.fingerprint) (\(key.encryptionKey.algorithmName) subkey \(key.encryptionKey.fingerprint))"
-                    )
-                }
-                if !skipValidation {
-                    let report = try await DestinationsCommand.check(
-                        record, secretBox: opened.secretBox, timeouts: try timeouts.value())
-                    print(PermissionReportText.render(report), terminator: "")
-                    guard report.allGranted else {
-                        throw CLIError(
-                            "ferry: destination not saved: missing \(report.missing.map(\.rawValue).joined(separator: ", ")) (use --skip-validation to save anyway)",
-                            exitCode: ExitStatus.missingPermissions)
-                    }
-                }
-                try await workspace.insertDestination(record)
-                print(record.id)
-            }
-        }
-
-        /// The PGP key, role and SSE options, each checked before anything is saved.
-        func securityOptions() throws -> DestinationSecurity {
-            var security = DestinationSecurity()
+            var input = DestinationInput(name: name, bucket: bucket)
+            input.folderPath = folderPath
+            input.region = region
+            input.endpoint = endpoint
+            input.fileType = fileType
+            input.compression = compression
+            input.nested = nested
+            input.manifest = manifest
+            input.delimiter = delimiter
+            input.quote = quote
+            input.escape = escape
+            input.nullValue = nullValue
+            input.emptyValue = emptyValue
+            input.skipValidation = skipValidation
             if let pgpPublicKey {
                 guard let data = FileManager.default.contents(atPath: pgpPublicKey) else {
                     throw CLIError(
                         "ferry: cannot read the PGP public key file \(pgpPublicKey)", exitCode: ExitStatus.badInput)
                 }
-                do {
-                    try security.setPGPKey([UInt8](data))
-                } catch {
-                    throw CLIError("ferry: --pgp-public-key \(pgpPublicKey): \(error)", exitCode: ExitStatus.badInput)
-                }
+                input.pgpPublicKey = [UInt8](data)
             }
-            if roleArn == nil, externalId != nil || sessionName != nil {
-                throw CLIError(
-                    "ferry: --external-id and --session-name go with --role-arn", exitCode: ExitStatus.badInput)
-            }
-            if sse == nil, kmsKeyId != nil {
-                throw CLIError("ferry: --kms-key-id goes with --sse aws:kms", exitCode: ExitStatus.badInput)
-            }
-            do {
-                if let roleArn {
-                    security.role = try AssumeRoleRequest(
-                        roleArn: roleArn, externalId: externalId, sessionName: sessionName)
-                }
-                if let sse {
-                    let mode: ServerSideEncryption.Mode = try parse(sse, "sse")
-                    security.sse = try ServerSideEncryption(mode: mode, kmsKeyId: kmsKeyId)
-                }
-            } catch let error as S3ConfigurationError {
-                throw CLIError("ferry: \(error)", exitCode: ExitStatus.badInput)
-            }
-            return security
-        }
-
-        /// The key pair stored with a destination that assumes no role.
-        func storedKeys(_ environment: [String: String]) throws -> (String, String, String?) {
-            guard let keyId = accessKeyId ?? environment["AWS_ACCESS_KEY_ID"], !keyId.isEmpty else {
-                throw CLIError(
-                    "ferry: no access key id: pass --access-key-id or set AWS_ACCESS_KEY_ID",
-                    exitCode: ExitStatus.badInput)
-            }
-            let secret: String
+            input.roleArn = roleArn
+            input.externalId = externalId
+            input.sessionName = sessionName
+            input.sse = sse
+            input.kmsKeyId = kmsKeyId
+            // With a role, keys are taken only as given, so the use case can refuse
+            // them; the environment's keys are then Ferry's own, used to assume it.
+            input.accessKeyId = accessKeyId ?? (roleArn == nil ? environment["AWS_ACCESS_KEY_ID"] ?? "" : "")
             if secretAccessKeyStdin {
-                secret = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
-            } else {
-                secret = environment["AWS_SECRET_ACCESS_KEY"] ?? ""
+                input.secretAccessKey = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
+            } else if roleArn == nil {
+                input.secretAccessKey = environment["AWS_SECRET_ACCESS_KEY"] ?? ""
+                input.sessionToken = environment["AWS_SESSION_TOKEN"]
             }
-            guard !secret.isEmpty else {
-                throw CLIError(
-                    "ferry: no secret access key: set AWS_SECRET_ACCESS_KEY or pass --secret-access-key-stdin",
-                    exitCode: ExitStatus.badInput)
+            var app = try await options.useCases(creating: true)
+            app.s3Timeouts = try timeouts.value()
+            app.defaultEndpoint = CredentialsResolver(environment: environment).endpointOverride()
+            let created: FerryUseCases.CreatedDestination
+            do {
+                created = try await app.createDestination(input)
+            } catch let error as AppError {
+                if let report = error.permissions { print(PermissionReportText.render(report), terminator: "") }
+                throw AppErrorText.cliError(error)
+            } catch {
+                throw WorkspaceOptions.translate(error)
             }
-            return (keyId, secret, environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+            if let key = created.pgpKey { print("files will be encrypted to PGP key \(key)") }
+            if let report = created.permissions { print(PermissionReportText.render(report), terminator: "") }
+            print(created.destination.id)
         }
-    }
-
-    /// Probes under the folder path's fixed part: macros are only known per run.
-    static func check(_ destination: DestinationRecord, secretBox: SecretBox, timeouts: S3Timeouts = .standard)
-        async throws -> PermissionReport
-    {
-        let client = try DestinationSecurity.s3Client(
-            for: destination, open: { try secretBox.openString($0) }, retry: .standard, timeouts: timeouts)
-        let prefix = destination.folderPath.components(separatedBy: "%").first ?? ""
-        return try await client.checkPermissions(bucket: destination.bucket, prefix: prefix)
     }
 
     struct Test: AsyncParsableCommand {

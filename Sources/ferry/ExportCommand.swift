@@ -1,5 +1,6 @@
 import ArgumentParser
 import Export
+import FerryApp
 import Foundation
 import S3
 import Scheduling
@@ -25,63 +26,45 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var timeouts: S3TimeoutOptions
 
     func run() async throws {
-        // Whole seconds by default, so names with seconds and the ledger agree.
-        let scheduled =
-            try ISO8601Parsing.option("--at", at)
-            ?? Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let scheduled = try ISO8601Parsing.option("--at", at)
         let uploadOptions = try WorkspaceOptions.translatingErrors {
             try UploadOptions(partSizeMiB: partSize, concurrency: concurrency)
         }
-        let opened = try await options.openStore()
-        let workspace = opened.store
+        var app = try await options.useCases()
+        app.exporter.uploadOptions = uploadOptions
+        app.exporter.timeouts = try timeouts.value()
+        if dryRun {
+            let reports = try await AppErrorText.translating {
+                try await app.dryRun(activation, segment: segment, at: scheduled)
+            }
+            let name = try await AppErrorText.translating { try await app.activation(activation).name }
+            for report in reports { print(Self.render(report, activation: name), terminator: "") }
+            return
+        }
+        let outcomes = try await AppErrorText.translating {
+            try await app.exportNow(activation, segment: segment, at: scheduled)
+        }
         var exitCode: Int32 = 0
-        try await WorkspaceOptions.translatingErrors {
-            let record = try await workspace.activation(named: activation)
-            var segmentIds = record.segmentIds
-            if let segment {
-                let wanted = try await workspace.segment(named: segment).id
-                guard segmentIds.contains(wanted) else {
-                    throw CLIError(
-                        "ferry: segment '\(segment)' is not part of activation '\(record.name)'",
-                        exitCode: ExitStatus.badInput)
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let run):
+                print(
+                    "run \(run.id) success: \(run.exported) rows, \(run.excludedMandatory + run.excludedDuplicate) excluded"
+                )
+                let view = try await AppErrorText.translating { try await app.run(run.id) }
+                let bucket = try await AppErrorText.translating { try await app.destination(run.destinationId).bucket }
+                for file in run.files {
+                    print("  s3://\(bucket)/\(file.key)\t\(file.rows) rows\t\(file.bytes) bytes")
                 }
-                segmentIds = [wanted]
-            }
-            let destination = try await workspace.destination(named: record.destinationId)
-            if dryRun {
-                let exporter = ExportRunner(store: workspace, secretBox: opened.secretBox, uploadOptions: uploadOptions)
-                for segmentId in segmentIds {
-                    let report = try await exporter.dryRun(
-                        activation: record, segmentId: segmentId, scheduledTime: scheduled)
-                    print(Self.render(report, activation: record.name), terminator: "")
-                }
-                return
-            }
-            var exporter = ExportRunner(store: workspace, secretBox: opened.secretBox, uploadOptions: uploadOptions)
-            exporter.timeouts = try timeouts.value()
-            let runner = DueRunner(store: workspace, exporter: exporter)
-            for segmentId in segmentIds {
-                let outcome = await runner.runNow(activation: record, segmentId: segmentId, scheduledTime: scheduled)
-                switch outcome {
-                case .success(let run):
-                    print(
-                        "run \(run.id) success: \(run.exported) rows, \(run.excludedMandatory + run.excludedDuplicate) excluded"
-                    )
-                    for file in run.files {
-                        print("  s3://\(destination.bucket)/\(file.key)\t\(file.rows) rows\t\(file.bytes) bytes")
-                    }
-                    if destination.manifest {
-                        print("  manifest s3://\(destination.bucket)/\(ExportRunner.manifestKey(for: run))")
-                    }
-                case .failed(_, let error):
-                    let (message, code) = UserMessage.runFailure(error)
-                    exitCode = max(exitCode, code)
-                    FileHandle.standardError.write(Data("\(message)\n".utf8))
-                case .busy, .superseded:
-                    exitCode = max(exitCode, 1)
-                    FileHandle.standardError.write(
-                        Data("ferry: another ferry process is exporting this run now; it was left to it\n".utf8))
-                }
+                if let manifest = view.manifestKey { print("  manifest s3://\(bucket)/\(manifest)") }
+            case .failed(_, let error):
+                let (message, code) = UserMessage.runFailure(error)
+                exitCode = max(exitCode, code)
+                FileHandle.standardError.write(Data("\(message)\n".utf8))
+            case .busy, .superseded:
+                exitCode = max(exitCode, 1)
+                FileHandle.standardError.write(
+                    Data("ferry: another ferry process is exporting this run now; it was left to it\n".utf8))
             }
         }
         if exitCode != 0 { throw ExitCode(exitCode) }

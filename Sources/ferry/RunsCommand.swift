@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryApp
 import Foundation
 import Workspace
 
@@ -20,21 +21,12 @@ struct RunsCommand: AsyncParsableCommand {
         func run() async throws {
             let opened = try await options.openStore()
             let workspace = opened.store
-            let statusFilter = try status.map { text -> RunRecord.Status in
-                guard let value = RunRecord.Status(rawValue: text) else {
-                    throw CLIError(
-                        "ferry: --status must be processing, success or failed", exitCode: ExitStatus.badInput)
-                }
-                return value
-            }
-            let sinceDate = try ISO8601Parsing.option("--since", since)
-            let runs = try await WorkspaceOptions.translatingErrors {
-                var id: String?
-                if let activation { id = try await workspace.activation(named: activation).id }
-                var segmentId: String?
-                if let segment { segmentId = try await workspace.segment(named: segment).id }
-                return try await workspace.runs(
-                    activationId: id, status: statusFilter, since: sinceDate, segmentId: segmentId, limit: 1000)
+            let app = opened.useCases()
+            let runs = try await AppErrorText.translating {
+                let filter = RunFilter(
+                    activation: activation, segment: segment, status: try status.map(RunFilter.status(parsing:)),
+                    since: try ISO8601Parsing.option("--since", since))
+                return try await app.runRecords(filter, limit: 1000)
             }
             if json {
                 print(try SegmentsShowCommand.json(runs))
@@ -73,9 +65,8 @@ struct RunsCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON (the default).") var json = false
 
         func run() async throws {
-            let opened = try await options.openStore()
-            let workspace = opened.store
-            let run = try await WorkspaceOptions.translatingErrors { try await workspace.run(id: id) }
+            let app = try await options.useCases()
+            let run = try await AppErrorText.translating { try await app.runRecord(id) }
             print(try SegmentsShowCommand.json(run))
         }
     }

@@ -52,6 +52,12 @@ import Testing
             #expect(text.contains("ferry_evaluation_duration_seconds_count"))
             #expect(text.contains(#"ferry_last_success_timestamp_seconds{activation="measured"}"#))
             #expect(text.contains("http_server_request_duration"))
+            // Every S3 attempt of the permission check and the export, by operation, status and code.
+            #expect(
+                text.split(separator: "\n").contains {
+                    $0.hasPrefix("ferry_s3_requests_total{") && $0.contains(#"operation="PutObject""#)
+                        && $0.contains(#"status="200""#)
+                }, "\(text)")
         }
     }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`scripts/bench api`: wrk against `GET /api/v1/runs` of a live `ferry serve --http`.
 
-    bench_api.py --ferry BIN --env ENV.json --work DIR [--connections 64] [--seconds 30]
+    bench_api.py --ferry BIN --env ENV.json --work DIR [--connections 64] [--seconds 30] [--perf FILE]
 
 Sets up a workspace with the example profiles, a destination on the moto S3 in
 ENV.json, a segment and an activation, records runs with `ferry export --at`
@@ -51,6 +51,7 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--runs", type=int, default=40, help="runs recorded before the load")
+    parser.add_argument("--perf", help="also record the server with `perf record -g` during the load into this file")
     args = parser.parse_args()
     ensure_wrk()
     s3 = json.load(open(args.env))
@@ -98,7 +99,16 @@ def main():
                    "-H", f"Authorization: Bearer {token}", url]
         print("running: wrk -t %d -c %d -d %ds --latency -H 'Authorization: Bearer ***' %s"
               % (threads, args.connections, args.seconds, url), file=sys.stderr)
+        profiler = None
+        if args.perf:
+            # Samples the server only, from a second into the load to a second before its end.
+            profiler = subprocess.Popen(
+                ["perf", "record", "-F", "499", "-g", "-o", args.perf, "-p", str(server.pid), "--",
+                 "sleep", str(max(1, args.seconds - 2))], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        if profiler:
+            profiler.wait(timeout=60)
+            print(f"perf data: {args.perf} (perf report -i {args.perf} --no-children)", file=sys.stderr)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -119,6 +129,7 @@ def main():
                             capture_output=True, text=True)
     if result.returncode == 0:
         scheduled = [r["status"] for r in json.loads(result.stdout)]
+    print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"api runs list: {rps:,.0f} requests/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
           f"non-2xx {non2xx}, {socket_errors.group(0) if socket_errors else 'no socket errors'}")
     print(f"scheduler during the load: runs of 'live': {scheduled}")
