@@ -153,6 +153,13 @@ extension PostgresWorkspace {
                 "SELECT 1 FROM segment WHERE sid = \(sid) FOR UPDATE", logger: logger
             ).collect()
             try await fill(connection)
+            // The statements below join a segment's members with `qualifying`.
+            // A segment evaluated for the first time has no rows in the table's
+            // statistics, so the planner expects a handful and may pick a nested
+            // loop that scans `qualifying` once per member: minutes at 100,000
+            // members instead of a second. Hash joins are linear whatever the
+            // statistics say.
+            try await connection.query("SET LOCAL enable_nestloop = off", logger: logger).collect()
             let evaluationId = try await connection.query(
                 "INSERT INTO evaluation (sid, started_at, used_sql) VALUES (\(sid), \(time), \(usedSQL)) RETURNING id",
                 logger: logger

@@ -7,8 +7,8 @@ import Testing
 @Suite struct CalendarAndEvaluationTriggerTests {
     let env = TestEnvironment.shared
 
-    func setUp(_ prefix: String) throws -> WorkspaceCLI {
-        let cli = WorkspaceCLI(environment: env.awsEnvironment())
+    func setUp(_ prefix: String, _ backend: Backend = .sqlite) throws -> WorkspaceCLI {
+        let cli = try WorkspaceCLI.make(environment: env.awsEnvironment(), backend: backend)
         try cli.importLines([
             #"{"identityMap":{"Email":[{"id":"a@x.io","primary":true}]},"homeAddress":{"countryCode":"KR"}}"#,
             #"{"identityMap":{"Email":[{"id":"b@x.io","primary":true}]},"homeAddress":{"countryCode":"US"}}"#,
@@ -29,9 +29,10 @@ import Testing
 
     func successes(_ result: FerryRun) -> Int { result.stdout.components(separatedBy: " success: ").count - 1 }
 
-    @Test func monthlyOnThe31stRunsOnTheLastDayOfShorterMonths() async throws {
+    @Test(arguments: Backend.allCases)
+    func monthlyOnThe31stRunsOnTheLastDayOfShorterMonths(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("monthly")
-        let cli = try setUp(prefix)
+        let cli = try setUp(prefix, backend)
         let created = try cli([
             "activations", "create", "m", "--destination", "d", "--segment", "kr", "--map", "identityMap.Email",
             "--frequency", "monthly", "--day", "31", "--start", "2026-09-01T06:00:00Z", "--file-name",
@@ -89,9 +90,10 @@ import Testing
 
     /// Each completed evaluation starts one run; `run --due` again without a
     /// new evaluation starts none, and the run does not evaluate by itself.
-    @Test func afterEvaluationRunsOncePerEvaluation() async throws {
+    @Test(arguments: Backend.allCases)
+    func afterEvaluationRunsOncePerEvaluation(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("after-eval")
-        let cli = try setUp(prefix)
+        let cli = try setUp(prefix, backend)
         let created = try cli([
             "activations", "create", "ae", "--destination", "d", "--segment", "kr", "--map", "identityMap.Email",
             "--trigger", "after-evaluation", "--start", "2026-01-01T00:00:00Z",

@@ -10,8 +10,8 @@ import Testing
         #"{"identityMap":{"Email":[{"id":"\#(id)@x.io","primary":true}]},"homeAddress":{"countryCode":"\#(country)"},"loyalty":{"points":\#(points)}}"#
     }
 
-    func setUp(_ prefix: String) throws -> WorkspaceCLI {
-        let cli = WorkspaceCLI(environment: env.awsEnvironment())
+    func setUp(_ prefix: String, _ backend: Backend = .sqlite) throws -> WorkspaceCLI {
+        let cli = try WorkspaceCLI.make(environment: env.awsEnvironment(), backend: backend)
         try cli.importLines([
             Self.profile("a", country: "KR"), Self.profile("b", country: "KR"), Self.profile("c", country: "US"),
         ])
@@ -45,9 +45,10 @@ import Testing
         return cli
     }
 
-    @Test func dailyAndSixHourlyFollowTheScheduleAndCollapseMissedTimes() async throws {
+    @Test(arguments: Backend.allCases)
+    func dailyAndSixHourlyFollowTheScheduleAndCollapseMissedTimes(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("sched")
-        let cli = try setUp(prefix)
+        let cli = try setUp(prefix, backend)
         #expect(
             try cli([
                 "activations", "create", "daily", "--destination", "d", "--segment", "kr", "--map",
@@ -92,9 +93,10 @@ import Testing
         #expect(status.stdout.contains("last success 2026-11-26T06:00:00Z"))
     }
 
-    @Test func twoProcessesRunEachScheduledTimeOnce() async throws {
+    @Test(arguments: Backend.allCases)
+    func twoProcessesRunEachScheduledTimeOnce(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("race")
-        let cli = try setUp(prefix)
+        let cli = try setUp(prefix, backend)
         for name in ["one", "two", "three"] {
             #expect(
                 try cli([
@@ -116,9 +118,10 @@ import Testing
         #expect(try await env.client().listObjects(bucket: env.bucket, prefix: prefix).count == 3)
     }
 
-    @Test func incrementalFilesHoldOnlyMembershipChanges() async throws {
+    @Test(arguments: Backend.allCases)
+    func incrementalFilesHoldOnlyMembershipChanges(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("incr")
-        let cli = try setUp(prefix)
+        let cli = try setUp(prefix, backend)
         #expect(
             try cli([
                 "activations", "create", "inc", "--destination", "d", "--segment", "kr", "--map",

@@ -186,20 +186,43 @@ func alive(_ pid: Int32) -> Bool {
     return true
 }
 
+/// Which workspace a parameterised integration test runs on.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgresql
+    var testDescription: String { rawValue }
+}
+
 /// `ferry` commands against one fresh workspace, as one user.
 struct WorkspaceCLI: Sendable {
     let dir = NSTemporaryDirectory() + "ferry-cli-\(UUID().uuidString)"
     let environment: [String: String]
+    /// FERRY_DATABASE_URL (it wins over `--workspace`) and FERRY_MASTER_KEY of a
+    /// fresh PostgreSQL database, whatever user runs the command; empty for SQLite.
+    var backendEnvironment: [String: String] = [:]
+
+    /// A fresh workspace on `backend`: a folder, or a new database on the server `scripts/test` started.
+    static func make(environment: [String: String], backend: Backend) throws -> WorkspaceCLI {
+        guard backend == .postgresql else { return WorkspaceCLI(environment: environment) }
+        return WorkspaceCLI(
+            environment: environment,
+            backendEnvironment: [
+                "FERRY_DATABASE_URL": try PostgresWorkersTests.freshDatabase(),
+                "FERRY_MASTER_KEY": PostgresWorkersTests.masterKey,
+            ])
+    }
 
     @discardableResult
     func callAsFunction(_ args: [String], user: [String: String]? = nil) throws -> FerryRun {
-        try FerryRun.run(args + ["--workspace", dir], environment: user ?? environment)
+        try FerryRun.run(
+            args + ["--workspace", dir], environment: (user ?? environment).merging(backendEnvironment) { $1 })
     }
 
     func spawn(_ args: [String], stdout: Any = FileHandle.nullDevice, stderr: Any = FileHandle.nullDevice) throws
         -> Process
     {
-        try FerryRun.spawn(args + ["--workspace", dir], environment: environment, stdout: stdout, stderr: stderr)
+        try FerryRun.spawn(
+            args + ["--workspace", dir], environment: environment.merging(backendEnvironment) { $1 }, stdout: stdout,
+            stderr: stderr)
     }
 
     func importLines(_ lines: [String]) throws {

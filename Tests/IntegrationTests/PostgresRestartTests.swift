@@ -1,0 +1,156 @@
+import Foundation
+import S3
+import Testing
+
+/// PostgreSQL restarted (`pg_ctl restart`) under a worker that is exporting:
+/// its pool reconnects, and the run finishes once, each file written once.
+///
+/// The server is this suite's own (scripts/lib/postgres.sh), not the one
+/// `scripts/test` shares with the other suites, whose connections a restart
+/// would cut.
+@Suite struct PostgresRestartTests {
+    let env = TestEnvironment.shared
+
+    /// A throwaway server: started by the same shell functions `scripts/test` uses.
+    struct Server {
+        let url: String
+        let bin: String
+        let data: String
+        let folder: String
+
+        static func start() throws -> Server {
+            let lines = try shell(
+                "ferry_start_postgres >&2 && printf '%s\\n' \"$FERRY_PG_URL\" \"$FERRY_PG_BIN\" \"$FERRY_PG_DATA\" \"$FERRY_PG_DIR\""
+            )
+            .split(separator: "\n").map(String.init)
+            guard lines.count == 4 else { throw TestSetupError("ferry_start_postgres printed \(lines)") }
+            return Server(url: lines[0], bin: lines[1], data: lines[2], folder: lines[3])
+        }
+
+        func restart() throws {
+            _ = try Self.shell("FERRY_PG_BIN=\(bin) FERRY_PG_DATA=\(data) ferry_restart_postgres")
+        }
+
+        func stop() {
+            _ = try? Self.shell("FERRY_PG_BIN=\(bin) FERRY_PG_DATA=\(data) FERRY_PG_DIR=\(folder) ferry_stop_postgres")
+        }
+
+        /// Runs `script` in bash with scripts/lib/postgres.sh sourced; its stdout.
+        ///
+        /// The shell first closes every descriptor past stderr: Foundation learns
+        /// that a child ended when a socket the child inherited closes, and the
+        /// server `pg_ctl` leaves running would inherit it too, so waiting for
+        /// this shell would never end (what hung this test before).
+        static func shell(_ script: String) throws -> String {
+            let library = TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/postgres.sh").path
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [
+                "-c",
+                """
+                for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
+                ferry_log() { printf '%s\\n' "$*" >&2; }
+                source \(library) && \(script)
+                """,
+            ]
+            let output = try CapturedOutput()
+            defer { output.remove() }
+            process.standardOutput = output.stdout
+            process.standardError = output.stderr
+            try process.run()
+            process.waitUntilExit()
+            let (out, err) = try output.read()
+            guard process.terminationStatus == 0 else {
+                throw TestSetupError("\(script) failed: \(String(decoding: err, as: UTF8.self))")
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    @Test func aRestartDuringARunEndsWithOneRunAndOneFileEach() async throws {
+        let server = try Server.start()
+        defer { server.stop() }
+        let bucket = "ferry-pg-restart-" + UUID().uuidString.prefix(8).lowercased()
+        _ = try runPython([
+            TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path,
+            TestEnvironment.envPath, "create", bucket,
+        ])
+        var environment = env.awsEnvironment(user: "admin")
+        environment["FERRY_DATABASE_URL"] = server.url
+        environment["FERRY_MASTER_KEY"] = PostgresWorkersTests.masterKey
+        let folder = NSTemporaryDirectory() + "ferry-pg-restart-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func ferry(_ arguments: [String]) throws -> FerryRun {
+            try FerryRun.run(arguments, environment: environment)
+        }
+        #expect(try ferry(["workspace", "init"]).exitCode == 0)
+        let profiles = 40_000
+        var lines = ""
+        for i in 0..<profiles {
+            lines += #"{"identityMap":{"Email":[{"id":"u\#(i)@example.com","primary":true}]},"n":\#(i)}"# + "\n"
+        }
+        try lines.write(toFile: folder + "/p.jsonl", atomically: true, encoding: .utf8)
+        let imported = try ferry(["profiles", "import", folder + "/p.jsonl"])
+        try #require(imported.exitCode == 0, "\(imported.stderr)")
+        #expect(try ferry(["segments", "create", "all", "--pql", "n >= 0"]).exitCode == 0)
+        // Evaluated now, so the worker's run goes straight to writing files.
+        #expect(try ferry(["segments", "evaluate"]).exitCode == 0)
+        let created = try ferry(["destinations", "create", "d", "--bucket", bucket, "--folder-path", "out"])
+        try #require(created.exitCode == 0, "\(created.stderr)")
+        // Many small files, so the run spends its time writing and recording them.
+        let activation = try ferry([
+            "activations", "create", "a", "--destination", "d", "--segment", "all", "--map",
+            "identityMap.Email=email", "--map", "n", "--frequency", "daily", "--start", "2026-11-20T06:00:00Z",
+            "--max-rows-per-file", "1000",
+        ])
+        try #require(activation.exitCode == 0, "\(activation.stderr)")
+
+        let log = folder + "/worker.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let worker = try FerryRun.spawn(
+            ["serve", "--poll-seconds", "1", "--lease-seconds", "5", "--max-connections", "2", "--verbose"],
+            environment: environment, stdout: FileHandle(forWritingAtPath: log)!,
+            stderr: FileHandle(forWritingAtPath: log)!)
+        defer { if alive(worker.processIdentifier) { kill(worker.processIdentifier, SIGKILL) } }
+
+        // Restart as soon as the run has begun (its row exists), whatever it is doing then.
+        func runs(_ status: String? = nil) throws -> [[String: Any]] {
+            let listed = try ferry(["runs", "list", "--json"] + (status.map { ["--status", $0] } ?? []))
+            return (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8))) as? [[String: Any]] ?? []
+        }
+        let begun = Date().addingTimeInterval(120)
+        while try runs().isEmpty, Date() < begun { usleep(50_000) }
+        let early = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        try #require(try !runs().isEmpty, "no run began: \(early)")
+        try server.restart()
+
+        let deadline = Date().addingTimeInterval(90)
+        while try runs("success").isEmpty, Date() < deadline { usleep(250_000) }
+        kill(worker.processIdentifier, SIGTERM)
+        worker.waitUntilExit()
+        let workerLog = try String(contentsOfFile: log, encoding: .utf8)
+        let all = try runs()
+        #expect(all.count == 1, "\(all) \(workerLog.suffix(4000))")
+        #expect(all.first?["status"] as? String == "success", "\(all) \(workerLog.suffix(4000))")
+        #expect(workerLog.contains("database unavailable") || workerLog.contains("run"), "\(workerLog.suffix(2000))")
+
+        let versions =
+            try JSONSerialization.jsonObject(
+                with: runPython([
+                    TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path,
+                    TestEnvironment.envPath, "versions", bucket,
+                ])) as? [String: Int] ?? [:]
+        let dataFiles = versions.filter { !$0.key.contains(".ferry-check") }
+        #expect(dataFiles.count == profiles / 1000, "\(dataFiles)")
+        #expect(dataFiles.values.allSatisfy { $0 == 1 }, "\(dataFiles)")
+        let client = env.client(user: "admin")
+        var rows = Set<Substring>()
+        for key in dataFiles.keys {
+            let body = String(decoding: try await client.getObject(bucket: bucket, key: key), as: UTF8.self)
+            rows.formUnion(body.split(separator: "\n").dropFirst())
+        }
+        #expect(rows.count == profiles)
+        #expect(try await client.listMultipartUploads(bucket: bucket, prefix: "").isEmpty)
+    }
+}
