@@ -48,6 +48,14 @@ extension FerryUseCases {
         }
     }
 
+    /// How many profiles a definition selects now, before it is saved: the store counts
+    /// with its own query. Nil when the definition needs the evaluator (it names segments,
+    /// reads events, or uses a form SQL cannot express); saving evaluates it then.
+    public func estimateMembers(pql: String, now: Date = Date()) async throws -> Int? {
+        try checkPQL(pql)
+        return try await phrased { try await store.countMembers(pql: pql, now: now) }
+    }
+
     /// Parses and type-checks PQL without saving anything.
     public func checkPQL(_ pql: String) throws {
         do { _ = try PQL.parse(pql) } catch { throw AppError.from(error) ?? error }

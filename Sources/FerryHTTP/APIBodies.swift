@@ -266,3 +266,16 @@ struct ProfileBody: Encodable {
     var id: String
     var updatedAt: Date
 }
+
+/// `GET /estimate?pql=`: how many profiles the definition selects now; null when only saving tells.
+struct EstimateBody: Encodable {
+    var estimatedSize: Int?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        // Written as null rather than left out, so a client sees "unknown", not a missing field.
+        try container.encode(estimatedSize, forKey: .estimatedSize)
+    }
+
+    enum CodingKeys: String, CodingKey { case estimatedSize }
+}

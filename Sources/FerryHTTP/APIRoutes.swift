@@ -21,6 +21,12 @@ struct APIRoutes {
         addRuns(api.group("runs"))
         api.get("profiles/:ref") { _, context in try await profile(context.parameters.require("ref")) }
         api.get("status") { _, _ in try JSONResponse.make(try await app.status()) }
+        api.get("estimate") { request, _ in
+            guard let pql = request.uri.queryParameters.get("pql") else {
+                throw APIError(.badRequest, code: "badQuery", "pql is required", field: "pql")
+            }
+            return try JSONResponse.make(EstimateBody(estimatedSize: try await app.estimateMembers(pql: pql)))
+        }
     }
 
     static func noContent() -> Response { Response(status: .noContent) }

@@ -57,6 +57,13 @@ struct ConsoleRoutes {
             try await page(request) { session in try await editActivation(try context.parameters.require("id"), session)
             }
         }
+        // The router prefers the literal "edit" over ":action", so the edit form's POST has a route of its own.
+        router.post("/activations/:id/edit") { request, context in
+            try await page(request) { session in
+                try await activationAction(
+                    request, context, session, id: try context.parameters.require("id"), action: "edit")
+            }
+        }
         router.post("/activations/:id/:action") { request, context in
             try await page(request) { session in
                 try await activationAction(
@@ -334,8 +341,12 @@ struct ConsoleRoutes {
         let echoed = ["name": name, "pql": pql, "description": description ?? ""]
         do {
             if fields["action"]?.first == "check" {
-                try app.checkPQL(pql)
-                return try await segments(session, extra: ["notice": "The PQL is valid.", "form": echoed])
+                let notice =
+                    switch try await app.estimateMembers(pql: pql) {
+                    case let size?: "The PQL is valid: \(size) profile\(size == 1 ? "" : "s") match it now."
+                    case nil: "The PQL is valid; its size is known once it is saved and evaluated."
+                    }
+                return try await segments(session, extra: ["notice": notice, "form": echoed])
             }
             let record = try await app.createSegment(name: name, pql: pql, description: description)
             let summary = try await app.evaluateSegment(record.id)

@@ -102,7 +102,7 @@ enum ConsoleTemplates {
         <label>PQL <textarea name="pql" rows="4" required>{{form.pql}}</textarea></label>
         {{#pqlError}}<pre class="error">{{pqlError}}</pre>{{/pqlError}}
         <label>Description <input name="description" value="{{form.description}}"></label>
-        <button name="action" value="check">Check</button> <button name="action" value="save">Save and evaluate</button></form>{{/writable}}
+        <button name="action" value="check">Check and estimate</button> <button name="action" value="save">Save and evaluate</button></form>{{/writable}}
         {{> footer}}
         """
 

@@ -471,6 +471,44 @@ enum OpenAPIDocument {
                 ]
               }
             },
+            "/estimate": {
+              "get": {
+                "operationId": "estimateSegment",
+                "summary": "How many profiles a PQL definition selects now, before it is saved; nothing is saved or recorded.",
+                "parameters": [
+                  {
+                    "name": "pql",
+                    "in": "query",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    },
+                    "description": "The definition, e.g. loyalty.tier = \"gold\"."
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The estimate.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Estimate"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/Error"
+                  }
+                }
+              }
+            },
             "/activations": {
               "get": {
                 "operationId": "listActivations",
@@ -2450,6 +2488,21 @@ enum OpenAPIDocument {
                 },
                 "required": [
                   "results"
+                ]
+              },
+              "Estimate": {
+                "type": "object",
+                "properties": {
+                  "estimatedSize": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ],
+                    "description": "Profiles the definition selects now; null when it names segments, reads events or uses a form only the evaluator has, so only saving and evaluating tells."
+                  }
+                },
+                "required": [
+                  "estimatedSize"
                 ]
               }
             }

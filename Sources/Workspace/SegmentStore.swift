@@ -19,6 +19,12 @@ public protocol SegmentStore: Sendable {
     /// Evaluates the named segments (all when empty) and records each evaluation.
     func evaluate(segmentIds: [String], now: Date) async throws -> [EvaluationSummary]
 
+    /// How many profiles a definition selects now, counted by the store's own query
+    /// without saving or recording anything: the size shown before a segment is saved.
+    /// Nil when the definition does not compile to the store's SQL (it names segments,
+    /// reads events, or uses a form only the evaluator has).
+    func countMembers(pql: String, now: Date) async throws -> Int?
+
     /// The most recent finished evaluation of a segment, given its id.
     func latestEvaluation(segmentId: String) async throws -> EvaluationRecord?
 

@@ -301,6 +301,36 @@ import Testing
         }
     }
 
+    @Test func theSizeOfUnsavedPQLIsEstimatedAndNothingIsSaved() async throws {
+        let fixture = try await ServerFixture()
+        defer { fixture.cleanUp() }
+        try await Application(router: fixture.router).test(.router) { client in
+            let r = fixture.readToken
+            func estimate(_ pql: String) async throws -> Reply {
+                let query = pql.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                return try await client.call(.get, "/api/v1/estimate?pql=\(query)", token: r, fixture: fixture)
+            }
+            let gold = try await estimate(#"loyalty.tier = "gold""#)
+            #expect(gold.status == .ok, "\(gold.text)")
+            #expect(gold.json["estimatedSize"] as? Int == 2)
+            #expect(try await estimate("vip = true").json["estimatedSize"] as? Int == 1)
+            #expect(try await estimate(#"person.name.lastName.startsWith("K")"#).json["estimatedSize"] as? Int == 1)
+            // A definition naming a segment is sized by the evaluator, when saved.
+            _ = try await client.call(
+                .post, "/api/v1/segments", token: fixture.writeToken,
+                body: #"{"name":"gold","pql":"loyalty.tier = \"gold\""}"#, fixture: fixture)
+            let named = try await estimate(#"inSegment("gold")"#)
+            #expect(named.status == .ok, "\(named.text)")
+            #expect(named.text.contains(#""estimatedSize":null"#))
+            let broken = try await estimate("loyalty.tier = ")
+            #expect(broken.status == .badRequest)
+            #expect(broken.errorField == "pql")
+            #expect(
+                try await client.call(.get, "/api/v1/estimate", token: r, fixture: fixture).errorField == "pql")
+            #expect(try await fixture.app.segments().map(\.name) == ["gold"])
+        }
+    }
+
     @Test func s3RequestsAndRetriesAreCountedByOperationAndCode() async throws {
         let registry = MetricsAndTLSTests.registry
         RunMetrics.observeS3()

@@ -210,3 +210,77 @@ import Testing
         #expect(fields["empty"] == [""])
     }
 }
+
+/// The console changes an activation in place with the same rules as the API.
+@Suite struct ConsoleActivationEditTests {
+    @Test func anActivationIsEditedInPlaceAndBadChangesAreShown() async throws {
+        let fixture = try await ServerFixture()
+        defer { fixture.cleanUp() }
+        try await Application(router: fixture.router).test(.router) { client in
+            let w = fixture.writeToken
+            _ = try await client.call(
+                .post, "/api/v1/destinations", token: w, body: fixture.destinationBody(), fixture: fixture)
+            _ = try await client.call(
+                .post, "/api/v1/segments", token: w, body: #"{"name":"gold","pql":"loyalty.tier = \"gold\""}"#,
+                fixture: fixture)
+            let created = try await client.call(
+                .post, "/api/v1/activations", token: w,
+                body:
+                    #"{"name":"daily","destination":"acme","segments":["gold"],"frequency":"daily","columns":[{"source":"identityMap.Email","column":"email"}]}"#,
+                fixture: fixture)
+            let id = try #require((created.json["activation"] as? [String: Any])?["id"] as? String)
+            let console = ConsoleTests()
+            let (cookie, csrf) = try await console.login(client, token: w, fixture: fixture)
+            let editor = try await client.call(
+                .get, "/activations/\(id)/edit", token: nil, headers: [.cookie: cookie], fixture: fixture)
+            #expect(editor.status == .ok)
+            #expect(editor.text.contains("<option selected>daily</option>"), "\(editor.text)")
+            #expect(editor.text.contains("identityMap.Email=email"))
+
+            let formHeaders: HTTPFields = [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"]
+            var fields = [
+                "_csrf": csrf, "name": "weekly", "destination": "acme", "segment": "gold", "frequency": "weekly",
+                "day": "friday", "trigger": "schedule", "mode": "incremental", "start": "2026-01-02T06:00",
+                "end": "", "enabled": "on", "columns": "identityMap.Email=mail\nperson.name.lastName",
+            ]
+            let saved = try await client.call(
+                .post, "/activations/\(id)/edit", token: nil, body: console.form(fields), headers: formHeaders,
+                fixture: fixture)
+            #expect(saved.status == .ok, "\(saved.text)")
+            #expect(saved.text.contains("Activation weekly saved."))
+            #expect(saved.text.contains("weekly on friday from 2026-01-02 06:00:00"), "\(saved.text)")
+            let record = try await fixture.app.activation(id)
+            #expect(record.name == "weekly")
+            // A segment's size is shown before it is saved.
+            let checked = try await client.call(
+                .post, "/segments", token: nil,
+                body: console.form(["_csrf": csrf, "name": "vip", "pql": "vip = true", "action": "check"]),
+                headers: formHeaders, fixture: fixture)
+            #expect(checked.text.contains("1 profile match it now"), "\(checked.text)")
+            #expect(try await fixture.app.segments().map(\.name) == ["gold"])
+            #expect(record.mode == .incremental)
+            #expect(record.mappings.map(\.column) == ["mail", "person_name_lastName"])
+
+            fields["day"] = "someday"
+            let refused = try await client.call(
+                .post, "/activations/\(id)/edit", token: nil, body: console.form(fields), headers: formHeaders,
+                fixture: fixture)
+            #expect(refused.status == .badRequest)
+            #expect(refused.text.contains("is a weekday"))
+            #expect(try await fixture.app.activation(id).day == 6)
+
+            // Without the CSRF token nothing changes.
+            fields["_csrf"] = "forged"
+            fields["day"] = "monday"
+            let forged = try await client.call(
+                .post, "/activations/\(id)/edit", token: nil, body: console.form(fields), headers: formHeaders,
+                fixture: fixture)
+            #expect(forged.status == .forbidden)
+            #expect(try await fixture.app.activation(id).day == 6)
+            #expect(
+                try await client.call(
+                    .get, "/activations/nope/edit", token: nil, headers: [.cookie: cookie], fixture: fixture
+                ).status == .notFound)
+        }
+    }
+}
