@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Issue 10's targets in one run: Ferry on a local PostgreSQL beside its baselines.
+
+usage: bench_postgres.py run --ferry PATH --env S3ENV.json --work DIR --database URL --psql PATH
+                             [--profiles N] [--seed S] [--table FILE]
+
+On one generated JSON Lines file (gen_profiles.py, N profiles, default
+1,000,000, fixed seed) and one moto S3 server (ENV.json from s3_fixture.py;
+Ferry uploads as its least-privilege `full` user), each step a process of the
+release binary, timed with measure.py (wall time, peak RSS):
+
+  PostgreSQL workspace (--database URL, a fresh database on a throwaway server)
+    import     `ferry profiles import FILE` (COPY FROM STDIN)    target >= 150,000 profiles/s
+    evaluate   the 10 segments of bench_segments.py, one process  target <= 10x DuckDB's 10 queries
+    export     `ferry export` of ~half the profiles, 5 columns    target <= 1.5x the SQLite export
+    workers    10 due activations (the `korea` segment each), `ferry serve` x1, then x2 on 10 new
+               ones: wall time until all 10 succeeded; each run once (one run row, attempt 1, and
+               which worker ran it)                               target: two not slower than one
+  Baselines in the same run:
+    SQLite     the same import, the export segment's evaluation and its export in a SQLite workspace
+    DuckDB     read_json_auto, then the same 10 predicates (bench_store.py duckdb)
+
+Checks: the 10 member counts equal DuckDB's; the PostgreSQL export has the same
+rows as the SQLite one (bench_export_baselines.py compare); every worker run
+succeeded once.  Exits 1 when a check fails.  Prints a markdown table (and
+writes it to --table FILE).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_segments import SEGMENTS  # noqa: E402  (name, PQL, DuckDB SQL)
+from bench_store import (  # noqa: E402
+    BORN_BEFORE, COLUMNS, EXPORT_SEGMENT, fmt_ratio, fmt_s, generate, log, measured, parse_evaluate, quiet, verdict)
+
+WORKER_SEGMENT = "korea"
+WORKER_ACTIVATIONS = 10
+
+
+def export_steps(ferry: str, where: list[str], n: int, work: Path, bucket: str, endpoint: str, tag: str) -> dict:
+    """The export segment's evaluation and export, as bench_store does it."""
+    r: dict = {}
+    quiet([ferry, "segments", "create", EXPORT_SEGMENT, "--pql", f"person.birthYear < {BORN_BEFORE}", *where])
+    quiet([ferry, "destinations", "create", "bench-s3", "--bucket", bucket, "--endpoint", endpoint,
+           "--folder-path", f"bench/{tag}-{n}", *where])
+    maps = [a for c in COLUMNS for a in ("--map", c)]
+    quiet([ferry, "activations", "create", "bench", "--destination", "bench-s3", "--segment", EXPORT_SEGMENT,
+           *maps, *where])
+    out = work / f"{tag}-evaluate1.out"
+    r["evaluate1"] = measured(f"{tag}: evaluate the export segment", [ferry, "segments", "evaluate", EXPORT_SEGMENT,
+                                                                      *where], work, f"{tag}-evaluate1", stdout=out)
+    r["export_members"] = parse_evaluate(out.read_text(), [EXPORT_SEGMENT])[EXPORT_SEGMENT]
+    out = work / f"{tag}-export.out"
+    r["export"] = measured(f"{tag}: export", [ferry, "export", "bench", *where], work, f"{tag}-export", stdout=out)
+    text = out.read_text()
+    r["export_rows"] = sum(int(m) for m in re.findall(r"^run \S+ success: (\d+) rows", text, re.M))
+    r["export_keys"] = re.findall(r"^\s*s3://[^/]+/(\S+)", text, re.M)
+    return r
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def psql(args, sql: str) -> str:
+    return quiet([args.psql, "-At", "-d", args.database, "-c", sql]).strip()
+
+
+def workers_phase(args, ferry: str, env: dict, count: int, phase: str, work: Path) -> dict:
+    """`count` workers share 10 newly due activations; wall time until all succeeded."""
+    names = [f"{phase}-{i}" for i in range(WORKER_ACTIVATIONS)]
+    maps = [a for c in COLUMNS for a in ("--map", c)]
+    for name in names:
+        quiet([ferry, "activations", "create", name, "--destination", "bench-s3", "--segment", WORKER_SEGMENT,
+               *maps, "--frequency", "daily", "--start", "2026-01-01T00:00:00Z",
+               "--file-name", f"%DESTINATION_NAME%_%SEGMENT_ID%_{name}_%DATETIME%"])
+    ids = psql(args, "SELECT string_agg(quote_literal(id), ',') FROM activation WHERE name LIKE '"
+               + phase + "-%'")
+    start = time.monotonic()
+    procs = []
+    for index in range(count):
+        result = work / f"worker-{phase}-{index}.json"
+        log_file = open(work / f"worker-{phase}-{index}.log", "w")
+        procs.append((subprocess.Popen(
+            [sys.executable, str(HERE / "measure.py"), "--label", f"worker {index + 1} of {count}", "--json",
+             str(result), "--", ferry, "serve", "--poll-seconds", "1", "--max-concurrent-runs", "2"],
+            stdout=log_file, stderr=log_file), result, log_file))
+    done = 0
+    deadline = start + 1800
+    while time.monotonic() < deadline:
+        done = int(psql(args, f"SELECT count(*) FROM run WHERE status = 'success' AND activation_id IN ({ids})"))
+        if done >= WORKER_ACTIVATIONS:
+            break
+        time.sleep(0.2)
+    wall = time.monotonic() - start
+    for proc, _, _ in procs:
+        for child in children(proc.pid):
+            os.kill(child, signal.SIGTERM)
+    rss = []
+    for proc, result, log_file in procs:
+        proc.wait(timeout=60)
+        log_file.close()
+        with open(result) as f:
+            rss.append(json.load(f)["peak_rss_mib"])
+    rows = psql(args, "SELECT count(*), coalesce(sum(attempts), 0), count(DISTINCT worker), coalesce(sum(exported), 0)"
+                f" FROM run WHERE activation_id IN ({ids})").split("|")
+    per_worker = psql(args, f"SELECT string_agg(n::text, '+' ORDER BY n DESC) FROM (SELECT count(*) AS n FROM run"
+                      f" WHERE activation_id IN ({ids}) GROUP BY worker) w")
+    return {"workers": count, "wall_seconds": wall, "succeeded": done, "runs": int(rows[0]),
+            "attempts": int(rows[1]), "distinct_workers": int(rows[2]), "rows": int(rows[3]),
+            "split": per_worker, "peak_rss_mib": max(rss)}
+
+
+def cmd_run(args) -> int:
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    with open(args.env) as f:
+        env = json.load(f)
+    full = env["users"]["full"]
+    os.environ.update(AWS_ACCESS_KEY_ID=full["accessKeyId"], AWS_SECRET_ACCESS_KEY=full["secretAccessKey"],
+                      AWS_ENDPOINT_URL_S3=env["endpoint"], AWS_REGION=env["region"],
+                      AWS_DEFAULT_REGION=env["region"])
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "FERRY_WORKSPACE", "FERRY_DATABASE_URL"):
+        os.environ.pop(var, None)
+    os.environ.setdefault("FERRY_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+    bucket, n, ferry = env["bucket"], args.profiles, str(Path(args.ferry).resolve())
+    version = quiet([ferry, "--version"]).strip()
+    server = psql(args, "SHOW server_version")
+    commit = subprocess.run(["git", "-C", str(HERE), "describe", "--always", "--dirty"], capture_output=True,
+                            text=True).stdout.strip() or "?"
+    built_from = os.environ.get("FERRY_BENCH_TREE") or (
+        f"binary {os.environ['FERRY_BIN']}" if os.environ.get("FERRY_BIN") else f"built from the tree at {commit}")
+    meta = (f"`scripts/bench postgres` at {n:,} profiles (seed {args.seed}), "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, ferry {version} ({built_from}), PostgreSQL "
+            f"{server} on loopback, {os.cpu_count()} cores")
+    jsonl = generate(n, args.seed, work)
+    load_start = os.getloadavg()[0]
+
+    log("== ferry on PostgreSQL ==")
+    pg = ["--database", args.database]
+    quiet([ferry, "workspace", "init", *pg])
+    p: dict = {}
+    p["import"] = measured(f"postgres: import ({n:,})", [ferry, "profiles", "import", str(jsonl), *pg], work,
+                           "pg-import")
+    for name, pql, _ in SEGMENTS:
+        quiet([ferry, "segments", "create", name, "--pql", pql, *pg])
+    out = work / "pg-evaluate.out"
+    p["evaluate"] = measured("postgres: evaluate 10 segments", [ferry, "segments", "evaluate", *pg], work,
+                             "pg-evaluate", stdout=out)
+    p["counts"] = parse_evaluate(out.read_text(), [s[0] for s in SEGMENTS])
+    p.update(export_steps(ferry, pg, n, work, bucket, env["endpoint"], "postgres"))
+
+    log("== ferry on SQLite (baseline) ==")
+    ws = work / "ws-sqlite"
+    sq = ["--workspace", str(ws)]
+    s: dict = {}
+    s["import"] = measured(f"sqlite: import ({n:,})", [ferry, "profiles", "import", str(jsonl), *sq], work,
+                           "sqlite-import")
+    s.update(export_steps(ferry, sq, n, work, bucket, env["endpoint"], "sqlite"))
+    subprocess.call(["rm", "-rf", str(ws)])
+
+    log("== DuckDB (baseline) ==")
+    measured(f"duckdb ({n:,})", [sys.executable, str(HERE / "bench_store.py"), "duckdb", "--jsonl", str(jsonl),
+                                 "--result", str(work / "duckdb-result.json")], work, "duckdb")
+    with open(work / "duckdb-result.json") as fh:
+        duck = json.load(fh)
+
+    log("== workers ==")
+    os.environ["FERRY_DATABASE_URL"] = args.database
+    # The export step's activation would be due too; the workers share only their 10.
+    quiet([ferry, "activations", "disable", "bench"])
+    one = workers_phase(args, ferry, env, 1, "one", work)
+    log(f"one worker: {one}")
+    two = workers_phase(args, ferry, env, 2, "two", work)
+    log(f"two workers: {two}")
+    os.environ.pop("FERRY_DATABASE_URL")
+
+    checks, failed = [], False
+    bad = [q["name"] for q in duck["queries"] if p["counts"][q["name"]] != q["count"]]
+    if bad:
+        checks.append("CHECK FAILED: member counts differ from DuckDB's for " + ", ".join(bad))
+        failed = True
+    if not (p["export_members"] == p["export_rows"] == s["export_rows"]):
+        checks.append(f"CHECK FAILED: postgres export {p['export_rows']:,} rows, sqlite {s['export_rows']:,}")
+        failed = True
+    compare = subprocess.run([sys.executable, str(HERE / "bench_export_baselines.py"), "compare", "--env", args.env,
+                              "postgres=" + ",".join(p["export_keys"]), "sqlite=" + ",".join(s["export_keys"])],
+                             capture_output=True, text=True)
+    log(compare.stdout.rstrip())
+    if compare.returncode != 0 or "contents differ" in compare.stdout:
+        checks.append("CHECK FAILED: the PostgreSQL and SQLite exports differ: "
+                      + (compare.stdout.strip().splitlines() or ["?"])[-1])
+        failed = True
+    for phase in (one, two):
+        if not (phase["succeeded"] == phase["runs"] == phase["attempts"] == WORKER_ACTIVATIONS):
+            checks.append(f"CHECK FAILED: {phase['workers']} worker(s): {phase['succeeded']} succeeded, "
+                          f"{phase['runs']} runs, {phase['attempts']} attempts for {WORKER_ACTIVATIONS} activations")
+            failed = True
+    if not failed:
+        checks.append("Checks: the 10 member counts equal DuckDB's; the PostgreSQL and SQLite exports have the same "
+                      f"{s['export_rows']:,} rows (parsed, sorted); every worker run succeeded once, at its first "
+                      "attempt.")
+
+    imp = p["import"]["wall_seconds"]
+    rate = n / imp
+    ev = p["evaluate"]["wall_seconds"]
+    r_ev = ev / duck["queries_seconds"]
+    ex, sx = p["export"]["wall_seconds"], s["export"]["wall_seconds"]
+    rows = p["export_rows"]
+    r_ex = ex / sx
+    r_w = two["wall_seconds"] / one["wall_seconds"]
+    lines = [meta, "",
+             "| step | Ferry on PostgreSQL | baseline (same run) | ratio | Ferry peak RSS | target met? |",
+             "|---|---|---|---|---|---|",
+             f"| import {n:,} profiles (COPY) | {fmt_s(imp)}, {rate:,.0f} profiles/s | Ferry on SQLite: "
+             f"{fmt_s(s['import']['wall_seconds'])}, {n / s['import']['wall_seconds']:,.0f} profiles/s | "
+             f"{fmt_ratio(imp / s['import']['wall_seconds'])} | {p['import']['peak_rss_mib']:.0f} MiB | "
+             f"{verdict((rate >= 150_000, f'{rate:,.0f}/s < 150,000/s'))} |",
+             f"| evaluate the 10 bench segments | {fmt_s(ev)} | DuckDB, same 10 predicates: "
+             f"{fmt_s(duck['queries_seconds'])} | {fmt_ratio(r_ev)} | {p['evaluate']['peak_rss_mib']:.0f} MiB | "
+             f"{verdict((r_ev <= 10, f'{r_ev:.0f}x > 10x'), (not bad, 'counts differ'))} |",
+             f"| evaluate the export segment ({p['export_members']:,} members) | "
+             f"{fmt_s(p['evaluate1']['wall_seconds'])} | Ferry on SQLite: {fmt_s(s['evaluate1']['wall_seconds'])} | "
+             f"{fmt_ratio(p['evaluate1']['wall_seconds'] / s['evaluate1']['wall_seconds'])} | "
+             f"{p['evaluate1']['peak_rss_mib']:.0f} MiB | (no target) |",
+             f"| export {rows:,} rows, 5 columns | {fmt_s(ex)}, {rows / ex:,.0f} rows/s | Ferry on SQLite: "
+             f"{fmt_s(sx)}, {s['export_rows'] / sx:,.0f} rows/s | {fmt_ratio(r_ex)} | "
+             f"{p['export']['peak_rss_mib']:.0f} MiB (SQLite {s['export']['peak_rss_mib']:.0f} MiB) | "
+             f"{verdict((r_ex <= 1.5, f'{r_ex:.2f}x > 1.5x'))} |",
+             f"| {WORKER_ACTIVATIONS} due activations ({one['rows'] // WORKER_ACTIVATIONS:,} rows each), two workers | "
+             f"{fmt_s(two['wall_seconds'])}, runs per worker {two['split']} | one worker: "
+             f"{fmt_s(one['wall_seconds'])} | {fmt_ratio(r_w)} | {two['peak_rss_mib']:.0f} MiB per worker "
+             f"(one: {one['peak_rss_mib']:.0f} MiB) | "
+             f"{verdict((r_w <= 1.05, f'{r_w:.2f}x: slower than one'), (two['distinct_workers'] == 2, 'one worker ran all'))} |",
+             "",
+             "Ratio = Ferry on PostgreSQL's time / the baseline's. Wall times are whole `ferry` processes (DuckDB's "
+             "queries are timed inside its process, after its load). Workers: from starting `ferry serve` until the "
+             "10 runs are recorded successful, polled every 0.2 s; moto runs on the same 2 cores.",
+             "Per segment (members: PostgreSQL / DuckDB): " + ", ".join(
+                 f"{q['name']} {p['counts'][q['name']]:,}/{q['count']:,}" for q in duck["queries"]),
+             f"Load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
+             *checks]
+    text = "\n".join(lines)
+    print(text, flush=True)
+    if args.table:
+        Path(args.table).write_text(text + "\n")
+    with open(work / "results.json", "w") as fh:
+        json.dump({"postgres": p, "sqlite": s, "duckdb": duck, "one": one, "two": two}, fh)
+    return 1 if failed else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--ferry", required=True)
+    r.add_argument("--env", required=True, help="the S3 fixture's ENV.json")
+    r.add_argument("--work", required=True, help="folder for the generated file, workspaces and logs")
+    r.add_argument("--database", required=True, help="URL of an empty PostgreSQL database")
+    r.add_argument("--psql", required=True, help="psql, to read the run ledger")
+    r.add_argument("--profiles", type=int, default=1_000_000)
+    r.add_argument("--seed", type=int, default=20261125)
+    r.add_argument("--table", help="write the printed table here too")
+    args = parser.parse_args()
+    return cmd_run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
