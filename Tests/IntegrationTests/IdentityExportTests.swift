@@ -1,0 +1,68 @@
+import Foundation
+import S3
+import Testing
+
+/// Merged profiles exported to moto on both backends and read back with
+/// Python's csv module: one row per person, with an id per namespace.
+@Suite struct IdentityExportTests {
+    let env = TestEnvironment.shared
+
+    /// Python's csv module reads the object; the header is dropped.
+    func rows(_ key: String) async throws -> Set<[String]> {
+        let bytes = try await env.client().getObject(bucket: env.bucket, key: key)
+        let file = NSTemporaryDirectory() + "ferry-identities-\(UUID().uuidString).csv"
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let script = "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='')))[1:]))"
+        return Set(try JSONDecoder().decode([[String]].self, from: runPython(["-c", script, file])))
+    }
+
+    @Test(arguments: Backend.allCases)
+    func mergedProfilesExportOnceWithTheirIdentities(_ backend: Backend) async throws {
+        let prefix = TestEnvironment.prefix("identities")
+        let cli = try WorkspaceCLI.make(environment: env.awsEnvironment(), backend: backend)
+        try cli.importLines([
+            #"{"identityMap":{"Email":[{"id":"Ann@X.io"}]},"extSourceSystemAudit":{"lastUpdatedDate":"2026-11-01T00:00:00Z"},"person":{"name":"Ann, \"A\" Lee"},"tier":"gold"}"#,
+            #"{"identityMap":{"ECID":[{"id":"e-1"}]},"web":{"cart":true}}"#,
+            #"{"identityMap":{"Email":[{"id":"bob@x.io"}]},"person":{"name":"Bob"},"tier":"gold"}"#,
+            #"{"identityMap":{"ECID":[{"id":"e-2"}]},"tier":"silver"}"#,
+        ])
+        // The web record links Ann's e-mail (written in another case) to her cookie;
+        // it is older than her CRM record, so her name stays.
+        try cli.importLines([
+            #"{"identityMap":{"ECID":[{"id":"e-1","primary":true}],"Email":[{"id":" ann@x.io"}]},"extSourceSystemAudit":{"lastUpdatedDate":"2026-10-01T00:00:00Z"},"person":{"name":"Old"}}"#
+        ])
+        let shown = try cli(["profiles", "show", "ECID:e-1"])
+        #expect(shown.exitCode == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains(#"Ann, \"A\" Lee"#))
+        #expect(shown.stderr.contains("2 identities"))
+        let identities = try cli(["identities", "show", "Email:ANN@x.io"])
+        let listed = identities.stdout.split(separator: "\n").map { String($0.split(separator: "\t")[0]) }
+        #expect(Set(listed) == ["Email:ann@x.io", "ECID:e-1"])
+        #expect(identities.stdout.contains("Email:ann@x.io\t2026-") && identities.stdout.contains("\tprimary"))
+        #expect(try cli(["identities", "show", "Email:nobody@x.io"]).exitCode == 2)
+        #expect(try cli(["profiles", "count"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+
+        #expect(try cli(["segments", "create", "gold", "--pql", #"tier = "gold""#]).exitCode == 0)
+        let created = try cli([
+            "destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix + "%SEGMENT_NAME%",
+        ])
+        #expect(created.exitCode == 0, "\(created.stderr)")
+        let made = try cli([
+            "activations", "create", "a", "--destination", "d", "--segment", "gold", "--map",
+            "identityMap.Email=email", "--map", "identityMap.ECID=ecid", "--map", "person.name=name", "--map",
+            "web.cart=cart", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
+        ])
+        #expect(made.exitCode == 0, "\(made.stderr)")
+        let run = try cli(["run", "--due", "--at", "2026-11-25T06:00:00Z"])
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        let keys = try await env.client().listObjects(bucket: env.bucket, prefix: prefix).map(\.key)
+        let csvKeys = keys.filter { $0.hasSuffix(".csv") }
+        #expect(csvKeys.count == 1)
+        let key = try #require(csvKeys.first)
+        #expect(
+            try await rows(key) == [
+                ["Ann@X.io", "e-1", #"Ann, "A" Lee"#, "true"],
+                ["bob@x.io", "", "Bob", ""],
+            ])
+    }
+}
