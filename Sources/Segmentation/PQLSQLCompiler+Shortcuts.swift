@@ -2,16 +2,33 @@ import Foundation
 
 /// Cheaper SQL for common shapes, each selecting exactly what the general form selects.
 extension PQLSQLCompiler {
-    /// The type of a path without a typed column of its own, in SQLite: when a typed column
-    /// below it is set, the path is an object, so the document is parsed only for the rows
-    /// where none is (`json_type` of a nested path is NULL unless every step is an object).
+    /// The type of a path without a typed column of its own, in SQLite, parsing the document
+    /// only for the rows that need it: when a typed column below the path is set, the path is
+    /// an object (`json_type` of a nested path is NULL unless every step is an object); when
+    /// the document has no backslash and does not spell the last key in quotes, the path is
+    /// missing. Otherwise `json_type` decides.
     func documentType(_ path: [String], _ jsonPath: String) -> SQLFragment {
         let parse = SQLFragment(sql: "json_type(\(column), \(jsonPath))")
+        var cases: [SQLFragment] = []
         let below = typedColumns.filter { $0.key.count > path.count && $0.key.starts(with: path) }.values.sorted()
-        guard !below.isEmpty else { return parse }
-        // A few columns decide for nearly every row; more would only lengthen the SQL.
-        let set = below.prefix(4).map { "t\($0) IS NOT NULL" }.joined(separator: " OR ")
-        return "(CASE WHEN \(set) THEN 'object' ELSE " + parse + " END)"
+        if !below.isEmpty {
+            // A few columns decide for nearly every row; more would only lengthen the SQL.
+            let set = below.prefix(4).map { "t\($0) IS NOT NULL" }.joined(separator: " OR ")
+            cases.append(SQLFragment(sql: "WHEN \(set) THEN 'object' "))
+        }
+        if let key = path.last, !key.isEmpty, Self.spelledAsItself(key) {
+            cases.append(
+                SQLFragment(
+                    sql: "WHEN instr(\(column), '\\') = 0 AND instr(\(column), ?) = 0 THEN NULL ",
+                    arguments: [.string("\"" + key + "\"")]))
+        }
+        guard !cases.isEmpty else { return parse }
+        return "(CASE " + cases.joined(separator: "") + "ELSE " + parse + " END)"
+    }
+
+    /// Whether JSON text spells the string with no escape: no quote, backslash or control character.
+    static func spelledAsItself(_ string: String) -> Bool {
+        !string.unicodeScalars.contains { $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F }
     }
 
     /// A `matches` pattern that is plain text, optionally anchored at the start (`^\+82`):
@@ -48,24 +65,22 @@ extension PQLSQLCompiler {
 }
 
 extension PQLSQLCompiler {
-    /// `includes`/`intersects` of strings over a typed array column in SQLite: rows whose
-    /// array text holds none of the quoted strings, and no backslash, can't hold them, so
-    /// `json_each` runs only on the rest. (With no backslash in it, the text spells every
-    /// string as itself; a string needing an escape is never used as the filter.)
+    /// `includes`/`intersects` of strings over a typed array column in SQLite, without
+    /// `json_each` for flat arrays: when the array's text has no backslash, every quote in
+    /// it delimits a string, so with no `[` or `{` inside, the array holds the string
+    /// exactly when its text holds it in quotes. Other arrays take the general test.
     func skippingArraysWithout(_ items: [PQLExpression], _ path: [String], _ test: SQLFragment) -> SQLFragment {
         guard dialect == .sqlite, let number = typedColumns[path] else { return test }
-        var quoted: [String] = []
+        var quoted: [SQLArgument] = []
         for item in items {
-            guard case .literal(.string(let string), _) = item,
-                !string.unicodeScalars.contains(where: {
-                    $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F
-                })
-            else { return test }
-            quoted.append("\"" + string + "\"")
+            guard case .literal(.string(let string), _) = item, Self.spelledAsItself(string) else { return test }
+            quoted.append(.string("\"" + string + "\""))
         }
-        let present = quoted.map { _ in "instr(v\(number), ?) > 0" }.joined(separator: " OR ")
+        let v = "v\(number)"
+        let present = quoted.map { _ in "instr(\(v), ?) > 0" }.joined(separator: " OR ")
         return SQLFragment(
-            sql: "(CASE WHEN instr(v\(number), '\\') > 0 OR \(present) THEN ", arguments: quoted.map { .string($0) })
-            + test + " ELSE 0 END)"
+            sql: "(CASE WHEN instr(\(v), '\\') = 0 AND instr(substr(\(v), 2), '[') = 0 AND instr(\(v), '{') = 0"
+                + " THEN \(present) ELSE ", arguments: quoted)
+            + test + " END)"
     }
 }
