@@ -1,6 +1,7 @@
 import FerryApp
 import Foundation
 import Hummingbird
+import Segmentation
 import Workspace
 
 /// Runs written straight into bytes, byte for byte what `JSONResponse.encoder`
@@ -114,33 +115,9 @@ enum RunJSON {
         out.append(contentsOf: String(value).utf8)
     }
 
-    /// As `JSONEncoder` escapes: quote, backslash and control characters; `/` and non-ASCII stay as they are.
+    /// Escaped as `JSONEncoder` escapes: quote, backslash and control characters; `/` and non-ASCII stay.
     static func string(_ text: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Ids, keys and hashes need no escaping: copied whole.
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-            out.append(contentsOf: text.utf8)
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case 0x08: out.append(contentsOf: #"\b"#.utf8)
-            case 0x0C: out.append(contentsOf: #"\f"#.utf8)
-            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-            case 0x09: out.append(contentsOf: #"\t"#.utf8)
-            case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        JSONValue.string(text).write(to: &out)
     }
 
     /// `yyyy-MM-ddTHH:mm:ssZ` in UTC, the fraction dropped, as `.iso8601` writes it.

@@ -218,11 +218,7 @@ import Testing
         defer { fixture.cleanUp() }
         try await Application(router: fixture.router).test(.router) { client in
             let w = fixture.writeToken
-            _ = try await client.call(
-                .post, "/api/v1/destinations", token: w, body: fixture.destinationBody(), fixture: fixture)
-            _ = try await client.call(
-                .post, "/api/v1/segments", token: w, body: #"{"name":"gold","pql":"loyalty.tier = \"gold\""}"#,
-                fixture: fixture)
+            try await client.makeAcmeAndGold(fixture)
             let created = try await client.call(
                 .post, "/api/v1/activations", token: w,
                 body:

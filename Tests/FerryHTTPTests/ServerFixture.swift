@@ -130,3 +130,17 @@ extension TestClientProtocol {
         return reply
     }
 }
+
+extension TestClientProtocol {
+    /// The "acme" destination on moto and the "gold" segment, where most route tests start.
+    func makeAcmeAndGold(_ fixture: ServerFixture) async throws {
+        let w = fixture.writeToken
+        let destination = try await call(
+            .post, "/api/v1/destinations", token: w, body: fixture.destinationBody(), fixture: fixture)
+        #expect(destination.status == .created, "\(destination.text)")
+        let segment = try await call(
+            .post, "/api/v1/segments", token: w, body: #"{"name":"gold","pql":"loyalty.tier = \"gold\""}"#,
+            fixture: fixture)
+        #expect(segment.status == .created, "\(segment.text)")
+    }
+}
