@@ -3,7 +3,7 @@
 #
 #   ferry_install_python_deps     pip-installs moto[server] and boto3 if missing
 #   ferry_start_s3 ENVFILE        starts s3_fixture.py in the background, waits
-#                                 (30s at most) for ENVFILE; log in ENVFILE%.json.log
+#                                 (FERRY_S3_START_SECONDS, 180 by default) for ENVFILE; log in ENVFILE%.json.log
 #                                 FERRY_S3_DETACH=1: it outlives the script
 #   ferry_stop_s3                 stops it
 #   ferry_start_postgres          a throwaway PostgreSQL (see postgres.sh)
@@ -59,7 +59,10 @@ ferry_start_s3() {
     fi
     FERRY_S3_PID=$!
     FERRY_S3_ENV="$env_file"
-    deadline=$((SECONDS + 30))
+    # Importing moto and making the IAM users takes a few seconds on an idle
+    # machine, but a minute and more on 2 cores busy with a build.
+    local wait_seconds="${FERRY_S3_START_SECONDS:-180}"
+    deadline=$((SECONDS + wait_seconds))
     while [[ ! -s "$env_file" ]]; do
         if ! kill -0 "$FERRY_S3_PID" 2>/dev/null; then
             ferry_log "error: the S3 fixture exited before becoming ready; its log ($log):"
@@ -68,7 +71,7 @@ ferry_start_s3() {
             return 1
         fi
         if ((SECONDS >= deadline)); then
-            ferry_log "error: the S3 fixture was not ready after 30s; its log ($log):"
+            ferry_log "error: the S3 fixture was not ready after ${wait_seconds}s; its log ($log):"
             sed 's/^/  | /' "$log" >&2
             ferry_stop_s3
             return 1
