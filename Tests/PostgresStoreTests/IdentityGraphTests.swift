@@ -204,4 +204,34 @@ import Workspace
             ])
         #expect(try await store.memberPage(of: carts, status: .exited, afterPid: 0, limit: 10).isEmpty)
     }
+
+    @Test(arguments: StoreUnderTest.Backend.allCases)
+    func eventsFollowAMerge(_ backend: StoreUnderTest.Backend) async throws {
+        let subject = try await StoreUnderTest.make(backend)
+        defer { Task { await subject.cleanUp() } }
+        let store = subject.store
+        let events = try #require(store as? any EventStore)
+        _ = try await subject.importLines([
+            Self.line(["Email": ["keep@x.io"]], #""tier":"gold""#),
+            Self.line(["ECID": ["device"]]),
+        ])
+        let file = subject.folder.appendingPathComponent("events.jsonl")
+        try
+            #"{"_id":"ev1","timestamp":"2026-11-24T10:00:00Z","eventType":"commerce.purchases","identityMap":{"ECID":[{"id":"device"}]}}"#
+            .write(to: file, atomically: false, encoding: .utf8)
+        _ = try await events.importEvents([.file(file.path)], maxErrors: 0) { _ in }
+        let buyers = try await store.createSegment(
+            name: "buyers", pql: #"xEvent[eventType = "commerce.purchases"].count() > 0 and tier = "gold""#,
+            description: nil, id: nil, now: Self.now)
+        _ = try await store.evaluate(segmentIds: [], now: Self.now)
+        // Before the merge, no one profile has both the purchase and the tier.
+        #expect(try await store.memberPage(of: buyers, status: .realized, afterPid: 0, limit: 10).isEmpty)
+        _ = try await subject.importLines([
+            Self.line(["Email": ["keep@x.io"], "ECID": ["device"]], primary: "keep@x.io")
+        ])
+        _ = try await store.evaluate(segmentIds: [], now: Self.now.addingTimeInterval(60))
+        let members = try await store.memberPage(of: buyers, status: .realized, afterPid: 0, limit: 10)
+        #expect(members.map(\.identity) == ["keep@x.io"])
+        #expect(try await events.eventCount() == 1)
+    }
 }
