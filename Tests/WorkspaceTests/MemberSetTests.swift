@@ -220,14 +220,20 @@ import Testing
 }
 
 @Suite struct EvaluationFailureTests {
+    /// Ten profiles with 0 to 9 points, and a segment of the five with 5 or more.
+    static func tenProfilesAndAFineSegment() async throws -> TemporaryWorkspace {
+        let temp = try TemporaryWorkspace()
+        _ = try await temp.importText(
+            "1.jsonl", (0..<10).map { IncrementalEvaluationTests.line($0, points: $0) }.joined(separator: "\n"))
+        _ = try await temp.workspace.createSegment(name: "fine", pql: "loyalty.points >= 5")
+        return temp
+    }
+
     /// A segment whose SQL SQLite refuses fails alone, in a short sentence;
     /// the segments beside it in the same scan are still evaluated.
     @Test func aSegmentThatCannotBeEvaluatedFailsAlone() async throws {
-        let temp = try TemporaryWorkspace()
+        let temp = try await Self.tenProfilesAndAFineSegment()
         let ws = temp.workspace
-        _ = try await temp.importText(
-            "1.jsonl", (0..<10).map { IncrementalEvaluationTests.line($0, points: $0) }.joined(separator: "\n"))
-        _ = try await ws.createSegment(name: "fine", pql: "loyalty.points >= 5")
         _ = try await ws.createSegment(name: "broken", pql: "zzz = 1")
         // A catalog entry whose column is missing: the compiled SQL names it.
         try await ws.dbPool.write { db in
@@ -255,11 +261,8 @@ import Testing
     /// A definition stored before the parser refused it fails alone too, instead of
     /// stopping every segment's evaluation.
     @Test func aDefinitionThatNoLongerParsesFailsAlone() async throws {
-        let temp = try TemporaryWorkspace()
+        let temp = try await Self.tenProfilesAndAFineSegment()
         let ws = temp.workspace
-        _ = try await temp.importText(
-            "1.jsonl", (0..<10).map { IncrementalEvaluationTests.line($0, points: $0) }.joined(separator: "\n"))
-        _ = try await ws.createSegment(name: "fine", pql: "loyalty.points >= 5")
         _ = try await ws.createSegment(name: "old", pql: "loyalty.points >= 1")
         try await ws.dbPool.write { db in
             try db.execute(sql: "UPDATE segment SET pql = 'loyalty.points >= ' WHERE name = 'old'")
