@@ -111,8 +111,25 @@ enum RunJSON {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// Decimal digits without a `String` in between: a page holds hundreds of numbers.
     static func integer(_ value: some BinaryInteger, into out: inout [UInt8]) {
-        out.append(contentsOf: String(value).utf8)
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = UInt64(value.magnitude)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+        }
     }
 
     /// Escaped as `JSONEncoder` escapes: quote, backslash and control characters; `/` and non-ASCII stay.
@@ -126,9 +143,16 @@ enum RunJSON {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func digits(_ value: Int32, _ count: Int) {
-            var text = Array(String(value).utf8)
-            while text.count < count { text.insert(UInt8(ascii: "0"), at: 0) }
-            out.append(contentsOf: text)
+            var divisor: Int32 = 1
+            for _ in 1..<count { divisor *= 10 }
+            // Years past 9999 keep every digit, as the formatter's do.
+            while value / divisor >= 10 { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
         }
         out.append(UInt8(ascii: "\""))
         digits(parts.tm_year + 1900, 4)
