@@ -28,12 +28,7 @@ struct IdentitiesShowCommand: AsyncParsableCommand {
         let opened = try await options.openStore()
         let workspace = opened.store
         try await WorkspaceOptions.translatingErrors {
-            let key = try Workspace.parseQualifiedIdentity(identity)
-            guard
-                let linked = try await workspace.linkedProfile(IdentityKey(namespace: key.namespace, id: key.identity))
-            else {
-                throw WorkspaceError(.profileNotFound, "No profile has the identity \(identity).")
-            }
+            let linked = try await IdentitiesShowCommand.linkedProfile(identity, in: workspace)
             let primary = IdentityKey(namespace: linked.profile.namespace, id: linked.profile.identity)
             let format = Date.ISO8601FormatStyle()
             for link in linked.identities {
@@ -41,5 +36,16 @@ struct IdentitiesShowCommand: AsyncParsableCommand {
                 print("\(link.key)\t\(time)\(link.key == primary ? "\tprimary" : "")")
             }
         }
+    }
+}
+
+extension IdentitiesShowCommand {
+    /// The profile that `text` (`NAMESPACE:ID`, any of its identities) points to.
+    static func linkedProfile(_ text: String, in store: any FerryStore) async throws -> LinkedProfile {
+        let key = try Workspace.parseQualifiedIdentity(text)
+        guard let linked = try await store.linkedProfile(IdentityKey(namespace: key.namespace, id: key.identity)) else {
+            throw WorkspaceError(.profileNotFound, "No profile has the identity \(text).")
+        }
+        return linked
     }
 }

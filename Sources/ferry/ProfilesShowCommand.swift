@@ -22,12 +22,7 @@ struct ProfilesShowCommand: AsyncParsableCommand {
         let opened = try await options.openStore()
         let workspace = opened.store
         try await WorkspaceOptions.translatingErrors {
-            let key = try Workspace.parseQualifiedIdentity(identity)
-            guard
-                let linked = try await workspace.linkedProfile(IdentityKey(namespace: key.namespace, id: key.identity))
-            else {
-                throw WorkspaceError(.profileNotFound, "No profile has the identity \(identity).")
-            }
+            let linked = try await IdentitiesShowCommand.linkedProfile(identity, in: workspace)
             print(linked.profile.doc)
             let names = linked.identities.map(\.key.description).joined(separator: ", ")
             FileHandle.standardError.write(
