@@ -91,7 +91,9 @@ extension PostgresWorkspace: EventStore {
                     SELECT s.i, t.pid FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(ns, id, i)
                     JOIN \(table) t ON t.namespace = s.ns AND t.\(idColumn) = s.id
                     """, binds: bindings)
-            return try await connection.query(query, logger: self.logger).collect().map { try $0.decode((Int, Int64).self) }
+            return try await connection.query(query, logger: self.logger).collect().map {
+                try $0.decode((Int, Int64).self)
+            }
         }
         // The first identity (the primary one) that leads somewhere wins.
         var best: [Int: (Int, Int64)] = [:]
@@ -166,7 +168,8 @@ extension PostgresWorkspace: EventStore {
     /// The compiler's view of the event table for an evaluation at `now`.
     func eventTable(now: Date) async throws -> PQLEventStore {
         PQLEventStore(
-            profileKey: "profile.pid", retainedSince: EventRetention.since(now: now, days: try await eventRetentionDays()))
+            profileKey: "profile.pid",
+            retainedSince: EventRetention.since(now: now, days: try await eventRetentionDays()))
     }
 }
 

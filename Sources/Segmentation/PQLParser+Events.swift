@@ -125,7 +125,9 @@ extension PQLParser {
         try advanceToken()
         try expectSymbol(":", "after the step label '\(label)'")
         var step = PQLChainStep(label: label)
-        while case .identifier(let clause) = current.kind, ["WHAT", "WHERE", "WHEN", "COUNT"].contains(clause.uppercased()) {
+        while case .identifier(let clause) = current.kind,
+            ["WHAT", "WHERE", "WHEN", "COUNT"].contains(clause.uppercased())
+        {
             let clauseToken = current
             try advanceToken()
             try expectSymbol("(", "after \(clauseToken.quoted)")
@@ -189,7 +191,8 @@ struct PQLChainStep {
             if let what = step.what { parts.append(what) }
             if let when = step.when { parts.append(.occurs(time, when)) }
             if let previous { parts.append(.occurs(time, .after(.value(.field([previous, timeField]))))) }
-            let matches = parts.isEmpty ? PQLExpression.literal(.bool(true)) : PQLParser.balanced(parts[...], PQLExpression.and)
+            let matches =
+                parts.isEmpty ? PQLExpression.literal(.bool(true)) : PQLParser.balanced(parts[...], PQLExpression.and)
             var conditions: [PQLExpression] = []
             if let condition = step.where { conditions.append(condition) }
             if step.count > 1 {

@@ -246,10 +246,12 @@ extension PQLSQLCompiler {
         guard let events else { return nil }
         let body = all(parts)
         if eventScope.depth == 0, !usage.readsProfile {
-            return "(" + events.profileKey + (negated ? " NOT IN" : " IN") + " (SELECT \(alias).epid FROM \(events.table) AS \(alias) WHERE " + body + "))"
+            return "(" + events.profileKey + (negated ? " NOT IN" : " IN")
+                + " (SELECT \(alias).epid FROM \(events.table) AS \(alias) WHERE " + body + "))"
         }
         let pid = eventScope.pid ?? events.profileKey
-        return (negated ? "(NOT EXISTS" : "(EXISTS") + " (SELECT 1 FROM \(events.table) AS \(alias) WHERE \(alias).epid = \(pid) AND " + body + "))"
+        return (negated ? "(NOT EXISTS" : "(EXISTS")
+            + " (SELECT 1 FROM \(events.table) AS \(alias) WHERE \(alias).epid = \(pid) AND " + body + "))"
     }
 
     /// A fresh usage record for one event set, shared by the compilers inside it.
@@ -313,7 +315,8 @@ extension PQLSQLCompiler {
         // grouped set, so when 0 passes the set holds the profiles that fail.
         let having = "COUNT(*) \(comparison.rawValue) \(n)"
         let group =
-            " (SELECT \(alias).epid FROM \(events.table) AS \(alias) WHERE " + all(parts) + " GROUP BY \(alias).epid HAVING "
+            " (SELECT \(alias).epid FROM \(events.table) AS \(alias) WHERE " + all(parts)
+            + " GROUP BY \(alias).epid HAVING "
             + (zeroPasses ? "NOT (\(having))" : having) + ")"
         return "(" + events.profileKey + (zeroPasses ? " NOT IN" : " IN") + group + ")"
     }

@@ -40,7 +40,8 @@ public struct EventInputReader: Sendable {
         for input in inputs {
             switch input {
             case .file(let path): readers.append((input, try LineReader(path: path)))
-            case .standardInput: readers.append((input, LineReader(fileDescriptor: STDIN_FILENO, ownsDescriptor: false)))
+            case .standardInput:
+                readers.append((input, LineReader(fileDescriptor: STDIN_FILENO, ownsDescriptor: false)))
             }
         }
         do {
@@ -62,7 +63,8 @@ public struct EventInputReader: Sendable {
                         case .rejected(let reason):
                             summary.rejected += 1
                             onReject(
-                                ImportRejection(file: input.displayName, line: chunk.lineNumbers[index], reason: reason))
+                                ImportRejection(file: input.displayName, line: chunk.lineNumbers[index], reason: reason)
+                            )
                             if summary.rejected > maxErrors {
                                 summary.stoppedEarly = true
                                 break inputs

@@ -344,8 +344,8 @@ enum SegmentEvaluator {
         if wholeDocument {
             let function = DatabaseFunction("ferry_pql_mask", argumentCount: 2 + extra, pure: true) { arguments in
                 guard let text = String.fromDatabaseValue(arguments[1]) else { return 0 }
-                return mask(
-                    try withEvents(try JSONValue.parse(text), arguments), pid: Int64.fromDatabaseValue(arguments[0]) ?? -1)
+                let document = try withEvents(try JSONValue.parse(text), arguments)
+                return mask(document, pid: Int64.fromDatabaseValue(arguments[0]) ?? -1)
             }
             return (function, ["pid", "doc"] + (eventArgument.map { [$0] } ?? []))
         }

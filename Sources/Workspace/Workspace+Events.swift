@@ -20,7 +20,9 @@ extension Workspace: EventStore {
     }
 
     public func setEventRetentionDays(_ days: Int) async throws {
-        guard days >= 1 else { throw WorkspaceError(.badName, "The event retention is a whole number of days, at least 1.") }
+        guard days >= 1 else {
+            throw WorkspaceError(.badName, "The event retention is a whole number of days, at least 1.")
+        }
         try await dbPool.write { db in
             try db.execute(
                 sql: """

@@ -45,7 +45,10 @@ import Testing
         ("a8", "email", "alice", -1 * hour, "checkoutPageView", ""),
         ("b1", "email", "bob", -3 * day, "addToCart", #","productListItems":[{"name":"iPhone 15 pro"}]"#),
         ("b2", "email", "bob", -10 * day, "homePageView", ""),
-        ("b3", "email", "bob", -1 * day, "commerce.purchases", #","commerce":{"order":{"priceTotal":30,"currencyCode":"EUR"}}"#),
+        (
+            "b3", "email", "bob", -1 * day, "commerce.purchases",
+            #","commerce":{"order":{"priceTotal":30,"currencyCode":"EUR"}}"#
+        ),
         // Past the 30 days of retention: pruned, and never seen.
         ("b4", "email", "bob", -60 * day, "commerce.purchases", #","commerce":{"order":{"priceTotal":900}}"#),
         (
@@ -67,7 +70,10 @@ import Testing
     /// The documented event examples, with the members the pages' descriptions give on this data.
     static let examples: [(page: String, pql: String, members: Set<String>)] = [
         ("pql/filter-functions.md", #"xEvent[productListItems[SKU="PS"]]"#, ["alice"]),
-        ("pql/filter-functions.md", #"xEvent[productListItems[SKU="PS" or ^^.person.gender="female"]]"#, ["alice", "carol"]),
+        (
+            "pql/filter-functions.md", #"xEvent[productListItems[SKU="PS" or ^^.person.gender="female"]]"#,
+            ["alice", "carol"]
+        ),
         (
             "pql/logical-quantifiers.md",
             #"exists E from xEvent where (E.commerce.item.price > 50), I from E.productListItems where I.SKU = "PS""#,
@@ -84,7 +90,10 @@ import Testing
             #"let S = (sum X.commerce.order.priceTotal over X from xEvent where X.commerce.order.currencyCode = "USD") in (S > 100 and S < 1000)"#,
             ["alice"]
         ),
-        ("ui/edge-segmentation.md", #"chain(xEvent, timestamp, [A: WHAT(eventType = "addToCart")])"#, ["alice", "bob", "c9"]),
+        (
+            "ui/edge-segmentation.md", #"chain(xEvent, timestamp, [A: WHAT(eventType = "addToCart")])"#,
+            ["alice", "bob", "c9"]
+        ),
         (
             "ui/edge-segmentation.md",
             #"homeAddress.countryCode = "US" and chain(xEvent, timestamp, [A: WHAT(eventType = "homePageView")])"#,
@@ -169,7 +178,8 @@ import Testing
             #"xEvent[eventType = "commerce.purchases"].max(commerce.order.priceTotal) >= 50"#, ["alice", "carol"]
         ),
         (
-            "pql/aggregation-functions.md", #"xEvent[eventType = "commerce.purchases"].min(commerce.order.priceTotal) < 100"#,
+            "pql/aggregation-functions.md",
+            #"xEvent[eventType = "commerce.purchases"].min(commerce.order.priceTotal) < 100"#,
             ["bob", "carol"]
         ),
         (
@@ -177,7 +187,10 @@ import Testing
             #"xEvent[eventType = "commerce.purchases"].average(commerce.order.priceTotal) = 120"#, ["alice"]
         ),
         ("pql/aggregation-functions.md", #"xEvent.count() >= 5"#, ["alice"]),
-        ("count in a window", #"xEvent[eventType = "homePageView" and timestamp occurs < 8 days before now].count() >= 1"#, ["alice"]),
+        (
+            "count in a window",
+            #"xEvent[eventType = "homePageView" and timestamp occurs < 8 days before now].count() >= 1"#, ["alice"]
+        ),
         ("count equal to zero", #"xEvent[eventType = "homePageView"].count() = 0"#, ["carol", "dan", "c9"]),
         (
             "select ... from xEvent", #"(select X from xEvent where X.eventType = "addToCart").count() >= 1"#,
@@ -192,7 +205,10 @@ import Testing
         ),
         ("retention hides old events", #"xEvent[timestamp occurs before date(2026, 5, 1)]"#, []),
         // An event condition that reads a profile attribute, and one through a bound name.
-        ("profile attribute in an event condition", #"xEvent[eventType = "addToCart" and ^.person.gender = "male"]"#, ["bob"]),
+        (
+            "profile attribute in an event condition", #"xEvent[eventType = "addToCart" and ^.person.gender = "male"]"#,
+            ["bob"]
+        ),
         (
             "profile attribute beside a bound event",
             #"exists E from xEvent where E.eventType = "homePageView" and homeAddress.countryCode = "US""#,
@@ -259,7 +275,9 @@ import Testing
         // Nested lists of an event and case-insensitive tests are the forms left to Swift.
         let usedSQL = Dictionary(uniqueKeysWithValues: summaries.map { ($0.segmentName, $0.usedSQL) })
         let inSwift = Self.examples.indices.filter { usedSQL["e\($0)"] != true }.map { Self.examples[$0].pql }
-        #expect(inSwift.allSatisfy { $0.contains("productListItems") || $0.contains(", false)") }, "\(inSwift.joined(separator: " | "))")
+        #expect(
+            inSwift.allSatisfy { $0.contains("productListItems") || $0.contains(", false)") },
+            "\(inSwift.joined(separator: " | "))")
         #expect(try await workspace.eventCount() == Self.events.count - 1, "the event past retention is pruned")
     }
 
@@ -299,7 +317,8 @@ import Testing
         // A new event for bob: he enters at the next evaluation.
         let path = try temporary.file(
             "more.jsonl",
-            #"{"_id":"b9","timestamp":"\#(Self.at(-1 * Self.hour))","eventType":"homePageView","identityMap":{"email":[{"id":"bob"}]}}"#)
+            #"{"_id":"b9","timestamp":"\#(Self.at(-1 * Self.hour))","eventType":"homePageView","identityMap":{"email":[{"id":"bob"}]}}"#
+        )
         _ = try await workspace.importEvents([.file(path)], maxErrors: 0) { _ in }
         let second = try #require(try await workspace.evaluate(now: Self.now).first)
         #expect(second.realized == 1 && second.changedProfiles == nil, "event segments take the full scan")
