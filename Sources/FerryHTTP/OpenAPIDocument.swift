@@ -1530,6 +1530,14 @@ enum OpenAPIDocument {
                   "lastEvaluatedAt": {
                     "type": "string",
                     "format": "date-time"
+                  },
+                  "lastFailure": {
+                    "type": "string",
+                    "description": "Why the latest evaluation of this segment failed, in one sentence; its members stay as they were. Absent once an evaluation succeeds."
+                  },
+                  "lastFailedAt": {
+                    "type": "string",
+                    "format": "date-time"
                   }
                 },
                 "required": [
