@@ -22,7 +22,7 @@ struct PQLParserTests {
         ErrorCase(text: "shout(1)", line: 1, column: 1, message: "unknown function 'shout'"),
         ErrorCase(text: #"person.name = "Joe"#, line: 1, column: 15, message: "unterminated string"),
         ErrorCase(text: "a = 1 and\nb = 2 and\n  c = ", line: 3, column: 7, message: "expected a value after '='"),
-        ErrorCase(text: "a = 1 and\n  b ^ 2", line: 2, column: 5, message: "unexpected character '^'"),
+        ErrorCase(text: "a = 1 and\n  b # 2", line: 2, column: 5, message: "unexpected character '#'"),
         ErrorCase(text: "", line: 1, column: 1, message: "expected an expression"),
         ErrorCase(text: "a = 1 b", line: 1, column: 7, message: "unexpected 'b' after the expression"),
         ErrorCase(text: "a = 1 and", line: 1, column: 10, message: "expected a value after 'and'"),
@@ -66,14 +66,13 @@ struct PQLParserTests {
         ErrorCase(
             text: "$2.a = 1", line: 1, column: 1,
             message: "only $1, the profile, is a parameter of a segment definition"),
+        ErrorCase(text: "xEvent.any(a = 1)", line: 1, column: 8, message: "unknown function 'any'"),
         ErrorCase(
-            text: "xEvent.any(a = 1)", line: 1, column: 1, message: "ExperienceEvent queries are not supported yet"),
+            text: "a = 1 and\n  CHAIN(xEvent, timestamp, [A: WHAT(b = 1) WHEN(<= 1 days)])", line: 2, column: 58,
+            message: "expected 'before', 'after' or 'from' after 'days'"),
         ErrorCase(
-            text: "a = 1 and\n  CHAIN(xEvent, timestamp, [A: WHAT(b = 1)])", line: 2, column: 3,
-            message: "ExperienceEvent queries are not supported yet"),
-        ErrorCase(
-            text: "let S = (sum X.p over X from xEvent where X.c = 1) in (S > 100)", line: 1, column: 30,
-            message: "ExperienceEvent queries are not supported yet"),
+            text: "timeSeriesEvents.count() > 1", line: 1, column: 1,
+            message: "timeSeriesEvents queries are not supported; use xEvent"),
         ErrorCase(
             text: "a.like(\"x\")", line: 1, column: 3, message: "'like' is written infix: value like \"pattern\""),
         ErrorCase(
