@@ -184,7 +184,7 @@ public enum PQL {
         }
         /// A list read across arrays of objects needs its whole top-level value, not only the leaf path.
         func collectList(_ inner: PQLExpression, _ names: Set<String>) {
-            if case .field(let path, _) = inner, let first = path.first, !names.contains(first) {
+            if case .field(let path, _) = inner, let first = path.first, !names.contains(first), first != eventsField {
                 paths.insert(first)
             }
             collect(inner, names)

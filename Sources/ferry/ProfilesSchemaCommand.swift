@@ -107,8 +107,6 @@ enum SchemaCheck {
         var unknown: [Unknown] = []
         for path in PQL.fieldPaths(expression).sorted() where !known.contains(path) {
             let keys = path.split(separator: ".", omittingEmptySubsequences: false)
-            // The events a definition reads are not profile fields; docs/events.md lists their paths.
-            if keys.first == "xEvent" { continue }
             let inside = (1..<max(keys.count, 1)).contains { containers.contains(keys[..<$0].joined(separator: ".")) }
             if inside { continue }
             unknown.append(Unknown(path: path, suggestion: suggestion(for: path, among: candidates)))
