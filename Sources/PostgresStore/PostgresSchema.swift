@@ -323,7 +323,16 @@ enum PostgresSchema {
                 """,
             ]
         ),
+        (
+            // Typed columns (see PostgresWorkspace+TypedColumns.swift): the
+            // catalog here; the column pairs are added as paths are met, and for
+            // profiles stored before, from a sample of them once this is applied.
+            typedColumnsMigration,
+            ["CREATE TABLE profile_field (col INTEGER PRIMARY KEY, path TEXT[] NOT NULL UNIQUE)"]
+        ),
     ]
+
+    static let typedColumnsMigration = "2026-12-02 typed profile columns"
 
     /// The number of the newest migration this build knows.
     static var currentVersion: Int { migrations.count }
@@ -367,6 +376,10 @@ enum PostgresSchema {
                     logger: workspace.logger
                 ).collect()
                 workspace.logger.info("applied migration \(migration.name)")
+                if migration.name == typedColumnsMigration {
+                    let paths = try await PostgresWorkspace.storedLeafPaths(on: connection, logger: workspace.logger)
+                    try await PostgresWorkspace.addTypedColumns(for: paths, on: connection, logger: workspace.logger)
+                }
             }
         }
     }

@@ -6,14 +6,16 @@ import Workspace
 extension PostgresWorkspace {
     public func countMembers(pql: String, now: Date) async throws -> Int? {
         let expression = try PQL.parse(pql)
+        let typed = try await typedColumns()
         guard
             let fragment = PQL.sqlWhere(
-                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: [:], now: now)
+                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now)
         else { return nil }
         var bindings = PostgresBindings()
         for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
         let query = PostgresQuery(
-            unsafeSQL: "SELECT count(*) FROM profile WHERE \(fragment.numberedPlaceholders())", binds: bindings)
+            unsafeSQL: "SELECT count(*) FROM \(Self.typedProfiles(typed)) WHERE \(fragment.numberedPlaceholders())",
+            binds: bindings)
         return try await withConnection { connection in
             try await connection.query(query, logger: self.logger).collect()[0].decode(Int.self)
         }

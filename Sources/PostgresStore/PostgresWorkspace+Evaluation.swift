@@ -22,6 +22,7 @@ extension PostgresWorkspace {
         // Events past retention are never seen again; the segment SQL skips them too.
         _ = try await pruneEvents(now: now)
         let events = try await eventTable(now: now)
+        let typed = try await typedColumns()
         var summaries: [EvaluationSummary] = []
         for segment in targets {
             let started = Date()
@@ -29,7 +30,7 @@ extension PostgresWorkspace {
                 let expression = try PQL.parse(segment.pql)
                 var summary: EvaluationSummary
                 if let fragment = PQL.sqlWhere(
-                    expression, dialect: .postgresql, documentColumn: "doc", typedColumns: [:], now: now,
+                    expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
                     events: events)
                 {
                     summary = try await applyEvaluation(of: segment, usedSQL: true, now: now, started: started) {
@@ -39,7 +40,7 @@ extension PostgresWorkspace {
                         try await connection.query(
                             PostgresQuery(
                                 unsafeSQL:
-                                    "CREATE TEMP TABLE qualifying ON COMMIT DROP AS SELECT pid FROM profile WHERE \(fragment.numberedPlaceholders())",
+                                    "CREATE TEMP TABLE qualifying ON COMMIT DROP AS SELECT pid FROM \(Self.typedProfiles(typed)) WHERE \(fragment.numberedPlaceholders())",
                                 binds: bindings),
                             logger: self.logger
                         ).collect()
@@ -164,17 +165,22 @@ extension PostgresWorkspace {
                 "INSERT INTO evaluation (sid, started_at, used_sql) VALUES (\(sid), \(time), \(usedSQL)) RETURNING id",
                 logger: logger
             ).collect()[0].decode(Int64.self)
-            let qualifying = try await connection.query("SELECT count(DISTINCT pid) FROM qualifying", logger: logger)
+            // A pid qualifies once: `qualifying` comes from one scan of `profile`.
+            let qualifying = try await connection.query("SELECT count(*) FROM qualifying", logger: logger)
                 .collect()[0].decode(Int.self)
+            // A plain insert of the new members, not ON CONFLICT: its speculative
+            // insertion doubles the cost per row. The segment's row lock keeps
+            // other evaluations out, and an import moving memberships of merged
+            // profiles locks the table first (`PostgresIdentityGraph.finish`).
             var realized = try await connection.query(
                 """
                 WITH changed AS (
                     INSERT INTO membership (sid, pid, status, last_qualification_time, status_changed_at,
                                             changed_in_evaluation)
-                    SELECT DISTINCT \(sid)::bigint, q.pid, 'realized', \(time)::double precision,
+                    SELECT \(sid)::bigint, q.pid, 'realized', \(time)::double precision,
                            \(time)::double precision, \(evaluationId)::bigint
                     FROM qualifying q
-                    ON CONFLICT (sid, pid) DO NOTHING
+                    WHERE NOT EXISTS (SELECT 1 FROM membership m WHERE m.sid = \(sid) AND m.pid = q.pid)
                     RETURNING 1
                 )
                 SELECT count(*) FROM changed

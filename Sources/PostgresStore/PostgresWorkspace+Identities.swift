@@ -17,21 +17,24 @@ extension PostgresWorkspace: IdentityStore {
     /// fragments that link profiles, or each other, one group at a time.
     func writeFragments(_ batch: [ImportedProfile], at date: Date, limit: Int) async throws -> ImportSummary {
         let now = date.timeIntervalSince1970
-        var fragmentRows = ByteBuffer()
+        var keyRows = ByteBuffer()
         var identityRows = ByteBuffer()
-        fragmentRows.reserveCapacity(batch.reduce(0) { $0 + $1.document.utf8.count + 64 })
         for (ordinal, profile) in batch.enumerated() {
-            let fields = [String(ordinal), profile.namespace, profile.identity, profile.document]
-            Self.writeCopyRow(fields + [String(profile.timestamp ?? now)], to: &fragmentRows)
+            Self.writeCopyRow([String(ordinal), profile.namespace, profile.identity], to: &keyRows)
             for key in profile.identities {
                 Self.writeCopyRow([String(ordinal), key.namespace, key.id], to: &identityRows)
             }
         }
-        let (fragmentData, identityData) = (fragmentRows, identityRows)
+        let (keyData, identityData) = (keyRows, identityRows)
         return try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.identityGraphLock))", logger: self.logger)
                 .collect()
+            // Paths first met in this batch get their typed columns before its rows go in.
+            let known = try await Self.typedColumns(on: connection, logger: self.logger)
+            let paths = Self.leafPaths(ofSampleOf: batch, known: Set(known.keys))
+            if !paths.isEmpty { try await Self.addTypedColumns(for: paths, on: connection, logger: self.logger) }
             for statement in [
+                "CREATE TEMP TABLE IF NOT EXISTS fragment_key (ordinal INTEGER, namespace TEXT, identity TEXT) ON COMMIT DELETE ROWS",
                 """
                 CREATE TEMP TABLE IF NOT EXISTS fragment_staging (
                     ordinal INTEGER, namespace TEXT, identity TEXT, doc JSONB, time DOUBLE PRECISION) ON COMMIT DELETE ROWS
@@ -41,15 +44,19 @@ extension PostgresWorkspace: IdentityStore {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger).collect()
             }
             try await connection.copyFrom(
-                table: "fragment_staging", columns: ["ordinal", "namespace", "identity", "doc", "time"],
-                logger: self.logger
-            ) { writer in try await writer.write(fragmentData) }
+                table: "fragment_key", columns: ["ordinal", "namespace", "identity"], logger: self.logger
+            ) { writer in try await writer.write(keyData) }
             try await connection.copyFrom(
                 table: "identity_staging", columns: ["ordinal", "namespace", "id"], logger: self.logger
             ) { writer in try await writer.write(identityData) }
             let base =
                 try await connection.query("SELECT nextval('fragment_sequence')", logger: self.logger).collect()
                 .first?.decode(Int64.self) ?? 0
+            // A batch is a few thousand keys against millions of stored ones: an
+            // index probe per key. Without statistics on the staging tables the
+            // planner may hash the whole identity table instead, once per batch.
+            try await connection.query("SET LOCAL enable_hashjoin = off", logger: self.logger).collect()
+            try await connection.query("SET LOCAL enable_mergejoin = off", logger: self.logger).collect()
             var holders: [IdentityKey: Int64] = [:]
             for row in try await connection.query(
                 "SELECT DISTINCT s.namespace, s.id, i.pid FROM identity_staging s JOIN identity i USING (namespace, id)",
@@ -60,18 +67,20 @@ extension PostgresWorkspace: IdentityStore {
             }
             var ownRows: [Int: (pid: Int64, merged: Bool)] = [:]
             for row in try await connection.query(
-                "SELECT s.ordinal, p.pid, p.merged FROM fragment_staging s JOIN profile p USING (namespace, identity)",
+                "SELECT s.ordinal, p.pid, p.merged FROM fragment_key s JOIN profile p USING (namespace, identity)",
                 logger: self.logger
             ).collect() {
                 let (ordinal, pid, merged) = try row.decode((Int, Int64, Bool).self)
                 ownRows[ordinal] = (pid, merged)
             }
+            try await connection.query("SET LOCAL enable_hashjoin = on", logger: self.logger).collect()
+            try await connection.query("SET LOCAL enable_mergejoin = on", logger: self.logger).collect()
             let plan = IdentityBatchPlan(
                 identities: batch.map(\.identities), holders: holders, ownRows: ownRows, limit: limit)
             var graph = PostgresIdentityGraph(
                 connection: connection, logger: self.logger, now: now, base: base, limit: limit)
-            try await graph.insertFresh(plan.fresh)
-            try await graph.updateSame(plan.same)
+            try await graph.insertFresh(plan.fresh, batch: batch)
+            try await graph.updateSame(plan.same, batch: batch)
             for group in plan.groups {
                 try await graph.merge(group, batch: batch)
                 let counts = IdentityBatchPlan.counts(
@@ -146,40 +155,73 @@ struct PostgresIdentityGraph {
 
     func sequence(_ ordinal: Int) -> Int64 { base * PostgresWorkspace.sequenceStride + Int64(ordinal) }
 
-    /// New people: one INSERT for their profiles and one for their identities.
-    mutating func insertFresh(_ ordinals: [Int]) async throws {
+    /// New people: their pids are taken from the sequence in one statement,
+    /// then their profiles and identities go in with `COPY` straight into the
+    /// tables. No identity of theirs is held (the batch holds the graph's
+    /// lock and found none), so nothing can conflict.
+    mutating func insertFresh(_ ordinals: [Int], batch: [ImportedProfile]) async throws {
         guard !ordinals.isEmpty else { return }
-        let stride = PostgresWorkspace.sequenceStride
-        try await connection.query(
+        let pids = try await connection.query(
             """
-            WITH made AS (
-                INSERT INTO profile (namespace, identity, doc, updated_at, fragment_time, fragment_sequence)
-                SELECT namespace, identity, doc, \(now), time, \(base) * \(stride) + ordinal
-                FROM fragment_staging WHERE ordinal = ANY(\(ordinals)) ORDER BY ordinal
-                RETURNING pid, namespace, identity
-            )
-            INSERT INTO identity (namespace, id, pid, linked_at)
-            SELECT s.namespace, s.id, made.pid, \(now)
-            FROM made JOIN fragment_staging f ON f.namespace = made.namespace AND f.identity = made.identity
-                JOIN identity_staging s ON s.ordinal = f.ordinal
-            WHERE f.ordinal = ANY(\(ordinals))
-            ON CONFLICT DO NOTHING
+            SELECT nextval(pg_get_serial_sequence('profile', 'pid')) FROM generate_series(1, \(ordinals.count)) ORDER BY 1
             """, logger: logger
-        ).collect()
+        ).collect().map { try $0.decode(Int64.self) }
+        var profileRows = ByteBuffer()
+        profileRows.reserveCapacity(ordinals.reduce(0) { $0 + batch[$1].document.utf8.count + 96 })
+        var identityRows = ByteBuffer()
+        let stamp = String(now)
+        for (ordinal, pid) in zip(ordinals, pids) {
+            let profile = batch[ordinal]
+            let pidText = String(pid)
+            PostgresWorkspace.writeCopyRow(
+                [
+                    pidText, profile.namespace, profile.identity, profile.document, stamp,
+                    String(profile.timestamp ?? now), String(sequence(ordinal)),
+                ], to: &profileRows)
+            var seen: Set<IdentityKey> = []
+            for key in profile.identities where seen.insert(key).inserted {
+                PostgresWorkspace.writeCopyRow([key.namespace, key.id, pidText, stamp], to: &identityRows)
+            }
+        }
+        let (profileData, identityData) = (profileRows, identityRows)
+        try await connection.copyFrom(
+            table: "profile",
+            columns: ["pid", "namespace", "identity", "doc", "updated_at", "fragment_time", "fragment_sequence"],
+            logger: logger
+        ) { writer in try await writer.write(profileData) }
+        try await connection.copyFrom(
+            table: "identity", columns: ["namespace", "id", "pid", "linked_at"], logger: logger
+        ) { writer in try await writer.write(identityData) }
         summary.inserted += ordinals.count
     }
 
     /// The same record again: merged over its profile as a re-import always
-    /// was, and any new identity of it linked.
-    mutating func updateSame(_ ordinals: [Int]) async throws {
+    /// was, and any new identity of it linked. Only these records' documents
+    /// are staged.
+    mutating func updateSame(_ ordinals: [Int], batch: [ImportedProfile]) async throws {
         guard !ordinals.isEmpty else { return }
+        var fragmentRows = ByteBuffer()
+        for ordinal in ordinals {
+            let profile = batch[ordinal]
+            PostgresWorkspace.writeCopyRow(
+                [
+                    String(ordinal), profile.namespace, profile.identity, profile.document,
+                    String(profile.timestamp ?? now),
+                ], to: &fragmentRows)
+        }
+        let fragmentData = fragmentRows
+        try await connection.copyFrom(
+            table: "fragment_staging", columns: ["ordinal", "namespace", "identity", "doc", "time"], logger: logger
+        ) { writer in try await writer.write(fragmentData) }
+        try await connection.query("ANALYZE fragment_staging", logger: logger).collect()
+        try await connection.query("ANALYZE identity_staging", logger: logger).collect()
         let stride = PostgresWorkspace.sequenceStride
         try await connection.query(
             """
             UPDATE profile p SET doc = ferry_merge(p.doc, f.doc), updated_at = \(now), fragment_time = f.time,
                 fragment_sequence = \(base) * \(stride) + f.ordinal
             FROM fragment_staging f
-            WHERE f.ordinal = ANY(\(ordinals)) AND p.namespace = f.namespace AND p.identity = f.identity
+            WHERE p.namespace = f.namespace AND p.identity = f.identity
             """, logger: logger
         ).collect()
         let grown = try await connection.query(
@@ -189,7 +231,6 @@ struct PostgresIdentityGraph {
                 SELECT s.namespace, s.id, p.pid, \(now)
                 FROM fragment_staging f JOIN profile p ON p.namespace = f.namespace AND p.identity = f.identity
                     JOIN identity_staging s ON s.ordinal = f.ordinal
-                WHERE f.ordinal = ANY(\(ordinals))
                 ON CONFLICT DO NOTHING
                 RETURNING pid
             )
@@ -358,6 +399,10 @@ struct PostgresIdentityGraph {
         guard !kept.isEmpty else { return }
         let from = Array(kept.keys)
         let to = from.map { kept[$0]! }
+        // Evaluations insert members without ON CONFLICT; this keeps them out
+        // while memberships move, and waits for those running (they never wait
+        // for the identity graph, so no cycle).
+        try await connection.query("LOCK TABLE membership IN SHARE ROW EXCLUSIVE MODE", logger: logger).collect()
         try await connection.query(
             """
             UPDATE membership k SET status = 'realized', last_qualification_time = a.last_qualification_time,

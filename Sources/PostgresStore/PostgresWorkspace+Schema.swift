@@ -40,10 +40,12 @@ extension PostgresWorkspace {
 
     /// SQL naming a jsonb value's type as SQLite's `json_type` does: `integer`
     /// for a number written without a fraction or exponent, `true`/`false`.
+    /// jsonb keeps a number's scale and prints a fraction exactly when it has
+    /// one, so a scale of 0 is the integer test, without text or a regex per row.
     static func sqliteTypeName(_ value: String) -> String {
         """
         CASE jsonb_typeof(\(value)) WHEN 'string' THEN 'text' \
-        WHEN 'number' THEN (CASE WHEN (\(value))::text ~ '^-?[0-9]+$' THEN 'integer' ELSE 'real' END) \
+        WHEN 'number' THEN (CASE WHEN scale((\(value))::numeric) = 0 THEN 'integer' ELSE 'real' END) \
         WHEN 'boolean' THEN (\(value))::text ELSE jsonb_typeof(\(value)) END
         """
     }
