@@ -23,9 +23,14 @@ actor MemberPager {
     let hashed: [Bool]
     let mandatory: [ExportSource]
     let pageSize: Int
-    /// Sorted pids that won deduplication; nil when no dedup key is set.
+    /// Sorted pids that won deduplication; nil when no dedup key is set or
+    /// the key is an identity namespace.
     let winners: [Int64]?
     var winnerIndex = 0
+    /// With an identity namespace as the dedup key, the reference exports a
+    /// row per id of that namespace: the namespace, the position of its list
+    /// among the fields read, and the ids another member keeps.
+    let perIdentity: (namespace: String, slot: Int, losers: Set<MemberIdentity>)?
 
     var lastPid: Int64 = 0
     var exhausted = false
@@ -45,16 +50,39 @@ actor MemberPager {
         self.hashed = hashed
         self.mandatory = mandatory
         self.pageSize = pageSize
-        let slots = Self.slots(sources + mandatory)
+        var slots = Self.slots(sources + mandatory)
         mappedSlots = Array(slots.slots.prefix(sources.count))
         mandatorySlots = Array(slots.slots.dropFirst(sources.count))
+        let required = mandatory.compactMap(\.memberField)
+        if dedup.count == 1, case .identity(let namespace) = dedup[0] {
+            slots.fields.append(.identityList(namespace: namespace))
+            perIdentity = (
+                namespace, slots.fields.count - 1,
+                try await workspace.identityDedupLosers(
+                    segmentSid: sid, namespace: namespace, mandatory: required, selection: selection)
+            )
+            winners = nil
+        } else {
+            perIdentity = nil
+            winners =
+                dedup.isEmpty
+                ? nil
+                : try await workspace.dedupWinners(
+                    segmentSid: sid, keys: dedup.map(\.memberValue), mandatory: required, selection: selection)
+        }
         reader = try await workspace.exportRows(segmentSid: sid, fields: slots.fields, selection: selection)
-        winners =
-            dedup.isEmpty
-            ? nil
-            : try await workspace.dedupWinners(
-                segmentSid: sid, keys: dedup.map(\.memberValue), mandatory: mandatory.compactMap(\.memberField),
-                selection: selection)
+    }
+
+    /// The ids a member's list of identity entries holds, in order, each
+    /// once as the identity graph compares them (`Ann@x.io` is `ann@x.io`).
+    static func ids(_ list: JSONValue, namespace: String) -> [(id: String, key: String)] {
+        guard case .array(let entries) = list else { return [] }
+        var seen: Set<String> = []
+        return entries.compactMap { entry in
+            guard case .object(let members) = entry, case .string(let id)? = members["id"] else { return nil }
+            let key = IdentityKey(namespace: namespace, id: id).id
+            return seen.insert(key).inserted ? (id, key) : nil
+        }
     }
 
     /// Assigns each source a position among the fields read, sharing
@@ -112,19 +140,42 @@ actor MemberPager {
                     continue
                 }
             }
-            var cells: [ExportCell] = []
-            cells.reserveCapacity(sources.count)
-            for (index, (source, slot)) in zip(sources, mappedSlots).enumerated() {
-                let cell: ExportCell
-                switch source {
-                case .membershipStatus: cell = .text(status)
-                case .lastQualificationTime: cell = .time(Date(timeIntervalSince1970: qualified))
-                default: cell = .value(slot.map { $0 < values.count ? values[$0] : .null } ?? .null)
+            func record(identity: (namespace: String, id: String)?) -> ExportRecord {
+                var cells: [ExportCell] = []
+                cells.reserveCapacity(sources.count)
+                for (index, (source, slot)) in zip(sources, mappedSlots).enumerated() {
+                    let cell: ExportCell
+                    switch source {
+                    case .membershipStatus: cell = .text(status)
+                    case .lastQualificationTime: cell = .time(Date(timeIntervalSince1970: qualified))
+                    case .identity(let namespace) where namespace == identity?.namespace:
+                        cell = .value(.string(identity!.id))
+                    default: cell = .value(slot.map { $0 < values.count ? values[$0] : .null } ?? .null)
+                    }
+                    cells.append(hashed[index] ? cell.hashedForMatching() : cell)
                 }
-                cells.append(hashed[index] ? cell.hashedForMatching() : cell)
+                return ExportRecord(pid: pid, cells: cells)
             }
-            pending.append(ExportRecord(pid: pid, cells: cells))
-            counts.exported += 1
+            guard let perIdentity else {
+                pending.append(record(identity: nil))
+                counts.exported += 1
+                continue
+            }
+            let list = perIdentity.slot < values.count ? values[perIdentity.slot] : .null
+            let ids = Self.ids(list, namespace: perIdentity.namespace)
+            // A member with no id in the namespace keeps its row, as members with no dedup key value do.
+            if ids.isEmpty {
+                pending.append(record(identity: nil))
+                counts.exported += 1
+            }
+            for (id, key) in ids {
+                guard !perIdentity.losers.contains(MemberIdentity(pid: pid, id: key)) else {
+                    counts.excludedDuplicate += 1
+                    continue
+                }
+                pending.append(record(identity: (perIdentity.namespace, id)))
+                counts.exported += 1
+            }
         }
     }
 }

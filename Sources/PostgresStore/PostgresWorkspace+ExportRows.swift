@@ -61,6 +61,7 @@ extension PostgresWorkspace: ExportRowStore {
         switch field {
         case .attribute(let keys): keys
         case .identity(let namespace): ["identityMap", namespace, "0", "id"]
+        case .identityList(let namespace): ["identityMap", namespace]
         }
     }
 
@@ -121,6 +122,44 @@ extension PostgresWorkspace: ExportRowStore {
                 """, binds: bindings)
         return try await withConnection { connection in
             try await connection.query(query, logger: self.logger).collect().map { try $0.decode(Int64.self) }
+        }
+    }
+
+    public func identityDedupLosers(
+        segmentSid sid: Int64, namespace: String, mandatory: [MemberField], selection: MemberSelection
+    ) async throws -> Set<MemberIdentity> {
+        var bindings = PostgresBindings()
+        try bindings.append(sid)
+        try bindings.append(Self.path(.identityList(namespace: namespace)))
+        var required = ""
+        for field in mandatory {
+            try bindings.append(Self.path(field))
+            required += " AND COALESCE(jsonb_typeof(p.doc #> $\(bindings.count)) <> 'null', false)"
+        }
+        let condition = try Self.membershipCondition(selection, &bindings)
+        // The graph compares e-mails trimmed and lowercased; asking it keeps one rule.
+        let folded = IdentityKey(namespace: namespace, id: " A").id == "a"
+        let key = folded ? #"lower(btrim(e.value ->> 'id', E' \t\n\r\f\v'))"# : "(e.value ->> 'id')"
+        // DISTINCT first: one profile naming an id twice (`Ann@x.io`, `ann@x.io`) still holds it once.
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT pid, k FROM (
+                    SELECT pid, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY updated_at DESC, namespace, identity) AS rn
+                    FROM (
+                        SELECT DISTINCT m.pid AS pid, p.updated_at, p.namespace, p.identity, \(key) AS k
+                        FROM membership m JOIN profile p ON p.pid = m.pid
+                        CROSS JOIN LATERAL jsonb_array_elements(
+                            CASE WHEN jsonb_typeof(p.doc #> $2) = 'array' THEN p.doc #> $2 ELSE '[]'::jsonb END) e
+                        WHERE m.sid = $1 AND \(condition)\(required) AND jsonb_typeof(e.value -> 'id') = 'string'
+                    ) keyed
+                ) ranked WHERE rn > 1
+                """, binds: bindings)
+        return try await withConnection { connection in
+            Set(
+                try await connection.query(query, logger: self.logger).collect().map { row in
+                    let (pid, id) = try row.decode((Int64, String).self)
+                    return MemberIdentity(pid: pid, id: id)
+                })
         }
     }
 

@@ -8,6 +8,18 @@ public protocol ExportRowPages: Sendable {
 
 extension ExportRowReader: ExportRowPages {}
 
+/// One id of one member's identity namespace.
+public struct MemberIdentity: Sendable, Hashable {
+    public var pid: Int64
+    /// Normalized as the identity graph compares ids.
+    public var id: String
+
+    public init(pid: Int64, id: String) {
+        self.pid = pid
+        self.id = id
+    }
+}
+
 /// What an export reads from the store besides the catalog and the ledger:
 /// member rows with their fields, the dedup winners, names for errors, and
 /// the schema a typed file format (Parquet) is laid out from.
@@ -21,6 +33,15 @@ public protocol ExportRowStore: Sendable {
     func dedupWinners(
         segmentSid sid: Int64, keys: [MemberValue], mandatory: [MemberField], selection: MemberSelection
     ) async throws -> [Int64]
+
+    /// The ids of identity namespace `namespace` that a member holds but
+    /// loses to another member holding the same id, when that namespace is the
+    /// dedup key: each id is exported once, by the most recently updated
+    /// profile, then the one with the smallest identity. Ids are normalized
+    /// as the identity graph compares them.
+    func identityDedupLosers(
+        segmentSid sid: Int64, namespace: String, mandatory: [MemberField], selection: MemberSelection
+    ) async throws -> Set<MemberIdentity>
 
     /// `NAMESPACE:ID` of the profile `pid`, or nil, for naming it in an error.
     func qualifiedIdentity(ofPid pid: Int64) async -> String?

@@ -8,6 +8,8 @@ public enum MemberField: Sendable, Hashable {
     case attribute([String])
     /// The first id in an identity namespace (`identityMap.Email`).
     case identity(namespace: String)
+    /// Every entry of an identity namespace, as its JSON array.
+    case identityList(namespace: String)
 
     /// The JSON path for SQLite's json functions, as an SQL string literal;
     /// every key is quoted, so keys with spaces or dots still address one field.
@@ -19,6 +21,7 @@ public enum MemberField: Sendable, Hashable {
         switch self {
         case .attribute(let keys): path = "$." + keys.map(quote).joined(separator: ".")
         case .identity(let namespace): path = "$.identityMap.\(quote(namespace))[0].id"
+        case .identityList(let namespace): path = "$.identityMap.\(quote(namespace))"
         }
         return "'" + path.replacingOccurrences(of: "'", with: "''") + "'"
     }
@@ -100,6 +103,8 @@ extension Workspace {
                     return
                         "CASE WHEN p.t\(n) = 'array' THEN json_type(p.v\(n), '$[0].id') END, CASE WHEN p.t\(n) = 'array' THEN json_extract(p.v\(n), '$[0].id') END"
                 }
+            case .identityList(let namespace):
+                if let n = typed.column(for: ["identityMap", namespace]) { return "p.t\(n), p.v\(n)" }
             }
             return "json_type(p.doc, \(field.sqlPath)), json_extract(p.doc, \(field.sqlPath))"
         }
@@ -155,11 +160,57 @@ extension Workspace {
             ) WHERE rn = 1 OR (\(allNull))
             ORDER BY pid
             """
-        return try await dbPool.read { db in
+        return try await withMemberFunctions(segmentSid: sid, selection: selection) { db in
+            try Int64.fetchAll(db, sql: sql)
+        }
+    }
+
+    /// The ids of identity namespace `namespace` that a member holds and
+    /// another member holds too (compared as the identity graph compares
+    /// them), but that other member keeps: the most recently updated profile,
+    /// then the smallest identity. With `mandatory`, only profiles that have
+    /// every one of those fields take part.
+    public func identityDedupLosers(
+        segmentSid sid: Int64, namespace: String, mandatory: [MemberField], selection: MemberSelection
+    ) async throws -> Set<MemberIdentity> {
+        let list = MemberField.identityList(namespace: namespace).sqlPath
+        let required = mandatory.map { " AND json_type(p.doc, \($0.sqlPath)) NOT IN ('null')" }.joined()
+        // Nested CASEs: json_extract on a bare string entry would be a malformed-JSON error.
+        let entries = "CASE WHEN json_type(p.doc, \(list)) = 'array' THEN json_extract(p.doc, \(list)) ELSE '[]' END"
+        let id =
+            "CASE WHEN j.type = 'object' THEN CASE WHEN json_type(j.value, '$.id') = 'text' THEN json_extract(j.value, '$.id') END END"
+        // DISTINCT first: one profile naming an id twice (`Ann@x.io`, `ann@x.io`) still holds it once.
+        let sql = """
+            SELECT pid, k FROM (
+                SELECT pid, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY updatedAt DESC, namespace, identity) AS rn
+                FROM (
+                    SELECT DISTINCT p.pid AS pid, p.updatedAt AS updatedAt, p.namespace AS namespace,
+                           p.identity AS identity, ferry_identity_key(\(id)) AS k
+                    FROM profile p, json_each(\(entries)) j
+                    WHERE ferry_member_selected(p.pid)\(required)
+                ) WHERE k IS NOT NULL
+            ) WHERE rn > 1
+            """
+        let key = DatabaseFunction("ferry_identity_key", argumentCount: 1, pure: true) { arguments in
+            String.fromDatabaseValue(arguments[0]).map { IdentityKey(namespace: namespace, id: $0).id }
+        }
+        return try await withMemberFunctions(segmentSid: sid, selection: selection) { db in
+            db.add(function: key)
+            defer { db.remove(function: key) }
+            return Set(try Row.fetchAll(db, sql: sql).map { MemberIdentity(pid: $0[0], id: $0[1]) })
+        }
+    }
+
+    /// Runs `body` in a read of segment `sid`'s members, with SQL functions
+    /// that answer for each pid whether `selection` picks it, its status and
+    /// its qualification time: those facts live in Swift, in the member bitmaps.
+    private func withMemberFunctions<T: Sendable>(
+        segmentSid sid: Int64, selection: MemberSelection, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        try await dbPool.read { db in
             let snapshot = try MembershipSnapshot.load(sid: sid, in: db)
             let exited = snapshot.exited
             let members = snapshot.selected(selection, exited: exited)
-            // The member facts live in Swift, so SQL asks for them by pid.
             let functions = [
                 DatabaseFunction("ferry_member_selected", argumentCount: 1, pure: true) { arguments in
                     members.contains(Int64.fromDatabaseValue(arguments[0]) ?? -1)
@@ -174,7 +225,7 @@ extension Workspace {
             ]
             for function in functions { db.add(function: function) }
             defer { for function in functions { db.remove(function: function) } }
-            return try Int64.fetchAll(db, sql: sql)
+            return try body(db)
         }
     }
 

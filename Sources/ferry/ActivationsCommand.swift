@@ -56,7 +56,10 @@ struct ActivationsCommand: AsyncParsableCommand {
                 valueName: "column"))
         var hash: [String] = []
         @Option(help: "A source every exported profile must have (repeatable).") var mandatory: [String] = []
-        @Option(help: "SOURCE[,SOURCE]: one row per key value.") var dedupKey: String?
+        @Option(
+            help:
+                "SOURCE[,SOURCE]: one row per key value; an identity namespace (identityMap.Email) gives a row per id in it."
+        ) var dedupKey: String?
         @Option(help: "Every member each run, or the changes since the last successful run.")
         var mode: ExportMode = .full
         // Parsed here rather than through ExpressibleByArgument, whose error for

@@ -65,4 +65,47 @@ import Testing
                 ["bob@x.io", "", "Bob", ""],
             ])
     }
+
+    /// As the reference's "deduplication based on identity namespace" example:
+    /// a profile with two e-mails is two rows, one per id, with the same values;
+    /// without that dedup key it is one row, with its first id.
+    @Test(arguments: Backend.allCases)
+    func anIdentityNamespaceAsDedupKeyExportsARowPerId(_ backend: Backend) async throws {
+        let prefix = TestEnvironment.prefix("identity-dedup")
+        let cli = try WorkspaceCLI.make(environment: env.awsEnvironment(), backend: backend)
+        try cli.importLines([
+            #"{"identityMap":{"Email":[{"id":"ann@x.io"},{"id":"Ann.Lee@Work.io"},{"id":"ANN@x.io "}]},"person":{"name":"Ann"},"tier":"gold"}"#,
+            #"{"identityMap":{"ECID":[{"id":"e-9"}],"Email":[{"id":"cy@x.io"}]},"person":{"name":"Cy"},"tier":"gold"}"#,
+            #"{"identityMap":{"ECID":[{"id":"e-7"}]},"person":{"name":"Dee"},"tier":"gold"}"#,
+            #"{"identityMap":{"Email":[{"id":"eve@x.io"}]},"person":{"name":"Eve"},"tier":"silver"}"#,
+        ])
+        #expect(try cli(["segments", "create", "gold", "--pql", #"tier = "gold""#]).exitCode == 0)
+        for (name, folder) in [("per-id", "per-id/"), ("per-profile", "per-profile/")] {
+            let created = try cli([
+                "destinations", "create", name, "--bucket", env.bucket, "--folder-path", prefix + folder,
+            ])
+            #expect(created.exitCode == 0, "\(created.stderr)")
+            let dedup = name == "per-id" ? ["--dedup-key", "identityMap.Email"] : []
+            let made = try cli(
+                [
+                    "activations", "create", name, "--destination", name, "--segment", "gold", "--map",
+                    "identityMap.Email=email", "--map", "person.name=name", "--frequency", "daily", "--start",
+                    "2026-11-25T06:00:00Z",
+                ] + dedup)
+            #expect(made.exitCode == 0, "\(made.stderr)")
+        }
+        let run = try cli(["run", "--due", "--at", "2026-11-25T06:00:00Z"])
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        func exported(_ folder: String) async throws -> Set<[String]> {
+            let keys = try await env.client().listObjects(bucket: env.bucket, prefix: prefix + folder).map(\.key)
+            let csvKeys = keys.filter { $0.hasSuffix(".csv") }
+            #expect(csvKeys.count == 1)
+            return try await rows(try #require(csvKeys.first))
+        }
+        #expect(
+            try await exported("per-id/") == [
+                ["ann@x.io", "Ann"], ["Ann.Lee@Work.io", "Ann"], ["cy@x.io", "Cy"], ["", "Dee"],
+            ])
+        #expect(try await exported("per-profile/") == [["ann@x.io", "Ann"], ["cy@x.io", "Cy"], ["", "Dee"]])
+    }
 }
