@@ -51,8 +51,8 @@ struct IdentityGraph {
         let statement = linkStatement.sqliteStatement
         for key in keys {
             sqlite3_reset(statement)
-            bindText(statement, 1, key.namespace)
-            bindText(statement, 2, key.id)
+            SQLiteBinding.text(statement, 1, key.namespace)
+            SQLiteBinding.text(statement, 2, key.id)
             sqlite3_bind_int64(statement, 3, pid)
             sqlite3_bind_double(statement, 4, now)
             let code = sqlite3_step(statement)
@@ -201,11 +201,4 @@ struct IdentityGraph {
     func finish() throws {
         try ProfileRemap.apply(kept, in: db)
     }
-}
-
-/// SQLite copies the bytes (SQLITE_TRANSIENT), so Swift's temporary C string may go.
-private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-private func bindText(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
-    sqlite3_bind_text(statement, index, text, -1, transient)
 }

@@ -47,16 +47,16 @@ public struct IdentityKey: Sendable, Hashable, Comparable, CustomStringConvertib
     /// each id of its `identityMap` in namespace order, once each.
     static func all(of document: JSONValue, primary: IdentityKey) -> [IdentityKey] {
         var keys = [primary]
-        var seen: Set<IdentityKey> = [primary]
         guard case .object(let top) = document, case .object(let map)? = top["identityMap"] else { return keys }
-        for namespace in map.keys.sorted() {
-            guard case .array(let entries)? = map[namespace] else { continue }
+        // A record holds a handful of ids: a scan finds repeats sooner than hashing them would.
+        for (namespace, value) in map.sorted(by: { $0.key < $1.key }) {
+            guard case .array(let entries) = value else { continue }
             for entry in entries {
                 guard case .object(let fields) = entry, let id = PrimaryIdentity.identityText(fields["id"]) else {
                     continue
                 }
                 let key = IdentityKey(namespace: namespace, id: id)
-                if seen.insert(key).inserted { keys.append(key) }
+                if !keys.contains(key) { keys.append(key) }
             }
         }
         return keys

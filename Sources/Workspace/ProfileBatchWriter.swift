@@ -14,6 +14,8 @@ enum ProfileBatchWriter {
         var merged = 0
         /// Identity links dropped by the identities-per-profile limit.
         var identitiesDropped = 0
+        /// The typed columns after the batch, when the rows were parsed knowing fewer.
+        var columns: ColumnTrie?
     }
 
     static func write(
@@ -26,20 +28,22 @@ enum ProfileBatchWriter {
                 db, sql: "UPDATE profileVersion SET version = version + 1 WHERE id = 1 RETURNING version")
         else { preconditionFailure("the profileVersion row is made by the schema") }
         var columns = try ProfileColumns.load(db)
-        // Columns for new paths come first, so the rows below fill them.
-        // Each leaf finds its column by its joined keys; a column whose path is
-        // an object in some profiles is read from the document instead, since
-        // no leaf of such a profile names it.
+        // Columns for new paths come first, so the rows below fill them. Values
+        // at paths the parsing threads knew come resolved to their columns; only
+        // leaves at paths added since (or never given a column) are looked up here.
         func slots() -> [String: Int] {
             var slotOf: [String: Int] = [:]
             for (slot, path) in columns.paths.enumerated() { slotOf[path.keys.joined(separator: "\u{0}")] = slot }
             return slotOf
         }
-        var slotOf = slots()
         var newPaths: [String: [String]] = [:]
-        for profile in batch {
-            for leaf in profile.leaves {
-                if let joined = leaf.joined, slotOf[joined] == nil { newPaths[joined] = leaf.keys }
+        var slotOf: [String: Int] = [:]
+        if batch.contains(where: { !$0.cells.unresolved.isEmpty }) {
+            slotOf = slots()
+            for profile in batch {
+                for leaf in profile.cells.unresolved {
+                    if let joined = leaf.joined, slotOf[joined] == nil { newPaths[joined] = leaf.keys }
+                }
             }
         }
         if !newPaths.isEmpty {
@@ -47,8 +51,11 @@ enum ProfileBatchWriter {
             slotOf = slots()
         }
         let allKeys = columns.paths.map(\.keys)
+        // A column whose path is an object in some profiles: a profile parsed
+        // before the column existed has no cell for it, so it is read from the document.
+        let oldest = batch.map(\.cells.known).min() ?? allKeys.count
         let interior = Set(
-            allKeys.indices.filter { slot in
+            (oldest..<allKeys.count).filter { slot in
                 allKeys.contains { $0.count > allKeys[slot].count && $0.starts(with: allKeys[slot]) }
             })
         let typedNames = columns.paths.flatMap { ["v\($0.number)", "t\($0.number)"] }
@@ -84,7 +91,6 @@ enum ProfileBatchWriter {
         )
         var graph = try IdentityGraph(db: db, now: time, version: version, limit: identityLimit)
         var written = Written()
-        var leafOfSlot = [Int](repeating: -1, count: columns.paths.count)
         // The kinds met per column, as bits: the catalog learns them once per batch.
         var seen = [UInt16](repeating: 0, count: columns.paths.count)
         for (ordinal, profile) in batch.enumerated() {
@@ -95,46 +101,52 @@ enum ProfileBatchWriter {
                 profile.identities.isEmpty
                 ? [IdentityKey(namespace: profile.namespace, id: profile.identity)] : profile.identities
             let insert = profile.needsCompaction ? insertCompacted : insertAsIs
-            for slot in leafOfSlot.indices { leafOfSlot[slot] = -1 }
-            for (index, leaf) in profile.leaves.enumerated() {
-                if let joined = leaf.joined, let slot = slotOf[joined] { leafOfSlot[slot] = index }
-            }
-            // Bound straight through SQLite's C API: building GRDB arguments for
-            // every cell of every row was a fifth of an import's time.
+            // Bound straight through SQLite's C API, text without copies: building
+            // GRDB arguments for every cell of every row was a fifth of an import's time.
             let statement = insert.sqliteStatement
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
-            bindText(statement, 1, profile.namespace)
-            bindText(statement, 2, profile.identity)
-            bindText(statement, 3, profile.doc)
+            SQLiteBinding.text(statement, 1, profile.namespace)
+            SQLiteBinding.text(statement, 2, profile.identity)
             sqlite3_bind_double(statement, 4, time)
             sqlite3_bind_int64(statement, 5, Int64(exact))
             sqlite3_bind_int64(statement, 6, version)
             if let stamp = profile.timestamp { sqlite3_bind_double(statement, 7, stamp) }
-            // Parsed again only in the rare case a column's path is an object here.
-            var parsed: JSONValue?
-            for slot in leafOfSlot.indices {
-                let valueIndex = Int32(8 + 2 * slot)
-                if leafOfSlot[slot] >= 0 {
-                    let cell = profile.leaves[leafOfSlot[slot]]
-                    bind(cell, statement, valueIndex)
-                    seen[slot] |= 1 << cell.kind.rawValue
-                } else if interior.contains(slot) {
-                    if parsed == nil { parsed = (try? JSONValue.parse(profile.doc)) ?? .null }
-                    if let value = ProfileColumns.value(at: allKeys[slot], in: parsed!) {
-                        let cell = LeafCell(keys: allKeys[slot], value: value)
-                        bind(cell, statement, valueIndex)
-                        seen[slot] |= 1 << cell.kind.rawValue
+            let cells = profile.cells
+            for cell in cells.cells { seen[Int(cell.slot)] |= 1 << cell.kind.rawValue }
+            // Leaves at paths the parsing threads did not know yet, and the
+            // objects at such paths: the slow way, as the columns grow.
+            var late: [(slot: Int, cell: LeafCell)] = []
+            for leaf in cells.unresolved {
+                if let joined = leaf.joined, let slot = slotOf[joined] { late.append((slot, leaf)) }
+            }
+            if !interior.isEmpty, cells.known < columns.paths.count {
+                let parsed = (try? JSONValue.parse(profile.doc)) ?? .null
+                for slot in interior where slot >= cells.known && !late.contains(where: { $0.slot == slot }) {
+                    if let value = ProfileColumns.value(at: allKeys[slot], in: parsed) {
+                        late.append((slot, LeafCell(keys: allKeys[slot], value: value)))
                     }
                 }
             }
-            let code = sqlite3_step(statement)
+            for (slot, leaf) in late {
+                seen[slot] |= 1 << leaf.kind.rawValue
+                bind(leaf, statement, Int32(8 + 2 * slot))
+            }
+            let code = profile.document.withUnsafeBytes { document in
+                cells.text.withUnsafeBytes { text in
+                    SQLiteBinding.borrowedText(statement, 3, document)
+                    for cell in cells.cells { bind(cell, text, statement, 8 + 2 * cell.slot) }
+                    return sqlite3_step(statement)
+                }
+            }
             guard code == SQLITE_DONE else {
                 throw DatabaseError(
                     resultCode: ResultCode(rawValue: code),
                     message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
             sqlite3_reset(statement)
+            // Nothing may read the bytes bound above once they are gone.
+            sqlite3_clear_bindings(statement)
             // A fragment that meets other profiles through any identity merges
             // with them; see IdentityGraph.
             func mergeAll(_ pids: [Int64], carrier: Int64?) throws {
@@ -177,6 +189,7 @@ enum ProfileBatchWriter {
             written.updated += 1
         }
         try graph.finish()
+        if oldest < columns.paths.count { written.columns = columns.trie }
         written.merged = graph.merged
         written.identitiesDropped = graph.dropped
         for slot in seen.indices where seen[slot] != 0 {
@@ -187,22 +200,29 @@ enum ProfileBatchWriter {
     }
 }
 
-/// SQLite copies the bytes (SQLITE_TRANSIENT), so Swift's temporary C string may go.
-private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-private func bindText(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
-    sqlite3_bind_text(statement, index, text, -1, transient)
-}
-
 /// Binds a cell's value at `index` and its `json_type` name at `index + 1`.
 private func bind(_ cell: LeafCell, _ statement: SQLiteStatement, _ index: Int32) {
     switch cell.kind {
-    case .text, .array, .object: bindText(statement, index, cell.text)
+    case .text, .array, .object: SQLiteBinding.text(statement, index, cell.text)
     case .integer: sqlite3_bind_int64(statement, index, cell.integer)
     case .real, .bigInteger: sqlite3_bind_double(statement, index, cell.real)
     case .yes: sqlite3_bind_int64(statement, index, 1)
     case .no: sqlite3_bind_int64(statement, index, 0)
     case .null: sqlite3_bind_null(statement, index)
     }
-    bindText(statement, index + 1, cell.typeName)
+    SQLiteBinding.typeName(statement, index + 1, cell.kind)
+}
+
+/// The same for a resolved cell whose text lies in `text`, bound without a copy.
+private func bind(_ cell: ColumnCell, _ text: UnsafeRawBufferPointer, _ statement: SQLiteStatement, _ index: Int32) {
+    switch cell.kind {
+    case .text, .array, .object:
+        SQLiteBinding.borrowedText(statement, index, UnsafeRawBufferPointer(rebasing: text[cell.textRange]))
+    case .integer: sqlite3_bind_int64(statement, index, cell.integer)
+    case .real, .bigInteger: sqlite3_bind_double(statement, index, cell.real)
+    case .yes: sqlite3_bind_int64(statement, index, 1)
+    case .no: sqlite3_bind_int64(statement, index, 0)
+    case .null: sqlite3_bind_null(statement, index)
+    }
+    SQLiteBinding.typeName(statement, index + 1, cell.kind)
 }

@@ -107,6 +107,15 @@ public struct ProfileColumns: Sendable, Equatable {
         return "'\(path)'"
     }
 
+    /// The paths as a tree of keys, for parsing on other threads: each leaf
+    /// finds its column one key at a time, with no joined path built or hashed.
+    var trie: ColumnTrie {
+        var root = ColumnTrie()
+        for (slot, path) in paths.enumerated() { root.insert(path.keys[...], slot: slot) }
+        root.count = paths.count
+        return root
+    }
+
     /// The paths a document adds: every scalar, array and empty object that is
     /// not inside an array. An array is one value (PQL reads it whole).
     static func leafPaths(of document: JSONValue) -> [[String]] { leafCells(of: document).map(\.keys) }
@@ -185,6 +194,114 @@ enum SQLiteCell {
     @inline(never) static func string(_ value: DatabaseValue) -> String? { String.fromDatabaseValue(value) }
     @inline(never) static func int64(_ value: DatabaseValue) -> Int64? { Int64.fromDatabaseValue(value) }
     @inline(never) static func double(_ value: DatabaseValue) -> Double? { Double.fromDatabaseValue(value) }
+}
+
+/// The typed columns' paths, one key per level; `slot` indexes
+/// `ProfileColumns.paths` (they are only ever appended, so a slot found in an
+/// older tree still names the same column).
+struct ColumnTrie: Sendable {
+    var slot = -1
+    var children: [String: ColumnTrie] = [:]
+    /// On the root: how many columns the tree knows. A profile parsed with it
+    /// has cells for every one of them, objects included.
+    var count = 0
+
+    mutating func insert(_ keys: ArraySlice<String>, slot: Int) {
+        guard let first = keys.first else {
+            self.slot = slot
+            return
+        }
+        children[first, default: ColumnTrie()].insert(keys.dropFirst(), slot: slot)
+    }
+}
+
+/// Every value of a document at a path the typed columns know, resolved to
+/// its column while the line is parsed; leaves at paths without a column
+/// (yet) are kept whole for the writer to register.
+struct ProfileCells: Sendable {
+    /// Bit-packed cells: slot, kind, and the value or where its text is in `text`.
+    var cells: [ColumnCell] = []
+    /// Texts of text, array and object cells, back to back.
+    var text: [UInt8] = []
+    var unresolved: [LeafCell] = []
+    /// The columns the trie knew (`ColumnTrie.count`).
+    var known = 0
+
+    init() {}
+
+    init(of document: JSONValue, trie: ColumnTrie?) {
+        known = trie?.count ?? 0
+        var prefix: [String] = []
+        walk(document, node: trie, prefix: &prefix)
+    }
+
+    private mutating func walk(_ value: JSONValue, node: ColumnTrie?, prefix: inout [String]) {
+        if case .object(let members) = value, !members.isEmpty {
+            // A column whose path is an object here holds the object as JSON, as json_extract would.
+            if let node, node.slot >= 0, !prefix.isEmpty { append(slot: node.slot, value) }
+            for (key, member) in members {
+                prefix.append(key)
+                walk(member, node: node?.children[key], prefix: &prefix)
+                prefix.removeLast()
+            }
+        } else if !prefix.isEmpty {
+            if let node, node.slot >= 0 {
+                append(slot: node.slot, value)
+            } else {
+                unresolved.append(LeafCell(keys: prefix, value: value))
+            }
+        }
+    }
+
+    private mutating func append(slot: Int, _ value: JSONValue) {
+        var cell = ColumnCell(slot: Int32(slot), kind: .null, payload: 0)
+        switch value {
+        case .null: break
+        case .bool(let flag): cell.kind = flag ? .yes : .no
+        case .int(let number):
+            cell.kind = .integer
+            cell.payload = UInt64(bitPattern: number)
+        case .double(let number):
+            cell.kind = .real
+            cell.payload = number.bitPattern
+        case .number:
+            let leaf = LeafCell(keys: [], value: value)
+            cell.kind = leaf.kind
+            cell.payload = leaf.kind == .integer ? UInt64(bitPattern: leaf.integer) : leaf.real.bitPattern
+        case .string(var string):
+            cell.kind = .text
+            cell.payload = string.withUTF8 { store($0) }
+        case .array, .object:
+            if case .array = value { cell.kind = .array } else { cell.kind = .object }
+            let offset = text.count
+            value.write(to: &text)
+            cell.payload = UInt64(offset) << 32 | UInt64(text.count - offset)
+        }
+        cells.append(cell)
+    }
+
+    /// Appends `bytes` to `text`; returns their offset and length packed in one word.
+    private mutating func store(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let offset = text.count
+        text.append(contentsOf: bytes)
+        return UInt64(offset) << 32 | UInt64(bytes.count)
+    }
+}
+
+/// One typed cell, trivially copyable: no reference counting in the writer's loop.
+struct ColumnCell: Sendable {
+    var slot: Int32
+    var kind: LeafCell.Kind
+    /// The integer's bits, the real's bits, or the text's offset (high 32 bits)
+    /// and length (low 32 bits) in `ProfileCells.text`.
+    var payload: UInt64
+
+    var integer: Int64 { Int64(bitPattern: payload) }
+    var real: Double { Double(bitPattern: payload) }
+    var textRange: Range<Int> {
+        let offset = Int(payload >> 32)
+        return offset..<offset + Int(payload & 0xFFFF_FFFF)
+    }
 }
 
 /// One leaf of a document as the typed columns store it.

@@ -5,6 +5,10 @@ struct ProfileLineParser {
     let format: ImportFormat
     let namespace: String?
     let identityPath: [String]?
+    /// The typed columns as the writer last knew them: each profile's values
+    /// are resolved to their columns here, on the parsing threads. Without it
+    /// every leaf is left for the writer to resolve.
+    var columns: ColumnTrie?
     private var csv = CSVRecordDecoder()
     private var isFirstLine = true
 
@@ -54,10 +58,12 @@ struct ProfileLineParser {
                 return .rejected("no identity: no text or integer at \(identityPath.joined(separator: "."))")
             }
             let withMap = PrimaryIdentity.addingIdentityMap(to: document, namespace: namespace, id: id)
+            var text: [UInt8] = []
+            withMap.write(to: &text)
             return .profile(
                 ParsedProfile(
-                    namespace: namespace, identity: id, doc: withMap.serialized(), needsCompaction: false,
-                    containsNull: Self.containsNull(withMap), leaves: ProfileColumns.leafCells(of: withMap),
+                    namespace: namespace, identity: id, document: text, needsCompaction: false,
+                    containsNull: Self.containsNull(withMap), cells: ProfileCells(of: withMap, trie: columns),
                     hasExactNumber: ProfileColumns.hasExactNumber(withMap),
                     identities: IdentityKey.all(of: withMap, primary: IdentityKey(namespace: namespace, id: id)),
                     timestamp: IdentityMergePolicy.timestamp(of: withMap)))
@@ -68,13 +74,14 @@ struct ProfileLineParser {
         // The line itself is stored rather than a re-serialization: it is already
         // valid JSON, and serializing cost as much as parsing.
         let raw = format == .jsonl
-        let text = raw ? String(decoding: line, as: UTF8.self) : document.serialized()
+        var text: [UInt8] = []
+        if raw { text = Array(line) } else { document.write(to: &text) }
         return .profile(
             ParsedProfile(
-                namespace: namespace, identity: id, doc: text,
+                namespace: namespace, identity: id, document: text,
                 needsCompaction: raw && Self.hasWhitespaceBetweenTokens(line),
-                containsNull: Self.containsNull(document),
-                leaves: ProfileColumns.leafCells(of: document), hasExactNumber: ProfileColumns.hasExactNumber(document),
+                containsNull: Self.containsNull(document), cells: ProfileCells(of: document, trie: columns),
+                hasExactNumber: ProfileColumns.hasExactNumber(document),
                 identities: IdentityKey.all(of: document, primary: IdentityKey(namespace: namespace, id: id)),
                 timestamp: IdentityMergePolicy.timestamp(of: document))
         )
@@ -82,6 +89,8 @@ struct ProfileLineParser {
 
     /// True when a space, tab or line break sits outside a string.
     static func hasWhitespaceBetweenTokens(_ json: UnsafeRawBufferPointer) -> Bool {
+        // Most lines hold no byte at or below a space at all: one quick pass settles them.
+        guard json.contains(where: { $0 <= 0x20 }) else { return false }
         var inString = false
         var escaped = false
         for byte in json {

@@ -1,0 +1,44 @@
+import GRDB
+import GRDBSQLite
+
+/// Binds values straight through SQLite's C API, for the import's hot loops:
+/// building GRDB arguments, or a C string per text, cost more than SQLite's own work.
+enum SQLiteBinding {
+    /// SQLite copies the bytes (SQLITE_TRANSIENT), so Swift's buffer may go after the call.
+    static func text(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            sqlite3_bind_text(statement, index, start(UnsafeRawBufferPointer(bytes)), Int32(bytes.count), transient)
+        }
+    }
+
+    /// Binds `bytes` without a copy (SQLITE_STATIC): the caller steps the
+    /// statement and clears its bindings before the bytes go.
+    static func borrowedText(_ statement: SQLiteStatement, _ index: Int32, _ bytes: UnsafeRawBufferPointer) {
+        sqlite3_bind_text(statement, index, start(bytes), Int32(bytes.count), nil)
+    }
+
+    /// `json_type`'s name for `kind`, from static memory.
+    static func typeName(_ statement: SQLiteStatement, _ index: Int32, _ kind: LeafCell.Kind) {
+        let name: StaticString =
+            switch kind {
+            case .text: "text"
+            case .integer, .bigInteger: "integer"
+            case .real: "real"
+            case .yes: "true"
+            case .no: "false"
+            case .null: "null"
+            case .array: "array"
+            case .object: "object"
+            }
+        let start = UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+        sqlite3_bind_text(statement, index, start, Int32(name.utf8CodeUnitCount), nil)
+    }
+
+    /// SQLite reads a null pointer as SQL NULL, so an empty text points at static memory instead.
+    private static func start(_ bytes: UnsafeRawBufferPointer) -> UnsafePointer<CChar> {
+        (bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)).assumingMemoryBound(to: CChar.self)
+    }
+
+    private static var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
+}
