@@ -339,7 +339,8 @@ enum PostgresSchema {
 
     /// Applies what is missing. Without `create`, a database with no Ferry
     /// schema is refused; one migrated by a newer Ferry is refused either way.
-    static func migrate(_ workspace: PostgresWorkspace, create: Bool) async throws {
+    /// `upTo` stops after that many migrations, for tests that upgrade an older workspace.
+    static func migrate(_ workspace: PostgresWorkspace, create: Bool, upTo: Int? = nil) async throws {
         let url = workspace.url
         try await workspace.transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(advisoryLock))", logger: workspace.logger)
@@ -366,7 +367,7 @@ enum PostgresSchema {
                     .schemaTooNew,
                     "The database \(url) was migrated by a newer Ferry (migration '\(unknown)'); upgrade this ferry.")
             }
-            for migration in migrations where !applied.contains(migration.name) {
+            for migration in migrations.prefix(upTo ?? migrations.count) where !applied.contains(migration.name) {
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: workspace.logger)
                         .collect()

@@ -155,17 +155,21 @@ struct PostgresIdentityGraph {
 
     func sequence(_ ordinal: Int) -> Int64 { base * PostgresWorkspace.sequenceStride + Int64(ordinal) }
 
-    /// New people: their pids are taken from the sequence in one statement,
-    /// then their profiles and identities go in with `COPY` straight into the
+    /// New people: their pids are taken from the sequence as one range, then
+    /// their profiles and identities go in with `COPY` straight into the
     /// tables. No identity of theirs is held (the batch holds the graph's
-    /// lock and found none), so nothing can conflict.
+    /// lock and found none), so nothing can conflict. Every profile is made
+    /// under that lock too, so no other `nextval` falls inside the range.
     mutating func insertFresh(_ ordinals: [Int], batch: [ImportedProfile]) async throws {
         guard !ordinals.isEmpty else { return }
-        let pids = try await connection.query(
-            """
-            SELECT nextval(pg_get_serial_sequence('profile', 'pid')) FROM generate_series(1, \(ordinals.count)) ORDER BY 1
-            """, logger: logger
-        ).collect().map { try $0.decode(Int64.self) }
+        let last =
+            try await connection.query(
+                """
+                SELECT setval(pg_get_serial_sequence('profile', 'pid'),
+                              nextval(pg_get_serial_sequence('profile', 'pid')) + \(ordinals.count - 1))
+                """, logger: logger
+            ).collect().first?.decode(Int64.self) ?? 0
+        let pids = (last - Int64(ordinals.count) + 1)...last
         var profileRows = ByteBuffer()
         profileRows.reserveCapacity(ordinals.reduce(0) { $0 + batch[$1].document.utf8.count + 96 })
         var identityRows = ByteBuffer()

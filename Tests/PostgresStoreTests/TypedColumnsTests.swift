@@ -1,0 +1,141 @@
+import Foundation
+import PostgresNIO
+import Segmentation
+import Testing
+import Workspace
+
+@testable import PostgresStore
+
+/// PostgreSQL's typed columns: paths met at import get a `vN` column, segment
+/// SQL reads it with its derived type `tN`, and what it selects is what the
+/// Swift evaluator selects over the same documents.
+@Suite struct TypedColumnsTests {
+    static let now = Date(timeIntervalSince1970: 1_795_564_800)
+
+    /// Values of every JSON kind at the same paths, so a column holds several types.
+    static let values = [
+        "1", "2.5", "3", "-4", "1e2", "12345678901234567890", "1.0", #""3""#, #""Kim""#, #""Kirby""#, "true",
+        "false", "null", #"["red",2]"#, "[]", "{}", #"{"x":1}"#, #""1985-06-01""#, #""1979-12-31T23:00:00Z""#,
+    ]
+
+    static func lines(from start: Int, count: Int, extra: String = "") -> [String] {
+        (start..<(start + count)).map { index in
+            let a = values[index % values.count]
+            let p = values[(index * 7 + 3) % values.count]
+            let d = values[(index * 5 + 1) % values.count]
+            return
+                #"{"identityMap":{"Email":[{"id":"p\#(index)@x.io","primary":true}]},"a":\#(a),"o":{"p":\#(p)},"d":\#(d)\#(extra)}"#
+        }
+    }
+
+    static let conditions = [
+        "a > 2", #"a = "3""#, "a = 3", "a.isNull()", "not (a > 2)", "o.p = 3", "o.p < 2.5", "o.p = true",
+        "o.p = false", #"a.includes("red")"#, "a.includes(2)", #"o.p.startsWith("Ki")"#, #"a like "%ir%""#,
+        "d occurs between date(1980, 1, 1) and date(1990, 1, 1)", "d occurs before date(1980, 1, 1)",
+        "late.x = 1", "late.x.isNull()", "a > 2 or o.p = 3", "a >= 1234567890123456789", "a = 1", "o.p = 100",
+        #"a in ["Kim", "Kirby"]"#, "a.x = 1", "o.isNull()",
+    ]
+
+    @Test func segmentSQLReadsTypedColumnsAndSelectsWhatSwiftDoes() async throws {
+        let database = try await TestDatabase.make()
+        let workspace = try await database.open()
+        defer {
+            Task {
+                await workspace.close()
+                await database.drop()
+            }
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-typed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // The second file brings a path the table lacks while it holds rows.
+        let first = Self.lines(from: 0, count: 60)
+        let second = Self.lines(from: 60, count: 40, extra: #","late":{"x":1}"#)
+        for (index, lines) in [first, second].enumerated() {
+            let file = folder.appendingPathComponent("\(index).jsonl")
+            try lines.joined(separator: "\n").write(to: file, atomically: false, encoding: .utf8)
+            let summary = try await workspace.importProfiles([.file(file.path)], options: ImportOptions()) { _ in }
+            #expect(summary.inserted == lines.count)
+        }
+        let typed = try await workspace.typedColumns()
+        for path in [["a"], ["o", "p"], ["d"], ["late", "x"], ["identityMap", "Email"]] {
+            #expect(typed[path] != nil, "no typed column for \(path): \(typed)")
+        }
+        let late = try #require(typed[["late", "x"]])
+        let filled = try await workspace.withConnection { connection in
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT count(v\(late)) FROM profile"), logger: workspace.logger
+            ).collect()[0].decode(Int.self)
+        }
+        #expect(filled == second.count)
+
+        let documents = try (first + second).map { try JSONValue.parse($0) }
+        var checked = 0
+        for text in Self.conditions {
+            let expression = try PQL.parse(text)
+            let expected = documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count
+            guard let count = try await workspace.countMembers(pql: text, now: Self.now) else { continue }
+            #expect(count == expected, "\(text): SQL selects \(count), Swift \(expected)")
+            checked += 1
+        }
+        #expect(checked >= Self.conditions.count - 2)
+
+        // A whole evaluation (memberships written) agrees too.
+        let segment = try await workspace.createSegment(
+            name: "mixed", pql: "a > 2 or o.p = 3", description: nil, id: nil, now: Self.now)
+        let summary = try #require(try await workspace.evaluate(segmentIds: [segment.id], now: Self.now).first)
+        #expect(summary.usedSQL)
+        let expression = try PQL.parse(segment.pql)
+        #expect(summary.realized == documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count)
+    }
+
+    @Test func anOlderWorkspaceIsTypedWhenMigratedWithNothingLost() async throws {
+        let database = try await TestDatabase.make()
+        let environment = TestDatabase.environment
+        let older = PostgresWorkspace(
+            url: database.url, secretBox: try SecretBox(base64Key: environment["FERRY_MASTER_KEY"]!),
+            maxConnections: 2, logger: Logger(label: "test"))
+        let lines = Self.lines(from: 0, count: 30)
+        do {
+            let typedVersion = try #require(
+                PostgresSchema.migrations.firstIndex { $0.name == PostgresSchema.typedColumnsMigration })
+            try await PostgresSchema.migrate(older, create: true, upTo: typedVersion)
+            #expect(try await older.schemaVersion() == typedVersion)
+            // Profiles as the previous release stored them.
+            try await older.withConnection { connection in
+                for (index, line) in lines.enumerated() {
+                    try await connection.query(
+                        """
+                        INSERT INTO profile (namespace, identity, doc, updated_at)
+                        VALUES ('Email', \("p\(index)@x.io"), \(line)::jsonb, 0)
+                        """, logger: older.logger
+                    ).collect()
+                }
+                try await connection.query(
+                    "INSERT INTO identity (namespace, id, pid, linked_at) SELECT namespace, identity, pid, 0 FROM profile",
+                    logger: older.logger
+                ).collect()
+            }
+        }
+        await older.close()
+        let workspace = try await database.open(create: false)
+        defer {
+            Task {
+                await workspace.close()
+                await database.drop()
+            }
+        }
+        #expect(try await workspace.schemaVersion() == PostgresWorkspace.currentSchemaVersion)
+        #expect(try await workspace.profileCount() == lines.count)
+        let typed = try await workspace.typedColumns()
+        #expect(typed[["a"]] != nil && typed[["o", "p"]] != nil, "\(typed)")
+        let stored = try await workspace.profile(namespace: "Email", identity: "p3@x.io")
+        #expect(try stored.map { try JSONValue.parse($0.doc) } == (try JSONValue.parse(lines[3])))
+        let documents = try lines.map { try JSONValue.parse($0) }
+        for text in ["a > 2", "o.p = 3", #"a = "Kim""#] {
+            let expression = try PQL.parse(text)
+            let expected = documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count
+            #expect(try await workspace.countMembers(pql: text, now: Self.now) == expected, "\(text)")
+        }
+    }
+}
