@@ -118,7 +118,7 @@ public struct ProfileColumns: Sendable, Equatable {
 
     /// The paths a document adds: every scalar, array and empty object that is
     /// not inside an array. An array is one value (PQL reads it whole).
-    static func leafPaths(of document: JSONValue) -> [[String]] { leafCells(of: document).map(\.keys) }
+    public static func leafPaths(of document: JSONValue) -> [[String]] { leafCells(of: document).map(\.keys) }
 
     /// Every leaf of a document with its typed cell, computed where the line is
     /// parsed (on both cores) so the single writer only binds them.
