@@ -1,12 +1,14 @@
 import Export
 import Foundation
 import NIOCore
+import PostgresStore
 import S3
 import Testing
 import Workspace
 
 /// Export runs against moto with the six-permission user, checked by
-/// reading the objects back, with Python's csv module as the reader.
+/// reading the objects back, with Python's csv module as the reader; each
+/// on an in-process SQLite workspace and on a PostgreSQL one.
 @Suite struct ExportIntegrationTests {
     let env = TestEnvironment.shared
 
@@ -24,18 +26,38 @@ import Workspace
         """
 
     struct Fixture {
-        var workspace: Workspace
+        var workspace: any FerryStore
         var directory: URL
         var segment: SegmentRecord
         var destination: DestinationRecord
+        var secretBox: SecretBox
+        /// Closes a PostgreSQL workspace's connections.
+        var close: @Sendable () async -> Void
+
+        var runner: ExportRunner { ExportRunner(store: workspace, secretBox: secretBox) }
     }
 
-    func makeFixture(folderPath: String, fileType: String = "csv", compression: String = "none", user: String = "full")
-        async throws -> Fixture
-    {
+    func makeFixture(
+        _ backend: Backend, folderPath: String, fileType: String = "csv", compression: String = "none",
+        user: String = "full"
+    ) async throws -> Fixture {
         let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
             "ferry-export-\(UUID().uuidString)")
-        let workspace = try Workspace(directory: dir, environment: [:])
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let workspace: any FerryStore
+        let secretBox: SecretBox
+        var close: @Sendable () async -> Void = {}
+        switch backend {
+        case .sqlite:
+            let sqlite = try Workspace(directory: dir.appendingPathComponent("ws"), environment: [:])
+            (workspace, secretBox) = (sqlite, sqlite.secretBox)
+        case .postgresql:
+            let postgres = try await PostgresWorkspace.open(
+                url: try PostgresURL(PostgresWorkersTests.freshDatabase()), create: true, maxConnections: 4,
+                environment: ["FERRY_MASTER_KEY": PostgresWorkersTests.masterKey])
+            (workspace, secretBox) = (postgres, postgres.secretBox)
+            close = { await postgres.close() }
+        }
         for (index, text) in [Self.profiles, Self.laterProfile].enumerated() {
             let file = dir.appendingPathComponent("p\(index).jsonl")
             try text.write(to: file, atomically: true, encoding: .utf8)
@@ -44,7 +66,7 @@ import Workspace
             try await Task.sleep(for: .milliseconds(20))
         }
         let segment = try await workspace.createSegment(
-            name: "Korea ../Members", pql: #"homeAddress.countryCode = "KR""#)
+            name: "Korea ../Members", pql: #"homeAddress.countryCode = "KR""#, description: nil, id: nil, now: Date())
         let keys = env.keys(user)
         let format = fileType == "tsv" ? CSVFormat.tsv : CSVFormat.csv
         let destination = DestinationRecord(
@@ -52,10 +74,12 @@ import Workspace
             region: env.region,
             endpoint: env.endpoint, fileType: fileType, compression: compression, manifest: true,
             format: DestinationSettings.encodeFormat(format), accessKeyId: keys.accessKeyId,
-            sealedSecret: try workspace.secretBox.seal(keys.secretAccessKey), sealedSessionToken: nil, createdAt: Date()
+            sealedSecret: try secretBox.seal(keys.secretAccessKey), sealedSessionToken: nil, createdAt: Date()
         )
         try await workspace.insertDestination(destination)
-        return Fixture(workspace: workspace, directory: dir, segment: segment, destination: destination)
+        return Fixture(
+            workspace: workspace, directory: dir, segment: segment, destination: destination, secretBox: secretBox,
+            close: close)
     }
 
     func activation(_ f: Fixture, maxRows: Int = 5_000_000, dedup: [String] = [], mandatory: [String] = [])
@@ -101,13 +125,14 @@ import Workspace
         return try JSONDecoder().decode([[String]].self, from: data)
     }
 
-    @Test func fullExportWritesMacroKeysSplitFilesAndAManifest() async throws {
+    @Test(arguments: Backend.allCases)
+    func fullExportWritesMacroKeysSplitFilesAndAManifest(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("export")
-        let f = try await makeFixture(folderPath: prefix + "%SEGMENT_NAME%/%DATETIME(YYYY-MM-dd)%")
+        let f = try await makeFixture(backend, folderPath: prefix + "%SEGMENT_NAME%/%DATETIME(YYYY-MM-dd)%")
         let act = activation(f, maxRows: 2, dedup: ["personalEmail.address"], mandatory: ["person.name.lastName"])
         try await f.workspace.insertActivation(act)
         let scheduled = Date(timeIntervalSince1970: 1_795_500_000)  // 2026-11-24T06:00:00Z, 15:00 in Seoul
-        let run = try await ExportRunner(workspace: f.workspace).run(
+        let run = try await f.runner.run(
             activation: act, segmentId: f.segment.id, scheduledTime: scheduled)
         #expect(run.status == .success)
         // Six KR members: c@ lacks lastName, a@ loses the dedup to the newer g@.
@@ -150,20 +175,22 @@ import Workspace
         #expect(manifest.exportResults.map(\.sha256) == run.files.map(\.sha256))
 
         // The same scheduled time again: same run, same keys, nothing extra.
-        let again = try await ExportRunner(workspace: f.workspace).run(
+        let again = try await f.runner.run(
             activation: act, segmentId: f.segment.id, scheduledTime: scheduled)
         #expect(again.id == run.id)
         #expect(again.attempts == 2)
         #expect(again.files == run.files)
         #expect(try await client.listObjects(bucket: env.bucket, prefix: prefix).map(\.key).sorted() == listed)
+        await f.close()
     }
 
-    @Test func gzippedTSVIsReadableAndNamedTxtGz() async throws {
+    @Test(arguments: Backend.allCases)
+    func gzippedTSVIsReadableAndNamedTxtGz(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("tsv")
-        let f = try await makeFixture(folderPath: prefix, fileType: "tsv", compression: "gzip")
+        let f = try await makeFixture(backend, folderPath: prefix, fileType: "tsv", compression: "gzip")
         let act = activation(f)
         try await f.workspace.insertActivation(act)
-        let run = try await ExportRunner(workspace: f.workspace).run(
+        let run = try await f.runner.run(
             activation: act, segmentId: f.segment.id, scheduledTime: Date(timeIntervalSince1970: 1_795_500_000))
         #expect(run.files.count == 1)
         #expect(run.files[0].key.hasSuffix(".txt.gz"))
@@ -173,11 +200,13 @@ import Workspace
         #expect(Set(table.dropFirst().map { $0[0] }) == ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io", "g@x.io"])
         // A missing value is written empty by default.
         #expect(table.first { $0[0] == "c@x.io" }?[1] == "")
+        await f.close()
     }
 
-    @Test func exactMembersOfALargerSegmentAcrossManyFiles() async throws {
+    @Test(arguments: Backend.allCases)
+    func exactMembersOfALargerSegmentAcrossManyFiles(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("many")
-        let f = try await makeFixture(folderPath: prefix)
+        let f = try await makeFixture(backend, folderPath: prefix)
         var lines = ""
         for i in 0..<2500 {
             lines +=
@@ -191,7 +220,7 @@ import Workspace
         _ = try await f.workspace.evaluate(segmentIds: [f.segment.id])
         let act = activation(f, maxRows: 300)
         try await f.workspace.insertActivation(act)
-        let run = try await ExportRunner(workspace: f.workspace).run(
+        let run = try await f.runner.run(
             activation: act, segmentId: f.segment.id, scheduledTime: Date(timeIntervalSince1970: 1_795_500_000))
         let expected = Set((0..<2500).filter { $0 % 3 == 0 }.map { "u\($0)@x.io" }).union(
             ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io", "g@x.io"])
@@ -204,19 +233,22 @@ import Workspace
         }
         #expect(seen.count == expected.count)
         #expect(Set(seen) == expected)
+        await f.close()
     }
 
-    @Test func lostPutObjectFailsTheRunNamingTheAction() async throws {
-        let f = try await makeFixture(folderPath: TestEnvironment.prefix("denied"), user: "no-s3:PutObject")
+    @Test(arguments: Backend.allCases)
+    func lostPutObjectFailsTheRunNamingTheAction(_ backend: Backend) async throws {
+        let f = try await makeFixture(backend, folderPath: TestEnvironment.prefix("denied"), user: "no-s3:PutObject")
         let act = activation(f)
         try await f.workspace.insertActivation(act)
         await #expect(throws: (any Error).self) {
-            try await ExportRunner(workspace: f.workspace).run(
+            try await f.runner.run(
                 activation: act, segmentId: f.segment.id, scheduledTime: Date())
         }
-        let run = try #require(try await f.workspace.runs(activationId: act.id).first)
+        let run = try #require(try await f.workspace.runs(activationId: act.id, limit: 10).first)
         #expect(run.status == .failed)
         #expect(run.error?.contains("AccessDenied") == true || run.error?.contains("denied") == true)
         #expect(run.error?.contains("s3:PutObject") == true)
+        await f.close()
     }
 }
