@@ -330,6 +330,17 @@ enum PostgresSchema {
             typedColumnsMigration,
             ["CREATE TABLE profile_field (col INTEGER PRIMARY KEY, path TEXT[] NOT NULL UNIQUE)"]
         ),
+        (
+            // Covering indexes for event segments (the events helper's, as on SQLite): the
+            // type test and the profile are read from the index alone.
+            "2026-12-02 event indexes",
+            [
+                "DROP INDEX event_by_type",
+                "CREATE INDEX event_by_type ON event (etype, ets) INCLUDE (epid)",
+                "DROP INDEX event_by_profile",
+                "CREATE INDEX event_by_profile ON event (epid, ets) INCLUDE (etype)",
+            ]
+        ),
     ]
 
     static let typedColumnsMigration = "2026-12-02 typed profile columns"

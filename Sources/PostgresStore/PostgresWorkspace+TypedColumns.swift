@@ -65,27 +65,14 @@ extension PostgresWorkspace {
         logger.info("typed columns for \(added.count) new attribute path(s)")
     }
 
-    /// The leaf paths of a sample of a batch's documents: every scalar, array
-    /// and empty object not inside an array, as SQLite's workspace keeps them.
+    /// The leaf paths, not known yet, of a sample of a batch's documents
+    /// (the paths SQLite's workspace gives columns).
     static func leafPaths(ofSampleOf batch: [ImportedProfile], known: Set<[String]>) -> [[String]] {
-        guard !batch.isEmpty else { return [] }
-        var found: [[String]] = []
         var seen = known
-        var prefix: [String] = []
-        func walk(_ value: JSONValue) {
-            if case .object(let members) = value, !members.isEmpty {
-                for (key, member) in members {
-                    prefix.append(key)
-                    walk(member)
-                    prefix.removeLast()
-                }
-            } else if !prefix.isEmpty, seen.insert(prefix).inserted {
-                found.append(prefix)
-            }
-        }
-        let step = max(1, batch.count / 64)
-        for index in Swift.stride(from: 0, to: batch.count, by: step) {
-            if let document = try? JSONValue.parse(batch[index].document) { walk(document) }
+        var found: [[String]] = []
+        for index in Swift.stride(from: 0, to: batch.count, by: max(1, batch.count / 64)) {
+            guard let document = try? JSONValue.parse(batch[index].document) else { continue }
+            for path in ProfileColumns.leafPaths(of: document) where seen.insert(path).inserted { found.append(path) }
         }
         return found
     }

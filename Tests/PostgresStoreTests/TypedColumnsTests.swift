@@ -37,25 +37,15 @@ import Workspace
     ]
 
     @Test func segmentSQLReadsTypedColumnsAndSelectsWhatSwiftDoes() async throws {
-        let database = try await TestDatabase.make()
-        let workspace = try await database.open()
-        defer {
-            Task {
-                await workspace.close()
-                await database.drop()
-            }
-        }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-typed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        // The second file brings a path the table lacks while it holds rows.
+        let subject = try await StoreUnderTest.make(.postgresql)
+        defer { Task { await subject.cleanUp() } }
+        let workspace = try #require(subject.store as? PostgresWorkspace)
+        // The second import brings a path the table lacks while it holds rows.
         let first = Self.lines(from: 0, count: 60)
         let second = Self.lines(from: 60, count: 40, extra: #","late":{"x":1}"#)
-        for (index, lines) in [first, second].enumerated() {
-            let file = folder.appendingPathComponent("\(index).jsonl")
-            try lines.joined(separator: "\n").write(to: file, atomically: false, encoding: .utf8)
-            let summary = try await workspace.importProfiles([.file(file.path)], options: ImportOptions()) { _ in }
-            #expect(summary.inserted == lines.count)
+        for lines in [first, second] {
+            let (summary, rejections) = try await subject.importLines(lines)
+            #expect(summary.inserted == lines.count && rejections.isEmpty)
         }
         let typed = try await workspace.typedColumns()
         for path in [["a"], ["o", "p"], ["d"], ["late", "x"], ["identityMap", "Email"]] {
