@@ -198,31 +198,76 @@ extension PQLSQLCompiler {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) + ".0" : "\(value)"
     }
 
-    /// The rows of an event list: `xEvent`, filtered (`xEvent[c]`) or selected (`select X from xEvent where c`).
+    /// The rows of an event list: `xEvent`, filtered (`xEvent[c]`) or selected
+    /// (`select X from xEvent where c`), without the retention bound (see `retained`).
     private func eventRows(_ source: PQLExpression, alias: String) -> [SQLFragment]? {
-        guard let events else { return nil }
+        guard events != nil else { return nil }
         switch source {
         case .field:
-            return [SQLFragment(sql: "\(alias).ets >= \(Self.number(events.retainedSince))")]
+            return []
         case .call(let inner, .filter, let arguments):
-            guard var parts = eventRows(inner, alias: alias) else { return nil }
+            guard let parts = eventRows(inner, alias: alias) else { return nil }
             var scoped = inside(alias)
             scoped.eventScope.items.append(alias)
-            guard let test = scoped.condition(arguments[0]) else { return nil }
-            parts.append(test)
-            return parts
+            guard let tests = scoped.rowTests(arguments[0], alias: alias, type: ["eventType"]) else { return nil }
+            return parts + tests
         case .select(let binding):
-            guard var parts = eventRows(binding.source, alias: alias) else { return nil }
-            if let condition = binding.condition {
-                var scoped = inside(alias)
-                scoped.eventScope.names[binding.name] = alias
-                guard let test = scoped.condition(condition) else { return nil }
-                parts.append(test)
+            guard let parts = eventRows(binding.source, alias: alias) else { return nil }
+            guard let condition = binding.condition else { return parts }
+            var scoped = inside(alias)
+            scoped.eventScope.names[binding.name] = alias
+            guard let tests = scoped.rowTests(condition, alias: alias, type: [binding.name, "eventType"]) else {
+                return nil
             }
-            return parts
+            return parts + tests
         default:
             return nil
         }
+    }
+
+    /// A condition every selected row meets, as one test per conjunct. Only rows
+    /// passing all of them are kept, so a NULL test drops a row as a false one
+    /// does, and `eventType` equal to text can be the bare `etype = ?` an index serves.
+    private func rowTests(_ test: PQLExpression, alias: String, type: [String]) -> [SQLFragment]? {
+        var tests: [SQLFragment] = []
+        func add(_ expression: PQLExpression) -> Bool {
+            if case .and(let left, let right) = expression { return add(left) && add(right) }
+            guard let test = typeTest(expression, alias: alias, type: type) ?? condition(expression) else {
+                return false
+            }
+            tests.append(test)
+            return true
+        }
+        return add(test) ? tests : nil
+    }
+
+    /// `eventType = "x"` or `eventType in ["x", "y"]` (`type` is how the row's
+    /// eventType is named here) on the `etype` column; nil for anything else.
+    private func typeTest(_ expression: PQLExpression, alias: String, type: [String]) -> SQLFragment? {
+        if type.count == 1, eventScope.names[type[0]] != nil { return nil }
+        func literal(_ expression: PQLExpression) -> String? {
+            guard case .literal(.string(let text), _) = expression, !text.utf8.contains(0) else { return nil }
+            return text
+        }
+        switch expression {
+        case .comparison(.field(let path, _), .equal, let value) where path == type:
+            return literal(value).map { "(\(alias).etype = " + text($0) + ")" }
+        case .comparison(let value, .equal, .field(let path, _)) where path == type:
+            return literal(value).map { "(\(alias).etype = " + text($0) + ")" }
+        case .isIn(.field(let path, _), let items) where path == type && !items.isEmpty:
+            let texts = items.compactMap(literal)
+            guard texts.count == items.count else { return nil }
+            return "(\(alias).etype IN (" + texts.map(text).joined(separator: ", ") + "))"
+        default:
+            return nil
+        }
+    }
+
+    /// The retention bound on a row's time. It comes last in a WHERE: SQLite
+    /// bounds an index range with the first lower bound it finds on `ets`, and a
+    /// CHAIN gap (`ets > A.ets`) is far narrower than retention.
+    private func retained(_ alias: String) -> SQLFragment {
+        SQLFragment(sql: "\(alias).ets >= \(Self.number(events?.retainedSince ?? 0))")
     }
 
     /// This compiler one event subquery deeper, correlated through `alias`.
@@ -244,7 +289,7 @@ extension PQLSQLCompiler {
         -> SQLFragment?
     {
         guard let events else { return nil }
-        let body = all(parts)
+        let body = all(parts + [retained(alias)])
         if eventScope.depth == 0, !usage.readsProfile {
             return "(" + events.profileKey + (negated ? " NOT IN" : " IN")
                 + " (SELECT \(alias).epid FROM \(events.table) AS \(alias) WHERE " + body + "))"
@@ -280,8 +325,15 @@ extension PQLSQLCompiler {
         scoped.eventScope.names[binding.name] = alias
         var tests: [SQLFragment] = []
         if let condition = binding.condition {
-            guard let test = scoped.condition(condition) else { return nil }
-            tests.append(test)
+            // With `exists` the condition selects rows like a filter; with `forall` it is negated.
+            if every {
+                guard let test = scoped.condition(condition) else { return nil }
+                tests.append(test)
+            } else {
+                guard let rowTests = scoped.rowTests(condition, alias: alias, type: [binding.name, "eventType"])
+                else { return nil }
+                tests += rowTests
+            }
         }
         if bindings.count > 1 {
             guard let rest = scoped.condition(.quantifier(all: every, Array(bindings.dropFirst()))) else { return nil }
@@ -315,7 +367,7 @@ extension PQLSQLCompiler {
         // grouped set, so when 0 passes the set holds the profiles that fail.
         let having = "COUNT(*) \(comparison.rawValue) \(n)"
         let group =
-            " (SELECT \(alias).epid FROM \(events.table) AS \(alias) WHERE " + all(parts)
+            " (SELECT \(alias).epid FROM \(events.table) AS \(alias) WHERE " + all(parts + [compiler.retained(alias)])
             + " GROUP BY \(alias).epid HAVING "
             + (zeroPasses ? "NOT (\(having))" : having) + ")"
         return "(" + events.profileKey + (zeroPasses ? " NOT IN" : " IN") + group + ")"
@@ -331,7 +383,8 @@ extension PQLSQLCompiler {
         guard let parts = compiler.eventRows(list, alias: alias) else { return nil }
         if usage.readsProfile { eventScope.usage.readsProfile = true }
         let pid = eventScope.pid ?? events.profileKey
-        let from = " FROM \(events.table) AS \(alias) WHERE \(alias).epid = \(pid) AND " + all(parts) + ")"
+        let from =
+            " FROM \(events.table) AS \(alias) WHERE \(alias).epid = \(pid) AND " + all(parts + [retained(alias)]) + ")"
         if function == .count {
             let count = dialect == .sqlite ? "(SELECT COUNT(*)" : "(SELECT CAST(COUNT(*) AS numeric)"
             return Operand(type: SQLFragment(sql: "'integer'"), value: count + from, known: .number)

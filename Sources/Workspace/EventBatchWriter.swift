@@ -5,7 +5,7 @@ import Segmentation
 
 /// Writes one batch of events in the caller's transaction: finds each event's
 /// profile by its identities, makes the profiles no identity leads to, stores
-/// the events whose `_id` is new, and stamps their profiles' version.
+/// the events whose `_id` is new.
 enum EventBatchWriter {
     static func write(_ batch: [ImportedEvent], at now: Date, in db: Database) throws -> EventImportSummary {
         var summary = EventImportSummary()
@@ -17,44 +17,42 @@ enum EventBatchWriter {
             resolver.forgetMisses()
             for index in orphans { pids[index] = try resolver.profile(for: batch[index].identities) }
         }
+        // Rows go in by profile and time: the (epid, ...) index then takes them
+        // in key order, so a batch dirties a run of its pages instead of one
+        // page per event, and a profile's events sit together in the table.
+        let order = batch.indices.filter { pids[$0] != nil }.sorted {
+            (pids[$0]!, batch[$0].seconds, $0) < (pids[$1]!, batch[$1].seconds, $1)
+        }
         let insert = try db.cachedStatement(
             sql: "INSERT INTO event (id, epid, ets, etype, edoc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
         let handle = insert.sqliteStatement
-        var touched = Set<Int64>()
-        for (event, pid) in zip(batch, pids) {
-            guard let pid else { continue }
+        for index in order {
+            let event = batch[index]
             sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
             bindText(handle, 1, event.id)
-            sqlite3_bind_int64(handle, 2, pid)
+            sqlite3_bind_int64(handle, 2, pids[index]!)
             sqlite3_bind_double(handle, 3, event.seconds)
             if let type = event.eventType { bindText(handle, 4, type) } else { sqlite3_bind_null(handle, 4) }
             bindText(handle, 5, event.document)
             let code = sqlite3_step(handle)
-            guard code == SQLITE_DONE else {
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code),
-                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
+            guard code == SQLITE_DONE else { throw error(code, handle) }
             if sqlite3_changes(db.sqliteConnection) > 0 {
                 summary.inserted += 1
-                touched.insert(pid)
             } else {
                 summary.duplicates += 1
             }
         }
         sqlite3_reset(handle)
-        if !touched.isEmpty {
-            // Incremental evaluation reads the profiles stamped after its version;
-            // event segments scan in full, but a profile's new events are a change all the same.
-            guard
-                let version = try Int64.fetchOne(
-                    db, sql: "UPDATE profileVersion SET version = version + 1 WHERE id = 1 RETURNING version")
-            else { preconditionFailure("the profileVersion row is made by the schema") }
-            let stamp = try db.cachedStatement(sql: "UPDATE profile SET version = ? WHERE pid = ?")
-            for pid in touched { try stamp.execute(arguments: [version, pid]) }
-        }
+        // Profiles' versions are left as they are: only segments that read
+        // nothing but the profile's row are evaluated incrementally, and an
+        // event changes no row.
         return summary
+    }
+
+    static func error(_ code: Int32, _ statement: SQLiteStatement) -> DatabaseError {
+        DatabaseError(
+            resultCode: ResultCode(rawValue: code),
+            message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))))
     }
 
     /// Makes one profile per primary identity through the profile import's own
@@ -93,14 +91,27 @@ struct EventProfileResolver {
             let identity = normalizes ? raw.normalized : raw
             if let pid = known[identity] { return pid }
             if missing.contains(identity) { continue }
-            lookup.setUncheckedArguments([identity.namespace, identity.id])
-            if let pid = try Int64.fetchOne(lookup) {
+            if let pid = try find(identity) {
                 known[identity] = pid
                 return pid
             }
             missing.insert(identity)
         }
         return nil
+    }
+
+    /// One indexed lookup, stepped through SQLite's C API: a batch makes one per
+    /// distinct identity, and GRDB's row decoding cost more than the search.
+    private func find(_ identity: EventIdentity) throws -> Int64? {
+        let handle = lookup.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        bindText(handle, 1, identity.namespace)
+        bindText(handle, 2, identity.id)
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return sqlite3_column_int64(handle, 0)
+        case SQLITE_DONE: return nil
+        case let code: throw EventBatchWriter.error(code, handle)
+        }
     }
 
     /// After profiles were made, the identities that led nowhere may lead somewhere.

@@ -8,7 +8,7 @@ public struct EventInputReader: Sendable {
     public var maxErrors: Int
     public var batchSize: Int
 
-    public init(maxErrors: Int = 100, batchSize: Int = 20_000) {
+    public init(maxErrors: Int = 100, batchSize: Int = 50_000) {
         self.maxErrors = maxErrors
         self.batchSize = batchSize
     }

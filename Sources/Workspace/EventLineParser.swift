@@ -21,9 +21,8 @@ public struct EventIdentity: Sendable, Hashable {
 
     /// Emails are compared trimmed and lowercased, as the identity graph compares them.
     public var normalized: EventIdentity {
-        guard namespace.lowercased() == "email" else { return self }
-        return EventIdentity(
-            namespace: namespace, id: id.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
+        guard IdentityKey.isEmail(namespace) else { return self }
+        return EventIdentity(namespace: namespace, id: IdentityKey.normalizedEmail(id))
     }
 }
 

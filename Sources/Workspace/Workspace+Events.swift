@@ -8,8 +8,17 @@ extension Workspace: EventStore {
     ) async throws -> EventImportSummary {
         let pool = dbPool
         // As for profiles: checkpointing every ~4 MB cost a third of the import.
-        try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192") }
-        defer { try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
+        // The (epid, ...) and `_id` indexes take every batch at scattered
+        // pages; with the usual 32 MB cache most were read back from the file
+        // for each insert that touched them.
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192; PRAGMA cache_size = -65536")
+        }
+        defer {
+            try? pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -32000")
+            }
+        }
         return try await EventInputReader(maxErrors: maxErrors).run(inputs, onReject: onReject) { batch in
             try await pool.write { db in try EventBatchWriter.write(batch, at: Date(), in: db) }
         }

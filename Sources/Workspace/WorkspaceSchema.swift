@@ -330,6 +330,18 @@ enum WorkspaceSchema {
                     """)
             try IdentityBackfill.run(in: db)
         }
+        migrator.registerMigration("2026-12-02 event indexes") { db in
+            // Covering for event segments: a type's rows in a window give their
+            // profiles, and a profile's rows in a time range give their types,
+            // without reading the events themselves.
+            try db.execute(
+                sql: """
+                    DROP INDEX event_by_type;
+                    CREATE INDEX event_by_type ON event(etype, ets, epid);
+                    DROP INDEX event_by_profile;
+                    CREATE INDEX event_by_profile ON event(epid, ets, etype);
+                    """)
+        }
         return migrator
     }
 }

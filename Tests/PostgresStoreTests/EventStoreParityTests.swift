@@ -17,6 +17,8 @@ import Workspace
             return Int((state >> 33) % UInt64(bound))
         }
         mutating func type() -> String { types[next(types.count)] }
+        /// The eventType member of an event, absent for one event in eight.
+        mutating func typeMember() -> String { next(8) == 0 ? "" : #","eventType":"\#(type())""# }
     }
 
     struct Data {
@@ -48,7 +50,7 @@ import Workspace
                 data.events.append(
                     (
                         id, offset,
-                        #"{"_id":"\#(id)-\#(number)","timestamp":"\#(time)","eventType":"\#(random.type())","identityMap":{"email":[{"id":"\#(id)"}]}\#(extra)}"#
+                        #"{"_id":"\#(id)-\#(number)","timestamp":"\#(time)"\#(random.typeMember()),"identityMap":{"email":[{"id":"\#(id)"}]}\#(extra)}"#
                     ))
             }
         }
@@ -74,6 +76,12 @@ import Workspace
                 #"xEvent[eventType = "\#(t1)"].average(commerce.order.priceTotal) >= \#(v)"#,
                 #"chain(xEvent, timestamp, [A: WHAT(eventType = "\#(t1)") WHEN(< \#(n) days before now) COUNT(\#(k))])"#,
                 #"let S = (sum X.commerce.order.priceTotal over X from xEvent where X.eventType = "\#(t1)") in (S > \#(v))"#,
+                // eventType tested on its column: absent types, lists, bindings, negations.
+                #"not xEvent[eventType in ["\#(t1)", "\#(t2)"]]"#,
+                #"exists E from xEvent where E.eventType = "\#(t1)" and E.commerce.order.priceTotal > \#(v)"#,
+                #"(select X from xEvent where "\#(t2)" = X.eventType).count() >= \#(k)"#,
+                #"forall E from xEvent where E.eventType = "\#(t1)" or E.eventType = "\#(t2)""#,
+                #"xEvent[not (eventType = "\#(t1)")]"#,
             ]
         }
         return result
