@@ -175,8 +175,14 @@ extension Workspace {
     ) async throws -> Set<MemberIdentity> {
         let list = MemberField.identityList(namespace: namespace).sqlPath
         let required = mandatory.map { " AND json_type(p.doc, \($0.sqlPath)) NOT IN ('null')" }.joined()
+        // The namespace's typed column holds just its array: no document is parsed per member.
+        let typed = try await dbPool.read { db in try ProfileColumns.load(db) }
+        let entries =
+            typed.column(for: ["identityMap", namespace]).map {
+                "CASE WHEN p.t\($0) = 'array' THEN p.v\($0) ELSE '[]' END"
+            }
+            ?? "CASE WHEN json_type(p.doc, \(list)) = 'array' THEN json_extract(p.doc, \(list)) ELSE '[]' END"
         // Nested CASEs: json_extract on a bare string entry would be a malformed-JSON error.
-        let entries = "CASE WHEN json_type(p.doc, \(list)) = 'array' THEN json_extract(p.doc, \(list)) ELSE '[]' END"
         let id =
             "CASE WHEN j.type = 'object' THEN CASE WHEN json_type(j.value, '$.id') = 'text' THEN json_extract(j.value, '$.id') END END"
         // DISTINCT first: one profile naming an id twice (`Ann@x.io`, `ann@x.io`) still holds it once.
