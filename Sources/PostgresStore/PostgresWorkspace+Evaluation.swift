@@ -23,61 +23,90 @@ extension PostgresWorkspace {
         _ = try await pruneEvents(now: now)
         let events = try await eventTable(now: now)
         let typed = try await typedColumns()
-        var summaries: [EvaluationSummary] = []
-        for segment in targets {
-            let started = Date()
-            do {
-                let expression = try PQL.parse(segment.pql)
-                var summary: EvaluationSummary
-                if let fragment = PQL.sqlWhere(
-                    expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
-                    events: events)
-                {
-                    summary = try await applyEvaluation(of: segment, usedSQL: true, now: now, started: started) {
-                        connection in
-                        var bindings = PostgresBindings()
-                        for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
-                        try await connection.query(
-                            PostgresQuery(
-                                unsafeSQL:
-                                    "CREATE TEMP TABLE qualifying ON COMMIT DROP AS SELECT pid FROM \(Self.typedProfiles(typed)) WHERE \(fragment.numberedPlaceholders())",
-                                binds: bindings),
-                            logger: self.logger
-                        ).collect()
-                    }
-                } else {
-                    let pids = try await qualifyingInSwift(expression, now: now, events: events)
-                    summary = try await applyEvaluation(of: segment, usedSQL: false, now: now, started: started) {
-                        connection in
-                        try await connection.query(
-                            "CREATE TEMP TABLE qualifying (pid BIGINT) ON COMMIT DROP", logger: self.logger
-                        ).collect()
-                        var buffer = ByteBuffer()
-                        for pid in pids {
-                            buffer.writeString(String(pid))
-                            buffer.writeInteger(UInt8(ascii: "\n"))
-                        }
-                        let data = buffer
-                        try await connection.copyFrom(table: "qualifying", columns: ["pid"], logger: self.logger) {
-                            writer in try await writer.write(data)
-                        }
-                    }
+        // Two segments at a time, each on its own connection: one's member
+        // writes (a single backend) overlap the other's scan, on as many cores
+        // as PostgreSQL has. Summaries keep the segments' order.
+        var summaries = [EvaluationSummary?](repeating: nil, count: targets.count)
+        try await withThrowingTaskGroup(of: (Int, EvaluationSummary).self) { group in
+            var next = 0
+            func start() {
+                guard next < targets.count else { return }
+                let (index, segment) = (next, targets[next])
+                next += 1
+                group.addTask {
+                    (index, try await self.evaluateOne(segment, now: now, typed: typed, events: events))
                 }
-                summary.seconds = Date().timeIntervalSince(started)
-                summaries.append(summary)
-            } catch {
-                // One segment failing must not stop the others: its failure is kept on
-                // the segment, in a sentence without SQL, and its members stay as they were.
-                guard let failure = Self.evaluationFailure(error) else { throw error }
-                var failed = EvaluationSummary.make(
-                    evaluationId: 0, segmentId: segment.id, segmentName: segment.name, realized: 0, existing: 0,
-                    exited: 0, purged: 0, usedSQL: false, seconds: Date().timeIntervalSince(started))
-                failed.failure = failure
-                summaries.append(failed)
+            }
+            for _ in 0..<Self.concurrentEvaluations { start() }
+            while let (index, summary) = try await group.next() {
+                summaries[index] = summary
+                start()
             }
         }
-        try await recordFailures(summaries, now: now)
-        return summaries
+        let done = summaries.compactMap { $0 }
+        try await recordFailures(done, now: now)
+        try await refreshStatistics(
+            of: "membership", afterChanging: done.reduce(0) { $0 + $1.realized + $1.exited + $1.purged })
+        return done
+    }
+
+    /// How many segments one `evaluate` works on at once.
+    static let concurrentEvaluations = 2
+
+    /// One segment's evaluation; a failure that is the segment's own comes back in the summary.
+    func evaluateOne(_ segment: SegmentRecord, now: Date, typed: [[String]: Int], events: PQLEventStore) async throws
+        -> EvaluationSummary
+    {
+        let started = Date()
+        do {
+            let expression = try PQL.parse(segment.pql)
+            var summary: EvaluationSummary
+            if let fragment = PQL.sqlWhere(
+                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
+                events: events)
+            {
+                summary = try await applyEvaluation(of: segment, usedSQL: true, now: now, started: started) {
+                    connection in
+                    var bindings = PostgresBindings()
+                    for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL:
+                                "CREATE TEMP TABLE qualifying ON COMMIT DROP AS SELECT pid FROM \(Self.typedProfiles(typed)) WHERE \(fragment.numberedPlaceholders())",
+                            binds: bindings),
+                        logger: self.logger
+                    ).collect()
+                }
+            } else {
+                let pids = try await qualifyingInSwift(expression, now: now, events: events)
+                summary = try await applyEvaluation(of: segment, usedSQL: false, now: now, started: started) {
+                    connection in
+                    try await connection.query(
+                        "CREATE TEMP TABLE qualifying (pid BIGINT) ON COMMIT DROP", logger: self.logger
+                    ).collect()
+                    var buffer = ByteBuffer()
+                    for pid in pids {
+                        buffer.writeString(String(pid))
+                        buffer.writeInteger(UInt8(ascii: "\n"))
+                    }
+                    let data = buffer
+                    try await connection.copyFrom(table: "qualifying", columns: ["pid"], logger: self.logger) {
+                        writer in try await writer.write(data)
+                    }
+                }
+            }
+            summary.seconds = Date().timeIntervalSince(started)
+            return summary
+        } catch {
+            // One segment failing must not stop the others: its failure is kept on
+            // the segment, in a sentence without SQL, and its members stay as they were.
+            guard let failure = Self.evaluationFailure(error) else { throw error }
+            var failed = EvaluationSummary.make(
+                evaluationId: 0, segmentId: segment.id, segmentName: segment.name, realized: 0, existing: 0,
+                exited: 0, purged: 0, usedSQL: false, seconds: Date().timeIntervalSince(started))
+            failed.failure = failure
+            return failed
+        }
     }
 
     /// Why a segment could not be evaluated, in one sentence without its SQL; nil for

@@ -27,36 +27,37 @@ extension PostgresWorkspace: IdentityStore {
         }
         let (keyData, identityData) = (keyRows, identityRows)
         return try await transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.identityGraphLock))", logger: self.logger)
-                .collect()
+            // Each statement is a round trip, and a batch makes few rows per
+            // statement, so the small ones are folded together.
+            let base =
+                try await connection.query(
+                    "SELECT nextval('fragment_sequence') FROM pg_advisory_xact_lock(\(Self.identityGraphLock))",
+                    logger: self.logger
+                ).collect().first?.decode(Int64.self) ?? 0
             // Paths first met in this batch get their typed columns before its rows go in.
             let known = try await Self.typedColumns(on: connection, logger: self.logger)
             let paths = Self.leafPaths(ofSampleOf: batch, known: Set(known.keys))
             if !paths.isEmpty { try await Self.addTypedColumns(for: paths, on: connection, logger: self.logger) }
-            for statement in [
-                "CREATE TEMP TABLE IF NOT EXISTS fragment_key (ordinal INTEGER, namespace TEXT, identity TEXT) ON COMMIT DELETE ROWS",
+            try await connection.query(
                 """
+                DO $$ BEGIN
+                CREATE TEMP TABLE IF NOT EXISTS fragment_key (ordinal INTEGER, namespace TEXT, identity TEXT) ON COMMIT DELETE ROWS;
                 CREATE TEMP TABLE IF NOT EXISTS fragment_staging (
-                    ordinal INTEGER, namespace TEXT, identity TEXT, doc JSONB, time DOUBLE PRECISION) ON COMMIT DELETE ROWS
-                """,
-                "CREATE TEMP TABLE IF NOT EXISTS identity_staging (ordinal INTEGER, namespace TEXT, id TEXT) ON COMMIT DELETE ROWS",
-            ] {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger).collect()
-            }
+                    ordinal INTEGER, namespace TEXT, identity TEXT, doc JSONB, time DOUBLE PRECISION) ON COMMIT DELETE ROWS;
+                CREATE TEMP TABLE IF NOT EXISTS identity_staging (ordinal INTEGER, namespace TEXT, id TEXT) ON COMMIT DELETE ROWS;
+                END $$
+                """, logger: self.logger
+            ).collect()
             try await connection.copyFrom(
                 table: "fragment_key", columns: ["ordinal", "namespace", "identity"], logger: self.logger
             ) { writer in try await writer.write(keyData) }
             try await connection.copyFrom(
                 table: "identity_staging", columns: ["ordinal", "namespace", "id"], logger: self.logger
             ) { writer in try await writer.write(identityData) }
-            let base =
-                try await connection.query("SELECT nextval('fragment_sequence')", logger: self.logger).collect()
-                .first?.decode(Int64.self) ?? 0
             // A batch is a few thousand keys against millions of stored ones: an
             // index probe per key. Without statistics on the staging tables the
             // planner may hash the whole identity table instead, once per batch.
-            try await connection.query("SET LOCAL enable_hashjoin = off", logger: self.logger).collect()
-            try await connection.query("SET LOCAL enable_mergejoin = off", logger: self.logger).collect()
+            try await Self.setJoins(hashAndMerge: false, on: connection, logger: self.logger)
             var holders: [IdentityKey: Int64] = [:]
             for row in try await connection.query(
                 "SELECT DISTINCT s.namespace, s.id, i.pid FROM identity_staging s JOIN identity i USING (namespace, id)",
@@ -73,8 +74,7 @@ extension PostgresWorkspace: IdentityStore {
                 let (ordinal, pid, merged) = try row.decode((Int, Int64, Bool).self)
                 ownRows[ordinal] = (pid, merged)
             }
-            try await connection.query("SET LOCAL enable_hashjoin = on", logger: self.logger).collect()
-            try await connection.query("SET LOCAL enable_mergejoin = on", logger: self.logger).collect()
+            try await Self.setJoins(hashAndMerge: true, on: connection, logger: self.logger)
             let plan = IdentityBatchPlan(
                 identities: batch.map(\.identities), holders: holders, ownRows: ownRows, limit: limit)
             var graph = PostgresIdentityGraph(
@@ -92,6 +92,15 @@ extension PostgresWorkspace: IdentityStore {
             try await graph.finish()
             return graph.summary
         }
+    }
+
+    /// Allows or forbids hash and merge joins until the transaction ends.
+    static func setJoins(hashAndMerge allowed: Bool, on connection: PostgresConnection, logger: Logger) async throws {
+        let value = allowed ? "on" : "off"
+        try await connection.query(
+            "SELECT set_config('enable_hashjoin', \(value), true), set_config('enable_mergejoin', \(value), true)",
+            logger: logger
+        ).collect()
     }
 
     /// One row of COPY's text format.

@@ -13,21 +13,47 @@ extension PostgresWorkspace: ProfileStore {
         async throws -> ImportSummary
     {
         let limit = options.identityLimit
-        return try await ProfileInputReader(options: options).run(inputs, onReject: onReject) { batch in
+        let summary = try await ProfileInputReader(options: options).run(inputs, onReject: onReject) { batch in
             try await self.writeFragments(batch, at: Date(), limit: limit)
+        }
+        try await refreshStatistics(of: "profile, identity", afterChanging: summary.inserted + summary.updated)
+        return summary
+    }
+
+    /// ANALYZE after a bulk change, rather than waiting for autovacuum: with
+    /// the statistics of an empty table, the planner reads 1 row for the
+    /// 500,000 members an evaluation just wrote, and an export's page query
+    /// then sorts all remaining members for every page. ANALYZE samples, so
+    /// it costs a fraction of a second whatever the size.
+    func refreshStatistics(of tables: String, afterChanging rows: Int) async throws {
+        guard rows >= 10_000 else { return }
+        try await withConnection { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "ANALYZE \(tables)"), logger: self.logger).collect()
         }
     }
 
     /// COPY's text format: backslash, tab, newline and carriage return escaped.
+    /// The runs between them are copied whole: a document seldom has any, and
+    /// a byte at a time cost a tenth of an import's CPU.
     static func writeCopyText(_ text: String, to buffer: inout ByteBuffer) {
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-            case 0x09: buffer.writeStaticString("\\t")
-            case 0x0A: buffer.writeStaticString("\\n")
-            case 0x0D: buffer.writeStaticString("\\r")
-            default: buffer.writeInteger(byte)
+        var text = text
+        text.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            var start = 0
+            for index in bytes.indices {
+                let escaped: StaticString
+                switch bytes[index] {
+                case UInt8(ascii: "\\"): escaped = "\\\\"
+                case 0x09: escaped = "\\t"
+                case 0x0A: escaped = "\\n"
+                case 0x0D: escaped = "\\r"
+                default: continue
+                }
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[start..<index]))
+                buffer.writeStaticString(escaped)
+                start = index + 1
             }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[start...]))
         }
     }
 
