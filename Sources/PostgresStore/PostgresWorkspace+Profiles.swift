@@ -16,7 +16,9 @@ extension PostgresWorkspace: ProfileStore {
         let summary = try await ProfileInputReader(options: options).run(inputs, onReject: onReject) { batch in
             try await self.writeFragments(batch, at: Date(), limit: limit)
         }
-        try await refreshStatistics(of: "profile, identity", afterChanging: summary.inserted + summary.updated)
+        // Row counts are what plans over these tables need; statistics of every typed column would cost seconds.
+        try await refreshStatistics(
+            of: "profile (pid), identity (pid)", afterChanging: summary.inserted + summary.updated)
         return summary
     }
 
