@@ -49,10 +49,11 @@ extension PQLSQLCompiler {
         case .call(let receiver, .filter, _) where PQL.isEventList(receiver):
             guard events != nil else { return .some(nil) }
             return .some(eventSet(expression, exists: true))
-        case .comparison(.call(let receiver, .count, []), let comparison, .literal(.int(let n), _))
-        where PQL.isEventList(receiver) && events != nil && eventScope.depth == 0:
-            // Otherwise the comparison goes on with the count as a subquery per profile.
-            return countComparison(receiver, comparison, n).map { .some($0) }
+        case .comparison(.call(let receiver, let function, let arguments), let comparison, .literal(let value, _))
+        where PQL.isEventList(receiver) && events != nil && eventScope.depth == 0
+            && [.count, .sum, .average, .min, .max].contains(function):
+            // Otherwise the comparison goes on with the aggregate as a subquery per profile.
+            return groupedComparison(receiver, function, arguments.first, comparison, value).map { .some($0) }
         case .occurs(.field(let path, _), let form) where eventScope.depth > 0:
             guard let alias = eventTimeAlias(path) else { return nil }
             return .some(eventTime(alias, form))
@@ -348,29 +349,76 @@ extension PQLSQLCompiler {
         return compiler.exists(alias, parts + tests, usage: usage)
     }
 
-    /// `xEvent[...].count() op n`: the profiles whose count passes, as one grouped set.
-    private func countComparison(_ list: PQLExpression, _ comparison: PQLComparison, _ n: Int64) -> SQLFragment? {
+    /// `xEvent[...].count() op n` (or `sum`, `average`, `min`, `max`): the
+    /// profiles whose aggregate passes, as one grouped set over the events, so
+    /// neither every profile nor every event pays a subquery.
+    private func groupedComparison(
+        _ list: PQLExpression, _ function: PQLFunction, _ argument: PQLExpression?, _ comparison: PQLComparison,
+        _ literal: JSONValue
+    ) -> SQLFragment? {
         guard let events else { return nil }
+        let bound: Double
+        switch literal {
+        case .int(let n): bound = Double(n)
+        case .double(let x) where x.isFinite: bound = x
+        default: return nil
+        }
         let (compiler, usage) = tracking()
         let alias = nextAlias
-        guard let parts = compiler.eventRows(list, alias: alias), !usage.readsProfile else { return nil }
+        guard let parts = compiler.eventRows(list, alias: alias),
+            let aggregate = compiler.aggregateSQL(function, argument, alias: alias), !usage.readsProfile,
+            let value = operand(.literal(literal))?.value(.number)
+        else { return nil }
+        // A profile without a matching event has a count and a sum of 0, and no
+        // average, minimum or maximum (every comparison false).
         let zeroPasses: Bool
-        switch comparison {
-        case .equal: zeroPasses = n == 0
-        case .notEqual: zeroPasses = n != 0
-        case .less: zeroPasses = 0 < n
-        case .lessOrEqual: zeroPasses = 0 <= n
-        case .greater: zeroPasses = 0 > n
-        case .greaterOrEqual: zeroPasses = 0 >= n
+        switch (function, comparison) {
+        case (.count, _), (.sum, _):
+            switch comparison {
+            case .equal: zeroPasses = bound == 0
+            case .notEqual: zeroPasses = bound != 0
+            case .less: zeroPasses = 0 < bound
+            case .lessOrEqual: zeroPasses = 0 <= bound
+            case .greater: zeroPasses = 0 > bound
+            case .greaterOrEqual: zeroPasses = 0 >= bound
+            }
+        default: zeroPasses = false
         }
-        // Profiles without a matching event have a count of 0 and are not in the
-        // grouped set, so when 0 passes the set holds the profiles that fail.
-        let having = "COUNT(*) \(comparison.rawValue) \(n)"
+        // Profiles that pass with none are not in the grouped set, so when 0
+        // passes the set holds the profiles that fail. COUNT and the sum are
+        // never NULL; an average of no numbers is, and fails as absent does.
+        let having = "(" + aggregate + " \(comparison.rawValue) " + value + ")"
         let group =
             " (SELECT \(alias).epid FROM \(events.table) AS \(alias) WHERE " + all(parts + [compiler.retained(alias)])
-            + " GROUP BY \(alias).epid HAVING "
-            + (zeroPasses ? "NOT (\(having))" : having) + ")"
+            + " GROUP BY \(alias).epid HAVING " + (zeroPasses ? "NOT " + having : having) + ")"
         return "(" + events.profileKey + (zeroPasses ? " NOT IN" : " IN") + group + ")"
+    }
+
+    /// The aggregate over rows `alias` in SQL: `COUNT(*)`, the sum (0 for
+    /// none), or the average, minimum, maximum of the items' numbers (NULL
+    /// for none); nil when the items' value is never a number, but for the sum.
+    private func aggregateSQL(_ function: PQLFunction, _ argument: PQLExpression?, alias: String) -> SQLFragment? {
+        if function == .count {
+            return SQLFragment(sql: dialect == .sqlite ? "COUNT(*)" : "CAST(COUNT(*) AS numeric)")
+        }
+        // The evaluator adds up the numbers among the items' values and skips the rest.
+        var number: SQLFragment?
+        if let argument {
+            var scoped = inside(alias)
+            scoped.eventScope.items.append(alias)
+            guard let item = scoped.operand(argument) else { return nil }
+            number = scoped.numeric(item)
+        }
+        // A sum of no numbers is 0, over no rows as over some.
+        let none = SQLFragment(sql: dialect == .sqlite ? "TOTAL(NULL)" : "COALESCE(SUM(CAST(NULL AS numeric)), 0)")
+        guard let number else { return function == .sum ? none : nil }
+        switch (function, dialect) {
+        case (.sum, .sqlite): return "TOTAL(" + number + ")"
+        case (.sum, .postgresql): return "COALESCE(SUM(" + number + "), 0)"
+        case (.average, _): return "AVG(" + number + ")"
+        case (.min, _): return "MIN(" + number + ")"
+        default: return "MAX(" + number + ")"
+        }
     }
 
     /// `count`, `sum`, `average`, `min`, `max` over the profile's events, as a scalar subquery.
@@ -385,30 +433,10 @@ extension PQLSQLCompiler {
         let pid = eventScope.pid ?? events.profileKey
         let from =
             " FROM \(events.table) AS \(alias) WHERE \(alias).epid = \(pid) AND " + all(parts + [retained(alias)]) + ")"
+        guard let value = compiler.aggregateSQL(function, argument, alias: alias) else { return nil }
+        let aggregate = "(SELECT " + value + from
         if function == .count {
-            let count = dialect == .sqlite ? "(SELECT COUNT(*)" : "(SELECT CAST(COUNT(*) AS numeric)"
-            return Operand(type: SQLFragment(sql: "'integer'"), value: count + from, known: .number)
-        }
-        // The evaluator adds up the numbers among the items' values and skips the rest.
-        let value: SQLFragment
-        if let argument {
-            var scoped = compiler.inside(alias)
-            scoped.eventScope.items.append(alias)
-            guard let item = scoped.operand(argument) else { return nil }
-            guard let number = scoped.numeric(item) else {
-                return function == .sum ? operand(.literal(.double(0))) : nil
-            }
-            value = number
-        } else {
-            return function == .sum ? operand(.literal(.double(0))) : nil
-        }
-        let aggregate: SQLFragment
-        switch (function, dialect) {
-        case (.sum, .sqlite): aggregate = "(SELECT TOTAL(" + value + ")" + from
-        case (.sum, .postgresql): aggregate = "(SELECT COALESCE(SUM(" + value + "), 0)" + from
-        case (.average, _): aggregate = "(SELECT AVG(" + value + ")" + from
-        case (.min, _): aggregate = "(SELECT MIN(" + value + ")" + from
-        default: aggregate = "(SELECT MAX(" + value + ")" + from
+            return Operand(type: SQLFragment(sql: "'integer'"), value: aggregate, known: .number)
         }
         if function == .sum {
             return Operand(type: SQLFragment(sql: "'real'"), value: aggregate, known: .number)

@@ -82,6 +82,11 @@ import Workspace
                 #"(select X from xEvent where "\#(t2)" = X.eventType).count() >= \#(k)"#,
                 #"forall E from xEvent where E.eventType = "\#(t1)" or E.eventType = "\#(t2)""#,
                 #"xEvent[not (eventType = "\#(t1)")]"#,
+                // Aggregates compared with a number, as grouped sets: some where none passes.
+                #"xEvent[eventType = "\#(t1)"].sum(commerce.order.priceTotal) <= \#(v)"#,
+                #"xEvent[eventType = "\#(t2)"].count() != \#(k)"#,
+                #"xEvent.min(commerce.order.priceTotal) > \#(v).5"#,
+                #"xEvent[eventType = "\#(t2)"].average(commerce.order.priceTotal) != \#(v)"#,
             ]
         }
         return result
