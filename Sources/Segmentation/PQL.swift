@@ -81,13 +81,16 @@ public enum PQL {
     /// The layout it reads (document column, `tN`/`vN` typed columns) is described on `SQLDialect`.
     /// Placeholders are `?`; PostgreSQL callers number them with `SQLFragment.numberedPlaceholders(from:)`.
     /// The condition is never NULL: 0/1 in SQLite, a boolean in PostgreSQL.
+    /// - Parameter typedKinds: SQLite: per typed path, every `json_type` name stored in its `tN`
+    ///   (the workspace's catalog); a path of one class is then compared without a type test.
     public static func sqlWhere(
         _ expression: PQLExpression, dialect: SQLDialect, documentColumn: String, typedColumns: [[String]: Int] = [:],
-        now: Date, membership: SegmentMembershipSQL? = nil, events: PQLEventStore? = nil
+        typedKinds: [[String]: Set<String>] = [:], now: Date, membership: SegmentMembershipSQL? = nil,
+        events: PQLEventStore? = nil
     ) -> SQLFragment? {
         let compiler = PQLSQLCompiler(
-            column: documentColumn, typedColumns: typedColumns, dialect: dialect, now: now, membership: membership,
-            events: events)
+            column: documentColumn, typedColumns: typedColumns, typedKinds: typedKinds, dialect: dialect, now: now,
+            membership: membership, events: events)
         guard let fragment = compiler.condition(expression), fragment.sql.utf8.count <= maximumSQLLength,
             parserDepth(fragment.sql) <= maximumParserDepth
         else {

@@ -17,10 +17,11 @@ extension PQLSQLCompiler {
             cases.append(SQLFragment(sql: "WHEN \(set) THEN 'object' "))
         }
         if let key = path.last, !key.isEmpty, Self.spelledAsItself(key) {
+            // GLOB skips to each candidate first character; instr compares at every byte.
             cases.append(
                 SQLFragment(
-                    sql: "WHEN instr(\(column), '\\') = 0 AND instr(\(column), ?) = 0 THEN NULL ",
-                    arguments: [.string("\"" + key + "\"")]))
+                    sql: "WHEN NOT (\(column) GLOB '*\\*') AND NOT (\(column) GLOB ?) THEN NULL ",
+                    arguments: [.string("*" + Self.globEscaped("\"" + key + "\"") + "*")]))
         }
         guard !cases.isEmpty else { return parse }
         return "(CASE " + cases.joined(separator: "") + "ELSE " + parse + " END)"
@@ -65,10 +66,11 @@ extension PQLSQLCompiler {
 }
 
 extension PQLSQLCompiler {
-    /// `includes`/`intersects` of strings over a typed array column in SQLite, without
-    /// `json_each` for flat arrays: when the array's text has no backslash, every quote in
-    /// it delimits a string, so with no `[` or `{` inside, the array holds the string
-    /// exactly when its text holds it in quotes. Other arrays take the general test.
+    /// `includes`/`intersects` of strings over a typed array column in SQLite, mostly without
+    /// `json_each`: when the array's text has no backslash, every quote in it delimits a
+    /// string, so an array whose text does not hold any item in quotes holds none of them,
+    /// and a flat one (no `[` or `{` inside) holds one exactly when its text does. Other
+    /// arrays take the general test.
     func skippingArraysWithout(_ items: [PQLExpression], _ path: [String], _ test: SQLFragment) -> SQLFragment {
         guard dialect == .sqlite, let number = typedColumns[path] else { return test }
         var quoted: [SQLArgument] = []
@@ -78,9 +80,50 @@ extension PQLSQLCompiler {
         }
         let v = "v\(number)"
         let present = quoted.map { _ in "instr(\(v), ?) > 0" }.joined(separator: " OR ")
+        // Most arrays hold none of the items: one search each settles them, before any other.
         return SQLFragment(
-            sql: "(CASE WHEN instr(\(v), '\\') = 0 AND instr(substr(\(v), 2), '[') = 0 AND instr(\(v), '{') = 0"
-                + " THEN \(present) ELSE ", arguments: quoted)
+            sql: "(CASE WHEN NOT (\(present)) AND instr(\(v), '\\') = 0 THEN 0"
+                + " WHEN instr(\(v), '\\') = 0 AND instr(substr(\(v), 2), '[') = 0 AND instr(\(v), '{') = 0"
+                + " THEN 1 ELSE ", arguments: quoted)
             + test + " END)"
     }
+}
+
+extension PQLSQLCompiler {
+    /// A SQLite typed column as an operand, with what the catalog says of its values.
+    func typedOperand(_ path: [String], _ number: Int) -> Operand {
+        var operand = Operand(
+            type: SQLFragment(sql: "t\(number)"), value: SQLFragment(sql: "v\(number)"), known: nil)
+        operand.column = number
+        if let kinds = typedKinds[path]?.subtracting(["null"]), !kinds.isEmpty {
+            operand.onlyClass = ValueClass.allCases.first { kinds.isSubset(of: $0.typeNames) }
+            operand.onlyArrays = kinds == ["array"]
+        }
+        return operand
+    }
+
+    /// The class test `compared` needs on `side` before `side op other`: none where that
+    /// comparison is already NULL or false for every value of another class. A column of
+    /// one class is NULL for the others; and a TEXT column value equal to a text that does
+    /// not start with `[` or `{` is a string, since an array's or object's JSON text starts
+    /// with one and SQLite never finds a number or boolean equal to text.
+    func comparedCheck(_ side: Operand, _ op: String, _ other: Operand, _ valueClass: ValueClass) -> SQLFragment? {
+        if side.column != nil, side.known == nil, dialect == .sqlite {
+            if side.onlyClass == valueClass { return yes }
+            if valueClass == .text, op == "=", let text = other.literal, Self.isPlainText(text) { return yes }
+        }
+        return classCheck(side, valueClass)
+    }
+
+    /// `comparedCheck` for `needle IN (...)` of literals; `texts` are the list's strings.
+    func listCheck(_ needle: Operand, _ valueClass: ValueClass, texts: [String]) -> SQLFragment? {
+        if needle.column != nil, needle.known == nil, dialect == .sqlite {
+            if needle.onlyClass == valueClass { return yes }
+            if valueClass == .text, texts.allSatisfy(Self.isPlainText) { return yes }
+        }
+        return classCheck(needle, valueClass)
+    }
+
+    /// A text no array's or object's JSON text can equal.
+    static func isPlainText(_ text: String) -> Bool { !text.hasPrefix("[") && !text.hasPrefix("{") }
 }

@@ -10,6 +10,9 @@ struct PQLSQLCompiler {
     /// Paths stored in typed columns: `tN` holds `json_type(column, path)` and
     /// `vN` the value (see `SQLDialect`) for every row, so reading them parses nothing.
     var typedColumns: [[String]: Int] = [:]
+    /// SQLite: per typed path, the `json_type` names its values have (the schema catalog);
+    /// a path of one class needs no type test (see `Operand.onlyClass`).
+    var typedKinds: [[String]: Set<String>] = [:]
     var dialect: SQLDialect = .sqlite
     /// The evaluation instant: `currentMonth()` and friends are constants of the statement.
     var now = Date(timeIntervalSince1970: 0)
@@ -48,6 +51,20 @@ struct PQLSQLCompiler {
         var numberOrNull = false
 
         func value(_ valueClass: ValueClass) -> SQLFragment { values[valueClass] ?? SQLFragment(sql: "NULL") }
+
+        /// SQLite: the typed column `vN` the value is, which is NULL exactly when the value is
+        /// missing or null, and TEXT only for a string or an array's or object's JSON text.
+        var column: Int?
+        /// The one class the column's values have, by the catalog: `vN` is then NULL unless
+        /// the value is of that class, so a comparison of `vN` needs no type test.
+        var onlyClass: ValueClass?
+        /// By the catalog, the column holds arrays only (or nothing, or null).
+        var onlyArrays = false
+        /// A string literal's text.
+        var literal: String?
+
+        /// `vN IS NOT NULL`: the value is present and not null.
+        var isSet: SQLFragment? { column.map { SQLFragment(sql: "(v\($0) IS NOT NULL)") } }
     }
 
     /// The dialect's true and false; conditions are 1/0 in SQLite and booleans in PostgreSQL.
@@ -76,6 +93,14 @@ struct PQLSQLCompiler {
             case .number: "('integer','real')"
             case .text: "('text')"
             case .bool: "('true','false')"
+            }
+        }
+
+        var typeNames: Set<String> {
+            switch self {
+            case .number: ["integer", "real"]
+            case .text: ["text"]
+            case .bool: ["true", "false"]
             }
         }
     }
@@ -137,7 +162,9 @@ struct PQLSQLCompiler {
             switch value {
             case .string(let string):
                 guard !string.utf8.contains(0) else { return nil }
-                return Operand(type: SQLFragment(sql: "'text'"), value: text(string), known: .text)
+                var operand = Operand(type: SQLFragment(sql: "'text'"), value: text(string), known: .text)
+                operand.literal = string
+                return operand
             case .int(let int):
                 let value =
                     dialect == .sqlite
@@ -204,7 +231,10 @@ struct PQLSQLCompiler {
         case .number: return operand.value(.number)
         case .some: return nil
         case nil:
-            if operand.numberOrNull || dialect == .postgresql { return operand.value(.number) }
+            if operand.numberOrNull || dialect == .postgresql || (operand.column != nil && operand.onlyClass == .number)
+            {
+                return operand.value(.number)
+            }
             return "CASE WHEN " + operand.type + " IN \(ValueClass.number.jsonTypes) THEN " + operand.value(.number)
                 + " END"
         }
@@ -254,7 +284,7 @@ struct PQLSQLCompiler {
             let type = SQLFragment(sql: "t\(number)")
             switch dialect {
             case .sqlite:
-                return Operand(type: type, value: SQLFragment(sql: "v\(number)"), known: nil)
+                return typedOperand(path, number)
             case .postgresql:
                 return Operand(
                     type: type,
@@ -308,7 +338,11 @@ struct PQLSQLCompiler {
         switch function {
         case .isNull, .isNotNull:
             guard let receiver = operand(receiverExpression) else { return nil }
-            let isNull: SQLFragment = receiver.known == nil ? "(COALESCE(" + receiver.type + ", 'null') = 'null')" : no
+            let isNull: SQLFragment =
+                receiver.known != nil
+                ? no
+                : receiver.column.map { SQLFragment(sql: "(v\($0) IS NULL)") }
+                    ?? "(COALESCE(" + receiver.type + ", 'null') = 'null')"
             return function == .isNull ? isNull : "(NOT " + isNull + ")"
         case .includes, .intersects, .supersetOf, .subsetOf:
             return arrayTest(function, receiverExpression, arguments)
@@ -346,17 +380,22 @@ struct PQLSQLCompiler {
         let test: SQLFragment
         switch function {
         case .startsWith, .doesNotStartWith:
+            // GLOB compares from the first character and stops at the first difference,
+            // where substr would copy the prefix first.
             test =
                 length == 0
                 ? yes
-                : "(" + (sqlite ? "substr(" : "left(") + subject + (sqlite ? ", 1, \(length))" : ", \(length))")
-                    + " = " + argument + ")"
+                : sqlite
+                    ? "(" + subject + " GLOB " + text(Self.globEscaped(pattern) + "*") + ")"
+                    : "(left(" + subject + ", \(length)) = " + argument + ")"
         case .endsWith, .doesNotEndWith:
+            // substr from the end counts every character of the value first.
             test =
                 length == 0
                 ? yes
-                : "(" + (sqlite ? "substr(" : "right(") + subject + (sqlite ? ", -\(length))" : ", \(length))")
-                    + " = " + argument + ")"
+                : sqlite
+                    ? "(" + subject + " GLOB " + text("*" + Self.globEscaped(pattern)) + ")"
+                    : "(right(" + subject + ", \(length)) = " + argument + ")"
         case .contains, .doesNotContain:
             test = "(" + (sqlite ? "instr(" : "strpos(") + subject + ", " + argument + ") > 0)"
         case .equals, .notEqualTo:
@@ -372,7 +411,14 @@ struct PQLSQLCompiler {
             return nil
         }
         let negated = [.doesNotStartWith, .doesNotEndWith, .doesNotContain, .notEqualTo].contains(function)
-        guard let isText = classCheck(receiver, .text) else { return no }
+        // A column of strings only is NULL for anything else, and every test here is NULL on NULL.
+        let isText: SQLFragment
+        if receiver.column != nil, receiver.onlyClass == .text {
+            isText = yes
+        } else {
+            guard let check = classCheck(receiver, .text) else { return no }
+            isText = check
+        }
         return definite(all([isText, negated ? "(NOT " + test + ")" : test]))
     }
 
@@ -404,7 +450,11 @@ struct PQLSQLCompiler {
         case .sqlite:
             element = Operand(
                 type: SQLFragment(sql: "\(alias).type"), value: SQLFragment(sql: "\(alias).value"), known: nil)
-            if let number = typedColumns[path] {
+            if let number = typedColumns[path], typedOperand(path, number).onlyArrays {
+                // Arrays only, by the catalog: the column is an array's JSON text or NULL.
+                each = SQLFragment(sql: "FROM json_each(v\(number)) AS \(alias)")
+                isArray = SQLFragment(sql: "v\(number) IS NOT NULL")
+            } else if let number = typedColumns[path] {
                 // The column holds the array's JSON text whenever the type says array.
                 // SQLite may run the subquery before the type test, so a value that is
                 // not an array is swapped for an empty one rather than parsed.
@@ -462,7 +512,8 @@ struct PQLSQLCompiler {
     private func compared(_ left: Operand, _ op: String, _ right: Operand, classes: [ValueClass]) -> SQLFragment {
         var alternatives: [SQLFragment] = []
         for valueClass in classes {
-            guard let l = classCheck(left, valueClass), let r = classCheck(right, valueClass) else { continue }
+            guard let l = comparedCheck(left, op, right, valueClass), let r = comparedCheck(right, op, left, valueClass)
+            else { continue }
             // PostgreSQL orders text by collation; the evaluator, like SQLite, by bytes.
             let collate = dialect == .postgresql && valueClass == .text && op != "=" ? " COLLATE \"C\"" : ""
             alternatives.append(
@@ -473,16 +524,19 @@ struct PQLSQLCompiler {
     }
 
     /// A test that the operand belongs to a class: true when known to, nil when known not to.
-    private func classCheck(_ operand: Operand, _ valueClass: ValueClass) -> SQLFragment? {
+    func classCheck(_ operand: Operand, _ valueClass: ValueClass) -> SQLFragment? {
         switch operand.known {
-        case valueClass: yes
-        case .some: nil
-        case nil: "(" + operand.type + " IN \(valueClass.jsonTypes))"
+        case valueClass: return yes
+        case .some: return nil
+        case nil:
+            if let only = operand.onlyClass, let isSet = operand.isSet { return only == valueClass ? isSet : nil }
+            return "(" + operand.type + " IN \(valueClass.jsonTypes))"
         }
     }
 
     func present(_ operand: Operand) -> SQLFragment {
-        operand.known == nil ? "(COALESCE(" + operand.type + ", 'null') <> 'null')" : yes
+        guard operand.known == nil else { return yes }
+        return operand.isSet ?? "(COALESCE(" + operand.type + ", 'null') <> 'null')"
     }
 
     func all(_ parts: [SQLFragment]) -> SQLFragment {
@@ -572,7 +626,12 @@ struct PQLSQLCompiler {
         }
         var alternatives: [SQLFragment] = []
         for valueClass in ValueClass.allCases {
-            guard let values = byClass[valueClass], let isClass = classCheck(needle, valueClass) else { continue }
+            guard let values = byClass[valueClass] else { continue }
+            let texts = items.compactMap { item -> String? in
+                if case .literal(.string(let string), _) = item { return string }
+                return nil
+            }
+            guard let isClass = listCheck(needle, valueClass, texts: texts) else { continue }
             // Lists of at most 500 keep each IN a size SQLite and PostgreSQL plan quickly.
             var start = 0
             while start < values.count {
@@ -623,6 +682,17 @@ struct PQLSQLCompiler {
             switch scalar {
             case "%": glob += "*"
             case "_": glob += "?"
+            default: glob += globEscaped(String(scalar))
+            }
+        }
+        return glob
+    }
+
+    /// Text that GLOB matches only as itself: its wildcards in brackets.
+    static func globEscaped(_ text: String) -> String {
+        var glob = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "*", "?", "[": glob += "[\(scalar)]"
             default: glob.unicodeScalars.append(scalar)
             }

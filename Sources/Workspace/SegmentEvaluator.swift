@@ -41,18 +41,23 @@ enum SegmentEvaluator {
 
     private static func evaluatePass(
         _ segments: [(SegmentRecord, PQLExpression)], now: Date, pool: DatabasePool, full: Bool,
-        resolve: @escaping @Sendable (String) -> Int64?
+        resolve: @escaping @Sendable (String) -> Int64?, catalogTries: Int = 3
     ) async throws -> [EvaluationSummary] {
+        let catalog = catalogTries > 0
         let scanStart = Date()
-        let (typed, eventsSince) = try await pool.read { db in
-            (try ProfileColumns.load(db).numbers, try Workspace.eventsRetainedSince(now: now, db))
+        let (columns, eventsSince) = try await pool.read { db in
+            (try ProfileColumns.load(db), try Workspace.eventsRetainedSince(now: now, db))
         }
+        let typed = columns.numbers
+        // An import may add a type to a path between this read and the scan's: the
+        // scan reads the catalog again in its own snapshot and refuses a changed one.
+        let kinds = catalog ? Self.kinds(of: columns) : [:]
         let events = PQLEventStore(profileKey: "profile.pid", retainedSince: eventsSince)
         let referenced = Set(segments.flatMap { PQL.segmentReferences($0.1).compactMap(resolve) })
         let lookup = MemberLookup(sids: referenced)
         let fragments = segments.map { segment in
             PQL.sqlWhere(
-                segment.1, dialect: .sqlite, documentColumn: "doc", typedColumns: typed, now: now,
+                segment.1, dialect: .sqlite, documentColumn: "doc", typedColumns: typed, typedKinds: kinds, now: now,
                 membership: { reference in
                     // The scan fills the lookup with the named segments' members, in its own snapshot.
                     SQLFragment(sql: resolve(reference).map { "\(MemberLookup.functionName)(\($0), pid)" } ?? "0")
@@ -74,11 +79,15 @@ enum SegmentEvaluator {
         }
         let scan = try makeScan(
             segments, fragments: fragments, bases: bases, now: now, eventsSince: eventsSince, lookup: lookup,
-            resolve: resolve)
+            kinds: kinds, resolve: resolve)
         let outcomes: [Outcome]
         let version: Int64
         do {
             (outcomes, version) = try await pool.read { db in try scan.run(db) }
+        } catch is Scan.CatalogChanged {
+            // Compiled again against the new catalog; past a few tries, without it.
+            return try await evaluatePass(
+                segments, now: now, pool: pool, full: full, resolve: resolve, catalogTries: catalogTries - 1)
         } catch let error as DatabaseError {
             // One segment's SQL must not stop the others: each goes alone, and
             // the one that still fails is reported in a sentence, not its SQL.
@@ -147,11 +156,19 @@ enum SegmentEvaluator {
         var parts: [Part]
         var count: Int
         var lookup: MemberLookup
+        /// The catalog the SQL was compiled against (empty: compiled without it).
+        var kinds: [[String]: Set<String>]
+
+        /// The catalog changed since the SQL was compiled; the SQL may not hold for the new types.
+        struct CatalogChanged: Error {}
 
         func run(_ db: Database) throws -> ([Outcome], Int64) {
             // The version is read in the scan's own snapshot: every profile
             // stamped up to it is in what the scan sees.
             let version = try Int64.fetchOne(db, sql: "SELECT version FROM profileVersion WHERE id = 1") ?? 0
+            if !kinds.isEmpty, try SegmentEvaluator.kinds(of: ProfileColumns.load(db)) != kinds {
+                throw CatalogChanged()
+            }
             try lookup.load(db)
             db.add(function: lookup.function)
             defer { db.remove(function: lookup.function) }
@@ -213,7 +230,8 @@ enum SegmentEvaluator {
 
     private static func makeScan(
         _ segments: [(SegmentRecord, PQLExpression)], fragments: [SQLFragment?], bases: [Int64?], now: Date,
-        eventsSince: Double, lookup: MemberLookup, resolve: @escaping @Sendable (String) -> Int64?
+        eventsSince: Double, lookup: MemberLookup, kinds: [[String]: Set<String>],
+        resolve: @escaping @Sendable (String) -> Int64?
     ) throws -> Scan {
         var parts: [Scan.Part] = []
         let full = segments.indices.filter { bases[$0] == nil }
@@ -251,7 +269,12 @@ enum SegmentEvaluator {
                     sql: sql, arguments: statementArguments(arguments), members: members,
                     maskColumn: mask == nil ? nil : Int32(columns.count - 1), mask: mask?.function))
         }
-        return Scan(parts: parts, count: segments.count, lookup: lookup)
+        return Scan(parts: parts, count: segments.count, lookup: lookup, kinds: kinds)
+    }
+
+    /// The catalog: per typed path, the `json_type` names seen there.
+    static func kinds(of columns: ProfileColumns) -> [[String]: Set<String>] {
+        Dictionary(zip(columns.paths.map(\.keys), columns.kinds), uniquingKeysWith: { $0.union($1) })
     }
 
     /// Records one evaluation: its counts, who entered and who exited since

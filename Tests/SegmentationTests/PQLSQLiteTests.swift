@@ -11,9 +11,9 @@ struct PQLSQLiteTests {
             fragment
                 == SQLFragment(
                     sql:
-                        #"COALESCE((((CASE WHEN instr(doc, '\') = 0 AND instr(doc, ?) = 0 THEN NULL ELSE json_type(doc, '$."homeAddress"."countryISO"') END) IN ('text')) AND (json_extract(doc, '$."homeAddress"."countryISO"') = ?)), 0)"#,
+                        #"COALESCE((((CASE WHEN NOT (doc GLOB '*\*') AND NOT (doc GLOB ?) THEN NULL ELSE json_type(doc, '$."homeAddress"."countryISO"') END) IN ('text')) AND (json_extract(doc, '$."homeAddress"."countryISO"') = ?)), 0)"#,
                     // A document that never spells the key in quotes (nor escapes anything) lacks it: no parse.
-                    arguments: [.string(#""countryISO""#), .string("CA")]
+                    arguments: [.string(#"*"countryISO"*"#), .string("CA")]
                 ))
     }
 
@@ -21,15 +21,15 @@ struct PQLSQLiteTests {
         let fragment = try #require(PQL.sqliteWhere(try PQL.parse("a != 1"), jsonColumn: "doc", now: PQLFixtures.now))
         #expect(
             fragment.sql.hasPrefix(
-                #"((COALESCE((CASE WHEN instr(doc, '\') = 0 AND instr(doc, ?) = 0 THEN NULL ELSE json_type(doc, '$."a"') END), 'null') <> 'null') AND (NOT "#
+                #"((COALESCE((CASE WHEN NOT (doc GLOB '*\*') AND NOT (doc GLOB ?) THEN NULL ELSE json_type(doc, '$."a"') END), 'null') <> 'null') AND (NOT "#
             ))
-        #expect(fragment.arguments.filter { $0 != .string(#""a""#) } == [.int(1)])
+        #expect(fragment.arguments.filter { $0 != .string(#"*"a"*"#) } == [.int(1)])
     }
 
     @Test func likeBecomesACaseSensitiveGlob() throws {
         let fragment = try #require(
             PQL.sqliteWhere(try PQL.parse(#"city like "a*b?[c%_""#), jsonColumn: "doc", now: PQLFixtures.now))
-        #expect(fragment.arguments.filter { $0 != .string(#""city""#) } == [.string("a[*]b[?][[]c*?")])
+        #expect(fragment.arguments.filter { $0 != .string(#"*"city"*"#) } == [.string("a[*]b[?][[]c*?")])
         #expect(fragment.sql.contains("GLOB ?"))
     }
 
