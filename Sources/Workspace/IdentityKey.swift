@@ -40,7 +40,8 @@ public struct IdentityKey: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     static func isEmail(_ namespace: String) -> Bool {
-        namespace.utf8.count == 5 && namespace.lowercased() == "email"
+        // ASCII letters fold to lowercase with one bit; no lowercased copy per identity.
+        namespace.utf8.count == 5 && zip(namespace.utf8, "email".utf8).allSatisfy { $0 | 0x20 == $1 }
     }
 
     /// Every identity a fragment carries: its primary identity first, then

@@ -110,10 +110,10 @@ public struct ProfileColumns: Sendable, Equatable {
     /// The paths as a tree of keys, for parsing on other threads: each leaf
     /// finds its column one key at a time, with no joined path built or hashed.
     var trie: ColumnTrie {
-        var root = ColumnTrie()
-        for (slot, path) in paths.enumerated() { root.insert(path.keys[...], slot: slot) }
-        root.count = paths.count
-        return root
+        var trie = ColumnTrie()
+        for (slot, path) in paths.enumerated() { trie.insert(path.keys, slot: slot) }
+        trie.count = paths.count
+        return trie
     }
 
     /// The paths a document adds: every scalar, array and empty object that is
@@ -196,22 +196,51 @@ enum SQLiteCell {
     @inline(never) static func double(_ value: DatabaseValue) -> Double? { Double.fromDatabaseValue(value) }
 }
 
-/// The typed columns' paths, one key per level; `slot` indexes
-/// `ProfileColumns.paths` (they are only ever appended, so a slot found in an
-/// older tree still names the same column).
+/// The typed columns' paths, one key per level, keys kept as UTF-8 so a line
+/// scanner matches them against its bytes. A node's children are few (a
+/// profile object's keys), so they are scanned rather than hashed. `slot`
+/// indexes `ProfileColumns.paths` (only ever appended to, so a slot found in
+/// an older tree still names the same column).
 struct ColumnTrie: Sendable {
-    var slot = -1
-    var children: [String: ColumnTrie] = [:]
-    /// On the root: how many columns the tree knows. A profile parsed with it
-    /// has cells for every one of them, objects included.
+    static let root = 0
+    /// Per node: its column slot, -1 for none.
+    private var slots: [Int] = [-1]
+    /// Per node: its children, by key.
+    private var children: [[(key: [UInt8], node: Int)]] = [[]]
+    /// How many columns the tree knows. A profile parsed with it has cells
+    /// for every one of them, objects included.
     var count = 0
 
-    mutating func insert(_ keys: ArraySlice<String>, slot: Int) {
-        guard let first = keys.first else {
-            self.slot = slot
-            return
+    mutating func insert(_ keys: [String], slot: Int) {
+        var node = Self.root
+        for key in keys {
+            let bytes = Array(key.utf8)
+            if let next = children[node].first(where: { $0.key == bytes })?.node {
+                node = next
+            } else {
+                slots.append(-1)
+                children.append([])
+                children[node].append((bytes, slots.count - 1))
+                node = slots.count - 1
+            }
         }
-        children[first, default: ColumnTrie()].insert(keys.dropFirst(), slot: slot)
+        slots[node] = slot
+    }
+
+    func slot(_ node: Int) -> Int { slots[node] }
+
+    func child(_ node: Int, _ key: UnsafeRawBufferPointer) -> Int? {
+        for (bytes, child) in children[node] where bytes.count == key.count {
+            if key.isEmpty || bytes.withUnsafeBytes({ memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }) {
+                return child
+            }
+        }
+        return nil
+    }
+
+    func child(_ node: Int, _ key: String) -> Int? {
+        var key = key
+        return key.withUTF8 { child(node, UnsafeRawBufferPointer($0)) }
     }
 }
 
@@ -232,28 +261,36 @@ struct ProfileCells: Sendable {
     init(of document: JSONValue, trie: ColumnTrie?) {
         known = trie?.count ?? 0
         var prefix: [String] = []
-        walk(document, node: trie, prefix: &prefix)
+        walk(document, node: trie == nil ? nil : ColumnTrie.root, trie: trie, prefix: &prefix)
     }
 
-    private mutating func walk(_ value: JSONValue, node: ColumnTrie?, prefix: inout [String]) {
+    /// Adds the cells of `value`, found at `prefix` (trie node `node`).
+    mutating func walk(_ value: JSONValue, node: Int?, trie: ColumnTrie?, prefix: inout [String]) {
+        let slot = node.flatMap { trie?.slot($0) } ?? -1
         if case .object(let members) = value, !members.isEmpty {
             // A column whose path is an object here holds the object as JSON, as json_extract would.
-            if let node, node.slot >= 0, !prefix.isEmpty { append(slot: node.slot, value) }
+            if slot >= 0, !prefix.isEmpty { append(slot: slot, value) }
             for (key, member) in members {
                 prefix.append(key)
-                walk(member, node: node?.children[key], prefix: &prefix)
+                walk(member, node: node.flatMap { trie?.child($0, key) }, trie: trie, prefix: &prefix)
                 prefix.removeLast()
             }
         } else if !prefix.isEmpty {
-            if let node, node.slot >= 0 {
-                append(slot: node.slot, value)
+            if slot >= 0 {
+                append(slot: slot, value)
             } else {
                 unresolved.append(LeafCell(keys: prefix, value: value))
             }
         }
     }
 
-    private mutating func append(slot: Int, _ value: JSONValue) {
+    /// A text cell from UTF-8 bytes already checked.
+    mutating func appendText(slot: Int, _ bytes: UnsafeRawBufferPointer) {
+        cells.append(
+            ColumnCell(slot: Int32(slot), kind: .text, payload: store(bytes.assumingMemoryBound(to: UInt8.self))))
+    }
+
+    mutating func append(slot: Int, _ value: JSONValue) {
         var cell = ColumnCell(slot: Int32(slot), kind: .null, payload: 0)
         switch value {
         case .null: break

@@ -9,6 +9,9 @@ struct ProfileLineParser {
     /// are resolved to their columns here, on the parsing threads. Without it
     /// every leaf is left for the writer to resolve.
     var columns: ColumnTrie?
+    /// Whether the common record skips the tree (`ProfileLineScanner`); its
+    /// tests read every line both ways.
+    var scansCommonRecords = true
     private var csv = CSVRecordDecoder()
     private var isFirstLine = true
 
@@ -33,6 +36,12 @@ struct ProfileLineParser {
         let document: JSONValue
         switch format {
         case .jsonl:
+            // The common record, once its paths have columns, skips the tree.
+            if scansCommonRecords, namespace == nil, let columns,
+                let profile = ProfileLineScanner.profile(of: line, trie: columns)
+            {
+                return .profile(profile)
+            }
             do {
                 document = try JSONValue.parse(line, rejectingDuplicateKeys: true)
             } catch {
