@@ -83,7 +83,7 @@ enum SegmentEvaluator {
         let outcomes: [Outcome]
         let version: Int64
         do {
-            (outcomes, version) = try await pool.read { db in try scan.run(db) }
+            (outcomes, version) = try await scan.run(pool)
         } catch is Scan.CatalogChanged {
             // Compiled again against the new catalog; past a few tries, without it.
             return try await evaluatePass(
@@ -159,15 +159,46 @@ enum SegmentEvaluator {
         /// The catalog the SQL was compiled against (empty: compiled without it).
         var kinds: [[String]: Set<String>]
 
+        /// Whether halves of the profiles may be scanned on two connections at once: a
+        /// full scan of predicates over each row alone. Every write to `profile` stamps a
+        /// new version, so two snapshots with the same version hold the same profiles;
+        /// events and other segments' members carry no such stamp.
+        var splits = false
+
         /// The catalog changed since the SQL was compiled; the SQL may not hold for the new types.
         struct CatalogChanged: Error {}
 
-        func run(_ db: Database) throws -> ([Outcome], Int64) {
+        /// Runs the scan, in two halves by pid on two connections when it `splits` (both
+        /// cores), in one read transaction otherwise.
+        func run(_ pool: DatabasePool) async throws -> ([Outcome], Int64) {
+            guard splits else { return try await pool.read { db in try run(db) } }
+            let halves = try await withThrowingTaskGroup(of: ([Outcome], Int64).self) { group in
+                for half in 0..<2 { group.addTask { try await pool.read { db in try run(db, slice: (half, 2)) } } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            // An import committed between the two snapshots: the halves may not fit together.
+            guard halves[0].1 == halves[1].1 else { return try await pool.read { db in try run(db) } }
+            let merged = zip(halves[0].0, halves[1].0).map { a, b -> Outcome in
+                switch (a, b) {
+                case (.full(let x), .full(let y)): .full(x.union(y))
+                default: preconditionFailure("only full scans split")
+                }
+            }
+            return (merged, halves[0].1)
+        }
+
+        func run(_ db: Database, slice: (index: Int, count: Int) = (0, 1)) throws -> ([Outcome], Int64) {
             // The version is read in the scan's own snapshot: every profile
             // stamped up to it is in what the scan sees.
             let version = try Int64.fetchOne(db, sql: "SELECT version FROM profileVersion WHERE id = 1") ?? 0
             if !kinds.isEmpty, try SegmentEvaluator.kinds(of: ProfileColumns.load(db)) != kinds {
                 throw CatalogChanged()
+            }
+            var range: (Int64, Int64)?
+            if slice.count > 1 {
+                let top = try Int64.fetchOne(db, sql: "SELECT max(pid) FROM profile") ?? 0
+                let bound = { (index: Int) in index == 0 ? Int64.min : top / Int64(slice.count) * Int64(index) }
+                range = (bound(slice.index), slice.index == slice.count - 1 ? Int64.max : bound(slice.index + 1))
             }
             try lookup.load(db)
             db.add(function: lookup.function)
@@ -176,7 +207,7 @@ enum SegmentEvaluator {
             for part in parts {
                 var changed = [MemberBitmap](repeating: MemberBitmap(), count: part.members.count)
                 var qualifying = [MemberBitmap](repeating: MemberBitmap(), count: part.members.count)
-                try Self.step(part, db) { pid, rowVersion, handle in
+                try Self.step(part, db, range: range) { pid, rowVersion, handle in
                     let bits = part.maskColumn.map { sqlite3_column_int64(handle, $0) } ?? 0
                     for (slot, member) in part.members.enumerated() {
                         if let base = member.base {
@@ -208,12 +239,19 @@ enum SegmentEvaluator {
         /// Steps a part's statement through SQLite's C API: a million rows of
         /// ten columns through GRDB's Row would cost more than the predicates.
         private static func step(
-            _ part: Part, _ db: Database, _ body: (Int64, Int64, SQLiteStatement) throws -> Void
+            _ part: Part, _ db: Database, range: (Int64, Int64)?, _ body: (Int64, Int64, SQLiteStatement) throws -> Void
         ) throws {
             if let mask = part.mask { db.add(function: mask) }
             defer { if let mask = part.mask { db.remove(function: mask) } }
-            let statement = try db.makeStatement(sql: part.sql)
-            try statement.setArguments(part.arguments)
+            var sql = part.sql
+            var arguments = part.arguments
+            if let (above, upTo) = range {
+                // Parts that split have no WHERE of their own (`splits`).
+                sql += " WHERE pid > ? AND pid <= ?"
+                arguments += [above, upTo]
+            }
+            let statement = try db.makeStatement(sql: sql)
+            try statement.setArguments(arguments)
             let handle = statement.sqliteStatement
             while true {
                 let code = sqlite3_step(handle)
@@ -269,7 +307,11 @@ enum SegmentEvaluator {
                     sql: sql, arguments: statementArguments(arguments), members: members,
                     maskColumn: mask == nil ? nil : Int32(columns.count - 1), mask: mask?.function))
         }
-        return Scan(parts: parts, count: segments.count, lookup: lookup, kinds: kinds)
+        var scan = Scan(parts: parts, count: segments.count, lookup: lookup, kinds: kinds)
+        scan.splits =
+            incremental.isEmpty && parts.allSatisfy { $0.mask == nil } && lookup.sids.isEmpty
+            && !segments.contains { PQL.readsEvents($0.1) }
+        return scan
     }
 
     /// The catalog: per typed path, the `json_type` names seen there.

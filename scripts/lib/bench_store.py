@@ -229,14 +229,16 @@ def table(n: int, f: dict, duck: dict, arrow_wall: dict, arrow: dict, large: dic
     r_ev = ev / duck["queries_seconds"]
     same = sum(1 for q in duck["queries"] if f["counts"][q["name"]] == q["count"])
     lines.append(
-        f"| evaluate the 10 bench segments (one process) | {fmt_s(ev)} | DuckDB, same 10 predicates: "
+        f"| evaluate the 10 bench segments (one process) | {fmt_s(ev)} ({f['evaluate']['cpu_seconds']:.2f} s CPU) "
+        f"| DuckDB, same 10 predicates: "
         f"{fmt_s(duck['queries_seconds'])} | {fmt_ratio(r_ev)} | {fmt_rss(f['evaluate'])} | "
         f"{verdict((r_ev <= 10, f'{r_ev:.0f}x > 10x'), (same == len(SEGMENTS), f'member counts equal DuckDB only for {same}/{len(SEGMENTS)}'), rss(f['evaluate']))}"
         f"{'; counts equal DuckDB 10/10' if same == len(SEGMENTS) else ''} |")
     rev = f["reevaluate"]["wall_seconds"]
     lines.append(
         f"| evaluate the 10 segments again after {CHANGED_PROFILES:,} profiles changed "
-        f"({f['reevaluate_incremental']} of 10 incremental) | {fmt_s(rev)} | Ferry's full evaluation above: "
+        f"({f['reevaluate_incremental']} of 10 incremental) | {fmt_s(rev)} ({f['reevaluate']['cpu_seconds']:.2f} s CPU) "
+        f"| Ferry's full evaluation above: "
         f"{fmt_s(ev)} | {rev / ev:.1%} of it | {fmt_rss(f['reevaluate'])} | "
         f"{verdict((rev / ev < 0.05, f'{rev / ev:.1%} >= 5%'), rss(f['reevaluate']))} (stretch) |")
     ev1 = f["evaluate1"]["wall_seconds"]
