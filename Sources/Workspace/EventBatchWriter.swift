@@ -29,11 +29,11 @@ enum EventBatchWriter {
         for index in order {
             let event = batch[index]
             sqlite3_reset(handle)
-            bindText(handle, 1, event.id)
+            SQLiteBinding.text(handle, 1, event.id)
             sqlite3_bind_int64(handle, 2, pids[index]!)
             sqlite3_bind_double(handle, 3, event.seconds)
-            if let type = event.eventType { bindText(handle, 4, type) } else { sqlite3_bind_null(handle, 4) }
-            bindText(handle, 5, event.document)
+            if let type = event.eventType { SQLiteBinding.text(handle, 4, type) } else { sqlite3_bind_null(handle, 4) }
+            SQLiteBinding.text(handle, 5, event.document)
             let code = sqlite3_step(handle)
             guard code == SQLITE_DONE else { throw error(code, handle) }
             if sqlite3_changes(db.sqliteConnection) > 0 {
@@ -105,8 +105,8 @@ struct EventProfileResolver {
     private func find(_ identity: EventIdentity) throws -> Int64? {
         let handle = lookup.sqliteStatement
         defer { sqlite3_reset(handle) }
-        bindText(handle, 1, identity.namespace)
-        bindText(handle, 2, identity.id)
+        SQLiteBinding.text(handle, 1, identity.namespace)
+        SQLiteBinding.text(handle, 2, identity.id)
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return sqlite3_column_int64(handle, 0)
         case SQLITE_DONE: return nil
@@ -116,11 +116,4 @@ struct EventProfileResolver {
 
     /// After profiles were made, the identities that led nowhere may lead somewhere.
     mutating func forgetMisses() { missing.removeAll() }
-}
-
-/// SQLite copies the bytes (SQLITE_TRANSIENT), so Swift's temporary C string may go.
-private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-private func bindText(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
-    sqlite3_bind_text(statement, index, text, -1, transient)
 }
