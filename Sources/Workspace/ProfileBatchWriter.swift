@@ -202,27 +202,29 @@ enum ProfileBatchWriter {
 
 /// Binds a cell's value at `index` and its `json_type` name at `index + 1`.
 private func bind(_ cell: LeafCell, _ statement: SQLiteStatement, _ index: Int32) {
-    switch cell.kind {
-    case .text, .array, .object: SQLiteBinding.text(statement, index, cell.text)
-    case .integer: sqlite3_bind_int64(statement, index, cell.integer)
-    case .real, .bigInteger: sqlite3_bind_double(statement, index, cell.real)
-    case .yes: sqlite3_bind_int64(statement, index, 1)
-    case .no: sqlite3_bind_int64(statement, index, 0)
-    case .null: sqlite3_bind_null(statement, index)
+    bind(cell.kind, integer: cell.integer, real: cell.real, statement, index) {
+        SQLiteBinding.text(statement, index, cell.text)
     }
-    SQLiteBinding.typeName(statement, index + 1, cell.kind)
 }
 
 /// The same for a resolved cell whose text lies in `text`, bound without a copy.
 private func bind(_ cell: ColumnCell, _ text: UnsafeRawBufferPointer, _ statement: SQLiteStatement, _ index: Int32) {
-    switch cell.kind {
-    case .text, .array, .object:
+    bind(cell.kind, integer: cell.integer, real: cell.real, statement, index) {
         SQLiteBinding.borrowedText(statement, index, UnsafeRawBufferPointer(rebasing: text[cell.textRange]))
-    case .integer: sqlite3_bind_int64(statement, index, cell.integer)
-    case .real, .bigInteger: sqlite3_bind_double(statement, index, cell.real)
+    }
+}
+
+private func bind(
+    _ kind: LeafCell.Kind, integer: Int64, real: Double, _ statement: SQLiteStatement, _ index: Int32,
+    text: () -> Void
+) {
+    switch kind {
+    case .text, .array, .object: text()
+    case .integer: sqlite3_bind_int64(statement, index, integer)
+    case .real, .bigInteger: sqlite3_bind_double(statement, index, real)
     case .yes: sqlite3_bind_int64(statement, index, 1)
     case .no: sqlite3_bind_int64(statement, index, 0)
     case .null: sqlite3_bind_null(statement, index)
     }
-    SQLiteBinding.typeName(statement, index + 1, cell.kind)
+    SQLiteBinding.typeName(statement, index + 1, kind)
 }

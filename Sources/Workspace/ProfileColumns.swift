@@ -348,7 +348,10 @@ struct LeafCell: Sendable {
         /// An integer past Int64: json_type says integer, the value is a real.
         case bigInteger
 
-        var typeName: String {
+        var typeName: String { staticTypeName.description }
+
+        /// `json_type`'s name, in static memory (bound to SQLite without a copy).
+        var staticTypeName: StaticString {
             switch self {
             case .text: "text"
             case .integer, .bigInteger: "integer"

@@ -69,7 +69,9 @@ struct ProfileLineScanner {
         var seen: [Int] = []
         while true {
             skipWhitespace()
-            guard let key = scanKey(), let child = trie.child(node, key), !seen.contains(child) else { return false }
+            guard let key = scanString(isKey: true), let child = trie.child(node, key), !seen.contains(child) else {
+                return false
+            }
             seen.append(child)
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else { return false }
@@ -177,26 +179,11 @@ struct ProfileLineScanner {
         return false
     }
 
-    /// A key's bytes; nil for an escape or a control character (left to the tree parse).
-    private mutating func scanKey() -> UnsafeRawBufferPointer? {
+    /// A string's bytes, from its opening quote; nil for an escape or a control
+    /// character (left to the tree parse). A key is not checked for UTF-8: one
+    /// that matches a column's is valid, as the column's is.
+    private mutating func scanString(isKey: Bool = false) -> UnsafeRawBufferPointer? {
         guard peek() == UInt8(ascii: "\"") else { return nil }
-        let start = index + 1
-        var cursor = start
-        while cursor < bytes.count {
-            let byte = bytes[cursor]
-            if byte == UInt8(ascii: "\"") {
-                index = cursor + 1
-                // A key that matches a column's is valid UTF-8, as the column's is.
-                return UnsafeRawBufferPointer(rebasing: bytes[start..<cursor])
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-            cursor += 1
-        }
-        return nil
-    }
-
-    /// A string's bytes, checked as the tree parse checks them; nil for an escape.
-    private mutating func scanString() -> UnsafeRawBufferPointer? {
         let start = index + 1
         var cursor = start
         var isASCII = true
@@ -204,7 +191,8 @@ struct ProfileLineScanner {
             let byte = bytes[cursor]
             if byte == UInt8(ascii: "\"") {
                 let text = UnsafeRawBufferPointer(rebasing: bytes[start..<cursor])
-                if !isASCII, String(validating: text.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil {
+                if !isKey, !isASCII, String(validating: text.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil
+                {
                     return nil
                 }
                 index = cursor + 1

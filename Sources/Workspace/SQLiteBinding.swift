@@ -20,17 +20,7 @@ enum SQLiteBinding {
 
     /// `json_type`'s name for `kind`, from static memory.
     static func typeName(_ statement: SQLiteStatement, _ index: Int32, _ kind: LeafCell.Kind) {
-        let name: StaticString =
-            switch kind {
-            case .text: "text"
-            case .integer, .bigInteger: "integer"
-            case .real: "real"
-            case .yes: "true"
-            case .no: "false"
-            case .null: "null"
-            case .array: "array"
-            case .object: "object"
-            }
+        let name = kind.staticTypeName
         let start = UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
         sqlite3_bind_text(statement, index, start, Int32(name.utf8CodeUnitCount), nil)
     }
