@@ -76,7 +76,14 @@ extension PQLSQLCompiler {
             let bounds = arguments.count == 2 ? " BETWEEN ? AND ?" : " \(op) ?"
             return "(" + value + SQLFragment(sql: bounds, arguments: arguments) + ")"
         }
-        let byDay = test(time.part(.day), constants.map { .int($0.dayNumber) })
+        let days = constants.map { SQLArgument.int($0.dayNumber) }
+        // PostgreSQL evaluates BETWEEN's left side twice, a plpgsql call each; a range
+        // of whole days takes the day number once (always a whole number).
+        let byDay =
+            dialect == .postgresql && days.count == 2
+            ? "(int8range(" + SQLFragment(sql: "CAST(? AS bigint), CAST(? AS bigint)", arguments: days)
+                + ", '[]') @> CAST(" + time.part(.day) + " AS bigint))"
+            : test(time.part(.day), days)
         if constants.contains(where: \.isDay) { return byDay }
         return "(CASE WHEN " + time.isDay + " THEN " + byDay + " ELSE "
             + test(time.part(.seconds), constants.map { .double($0.seconds) }) + " END)"
