@@ -102,12 +102,7 @@ import Testing
                 else { continue }
                 translated += 1
                 let expected = Set(documents.filter { PQL.evaluate(expression, on: $0.1, now: now) }.map(\.0))
-                let actual = try await temp.workspace.dbPool.read { db in
-                    Set(
-                        try Int64.fetchAll(
-                            db, sql: "SELECT pid FROM profile WHERE \(fragment.sql)",
-                            arguments: SegmentEvaluator.statementArguments(fragment.arguments)))
-                }
+                let actual = try await temp.workspace.pids(where: fragment)
                 #expect(actual == expected, "phase \(phase): \(text)\nSQL: \(fragment.sql) \(fragment.arguments)")
             }
             #expect(translated >= 50)

@@ -163,6 +163,18 @@ struct RandomPQL {
     }
 }
 
+extension Workspace {
+    /// The profiles a compiled condition selects.
+    func pids(where condition: SQLFragment) async throws -> Set<Int64> {
+        try await dbPool.read { db in
+            Set(
+                try Int64.fetchAll(
+                    db, sql: "SELECT pid FROM profile WHERE \(condition.sql)",
+                    arguments: SegmentEvaluator.statementArguments(condition.arguments)))
+        }
+    }
+}
+
 extension Optional {
     func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
         guard let value = self else { return nil }
@@ -219,24 +231,14 @@ extension Optional {
             }
             // The same expression over the typed columns must select the same profiles.
             if let typedFragment = PQL.sqliteWhere(expression, jsonColumn: "doc", typedColumns: typed, now: now) {
-                let viaColumns = try await temp.workspace.dbPool.read { db in
-                    Set(
-                        try Int64.fetchAll(
-                            db, sql: "SELECT pid FROM profile WHERE \(typedFragment.sql)",
-                            arguments: SegmentEvaluator.statementArguments(typedFragment.arguments)))
-                }
+                let viaColumns = try await temp.workspace.pids(where: typedFragment)
                 #expect(viaColumns == expected, "typed columns disagree for: \(text)\nSQL: \(typedFragment.sql)")
             } else {
                 Issue.record("translates over the document but not over the typed columns: \(text)")
             }
             let actual: Set<Int64>
             do {
-                actual = try await temp.workspace.dbPool.read { db in
-                    Set(
-                        try Int64.fetchAll(
-                            db, sql: "SELECT pid FROM profile WHERE \(fragment.sql)",
-                            arguments: SegmentEvaluator.statementArguments(fragment.arguments)))
-                }
+                actual = try await temp.workspace.pids(where: fragment)
             } catch {
                 Issue.record("SQL failed for \(text): \(fragment.sql)\n\(error)")
                 continue
