@@ -131,6 +131,7 @@ let package = Package(
             dependencies: [
                 "FerryHTTP", "FerryApp",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .testTarget(
             name: "IntegrationTests",
