@@ -21,6 +21,8 @@ struct PostgresExportRowReader: ExportRowPages {
             columns += ", (p.doc #> $\(bindings.count))::text"
         }
         let condition = try PostgresWorkspace.membershipCondition(selection, &bindings)
+        // The bound is stated on both sides of the join: with fresh statistics PostgreSQL
+        // merge-joins, and would otherwise read the profiles from the first pid on every page.
         try bindings.append(afterPid)
         let after = bindings.count
         try bindings.append(limit)
@@ -28,7 +30,7 @@ struct PostgresExportRowReader: ExportRowPages {
             unsafeSQL: """
                 SELECT m.pid, m.status, m.last_qualification_time\(columns)
                 FROM membership m JOIN profile p ON p.pid = m.pid
-                WHERE m.sid = $1 AND \(condition) AND m.pid > $\(after)
+                WHERE m.sid = $1 AND \(condition) AND m.pid > $\(after) AND p.pid > $\(after)
                 ORDER BY m.pid LIMIT $\(after + 1)
                 """, binds: bindings)
         let count = paths.count
