@@ -149,7 +149,7 @@ actor MemberPager {
                     case .membershipStatus: cell = .text(status)
                     case .lastQualificationTime: cell = .time(Date(timeIntervalSince1970: qualified))
                     case .identity(let namespace) where namespace == identity?.namespace:
-                        cell = .value(.string(identity!.id))
+                        cell = .value(identity.map { .string($0.id) } ?? .null)
                     default: cell = .value(slot.map { $0 < values.count ? values[$0] : .null } ?? .null)
                     }
                     cells.append(hashed[index] ? cell.hashedForMatching() : cell)

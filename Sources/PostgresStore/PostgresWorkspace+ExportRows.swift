@@ -139,9 +139,8 @@ extension PostgresWorkspace: ExportRowStore {
             required += " AND COALESCE(jsonb_typeof(p.doc #> $\(bindings.count)) <> 'null', false)"
         }
         let condition = try Self.membershipCondition(selection, &bindings)
-        // The graph compares e-mails trimmed and lowercased; asking it keeps one rule.
-        let folded = IdentityKey(namespace: namespace, id: " A").id == "a"
-        let key = folded ? #"lower(btrim(e.value ->> 'id', E' \t\n\r\f\v'))"# : "(e.value ->> 'id')"
+        let key =
+            IdentityKey.isEmail(namespace) ? #"lower(btrim(e.value ->> 'id', E' \t\n\r\f\v'))"# : "(e.value ->> 'id')"
         // DISTINCT first: one profile naming an id twice (`Ann@x.io`, `ann@x.io`) still holds it once.
         let query = PostgresQuery(
             unsafeSQL: """

@@ -39,7 +39,8 @@ public struct IdentityKey: Sendable, Hashable, Comparable, CustomStringConvertib
         (lhs.namespace, lhs.id) < (rhs.namespace, rhs.id)
     }
 
-    static func isEmail(_ namespace: String) -> Bool {
+    /// Whether ids in `namespace` are e-mails, compared trimmed and lowercased.
+    public static func isEmail(_ namespace: String) -> Bool {
         // ASCII letters fold to lowercase with one bit; no lowercased copy per identity.
         namespace.utf8.count == 5 && zip(namespace.utf8, "email".utf8).allSatisfy { $0 | 0x20 == $1 }
     }

@@ -23,15 +23,6 @@ import Testing
         #expect(result.exitCode == 0, "\(result.stderr)")
     }
 
-    /// Python's csv module reads the object; the header is dropped.
-    func rows(_ key: String) async throws -> Set<[String]> {
-        let bytes = try await env.client().getObject(bucket: env.bucket, key: key)
-        let file = NSTemporaryDirectory() + "ferry-events-\(UUID().uuidString).csv"
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
-        let script = "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='')))[1:]))"
-        return Set(try JSONDecoder().decode([[String]].self, from: runPython(["-c", script, file])))
-    }
-
     @Test(arguments: Backend.allCases)
     func anEventSegmentExportsInFullAndIncrementally(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("events")
@@ -76,7 +67,7 @@ import Testing
             ("inc_20261128", [["b@x.io", tier, "exited"], ["c@x.io", tier, "realized"]]),
         ]
         for (name, members) in expected {
-            let found = try await rows(try key(name))
+            let found = try await env.csvRows(try key(name))
             #expect(found == members, "\(backend) \(name): \(found)")
         }
     }

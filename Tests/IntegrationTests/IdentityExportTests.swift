@@ -7,15 +7,6 @@ import Testing
 @Suite struct IdentityExportTests {
     let env = TestEnvironment.shared
 
-    /// Python's csv module reads the object; the header is dropped.
-    func rows(_ key: String) async throws -> Set<[String]> {
-        let bytes = try await env.client().getObject(bucket: env.bucket, key: key)
-        let file = NSTemporaryDirectory() + "ferry-identities-\(UUID().uuidString).csv"
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
-        let script = "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='')))[1:]))"
-        return Set(try JSONDecoder().decode([[String]].self, from: runPython(["-c", script, file])))
-    }
-
     @Test(arguments: Backend.allCases)
     func mergedProfilesExportOnceWithTheirIdentities(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("identities")
@@ -60,7 +51,7 @@ import Testing
         #expect(csvKeys.count == 1)
         let key = try #require(csvKeys.first)
         #expect(
-            try await rows(key) == [
+            try await env.csvRows(key) == [
                 ["Ann@X.io", "e-1", #"Ann, "A" Lee"#, "true"],
                 ["bob@x.io", "", "Bob", ""],
             ])
@@ -100,7 +91,7 @@ import Testing
             let keys = try await env.client().listObjects(bucket: env.bucket, prefix: prefix + folder).map(\.key)
             let csvKeys = keys.filter { $0.hasSuffix(".csv") }
             #expect(csvKeys.count == 1)
-            return try await rows(try #require(csvKeys.first))
+            return try await env.csvRows(try #require(csvKeys.first))
         }
         #expect(
             try await exported("per-id/") == [

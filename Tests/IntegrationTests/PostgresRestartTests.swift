@@ -53,17 +53,11 @@ import Testing
                 source \(library) && \(script)
                 """,
             ]
-            let output = try CapturedOutput()
-            defer { output.remove() }
-            process.standardOutput = output.stdout
-            process.standardError = output.stderr
-            try process.run()
-            process.waitUntilExit()
-            let (out, err) = try output.read()
-            guard process.terminationStatus == 0 else {
-                throw TestSetupError("\(script) failed: \(String(decoding: err, as: UTF8.self))")
+            let result = try CapturedOutput.run(process)
+            guard result.status == 0 else {
+                throw TestSetupError("\(script) failed: \(String(decoding: result.stderr, as: UTF8.self))")
             }
-            return String(decoding: out, as: UTF8.self)
+            return String(decoding: result.stdout, as: UTF8.self)
         }
     }
 

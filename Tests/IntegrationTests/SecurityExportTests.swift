@@ -18,14 +18,8 @@ struct GPGHome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["gpg", "--batch", "--no-tty", "--homedir", path] + arguments
-        let output = try CapturedOutput()
-        defer { output.remove() }
-        process.standardOutput = output.stdout
-        process.standardError = output.stderr
-        try process.run()
-        process.waitUntilExit()
-        let (outData, errData) = try output.read()
-        return (process.terminationStatus, outData, String(decoding: errData, as: UTF8.self))
+        let result = try CapturedOutput.run(process, input: input)
+        return (result.status, result.stdout, String(decoding: result.stderr, as: UTF8.self))
     }
 
     /// Makes a key and returns (its armored public key file, its primary fingerprint).

@@ -125,24 +125,23 @@ struct FerryRun {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
         env.merge(environment) { $1 }
         process.environment = env
-        let output = try CapturedOutput()
-        defer { output.remove() }
-        process.standardOutput = output.stdout
-        process.standardError = output.stderr
-        let inPipe = Pipe()
-        process.standardInput = inPipe
-        try process.run()
-        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try? inPipe.fileHandleForWriting.close()
-        process.waitUntilExit()
-        let (outData, errData) = try output.read()
+        let result = try CapturedOutput.run(process, input: input.map { Data($0.utf8) })
         return FerryRun(
-            exitCode: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+            exitCode: result.status, stdout: String(decoding: result.stdout, as: UTF8.self),
+            stderr: String(decoding: result.stderr, as: UTF8.self))
     }
 }
 
 extension TestEnvironment {
+    /// The rows of a CSV object in the test bucket as Python's csv module reads them, without the header.
+    func csvRows(_ key: String) async throws -> Set<[String]> {
+        let bytes = try await client().getObject(bucket: bucket, key: key)
+        let file = NSTemporaryDirectory() + "ferry-rows-\(UUID().uuidString).csv"
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let script = "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='')))[1:]))"
+        return Set(try JSONDecoder().decode([[String]].self, from: runPython(["-c", script, file])))
+    }
+
     /// The environment a user would set for `ferry s3 ...`.
     func awsEnvironment(user: String = "full") -> [String: String] {
         let k = keys(user)
@@ -240,16 +239,13 @@ func runPython(_ arguments: [String]) throws -> Data {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3"] + arguments
-    let output = try CapturedOutput()
-    defer { output.remove() }
-    process.standardOutput = output.stdout
-    try process.run()
-    process.waitUntilExit()
-    let data = try output.read().stdout
-    if process.terminationStatus != 0 {
-        Issue.record("python \(arguments.first ?? "") exited \(process.terminationStatus)")
+    let result = try CapturedOutput.run(process)
+    if result.status != 0 {
+        Issue.record(
+            "python \(arguments.first ?? "") exited \(result.status): \(String(decoding: result.stderr, as: UTF8.self))"
+        )
     }
-    return data
+    return result.stdout
 }
 
 /// A child's output, written to files rather than pipes. Tests run in parallel
@@ -284,5 +280,22 @@ struct CapturedOutput {
         try? stdout.close()
         try? stderr.close()
         for path in paths { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Runs `process` to its end with its output captured and `input` (or
+    /// nothing) on a closed standard input, so it never reads the test's.
+    static func run(_ process: Process, input: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: Data) {
+        let output = try CapturedOutput()
+        defer { output.remove() }
+        process.standardOutput = output.stdout
+        process.standardError = output.stderr
+        let inPipe = Pipe()
+        process.standardInput = inPipe
+        try process.run()
+        if let input { inPipe.fileHandleForWriting.write(input) }
+        try? inPipe.fileHandleForWriting.close()
+        process.waitUntilExit()
+        let (stdout, stderr) = try output.read()
+        return (process.terminationStatus, stdout, stderr)
     }
 }

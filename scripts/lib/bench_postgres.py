@@ -42,7 +42,8 @@ sys.path.insert(0, str(HERE))
 
 from bench_segments import SEGMENTS  # noqa: E402  (name, PQL, DuckDB SQL)
 from bench_store import (  # noqa: E402
-    BORN_BEFORE, COLUMNS, EXPORT_SEGMENT, fmt_ratio, fmt_s, generate, log, measured, parse_evaluate, quiet, verdict)
+    BORN_BEFORE, COLUMNS, EXPORT_SEGMENT, add_run_arguments, fmt_ratio, fmt_s, generate, log, measured,
+    parse_evaluate, publish, quiet, verdict)
 
 WORKER_SEGMENT = "korea"
 WORKER_ACTIVATIONS = 10
@@ -254,27 +255,18 @@ def cmd_run(args) -> int:
                  f"{q['name']} {p['counts'][q['name']]:,}/{q['count']:,}" for q in duck["queries"]),
              f"Load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
              *checks]
-    text = "\n".join(lines)
-    print(text, flush=True)
-    if args.table:
-        Path(args.table).write_text(text + "\n")
-    with open(work / "results.json", "w") as fh:
-        json.dump({"postgres": p, "sqlite": s, "duckdb": duck, "one": one, "two": two}, fh)
-    return 1 if failed else 0
+    return publish(
+        "\n".join(lines), args.table, work, {"postgres": p, "sqlite": s, "duckdb": duck, "one": one, "two": two},
+        failed)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
-    r.add_argument("--ferry", required=True)
-    r.add_argument("--env", required=True, help="the S3 fixture's ENV.json")
-    r.add_argument("--work", required=True, help="folder for the generated file, workspaces and logs")
+    add_run_arguments(r, "folder for the generated file, workspaces and logs")
     r.add_argument("--database", required=True, help="URL of an empty PostgreSQL database")
     r.add_argument("--psql", required=True, help="psql, to read the run ledger")
-    r.add_argument("--profiles", type=int, default=1_000_000)
-    r.add_argument("--seed", type=int, default=20261125)
-    r.add_argument("--table", help="write the printed table here too")
     args = parser.parse_args()
     return cmd_run(args)
 

@@ -377,26 +377,38 @@ def cmd_run(args) -> int:
     meta += (f"; load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
              " (other work on the machine slows every column)")
     text = table(n, f, duck, arrow_wall, arrow, large, checks, meta)
+    return publish(
+        text, args.table, work,
+        {"ferry": f, "large": large, "duckdb": duck, "pyarrow": arrow, "pyarrow_wall": arrow_wall}, failed)
+
+
+def publish(text: str, table_file: str | None, work: Path, results: dict, failed) -> int:
+    """Prints the table (and writes it to --table), keeps the raw figures in the work folder; the exit status."""
     print(text, flush=True)
-    if args.table:
-        Path(args.table).write_text(text + "\n")
+    if table_file:
+        Path(table_file).write_text(text + "\n")
     with open(work / "results.json", "w") as fh:
-        json.dump({"ferry": f, "large": large, "duckdb": duck, "pyarrow": arrow, "pyarrow_wall": arrow_wall}, fh)
+        json.dump(results, fh)
     return 1 if failed else 0
+
+
+def add_run_arguments(run, work_help: str) -> None:
+    """The options every store bench's `run` takes."""
+    run.add_argument("--ferry", required=True)
+    run.add_argument("--env", required=True, help="the S3 fixture's ENV.json")
+    run.add_argument("--work", required=True, help=work_help)
+    run.add_argument("--profiles", type=int, default=1_000_000)
+    run.add_argument("--seed", type=int, default=20261125)
+    run.add_argument("--table", help="write the printed table here too")
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
-    r.add_argument("--ferry", required=True)
-    r.add_argument("--env", required=True, help="the S3 fixture's ENV.json")
-    r.add_argument("--work", required=True, help="folder for the generated files and workspaces")
-    r.add_argument("--profiles", type=int, default=1_000_000)
-    r.add_argument("--seed", type=int, default=20261125)
+    add_run_arguments(r, "folder for the generated files and workspaces")
     r.add_argument("--large", action="store_true")
     r.add_argument("--large-profiles", type=int, default=3_000_000, help="the --large size (default 3,000,000)")
-    r.add_argument("--table", help="write the printed table here too")
     d = sub.add_parser("duckdb")
     d.add_argument("--jsonl", required=True)
     d.add_argument("--result", required=True)
