@@ -43,7 +43,7 @@ sys.path.insert(0, str(HERE))
 from bench_segments import SEGMENTS  # noqa: E402  (name, PQL, DuckDB SQL)
 from bench_store import (  # noqa: E402
     BORN_BEFORE, COLUMNS, EXPORT_SEGMENT, add_run_arguments, fmt_ratio, fmt_s, generate, log, measured,
-    parse_evaluate, publish, quiet, verdict)
+    parse_evaluate, prepare, publish, quiet, verdict)
 
 WORKER_SEGMENT = "korea"
 WORKER_ACTIVATIONS = 10
@@ -127,16 +127,7 @@ def workers_phase(args, ferry: str, env: dict, count: int, phase: str, work: Pat
 
 
 def cmd_run(args) -> int:
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    with open(args.env) as f:
-        env = json.load(f)
-    full = env["users"]["full"]
-    os.environ.update(AWS_ACCESS_KEY_ID=full["accessKeyId"], AWS_SECRET_ACCESS_KEY=full["secretAccessKey"],
-                      AWS_ENDPOINT_URL_S3=env["endpoint"], AWS_REGION=env["region"],
-                      AWS_DEFAULT_REGION=env["region"])
-    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "FERRY_WORKSPACE", "FERRY_DATABASE_URL"):
-        os.environ.pop(var, None)
+    work, env = prepare(args)
     os.environ.setdefault("FERRY_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
     bucket, n, ferry = env["bucket"], args.profiles, str(Path(args.ferry).resolve())
     version = quiet([ferry, "--version"]).strip()

@@ -297,7 +297,9 @@ def table(n: int, f: dict, duck: dict, arrow_wall: dict, arrow: dict, large: dic
     return "\n".join(lines)
 
 
-def cmd_run(args) -> int:
+def prepare(args) -> tuple[Path, dict]:
+    """The work folder, made, and the S3 fixture's ENV.json; every ferry run then
+    talks to moto as its least-privilege user, whatever the caller's shell had set."""
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     with open(args.env) as f:
@@ -306,8 +308,13 @@ def cmd_run(args) -> int:
     os.environ.update(AWS_ACCESS_KEY_ID=full["accessKeyId"], AWS_SECRET_ACCESS_KEY=full["secretAccessKey"],
                       AWS_ENDPOINT_URL_S3=env["endpoint"], AWS_REGION=env["region"],
                       AWS_DEFAULT_REGION=env["region"])
-    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "FERRY_WORKSPACE"):
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "FERRY_WORKSPACE", "FERRY_DATABASE_URL"):
         os.environ.pop(var, None)
+    return work, env
+
+
+def cmd_run(args) -> int:
+    work, env = prepare(args)
     bucket, n, ferry = env["bucket"], args.profiles, str(Path(args.ferry).resolve())
     version = quiet([ferry, "--version"]).strip()
     commit = subprocess.run(["git", "-C", str(HERE), "describe", "--always", "--dirty"], capture_output=True,
