@@ -9,7 +9,7 @@ import Workspace
 struct ActivationsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "activations", abstract: "Create, list and manage activations (segments sent to a destination).",
-        subcommands: [Create.self, List.self, Show.self, Delete.self, Disable.self, Enable.self])
+        subcommands: [Create.self, Update.self, List.self, Show.self, Delete.self, Disable.self, Enable.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -17,7 +17,7 @@ struct ActivationsCommand: AsyncParsableCommand {
             discussion: """
                 Columns, with --map SOURCE[=COLUMN] (repeatable, in file order):
                   identityMap.Email=email     first Email identity, column "email"
-                  person.name.lastName        an attribute; column "lastName"
+                  person.name.lastName        an attribute; column "person_name_lastName"
                   segmentMembership.status    realized or exited
                   segmentMembership.lastQualificationTime
 
@@ -62,19 +62,10 @@ struct ActivationsCommand: AsyncParsableCommand {
         ) var dedupKey: String?
         @Option(help: "Every member each run, or the changes since the last successful run.")
         var mode: ExportMode = .full
-        // Parsed here rather than through ExpressibleByArgument, whose error for
-        // six values is a bulleted list, not the one line every error is.
         @Option(
             help:
                 "once (the default), daily, every-3-hours, every-6-hours, every-8-hours, every-12-hours, weekly or monthly.",
-            transform: { text in
-                guard let frequency = ActivationFrequency(rawValue: text) else {
-                    throw ValidationError(
-                        "--frequency must be one of \(ActivationFrequency.allCases.map(\.rawValue).joined(separator: ", "))"
-                    )
-                }
-                return frequency
-            })
+            transform: ActivationsCommand.frequency)
         var frequency: ActivationFrequency = .once
         @Option(
             help: ArgumentHelp(
@@ -98,25 +89,11 @@ struct ActivationsCommand: AsyncParsableCommand {
         @Option(help: "Rows per file before splitting.") var maxRowsPerFile: Int = 5_000_000
 
         func run() async throws {
-            guard let runTrigger = ActivationTrigger(rawValue: trigger) else {
-                throw CLIError("ferry: --trigger must be schedule or after-evaluation", exitCode: ExitStatus.badInput)
-            }
-            // --hash names columns, so a column is hashed when its written name is listed.
-            let columns = map.map { entry -> ActivationInput.Column in
-                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-                let column = parts.count > 1 ? parts[1] : nil
-                return ActivationInput.Column(
-                    source: parts[0], column: column,
-                    hashed: hash.contains(column ?? ExportSource.defaultColumnName(parts[0])))
-            }
-            for column in hash
-            where !columns.contains(where: { ($0.column ?? ExportSource.defaultColumnName($0.source)) == column }) {
-                throw CLIError("ferry: --hash '\(column)' is not a mapped column", exitCode: ExitStatus.badInput)
-            }
+            let runTrigger = try ActivationsCommand.trigger(trigger)
+            let columns = try ActivationsCommand.columns(map, hashing: hash)
             var input = ActivationInput(name: name, destination: destination, segments: segment, columns: columns)
             input.mandatory = mandatory
-            input.dedupKeys =
-                dedupKey.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+            input.dedupKeys = dedupKey.map(ActivationsCommand.dedupKeys) ?? []
             input.mode = mode
             input.frequency = frequency
             input.day = day
@@ -130,6 +107,85 @@ struct ActivationsCommand: AsyncParsableCommand {
             let created = try await AppErrorText.translating { try await app.createActivation(input) }
             for warning in created.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             print(created.activation.id)
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an activation: each option given replaces what is saved, checked as on create.",
+            discussion: """
+                The id, the creation time and the run history stay. --map replaces the \
+                whole column list (give every column, in file order), as --segment \
+                replaces the segments. A new --frequency without --day takes the \
+                start's day. See `ferry activations create --help` for each option.
+
+                Example:
+                  ferry activations update daily --frequency weekly --day monday
+                """)
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "Activation name or id.") var activation: String
+        @Option(help: "A new name.") var name: String?
+        @Option(help: "Destination name or id.") var destination: String?
+        @Option(help: "Segment name or id (repeatable; replaces the segments).") var segment: [String] = []
+        @Option(
+            help: ArgumentHelp(
+                "A column: SOURCE[=COLUMN] (repeatable; replaces the columns).", valueName: "source[=column]"))
+        var map: [String] = []
+        @Option(help: ArgumentHelp("A mapped column to hash (repeatable; with --map).", valueName: "column"))
+        var hash: [String] = []
+        @Option(help: "A source every exported profile must have (repeatable; replaces the list).")
+        var mandatory: [String] = []
+        @Flag(help: "Remove the mandatory sources.") var noMandatory = false
+        @Option(help: "SOURCE[,SOURCE]: one row per key value.") var dedupKey: String?
+        @Flag(help: "Remove the dedup key.") var noDedupKey = false
+        @Option(help: "full or incremental.") var mode: ExportMode?
+        @Option(
+            help: "once, daily, every-3-hours, every-6-hours, every-8-hours, every-12-hours, weekly or monthly.",
+            transform: ActivationsCommand.frequency)
+        var frequency: ActivationFrequency?
+        @Option(help: "Weekly: the weekday; monthly: the day of the month, 1 to 31.") var day: String?
+        @Option(help: "schedule or after-evaluation.") var trigger: String?
+        @Option(help: "First run time, ISO-8601.") var start: String?
+        @Option(help: "End day YYYY-MM-DD (not exported itself).") var end: String?
+        @Flag(help: "Remove the end day, so the schedule runs on.") var noEnd = false
+        @Option(help: "IANA time zone for names and schedules.") var timezone: String?
+        @Option(help: "File name template with macros, without the extension.") var fileName: String?
+        @Option(help: "Rows per file before splitting.") var maxRowsPerFile: Int?
+
+        func run() async throws {
+            if !hash.isEmpty, map.isEmpty {
+                throw CLIError(
+                    "ferry: --hash needs --map: an update replaces the columns as a whole",
+                    exitCode: ExitStatus.badInput)
+            }
+            for (given, cleared, option) in [
+                (!mandatory.isEmpty, noMandatory, "mandatory"), (dedupKey != nil, noDedupKey, "dedup-key"),
+                (end != nil, noEnd, "end"),
+            ] where given && cleared {
+                throw CLIError(
+                    "ferry: --\(option) and --no-\(option) contradict each other", exitCode: ExitStatus.badInput)
+            }
+            var patch = ActivationPatch()
+            patch.name = name
+            patch.destination = destination
+            patch.segments = segment.isEmpty ? nil : segment
+            patch.columns = map.isEmpty ? nil : try ActivationsCommand.columns(map, hashing: hash)
+            patch.mandatory = noMandatory ? [] : mandatory.isEmpty ? nil : mandatory
+            patch.dedupKeys = noDedupKey ? [] : dedupKey.map(ActivationsCommand.dedupKeys)
+            patch.mode = mode
+            patch.frequency = frequency
+            patch.day = day
+            patch.trigger = try trigger.map(ActivationsCommand.trigger)
+            patch.start = try ISO8601Parsing.option("--start", start)
+            patch.endDay = end
+            patch.clearEndDay = noEnd
+            patch.timeZone = timezone
+            patch.fileName = fileName
+            patch.maxRowsPerFile = maxRowsPerFile
+            let app = try await options.useCases()
+            let updated = try await AppErrorText.translating { try await app.updateActivation(activation, patch) }
+            for warning in updated.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            print("updated activation \(updated.activation.name) (\(updated.activation.id))")
         }
     }
 
@@ -191,6 +247,44 @@ struct ActivationsCommand: AsyncParsableCommand {
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "Activation name or id.") var name: String
         func run() async throws { try await setEnabled(options, name, true) }
+    }
+
+    /// Parsed by hand rather than through ExpressibleByArgument, whose error for
+    /// eight values is a bulleted list, not the one line every error is.
+    static func frequency(_ text: String) throws -> ActivationFrequency {
+        guard let frequency = ActivationFrequency(rawValue: text) else {
+            throw ValidationError(
+                "--frequency must be one of \(ActivationFrequency.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return frequency
+    }
+
+    static func trigger(_ text: String) throws -> ActivationTrigger {
+        guard let trigger = ActivationTrigger(rawValue: text) else {
+            throw CLIError("ferry: --trigger must be schedule or after-evaluation", exitCode: ExitStatus.badInput)
+        }
+        return trigger
+    }
+
+    /// `--map SOURCE[=COLUMN]` entries in file order; `--hash` names columns, so a
+    /// column is hashed when its written name is listed.
+    static func columns(_ map: [String], hashing hash: [String]) throws -> [ActivationInput.Column] {
+        let columns = map.map { entry -> ActivationInput.Column in
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            let column = parts.count > 1 ? parts[1] : nil
+            return ActivationInput.Column(
+                source: parts[0], column: column,
+                hashed: hash.contains(column ?? ExportSource.defaultColumnName(parts[0])))
+        }
+        for column in hash
+        where !columns.contains(where: { ($0.column ?? ExportSource.defaultColumnName($0.source)) == column }) {
+            throw CLIError("ferry: --hash '\(column)' is not a mapped column", exitCode: ExitStatus.badInput)
+        }
+        return columns
+    }
+
+    static func dedupKeys(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     static func setEnabled(_ options: WorkspaceOptions, _ name: String, _ enabled: Bool) async throws {
