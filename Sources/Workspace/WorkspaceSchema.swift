@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Segmentation
 
@@ -340,6 +341,53 @@ enum WorkspaceSchema {
                     CREATE INDEX event_by_type ON event(etype, ets, epid);
                     DROP INDEX event_by_profile;
                     CREATE INDEX event_by_profile ON event(epid, ets, etype);
+                    """)
+        }
+        migrator.registerMigration("2026-12-02 event id index by name") { db in
+            // A large event import drops the indexes and builds them again by
+            // sorting once (EventBulkImport); the `_id` uniqueness must then be a
+            // named index, since SQLite never drops an inline UNIQUE's. The
+            // table is copied once, its eids kept.
+            try db.execute(
+                sql: """
+                    CREATE TABLE event_copy (
+                        eid INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL,
+                        epid INTEGER NOT NULL,
+                        ets REAL NOT NULL,
+                        etype TEXT,
+                        edoc TEXT NOT NULL
+                    );
+                    INSERT INTO event_copy (eid, id, epid, ets, etype, edoc)
+                        SELECT eid, id, epid, ets, etype, edoc FROM event;
+                    DROP TABLE event;
+                    ALTER TABLE event_copy RENAME TO event;
+                    CREATE UNIQUE INDEX event_id ON event(id);
+                    CREATE INDEX event_by_type ON event(etype, ets, epid);
+                    CREATE INDEX event_by_profile ON event(epid, ets, etype);
+                    """)
+        }
+        migrator.registerMigration("2026-12-02 profile found through the identity graph") { db in
+            // Every profile's own identity points to it in `identity`, whose key
+            // the import probes; profile's UNIQUE (namespace, identity) cost each
+            // new row a second random index insert, and SQLite never drops an
+            // inline UNIQUE's index, so the table is copied once without it, pids kept.
+            guard
+                let table = try String.fetchOne(
+                    db, sql: "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'profile'")
+            else { return }
+            let unique = #",\s*UNIQUE\s*\(\s*namespace\s*,\s*identity\s*\)"#
+            guard table.range(of: unique, options: .regularExpression) != nil else { return }
+            let copy = table.replacingOccurrences(of: unique, with: "", options: .regularExpression)
+                .replacingOccurrences(
+                    of: #"^CREATE TABLE\s+"?profile"?"#, with: "CREATE TABLE profile_copy", options: .regularExpression)
+            try db.execute(sql: copy)
+            try db.execute(
+                sql: """
+                    INSERT INTO profile_copy SELECT * FROM profile;
+                    DROP TABLE profile;
+                    ALTER TABLE profile_copy RENAME TO profile;
+                    CREATE INDEX profile_by_version ON profile(version);
                     """)
         }
         return migrator
