@@ -46,9 +46,14 @@ public enum PQL {
     /// Field paths referenced by the expression, dotted ("person.name.lastName"); a list read
     /// across arrays (`person.orders.storeId.count()`) also names its top-level field ("person"),
     /// so a caller that extracts these paths for the Swift evaluator hands it the whole list.
-    public static func fieldPaths(_ expression: PQLExpression) -> Set<String> {
+    ///
+    /// An item expression (`orders.sum(order.price)`, `orders[price > 10]`) reads each item
+    /// first and the profile only when the item lacks the field. Without `itemPaths` those
+    /// reads are left out, so a check of the paths against the profiles' schema doesn't
+    /// name `order.price` as a profile field that none has.
+    public static func fieldPaths(_ expression: PQLExpression, itemPaths: Bool = true) -> Set<String> {
         var paths: Set<String> = []
-        collectFieldPaths(expression, into: &paths)
+        collectFieldPaths(expression, itemPaths: itemPaths, into: &paths)
         return paths
     }
 
@@ -180,10 +185,10 @@ public enum PQL {
 
     /// `bound` holds the names `exists`, `forall`, `select` and `let` give to items, which are not fields.
     private static func collectFieldPaths(
-        _ expression: PQLExpression, bound: Set<String> = [], into paths: inout Set<String>
+        _ expression: PQLExpression, bound: Set<String> = [], itemPaths: Bool, into paths: inout Set<String>
     ) {
         func collect(_ inner: PQLExpression, _ names: Set<String> = bound) {
-            collectFieldPaths(inner, bound: names, into: &paths)
+            collectFieldPaths(inner, bound: names, itemPaths: itemPaths, into: &paths)
         }
         /// A list read across arrays of objects needs its whole top-level value, not only the leaf path.
         func collectList(_ inner: PQLExpression, _ names: Set<String>) {
@@ -244,7 +249,18 @@ public enum PQL {
             for item in [value] + items { collect(item) }
         case .call(let receiver, let function, let arguments):
             if function.readsList { collectList(receiver, bound) } else { collect(receiver) }
-            for item in arguments { collect(item) }
+            if function.takesItemExpression && !itemPaths {
+                // Item reads still reach the profile through `^`.
+                for argument in arguments {
+                    visit(argument) { node in
+                        if case .field(let path, _) = node, path.first == upKey {
+                            paths.insert(path.drop { $0 == upKey }.joined(separator: "."))
+                        }
+                    }
+                }
+            } else {
+                for item in arguments { collect(item) }
+            }
         case .occursBetween(let a, let b, let c), .conditional(let a, let b, let c):
             for item in [a, b, c] { collect(item) }
         }

@@ -105,7 +105,7 @@ enum SchemaCheck {
             }
         }
         var unknown: [Unknown] = []
-        for path in PQL.fieldPaths(expression).sorted() where !known.contains(path) {
+        for path in PQL.fieldPaths(expression, itemPaths: false).sorted() where !known.contains(path) {
             let keys = path.split(separator: ".", omittingEmptySubsequences: false)
             let inside = (1..<max(keys.count, 1)).contains { containers.contains(keys[..<$0].joined(separator: ".")) }
             if inside { continue }

@@ -53,4 +53,13 @@ struct PQLEvaluationTests {
         let expression = try PQL.parse(#"person.name.startsWith("J") and if(a.b = 1, c, 2) = d.e.f or x in [y.z]"#)
         #expect(PQL.fieldPaths(expression) == ["person.name", "a.b", "c", "d.e.f", "x", "y.z"])
     }
+
+    /// The schema check (`segments create`'s "no profile has the field" warning) reads
+    /// the paths without item expressions: `order.price` is each order's, not the profile's.
+    @Test func itemExpressionsAreNotProfilePaths() throws {
+        let expression = try PQL.parse(
+            #"orders.sum(order.price) > 35 and orders[total > 100 and ^.tier = "gold"].count() > 0"#)
+        #expect(PQL.fieldPaths(expression, itemPaths: false) == ["orders", "tier"])
+        #expect(PQL.fieldPaths(expression).isSuperset(of: ["orders", "order.price", "total", "tier"]))
+    }
 }
