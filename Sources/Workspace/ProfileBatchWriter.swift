@@ -62,18 +62,10 @@ enum ProfileBatchWriter {
         let names = (["namespace", "identity", "doc", "updatedAt", "exact", "version", "fragmentTime"] + typedNames)
             .joined(separator: ", ")
         let typedMarks = String(repeating: ", ?", count: typedNames.count)
-        // Insert first: a new profile then costs one statement, and only a conflict
-        // pays for the read and merge.
         let insertAsIs = try db.cachedStatement(
-            sql: """
-                INSERT INTO profile (\(names)) VALUES (?, ?, ?, ?, ?, ?, ?\(typedMarks))
-                ON CONFLICT (namespace, identity) DO NOTHING
-                """)
+            sql: "INSERT INTO profile (\(names)) VALUES (?, ?, ?, ?, ?, ?, ?\(typedMarks))")
         let insertCompacted = try db.cachedStatement(
-            sql: """
-                INSERT INTO profile (\(names)) VALUES (?, ?, json(?), ?, ?, ?, ?\(typedMarks))
-                ON CONFLICT (namespace, identity) DO NOTHING
-                """)
+            sql: "INSERT INTO profile (\(names)) VALUES (?, ?, json(?), ?, ?, ?, ?\(typedMarks))")
         // Without nulls in the newer record, RFC 7396 json_patch is exactly the deep
         // merge of JSONValue.merging, and runs in SQLite without a round trip.
         let patch = try db.cachedStatement(
@@ -82,8 +74,7 @@ enum ProfileBatchWriter {
                     fragmentTime = ?
                 WHERE pid = ?
                 """)
-        let find = try db.cachedStatement(
-            sql: "SELECT pid, merged FROM profile WHERE namespace = ? AND identity = ?")
+        let stored = try db.cachedStatement(sql: "SELECT namespace, identity, merged FROM profile WHERE pid = ?")
         let read = try db.cachedStatement(sql: "SELECT doc FROM profile WHERE pid = ?")
         let update = try db.cachedStatement(
             sql:
@@ -100,18 +91,17 @@ enum ProfileBatchWriter {
             let identities =
                 profile.identities.isEmpty
                 ? [IdentityKey(namespace: profile.namespace, id: profile.identity)] : profile.identities
-            let insert = profile.needsCompaction ? insertCompacted : insertAsIs
-            // Bound straight through SQLite's C API, text without copies: building
-            // GRDB arguments for every cell of every row was a fifth of an import's time.
-            let statement = insert.sqliteStatement
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
-            SQLiteBinding.text(statement, 1, profile.namespace)
-            SQLiteBinding.text(statement, 2, profile.identity)
-            sqlite3_bind_double(statement, 4, time)
-            sqlite3_bind_int64(statement, 5, Int64(exact))
-            sqlite3_bind_int64(statement, 6, version)
-            if let stamp = profile.timestamp { sqlite3_bind_double(statement, 7, stamp) }
+            // A fragment that meets other profiles through any identity merges
+            // with them; see IdentityGraph.
+            func mergeAll(_ pids: [Int64], carrier: Int64?) throws {
+                let fragment = ProfileFragment(
+                    key: identities[0], time: fragmentTime, sequence: graph.sequence(ordinal: ordinal),
+                    document: try JSONValue.parse(profile.doc))
+                _ = try graph.merge(pids, carrier: carrier, fragment: fragment, keys: identities, columns: columns)
+                written.updated += 1
+            }
+            // The kinds a known profile's merged document can take on are recorded
+            // too, before the refresh below writes them.
             let cells = profile.cells
             for cell in cells.cells { seen[Int(cell.slot)] |= 1 << cell.kind.rawValue }
             // Leaves at paths the parsing threads did not know yet, and the
@@ -128,10 +118,51 @@ enum ProfileBatchWriter {
                     }
                 }
             }
-            for (slot, leaf) in late {
-                seen[slot] |= 1 << leaf.kind.rawValue
-                bind(leaf, statement, Int32(8 + 2 * slot))
+            for (slot, leaf) in late { seen[slot] |= 1 << leaf.kind.rawValue }
+            // Every profile's own identity points to it in the graph, so one probe of
+            // the graph's key tells a known profile from a new one; a unique index on
+            // profile's identity would cost each new row a second random insert.
+            if let pid = try graph.profileId(of: identities[0]) {
+                stored.setUncheckedArguments([pid])
+                if let row = try Row.fetchOne(stored), row[0] as String == profile.namespace,
+                    row[1] as String == profile.identity
+                {
+                    let others = try graph.link(identities, to: pid)
+                    if !others.isEmpty || (row[2] as Int64) != 0 {
+                        try mergeAll([pid] + others, carrier: nil)
+                        continue
+                    }
+                    if !profile.containsNull {
+                        patch.setUncheckedArguments([profile.doc, time, exact, version, fragmentTime, pid])
+                        try patch.execute()
+                    } else {
+                        read.setUncheckedArguments([pid])
+                        guard let text = try String.fetchOne(read) else { continue }
+                        let merged = try JSONValue.parse(text).merging(try JSONValue.parse(profile.doc))
+                        update.setUncheckedArguments([merged.serialized(), time, exact, version, fragmentTime, pid])
+                        try update.execute()
+                    }
+                    try columns.refresh(pid: pid, in: db)
+                    written.updated += 1
+                    continue
+                }
+                // Known under another profile's record: this record gets its own
+                // row, which the graph then merges into that profile, as any
+                // fragment meeting a profile through one of its identities.
             }
+            let insert = profile.needsCompaction ? insertCompacted : insertAsIs
+            // Bound straight through SQLite's C API, text without copies: building
+            // GRDB arguments for every cell of every row was a fifth of an import's time.
+            let statement = insert.sqliteStatement
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            SQLiteBinding.text(statement, 1, profile.namespace)
+            SQLiteBinding.text(statement, 2, profile.identity)
+            sqlite3_bind_double(statement, 4, time)
+            sqlite3_bind_int64(statement, 5, Int64(exact))
+            sqlite3_bind_int64(statement, 6, version)
+            if let stamp = profile.timestamp { sqlite3_bind_double(statement, 7, stamp) }
+            for (slot, leaf) in late { bind(leaf, statement, Int32(8 + 2 * slot)) }
             let code = profile.document.withUnsafeBytes { document in
                 cells.text.withUnsafeBytes { text in
                     SQLiteBinding.borrowedText(statement, 3, document)
@@ -147,46 +178,13 @@ enum ProfileBatchWriter {
             sqlite3_reset(statement)
             // Nothing may read the bytes bound above once they are gone.
             sqlite3_clear_bindings(statement)
-            // A fragment that meets other profiles through any identity merges
-            // with them; see IdentityGraph.
-            func mergeAll(_ pids: [Int64], carrier: Int64?) throws {
-                let fragment = ProfileFragment(
-                    key: identities[0], time: fragmentTime, sequence: graph.sequence(ordinal: ordinal),
-                    document: try JSONValue.parse(profile.doc))
-                _ = try graph.merge(pids, carrier: carrier, fragment: fragment, keys: identities, columns: columns)
-                written.updated += 1
-            }
-            if sqlite3_changes(db.sqliteConnection) > 0 {
-                let pid = sqlite3_last_insert_rowid(db.sqliteConnection)
-                let others = try graph.link(identities, to: pid, fresh: true)
-                if others.isEmpty {
-                    written.inserted += 1
-                } else {
-                    try mergeAll(others, carrier: pid)
-                }
-                continue
-            }
-            // A profile is stored under this primary identity already.
-            find.setUncheckedArguments([profile.namespace, profile.identity])
-            guard let row = try Row.fetchOne(find) else { continue }
-            let pid: Int64 = row[0]
-            let others = try graph.link(identities, to: pid)
-            if !others.isEmpty || (row[1] as Int64) != 0 {
-                try mergeAll([pid] + others, carrier: nil)
-                continue
-            }
-            if !profile.containsNull {
-                patch.setUncheckedArguments([profile.doc, time, exact, version, fragmentTime, pid])
-                try patch.execute()
+            let pid = sqlite3_last_insert_rowid(db.sqliteConnection)
+            let others = try graph.link(identities, to: pid, fresh: true)
+            if others.isEmpty {
+                written.inserted += 1
             } else {
-                read.setUncheckedArguments([pid])
-                guard let stored = try String.fetchOne(read) else { continue }
-                let merged = try JSONValue.parse(stored).merging(try JSONValue.parse(profile.doc))
-                update.setUncheckedArguments([merged.serialized(), time, exact, version, fragmentTime, pid])
-                try update.execute()
+                try mergeAll(others, carrier: pid)
             }
-            try columns.refresh(pid: pid, in: db)
-            written.updated += 1
         }
         try graph.finish()
         if oldest < columns.paths.count { written.columns = columns.trie }

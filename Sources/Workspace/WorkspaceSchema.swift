@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Segmentation
 
@@ -364,6 +365,29 @@ enum WorkspaceSchema {
                     CREATE UNIQUE INDEX event_id ON event(id);
                     CREATE INDEX event_by_type ON event(etype, ets, epid);
                     CREATE INDEX event_by_profile ON event(epid, ets, etype);
+                    """)
+        }
+        migrator.registerMigration("2026-12-02 profile found through the identity graph") { db in
+            // Every profile's own identity points to it in `identity`, whose key
+            // the import probes; profile's UNIQUE (namespace, identity) cost each
+            // new row a second random index insert, and SQLite never drops an
+            // inline UNIQUE's index, so the table is copied once without it, pids kept.
+            guard
+                let table = try String.fetchOne(
+                    db, sql: "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'profile'")
+            else { return }
+            let unique = #",\s*UNIQUE\s*\(\s*namespace\s*,\s*identity\s*\)"#
+            guard table.range(of: unique, options: .regularExpression) != nil else { return }
+            let copy = table.replacingOccurrences(of: unique, with: "", options: .regularExpression)
+                .replacingOccurrences(
+                    of: #"^CREATE TABLE\s+"?profile"?"#, with: "CREATE TABLE profile_copy", options: .regularExpression)
+            try db.execute(sql: copy)
+            try db.execute(
+                sql: """
+                    INSERT INTO profile_copy SELECT * FROM profile;
+                    DROP TABLE profile;
+                    ALTER TABLE profile_copy RENAME TO profile;
+                    CREATE INDEX profile_by_version ON profile(version);
                     """)
         }
         return migrator
