@@ -10,13 +10,7 @@ enum EventBatchWriter {
     static func write(_ batch: [ImportedEvent], at now: Date, in db: Database) throws -> EventImportSummary {
         var summary = EventImportSummary()
         var resolver = try EventProfileResolver(db)
-        var pids = try batch.map { try resolver.profile(for: $0.identities) }
-        let orphans = batch.indices.filter { pids[$0] == nil }
-        if !orphans.isEmpty {
-            summary.profilesCreated = try createProfiles(for: orphans.map { batch[$0] }, at: now, in: db)
-            resolver.forgetMisses()
-            for index in orphans { pids[index] = try resolver.profile(for: batch[index].identities) }
-        }
+        let pids = try profiles(for: batch, resolver: &resolver, at: now, in: db, created: &summary.profilesCreated)
         // Rows go in by profile and time: the (epid, ...) index then takes them
         // in key order, so a batch dirties a run of its pages instead of one
         // page per event, and a profile's events sit together in the table.
@@ -25,7 +19,49 @@ enum EventBatchWriter {
         }
         let insert = try db.cachedStatement(
             sql: "INSERT INTO event (id, epid, ets, etype, edoc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
+        (summary.inserted, summary.duplicates) = try store(order, of: batch, pids, with: insert, in: db)
+        // Profiles' versions are left as they are: only segments that read
+        // nothing but the profile's row are evaluated incrementally, and an
+        // event changes no row.
+        return summary
+    }
+
+    /// Appends the batch in input order to an event table without indexes
+    /// (`EventBulkImport`), where an `_id` seen before is found at the end.
+    /// `resolver` is kept from batch to batch: in the one transaction no other
+    /// writer can move an identity to another profile.
+    static func append(
+        _ batch: [ImportedEvent], resolver: inout EventProfileResolver, at now: Date, in db: Database
+    ) throws -> EventImportSummary {
+        var summary = EventImportSummary()
+        let pids = try profiles(for: batch, resolver: &resolver, at: now, in: db, created: &summary.profilesCreated)
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO event (id, epid, ets, etype, edoc) VALUES (?, ?, ?, ?, ?)")
+        summary.inserted = try store(batch.indices.filter { pids[$0] != nil }, of: batch, pids, with: insert, in: db).0
+        return summary
+    }
+
+    /// Each event's profile, made when none holds its identities.
+    private static func profiles(
+        for batch: [ImportedEvent], resolver: inout EventProfileResolver, at now: Date, in db: Database,
+        created: inout Int
+    ) throws -> [Int64?] {
+        var pids = try batch.map { try resolver.profile(for: $0.identities) }
+        let orphans = batch.indices.filter { pids[$0] == nil }
+        if !orphans.isEmpty {
+            created = try createProfiles(for: orphans.map { batch[$0] }, at: now, in: db)
+            resolver.forgetMisses()
+            for index in orphans { pids[index] = try resolver.profile(for: batch[index].identities) }
+        }
+        return pids
+    }
+
+    /// Steps `insert` for the events at `order`; returns how many rows went in and how many did not.
+    private static func store(
+        _ order: [Int], of batch: [ImportedEvent], _ pids: [Int64?], with insert: Statement, in db: Database
+    ) throws -> (Int, Int) {
         let handle = insert.sqliteStatement
+        var inserted = 0
         for index in order {
             let event = batch[index]
             sqlite3_reset(handle)
@@ -36,17 +72,10 @@ enum EventBatchWriter {
             SQLiteBinding.text(handle, 5, event.document)
             let code = sqlite3_step(handle)
             guard code == SQLITE_DONE else { throw error(code, handle) }
-            if sqlite3_changes(db.sqliteConnection) > 0 {
-                summary.inserted += 1
-            } else {
-                summary.duplicates += 1
-            }
+            inserted += Int(sqlite3_changes(db.sqliteConnection))
         }
         sqlite3_reset(handle)
-        // Profiles' versions are left as they are: only segments that read
-        // nothing but the profile's row are evaluated incrementally, and an
-        // event changes no row.
-        return summary
+        return (inserted, order.count - inserted)
     }
 
     static func error(_ code: Int32, _ statement: SQLiteStatement) -> DatabaseError {
@@ -75,7 +104,7 @@ enum EventBatchWriter {
 struct EventProfileResolver {
     private let lookup: Statement
     private let normalizes: Bool
-    private var known: [EventIdentity: Int64] = [:]
+    private var known = EventProfileCache()
     private var missing = Set<EventIdentity>()
 
     init(_ db: Database) throws {
@@ -89,10 +118,11 @@ struct EventProfileResolver {
     mutating func profile(for identities: [EventIdentity]) throws -> Int64? {
         for raw in identities {
             let identity = normalizes ? raw.normalized : raw
-            if let pid = known[identity] { return pid }
+            let key = EventProfileCache.Key(identity)
+            if let pid = known[key] { return pid }
             if missing.contains(identity) { continue }
             if let pid = try find(identity) {
-                known[identity] = pid
+                known[key] = pid
                 return pid
             }
             missing.insert(identity)
@@ -116,4 +146,76 @@ struct EventProfileResolver {
 
     /// After profiles were made, the identities that led nowhere may lead somewhere.
     mutating func forgetMisses() { missing.removeAll() }
+}
+
+/// The profiles found for identities, by an 88-bit hash of the identity (64
+/// bits to place it, 24 more to check it): among a million identities two
+/// share a key with a chance near 10^-14, and no text is kept, so a million
+/// take 32 MB where a dictionary of the identities took several times that.
+struct EventProfileCache {
+    struct Key {
+        var hash: UInt64
+        var check: UInt64
+
+        init(_ identity: EventIdentity) {
+            var hasher = Hasher()
+            hasher.combine(identity.namespace)
+            hasher.combine(identity.id)
+            hash = UInt64(bitPattern: Int64(hasher.finalize()))
+            // FNV-1a, unrelated to the hasher's SipHash.
+            var fnv: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in identity.namespace.utf8 { fnv = (fnv ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            fnv = (fnv ^ 0xFF) &* 0x100_0000_01b3
+            for byte in identity.id.utf8 { fnv = (fnv ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            check = fnv >> 40
+        }
+    }
+
+    /// Pairs of (hash, check << 40 | pid); a pid of 0 marks a free slot.
+    private var slots = [UInt64](repeating: 0, count: 2 << 12)
+    private var count = 0
+    private static let pidBits: UInt64 = (1 << 40) - 1
+    /// Past this many slots (32 MB) no more keys are kept; they are looked up each time.
+    private static let maxSlots = 1 << 21
+
+    subscript(key: Key) -> Int64? {
+        get {
+            let mask = slots.count / 2 - 1
+            var slot = Int(truncatingIfNeeded: key.hash) & mask
+            while true {
+                let value = slots[2 * slot + 1]
+                if value == 0 { return nil }
+                if slots[2 * slot] == key.hash, value >> 40 == key.check { return Int64(value & Self.pidBits) }
+                slot = (slot + 1) & mask
+            }
+        }
+        set {
+            guard let pid = newValue, pid > 0, UInt64(pid) <= Self.pidBits else { return }
+            if (count + 1) * 4 > slots.count / 2 * 3 {
+                guard slots.count / 2 < Self.maxSlots else { return }
+                grow()
+            }
+            let mask = slots.count / 2 - 1
+            var slot = Int(truncatingIfNeeded: key.hash) & mask
+            while slots[2 * slot + 1] != 0 {
+                if slots[2 * slot] == key.hash, slots[2 * slot + 1] >> 40 == key.check { return }
+                slot = (slot + 1) & mask
+            }
+            slots[2 * slot] = key.hash
+            slots[2 * slot + 1] = key.check << 40 | UInt64(pid)
+            count += 1
+        }
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [UInt64](repeating: 0, count: old.count * 2)
+        let mask = slots.count / 2 - 1
+        for index in stride(from: 0, to: old.count, by: 2) where old[index + 1] != 0 {
+            var slot = Int(truncatingIfNeeded: old[index]) & mask
+            while slots[2 * slot + 1] != 0 { slot = (slot + 1) & mask }
+            slots[2 * slot] = old[index]
+            slots[2 * slot + 1] = old[index + 1]
+        }
+    }
 }

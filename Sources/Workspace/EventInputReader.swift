@@ -18,69 +18,61 @@ public struct EventInputReader: Sendable {
         _ inputs: [ImportInput], onReject: (ImportRejection) -> Void,
         write: @escaping @Sendable ([ImportedEvent]) async throws -> EventImportSummary
     ) async throws -> EventImportSummary {
-        var summary = EventImportSummary()
+        var assembler = EventBatchAssembler(maxErrors: maxErrors, batchSize: batchSize)
+        var written = EventImportSummary()
         var inflight: Task<EventImportSummary, Error>?
-        var batch: [ImportedEvent] = []
-        batch.reserveCapacity(batchSize)
         func settle() async throws {
             guard let task = inflight else { return }
             inflight = nil
-            summary.add(try await task.value)
+            written.add(try await task.value)
         }
-        func submit() async throws {
+        func submit(_ rows: [ImportedEvent]) async throws {
             try await settle()
-            guard !batch.isEmpty else { return }
-            let rows = batch
-            batch.removeAll(keepingCapacity: true)
+            guard !rows.isEmpty else { return }
             inflight = Task { try await write(rows) }
         }
-        // Every file is opened before any event is written, so a mistyped second
-        // name does not leave the first file half imported.
-        var readers: [(ImportInput, LineReader)] = []
-        for input in inputs {
-            switch input {
-            case .file(let path): readers.append((input, try LineReader(path: path)))
-            case .standardInput:
-                readers.append((input, LineReader(fileDescriptor: STDIN_FILENO, ownsDescriptor: false)))
-            }
-        }
+        let readers = try Self.open(inputs)
         do {
             inputs: for (input, reader) in readers {
                 var chunk = LineChunk()
-                while true {
-                    chunk.removeAll()
-                    while chunk.count < Self.linesPerChunk, let line = try reader.nextLine() {
-                        chunk.append(line, number: reader.lineNumber)
+                while try Self.read(reader, into: &chunk) {
+                    let parsed = await Self.parseInParallel(chunk)
+                    for batch in assembler.add(parsed, of: chunk, from: input, onReject: onReject) {
+                        try await submit(batch)
                     }
-                    if chunk.count == 0 { break }
-                    let parsedLines = await Self.parseInParallel(chunk)
-                    for (index, parsed) in parsedLines.enumerated() {
-                        switch parsed {
-                        case .skip: continue
-                        case .event(let event):
-                            batch.append(event)
-                            if batch.count >= batchSize { try await submit() }
-                        case .rejected(let reason):
-                            summary.rejected += 1
-                            onReject(
-                                ImportRejection(file: input.displayName, line: chunk.lineNumbers[index], reason: reason)
-                            )
-                            if summary.rejected > maxErrors {
-                                summary.stoppedEarly = true
-                                break inputs
-                            }
-                        }
-                    }
+                    if assembler.summary.stoppedEarly { break inputs }
                 }
             }
-            try await submit()
+            try await submit(assembler.rest())
             try await settle()
         } catch {
             // What the caller sees committed after an error is exactly the batches before it.
             _ = try? await inflight?.value
             throw error
         }
-        return summary
+        written.rejected = assembler.summary.rejected
+        written.stoppedEarly = assembler.summary.stoppedEarly
+        return written
+    }
+
+    /// Every file is opened before any event is written, so a mistyped second
+    /// name does not leave the first file half imported.
+    static func open(_ inputs: [ImportInput]) throws -> [(ImportInput, LineReader)] {
+        try inputs.map { input in
+            switch input {
+            case .file(let path): (input, try LineReader(path: path))
+            case .standardInput: (input, LineReader(fileDescriptor: STDIN_FILENO, ownsDescriptor: false))
+            }
+        }
+    }
+
+    /// Fills `chunk` with the reader's next lines; false at the end of the input.
+    static func read(_ reader: LineReader, into chunk: inout LineChunk) throws -> Bool {
+        chunk.removeAll()
+        while chunk.count < linesPerChunk, let line = try reader.nextLine() {
+            chunk.append(line, number: reader.lineNumber)
+        }
+        return chunk.count > 0
     }
 
     static let linesPerChunk = 8192
@@ -91,5 +83,161 @@ public struct EventInputReader: Sendable {
         async let first = chunk.map(0..<half, EventLineParser.parse)
         let second = chunk.map(half..<chunk.count, EventLineParser.parse)
         return await first + second
+    }
+}
+
+/// Parsed lines into batches of events, counting and reporting the rejected ones.
+struct EventBatchAssembler {
+    let maxErrors: Int
+    let batchSize: Int
+    /// The rejected lines so far, and whether there were too many.
+    private(set) var summary = EventImportSummary()
+    private var batch: [ImportedEvent] = []
+
+    init(maxErrors: Int, batchSize: Int) {
+        self.maxErrors = maxErrors
+        self.batchSize = batchSize
+        batch.reserveCapacity(batchSize)
+    }
+
+    /// Takes a chunk's parsed lines; returns the batches they filled. Past
+    /// `maxErrors` rejections the rest is dropped and `summary.stoppedEarly` set.
+    mutating func add(
+        _ parsed: [EventLineParser.Parsed], of chunk: LineChunk, from input: ImportInput,
+        onReject: (ImportRejection) -> Void
+    ) -> [[ImportedEvent]] {
+        var full: [[ImportedEvent]] = []
+        for (index, line) in parsed.enumerated() {
+            switch line {
+            case .skip: continue
+            case .event(let event):
+                batch.append(event)
+                if batch.count >= batchSize { full.append(rest()) }
+            case .rejected(let reason):
+                summary.rejected += 1
+                onReject(ImportRejection(file: input.displayName, line: chunk.lineNumbers[index], reason: reason))
+                if summary.rejected > maxErrors {
+                    summary.stoppedEarly = true
+                    return full
+                }
+            }
+        }
+        return full
+    }
+
+    /// The events not yet handed out.
+    mutating func rest() -> [ImportedEvent] {
+        defer { batch.removeAll(keepingCapacity: true) }
+        return batch
+    }
+}
+
+/// The reader on a thread of its own, for a writer that stays in one call for
+/// the whole import (one SQLite transaction): `next()` gives the batches in
+/// order while the following ones are read and parsed on both cores.
+final class EventBatchStream: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var ready: [[ImportedEvent]] = []
+    private var finished = false
+    private var failure: (any Error)?
+    private var stopped = false
+    private var summary = EventImportSummary()
+    private var rejections: [ImportRejection] = []
+    /// Used by the reading thread alone.
+    private let readers: [(ImportInput, LineReader)]
+    private let reader: EventInputReader
+
+    /// Opens every input at once (an unreadable one fails here) and starts reading.
+    init(_ inputs: [ImportInput], reader: EventInputReader) throws {
+        readers = try EventInputReader.open(inputs)
+        self.reader = reader
+        Thread { [self] in produce() }.start()
+    }
+
+    /// The next batch, waiting for it; nil after the last.
+    func next() throws -> [ImportedEvent]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.isEmpty, !finished, failure == nil { condition.wait() }
+        if let failure { throw failure }
+        if ready.isEmpty { return nil }
+        condition.broadcast()
+        return ready.removeFirst()
+    }
+
+    /// The rejected lines, once `next()` has returned nil.
+    var outcome: (summary: EventImportSummary, rejections: [ImportRejection]) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (summary, rejections)
+    }
+
+    /// Ends the reading early: the writer is done or failed.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func produce() {
+        var assembler = EventBatchAssembler(maxErrors: reader.maxErrors, batchSize: reader.batchSize)
+        var rejected: [ImportRejection] = []
+        do {
+            inputs: for (input, lines) in readers {
+                var chunk = LineChunk()
+                while try EventInputReader.read(lines, into: &chunk) {
+                    let parsed = Self.parseInParallel(chunk)
+                    for batch in assembler.add(parsed, of: chunk, from: input, onReject: { rejected.append($0) }) {
+                        guard put(batch) else { return }
+                    }
+                    if assembler.summary.stoppedEarly { break inputs }
+                }
+            }
+            let last = assembler.rest()
+            if !last.isEmpty { guard put(last) else { return } }
+            condition.lock()
+            (summary, rejections, finished) = (assembler.summary, rejected, true)
+            condition.broadcast()
+            condition.unlock()
+        } catch {
+            condition.lock()
+            failure = error
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Hands a batch over, keeping at most one waiting; false once stopped.
+    private func put(_ batch: [ImportedEvent]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !ready.isEmpty, !stopped { condition.wait() }
+        if stopped { return false }
+        ready.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    /// Parses a chunk's lines in two halves on two threads, results in line order.
+    private static func parseInParallel(_ chunk: LineChunk) -> [EventLineParser.Parsed] {
+        let half = chunk.count / 2
+        let halves = Halves()
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            let parsed = chunk.map(part == 0 ? 0..<half : half..<chunk.count, EventLineParser.parse)
+            halves.set(part, parsed)
+        }
+        return halves.joined
+    }
+
+    private final class Halves: @unchecked Sendable {
+        private let lock = NSLock()
+        private var parts: [[EventLineParser.Parsed]] = [[], []]
+
+        func set(_ part: Int, _ parsed: [EventLineParser.Parsed]) {
+            lock.withLock { parts[part] = parsed }
+        }
+
+        var joined: [EventLineParser.Parsed] { lock.withLock { parts[0] + parts[1] } }
     }
 }

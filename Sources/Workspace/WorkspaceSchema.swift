@@ -390,6 +390,12 @@ enum WorkspaceSchema {
                     CREATE INDEX profile_by_version ON profile(version);
                     """)
         }
+        migrator.registerMigration("2026-12-02 events by profile only") { db in
+            // Measured at 1M events: the five behavioural segments took as long
+            // with only (epid, ets, etype), which covers a type's rows as a scan,
+            // while building (etype, ets, epid) was a seventh of a large import.
+            try db.execute(sql: "DROP INDEX IF EXISTS event_by_type")
+        }
         return migrator
     }
 }

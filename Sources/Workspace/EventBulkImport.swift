@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+
+/// An event import into the SQLite workspace, its batches from an `EventBatchStream`.
+///
+/// A large import is one transaction that drops the event indexes, appends the
+/// events in input order and builds the indexes again by sorting once. Kept up
+/// batch by batch, each batch of 50k events lands on pages all over the `_id`
+/// and per-profile indexes, so most of their pages were written again for every
+/// batch: about 8 KB per event at 10M events. A kill at any point rolls the one
+/// transaction back, so the workspace is as before the import, indexes included.
+/// A small import into many stored events goes batch by batch, a transaction each.
+enum EventBulkImport {
+    /// The indexes a bulk import builds again: the latest migration's.
+    static let indexes = [
+        ("event_id", "CREATE UNIQUE INDEX event_id ON event(id)"),
+        // A set of a type's events in a window scans this covering index whole,
+        // which at 1M events took no longer than a range of an (etype, ets) one.
+        ("event_by_profile", "CREATE INDEX event_by_profile ON event(epid, ets, etype)"),
+    ]
+
+    /// A generous line length, so a file's size does not overstate its events.
+    static let bytesPerEvent = 200
+
+    /// The events the inputs hold, from their sizes; nil when one is not a plain file.
+    static func estimatedEvents(_ inputs: [ImportInput]) -> Int? {
+        var bytes = 0
+        for input in inputs {
+            guard case .file(let path) = input,
+                let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber
+            else { return nil }
+            bytes += size.intValue
+        }
+        return bytes / bytesPerEvent
+    }
+
+    static func run(_ stream: EventBatchStream, estimatedEvents: Int?, in db: Database) throws -> EventImportSummary {
+        guard let first = try stream.next() else { return EventImportSummary() }
+        let stored = try Int.fetchOne(db, sql: "SELECT max(eid) FROM event") ?? 0
+        if try rebuilds(first, estimatedEvents: estimatedEvents, stored: stored, db) {
+            return try bulk(first, stream, above: stored, db)
+        }
+        var summary = EventImportSummary()
+        var batch: [ImportedEvent]? = first
+        while let rows = batch {
+            try db.inTransaction {
+                summary.add(try EventBatchWriter.write(rows, at: Date(), in: db))
+                return .commit
+            }
+            batch = try stream.next()
+        }
+        return summary
+    }
+
+    /// Whether sorting every stored and new event once costs less than the new
+    /// events' scattered index writes: when the import is at least a sixteenth
+    /// of what is stored. Not when its first batch is mostly stored already (the
+    /// same file again), which the kept indexes find cheaply.
+    static func rebuilds(
+        _ first: [ImportedEvent], estimatedEvents: Int?, stored: Int, _ db: Database
+    ) throws -> Bool {
+        if stored == 0 { return true }
+        guard let estimatedEvents, estimatedEvents * 16 >= stored else { return false }
+        let probe = try db.cachedStatement(sql: "SELECT 1 FROM event WHERE id = ?")
+        var present = 0
+        for event in first where try Bool.fetchOne(probe, arguments: [event.id]) != nil {
+            present += 1
+        }
+        return present * 2 <= first.count
+    }
+
+    private static func bulk(
+        _ first: [ImportedEvent], _ stream: EventBatchStream, above stored: Int, _ db: Database
+    ) throws -> EventImportSummary {
+        var summary = EventImportSummary()
+        try db.inTransaction {
+            for (name, _) in indexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") }
+            var resolver = try EventProfileResolver(db)
+            var batch: [ImportedEvent]? = first
+            while let rows = batch {
+                summary.add(try EventBatchWriter.append(rows, resolver: &resolver, at: Date(), in: db))
+                batch = try stream.next()
+            }
+            // The batches' memory goes back to the system before the sorter
+            // takes its share (the cache's size), which keeps the peak RSS down.
+            releaseFreeMemory()
+            let duplicates = try buildIndexes(newAbove: stored, db)
+            summary.inserted -= duplicates
+            summary.duplicates += duplicates
+            return .commit
+        }
+        return summary
+    }
+
+    /// Builds the indexes; returns how many new rows had an `_id` stored before
+    /// them (earlier in the table, or earlier in the import), which are deleted.
+    private static func buildIndexes(newAbove stored: Int, _ db: Database) throws -> Int {
+        var duplicates = 0
+        let (_, unique) = indexes[0]
+        do {
+            try db.execute(sql: unique)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            try db.execute(
+                sql: "DELETE FROM event WHERE eid > ? AND eid NOT IN (SELECT min(eid) FROM event GROUP BY id)",
+                arguments: [stored])
+            duplicates = db.changesCount
+            try db.execute(sql: unique)
+        }
+        for (_, sql) in indexes.dropFirst() { try db.execute(sql: sql) }
+        return duplicates
+    }
+
+    /// glibc's malloc_trim, where there is one: glibc keeps what threads freed
+    /// for their next allocations unless asked to give it back.
+    private static func releaseFreeMemory() {
+        typealias Trim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(nil, "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+    }
+}
