@@ -62,10 +62,15 @@ enum ProfileBatchWriter {
         let names = (["namespace", "identity", "doc", "updatedAt", "exact", "version", "fragmentTime"] + typedNames)
             .joined(separator: ", ")
         let typedMarks = String(repeating: ", ?", count: typedNames.count)
+        // The pid goes last, so the other parameters keep their places.
         let insertAsIs = try db.cachedStatement(
-            sql: "INSERT INTO profile (\(names)) VALUES (?, ?, ?, ?, ?, ?, ?\(typedMarks))")
+            sql: "INSERT INTO profile (\(names), pid) VALUES (?, ?, ?, ?, ?, ?, ?\(typedMarks), ?)")
         let insertCompacted = try db.cachedStatement(
-            sql: "INSERT INTO profile (\(names)) VALUES (?, ?, json(?), ?, ?, ?, ?\(typedMarks))")
+            sql: "INSERT INTO profile (\(names), pid) VALUES (?, ?, json(?), ?, ?, ?, ?\(typedMarks), ?)")
+        let pidIndex = Int32(8 + typedNames.count)
+        // New rows take their pids from here, so a new person's identity can point
+        // at its row before the row is written.
+        var nextPid = (try Int64.fetchOne(db, sql: "SELECT max(pid) FROM profile") ?? 0) + 1
         // Without nulls in the newer record, RFC 7396 json_patch is exactly the deep
         // merge of JSONValue.merging, and runs in SQLite without a round trip.
         let patch = try db.cachedStatement(
@@ -119,10 +124,12 @@ enum ProfileBatchWriter {
                 }
             }
             for (slot, leaf) in late { seen[slot] |= 1 << leaf.kind.rawValue }
-            // Every profile's own identity points to it in the graph, so one probe of
-            // the graph's key tells a known profile from a new one; a unique index on
+            // Every profile's own identity points to it in the graph, so claiming the
+            // record's identity for the next row tells a new person from a known
+            // profile with one search of the graph's key; a unique index on
             // profile's identity would cost each new row a second random insert.
-            if let pid = try graph.profileId(of: identities[0]) {
+            let claimed = try graph.claim(identities[0], for: nextPid)
+            if !claimed, let pid = try graph.profileId(of: identities[0]) {
                 stored.setUncheckedArguments([pid])
                 if let row = try Row.fetchOne(stored), row[0] as String == profile.namespace,
                     row[1] as String == profile.identity
@@ -162,6 +169,9 @@ enum ProfileBatchWriter {
             sqlite3_bind_int64(statement, 5, Int64(exact))
             sqlite3_bind_int64(statement, 6, version)
             if let stamp = profile.timestamp { sqlite3_bind_double(statement, 7, stamp) }
+            let pid = nextPid
+            nextPid += 1
+            sqlite3_bind_int64(statement, pidIndex, pid)
             for (slot, leaf) in late { bind(leaf, statement, Int32(8 + 2 * slot)) }
             let code = profile.document.withUnsafeBytes { document in
                 cells.text.withUnsafeBytes { text in
@@ -178,8 +188,8 @@ enum ProfileBatchWriter {
             sqlite3_reset(statement)
             // Nothing may read the bytes bound above once they are gone.
             sqlite3_clear_bindings(statement)
-            let pid = sqlite3_last_insert_rowid(db.sqliteConnection)
-            let others = try graph.link(identities, to: pid, fresh: true)
+            let others = try graph.link(
+                claimed ? Array(identities.dropFirst()) : identities, to: pid, fresh: true, claimed: claimed ? 1 : 0)
             if others.isEmpty {
                 written.inserted += 1
             } else {
