@@ -6,17 +6,18 @@ import Testing
 @Suite struct ActivationUpdateCommandTests {
     let env = TestEnvironment.shared
 
-    func setUp(_ backend: Backend) throws -> WorkspaceCLI {
-        let cli = try WorkspaceCLI.make(environment: env.awsEnvironment(), backend: backend)
-        try cli.importLines([
+    func setUp(_ backend: Backend) async throws -> WorkspaceCLI {
+        let cli = try await WorkspaceCLI.make(environment: env.awsEnvironment(), backend: backend)
+        try await cli.importLines([
             #"{"identityMap":{"Email":[{"id":"a@x.io","primary":true}]},"person":{"name":{"lastName":"Kim"}},"homeAddress":{"countryCode":"KR"}}"#
         ])
-        #expect(try cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        #expect(try await cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
         let prefix = TestEnvironment.prefix("update")
         #expect(
-            try cli(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix]).exitCode == 0)
+            try await cli(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix]).exitCode
+                == 0)
         for name in ["daily", "other"] {
-            let created = try cli([
+            let created = try await cli([
                 "activations", "create", name, "--destination", "d", "--segment", "kr", "--map", "identityMap.Email",
                 "--frequency", "daily", "--start", "2026-11-02T06:00:00Z", "--file-name",
                 "\(name)_%DESTINATION_NAME%_%SEGMENT_ID%",
@@ -26,41 +27,42 @@ import Testing
         return cli
     }
 
-    func show(_ cli: WorkspaceCLI, _ name: String) throws -> [String: Any] {
-        let shown = try cli(["activations", "show", name])
+    func show(_ cli: WorkspaceCLI, _ name: String) async throws -> [String: Any] {
+        let shown = try await cli(["activations", "show", name])
         #expect(shown.exitCode == 0, "\(shown.stderr)")
         return try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any] ?? [:]
     }
 
     @Test(arguments: Backend.allCases)
     func anUpdateReplacesWhatItNamesAndKeepsTheRest(_ backend: Backend) async throws {
-        let cli = try setUp(backend)
-        let before = try show(cli, "daily")
-        let updated = try cli([
+        let cli = try await setUp(backend)
+        let before = try await show(cli, "daily")
+        let updated = try await cli([
             "activations", "update", "daily", "--name", "weekly", "--frequency", "weekly", "--day", "monday",
             "--map", "identityMap.Email=email", "--map", "person.name.lastName", "--hash", "email",
         ])
         #expect(updated.exitCode == 0, "\(updated.stderr)")
         #expect(updated.stdout.contains("updated activation weekly"))
-        let after = try show(cli, "weekly")
+        let after = try await show(cli, "weekly")
         #expect(after["id"] as? String == before["id"] as? String)
         #expect(after["frequency"] as? String == "weekly")
         #expect(after["fileNameTemplate"] as? String == before["fileNameTemplate"] as? String)
         let columns = after["mappings"] as? [[String: Any]] ?? []
         #expect(columns.map { $0["column"] as? String } == ["email", "person_name_lastName"])
         #expect(columns.map { $0["hashed"] as? Bool ?? false } == [true, false])
-        #expect(try cli(["activations", "show", "daily"]).exitCode != 0)
+        #expect(try await cli(["activations", "show", "daily"]).exitCode != 0)
 
         // 2026-11-02 is a Monday: the weekly schedule runs then, and not on the days a daily one would.
-        #expect(try cli(["activations", "disable", "other"]).exitCode == 0)
-        #expect(try cli(["run", "--due", "--at", "2026-11-02T06:30:00Z"]).stdout.contains(" success: kr, 1 rows"))
-        #expect(try cli(["run", "--due", "--at", "2026-11-05T07:00:00Z"]).stdout.contains("nothing due"))
+        #expect(try await cli(["activations", "disable", "other"]).exitCode == 0)
+        #expect(
+            try await cli(["run", "--due", "--at", "2026-11-02T06:30:00Z"]).stdout.contains(" success: kr, 1 rows"))
+        #expect(try await cli(["run", "--due", "--at", "2026-11-05T07:00:00Z"]).stdout.contains("nothing due"))
     }
 
     @Test(arguments: Backend.allCases)
-    func badUpdatesAreRefusedAndChangeNothing(_ backend: Backend) throws {
-        let cli = try setUp(backend)
-        let before = try cli(["activations", "show", "daily"]).stdout
+    func badUpdatesAreRefusedAndChangeNothing(_ backend: Backend) async throws {
+        let cli = try await setUp(backend)
+        let before = try await cli(["activations", "show", "daily"]).stdout
         let cases: [([String], String)] = [
             (["--hash", "email"], "--hash needs --map"),
             (["--end", "2027-01-01", "--no-end"], "contradict"),
@@ -73,13 +75,13 @@ import Testing
             (["--start", "tomorrow"], "is not an ISO-8601 time"),
         ]
         for (options, needle) in cases {
-            let result = try cli(["activations", "update", "daily"] + options)
+            let result = try await cli(["activations", "update", "daily"] + options)
             #expect(result.exitCode == 2, "\(options): \(result.stderr)")
             #expect(result.stderr.contains(needle), "\(options): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         }
-        #expect(try cli(["activations", "show", "daily"]).stdout == before)
-        let missing = try cli(["activations", "update", "absent", "--mode", "incremental"])
+        #expect(try await cli(["activations", "show", "daily"]).stdout == before)
+        let missing = try await cli(["activations", "update", "absent", "--mode", "incremental"])
         #expect(missing.exitCode != 0)
         #expect(missing.stderr.contains("absent"))
     }

@@ -7,7 +7,7 @@ import Testing
     let env = TestEnvironment.shared
 
     @Test func runsPostStartSuccessFailureAndOneDelayAlert() async throws {
-        let cli = try ScheduledRunTests().setUpGoodAndBad(TestEnvironment.prefix("alerts"))
+        let cli = try await ScheduledRunTests().setUpGoodAndBad(TestEnvironment.prefix("alerts"))
         let sink = try WebhookSink()
         defer { sink.stop() }
         // The URL carries a token, as chat webhooks do; it must never be printed.
@@ -15,7 +15,7 @@ import Testing
         var withHook = env.awsEnvironment()
         withHook["FERRY_ALERT_WEBHOOK"] = secretURL
 
-        let first = try cli(["run", "--due", "--at", "2026-11-25T06:10:00Z"], user: withHook)
+        let first = try await cli(["run", "--due", "--at", "2026-11-25T06:10:00Z"], user: withHook)
         // The bad destination lacks s3:PutObject: a missing permission is exit 3.
         #expect(first.exitCode == 3)
         var posts = sink.posts
@@ -32,9 +32,9 @@ import Testing
         #expect((succeeded["alert"] as? [String: Any])?["rows"] as? Int == 2)
 
         // Three hours after the due time the bad one is reported late, once.
-        let late = try cli(["run", "--due", "--at", "2026-11-25T09:00:00Z"], user: withHook)
+        let late = try await cli(["run", "--due", "--at", "2026-11-25T09:00:00Z"], user: withHook)
         #expect(late.stdout.contains("bad/kr scheduled 2026-11-25T06:00:00Z has no successful run 180 minutes"))
-        let again = try cli(["run", "--due", "--at", "2026-11-25T09:30:00Z"], user: withHook)
+        let again = try await cli(["run", "--due", "--at", "2026-11-25T09:30:00Z"], user: withHook)
         #expect(!again.stdout.contains("has no successful run"))
         posts = sink.posts
         let delayed = posts.filter { $0["event"] as? String == "run.delayed" }
@@ -47,7 +47,7 @@ import Testing
         }
 
         // The same picture for a monitor: `status --check` exits 4 and marks the late one.
-        let status = try cli(["status", "--check", "--at", "2026-11-25T09:30:00Z"])
+        let status = try await cli(["status", "--check", "--at", "2026-11-25T09:30:00Z"])
         #expect(status.exitCode == 4)
         let badLine = status.stdout.split(separator: "\n").first { $0.hasPrefix("bad\t") }
         #expect(badLine?.contains("DELAYED 210 min") == true)
@@ -55,13 +55,13 @@ import Testing
         #expect(goodLine?.contains("DELAYED") == false)
     }
 
-    @Test func aWebhookThatIsNotAURLIsRefusedWithoutEchoingIt() throws {
+    @Test func aWebhookThatIsNotAURLIsRefusedWithoutEchoingIt() async throws {
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
         // `run` needs an existing workspace; an import starts one.
-        try cli.importLines([])
+        try await cli.importLines([])
         var environment = env.awsEnvironment()
         environment["FERRY_ALERT_WEBHOOK"] = "not a url SECRETPART"
-        let result = try cli(["run", "--due"], user: environment)
+        let result = try await cli(["run", "--due"], user: environment)
         #expect(result.exitCode == 2)
         #expect(result.stderr.contains("alert webhook"))
         #expect(!(result.stdout + result.stderr).contains("SECRETPART"))

@@ -7,14 +7,14 @@ import Testing
 @Suite struct CalendarAndEvaluationTriggerTests {
     let env = TestEnvironment.shared
 
-    func setUp(_ prefix: String, _ backend: Backend = .sqlite) throws -> WorkspaceCLI {
-        let cli = try WorkspaceCLI.make(environment: env.awsEnvironment(), backend: backend)
-        try cli.importLines([
+    func setUp(_ prefix: String, _ backend: Backend = .sqlite) async throws -> WorkspaceCLI {
+        let cli = try await WorkspaceCLI.make(environment: env.awsEnvironment(), backend: backend)
+        try await cli.importLines([
             #"{"identityMap":{"Email":[{"id":"a@x.io","primary":true}]},"homeAddress":{"countryCode":"KR"}}"#,
             #"{"identityMap":{"Email":[{"id":"b@x.io","primary":true}]},"homeAddress":{"countryCode":"US"}}"#,
         ])
-        #expect(try cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
-        let created = try cli([
+        #expect(try await cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        let created = try await cli([
             "destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix + "%SEGMENT_NAME%",
         ])
         #expect(created.exitCode == 0, "\(created.stderr)")
@@ -32,45 +32,45 @@ import Testing
     @Test(arguments: Backend.allCases)
     func monthlyOnThe31stRunsOnTheLastDayOfShorterMonths(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("monthly")
-        let cli = try setUp(prefix, backend)
-        let created = try cli([
+        let cli = try await setUp(prefix, backend)
+        let created = try await cli([
             "activations", "create", "m", "--destination", "d", "--segment", "kr", "--map", "identityMap.Email",
             "--frequency", "monthly", "--day", "31", "--start", "2026-09-01T06:00:00Z", "--file-name",
             "m_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd_HHmm)%",
         ])
         #expect(created.exitCode == 0, "\(created.stderr)")
-        #expect(try cli(["run", "--due", "--at", "2026-09-29T23:00:00Z"]).stdout.contains("nothing due"))
+        #expect(try await cli(["run", "--due", "--at", "2026-09-29T23:00:00Z"]).stdout.contains("nothing due"))
         // September has 30 days: the 31st's run is on the 30th.
-        #expect(successes(try cli(["run", "--due", "--at", "2026-09-30T06:30:00Z"])) == 1)
-        #expect(try cli(["run", "--due", "--at", "2026-10-30T23:00:00Z"]).stdout.contains("nothing due"))
-        #expect(successes(try cli(["run", "--due", "--at", "2026-10-31T06:00:00Z"])) == 1)
+        #expect(successes(try await cli(["run", "--due", "--at", "2026-09-30T06:30:00Z"])) == 1)
+        #expect(try await cli(["run", "--due", "--at", "2026-10-30T23:00:00Z"]).stdout.contains("nothing due"))
+        #expect(successes(try await cli(["run", "--due", "--at", "2026-10-31T06:00:00Z"])) == 1)
         // November has 30 days too.
-        #expect(successes(try cli(["run", "--due", "--at", "2026-11-30T07:00:00Z"])) == 1)
+        #expect(successes(try await cli(["run", "--due", "--at", "2026-11-30T07:00:00Z"])) == 1)
         let names = try await keys(prefix)
         #expect(names.map { String($0.suffix(17).prefix(13)) } == ["20260930_0600", "20261031_0600", "20261130_0600"])
     }
 
     @Test func weeklyRunsOnItsWeekday() async throws {
         let prefix = TestEnvironment.prefix("weekly")
-        let cli = try setUp(prefix)
+        let cli = try await setUp(prefix)
         // 2026-11-04 is a Wednesday; the first Monday after it is the 9th.
-        let created = try cli([
+        let created = try await cli([
             "activations", "create", "w", "--destination", "d", "--segment", "kr", "--map", "identityMap.Email",
             "--frequency", "weekly", "--day", "monday", "--start", "2026-11-04T08:00:00Z", "--file-name",
             "w_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd)%",
         ])
         #expect(created.exitCode == 0, "\(created.stderr)")
-        #expect(try cli(["run", "--due", "--at", "2026-11-08T23:00:00Z"]).stdout.contains("nothing due"))
-        #expect(successes(try cli(["run", "--due", "--at", "2026-11-09T08:00:00Z"])) == 1)
+        #expect(try await cli(["run", "--due", "--at", "2026-11-08T23:00:00Z"]).stdout.contains("nothing due"))
+        #expect(successes(try await cli(["run", "--due", "--at", "2026-11-09T08:00:00Z"])) == 1)
         // Two weeks later, the missed Monday collapses into the latest one.
-        let later = try cli(["run", "--due", "--at", "2026-11-24T00:00:00Z"])
+        let later = try await cli(["run", "--due", "--at", "2026-11-24T00:00:00Z"])
         #expect(successes(later) == 1)
         #expect(later.stdout.contains("skipped 1 earlier time"))
         #expect(try await keys(prefix).map { String($0.suffix(12).prefix(8)) } == ["20261109", "20261123"])
     }
 
-    @Test func badDaysAndTriggersAreRefused() throws {
-        let cli = try setUp(TestEnvironment.prefix("bad-days"))
+    @Test func badDaysAndTriggersAreRefused() async throws {
+        let cli = try await setUp(TestEnvironment.prefix("bad-days"))
         let base = [
             "activations", "create", "x", "--destination", "d", "--segment", "kr", "--map", "identityMap.Email",
         ]
@@ -82,7 +82,7 @@ import Testing
             (["--trigger", "sometimes"], "--trigger must be schedule or after-evaluation"),
         ]
         for (options, needle) in cases {
-            let result = try cli(base + options)
+            let result = try await cli(base + options)
             #expect(result.exitCode == 2, "\(options)")
             #expect(result.stderr.contains(needle), "\(result.stderr)")
         }
@@ -93,31 +93,31 @@ import Testing
     @Test(arguments: Backend.allCases)
     func afterEvaluationRunsOncePerEvaluation(_ backend: Backend) async throws {
         let prefix = TestEnvironment.prefix("after-eval")
-        let cli = try setUp(prefix, backend)
-        let created = try cli([
+        let cli = try await setUp(prefix, backend)
+        let created = try await cli([
             "activations", "create", "ae", "--destination", "d", "--segment", "kr", "--map", "identityMap.Email",
             "--trigger", "after-evaluation", "--start", "2026-01-01T00:00:00Z",
         ])
         #expect(created.exitCode == 0, "\(created.stderr)")
-        func runs() throws -> Int {
-            let listed = try cli(["runs", "list", "--activation", "ae", "--json"])
+        func runs() async throws -> Int {
+            let listed = try await cli(["runs", "list", "--activation", "ae", "--json"])
             return (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [Any])?.count ?? -1
         }
-        #expect(try cli(["segments", "evaluate", "kr"]).exitCode == 0)
-        #expect(successes(try cli(["run", "--due"])) == 1)
-        #expect(try cli(["run", "--due"]).stdout.contains("nothing due"))
-        #expect(try runs() == 1)
-        #expect(try cli(["segments", "evaluate", "kr"]).exitCode == 0)
-        let second = try cli(["run", "--due"])
+        #expect(try await cli(["segments", "evaluate", "kr"]).exitCode == 0)
+        #expect(successes(try await cli(["run", "--due"])) == 1)
+        #expect(try await cli(["run", "--due"]).stdout.contains("nothing due"))
+        #expect(try await runs() == 1)
+        #expect(try await cli(["segments", "evaluate", "kr"]).exitCode == 0)
+        let second = try await cli(["run", "--due"])
         #expect(successes(second) == 1, "\(second.stdout) \(second.stderr)")
-        #expect(try cli(["run", "--due"]).stdout.contains("nothing due"))
-        #expect(try runs() == 2)
+        #expect(try await cli(["run", "--due"]).stdout.contains("nothing due"))
+        #expect(try await runs() == 2)
         // Two processes looking at once still run each evaluation once.
-        #expect(try cli(["segments", "evaluate", "kr"]).exitCode == 0)
+        #expect(try await cli(["segments", "evaluate", "kr"]).exitCode == 0)
         let a = try cli.spawn(["run", "--due"])
         let b = try cli.spawn(["run", "--due"])
         a.waitUntilExit()
         b.waitUntilExit()
-        #expect(try runs() == 3)
+        #expect(try await runs() == 3)
     }
 }

@@ -24,21 +24,21 @@ import Testing
         }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try lines.write(toFile: dir + "/p.jsonl", atomically: true, encoding: .utf8)
-        #expect(try ferry(["profiles", "import", dir + "/p.jsonl"]).exitCode == 0)
-        #expect(try ferry(["segments", "create", "all", "--pql", "loyalty.points >= 0"]).exitCode == 0)
+        #expect(try await ferry(["profiles", "import", dir + "/p.jsonl"]).exitCode == 0)
+        #expect(try await ferry(["segments", "create", "all", "--pql", "loyalty.points >= 0"]).exitCode == 0)
         #expect(
-            try ferry([
+            try await ferry([
                 "destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix + "%SEGMENT_NAME%",
                 "--manifest",
             ]).exitCode == 0)
         #expect(
-            try ferry([
+            try await ferry([
                 "activations", "create", "a", "--destination", "d", "--segment", "all", "--map",
                 "identityMap.Email=email",
                 "--map", "person.name.lastName", "--map", "person.name.firstName", "--map", "loyalty.points",
                 "--frequency", "once", "--start", "2026-11-26T06:00:00Z",
             ]).exitCode == 0)
-        #expect(try ferry(["segments", "evaluate"]).exitCode == 0)
+        #expect(try await ferry(["segments", "evaluate"]).exitCode == 0)
 
         let at = "2026-11-26T06:00:00Z"
         let admin = env.client(user: "admin")
@@ -72,7 +72,7 @@ import Testing
             }
             while alive(process.processIdentifier) { usleep(10_000) }
         }
-        let finished = try ferry(["run", "--due", "--at", at, "--part-size", "5"])
+        let finished = try await ferry(["run", "--due", "--at", at, "--part-size", "5"])
         #expect(finished.exitCode == 0, "\(finished.stderr)")
 
         let objects = try await admin.listObjects(bucket: env.bucket, prefix: prefix)
@@ -88,7 +88,7 @@ import Testing
         #expect(rows[1] == "user0@example.com,Lastname0,Firstname0,0")
         #expect(try await admin.listMultipartUploads(bucket: env.bucket, prefix: prefix).isEmpty)
         #expect(killedRuns >= 3, "\(trace)")
-        let runs = try ferry(["runs", "list", "--json"])
+        let runs = try await ferry(["runs", "list", "--json"])
         let parsed = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as! [[String: Any]]
         #expect(parsed.count == 1)
         #expect(parsed.first?["status"] as? String == "success")

@@ -14,27 +14,27 @@ import Testing
     let env = TestEnvironment.shared
 
     /// Creates a versioned bucket with the fixture's admin user.
-    func versionedBucket() throws -> String {
+    func versionedBucket() async throws -> String {
         let bucket = "ferry-v-" + UUID().uuidString.prefix(8).lowercased()
-        _ = try python(["create", bucket])
+        _ = try await python(["create", bucket])
         return bucket
     }
 
     /// Key -> number of versions in `bucket`.
-    func versions(_ bucket: String) throws -> [String: Int] {
-        let output = try python(["versions", bucket])
+    func versions(_ bucket: String) async throws -> [String: Int] {
+        let output = try await python(["versions", bucket])
         let counts = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Int] ?? [:]
         // The permission check's probes are `ferry s3 check`'s business, tested there.
         return counts.filter { !$0.key.contains(".ferry-check") }
     }
 
-    func python(_ arguments: [String]) throws -> String {
+    func python(_ arguments: [String]) async throws -> String {
         let script = TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path
-        return String(decoding: try runPython([script, TestEnvironment.envPath] + arguments), as: UTF8.self)
+        return String(decoding: try await runPython([script, TestEnvironment.envPath] + arguments), as: UTF8.self)
     }
 
     /// A workspace whose one activation exports about 12 MiB (three 5 MiB parts) daily.
-    func largeExport(bucket: String, endpoint: String? = nil) throws -> WorkspaceCLI {
+    func largeExport(bucket: String, endpoint: String? = nil) async throws -> WorkspaceCLI {
         var environment = env.awsEnvironment(user: "admin")
         if let endpoint { environment["AWS_ENDPOINT_URL_S3"] = endpoint }
         let cli = WorkspaceCLI(environment: environment)
@@ -46,26 +46,27 @@ import Testing
         }
         try FileManager.default.createDirectory(atPath: cli.dir, withIntermediateDirectories: true)
         try lines.write(toFile: cli.dir + "/p.jsonl", atomically: true, encoding: .utf8)
-        #expect(try cli(["profiles", "import", cli.dir + "/p.jsonl"]).exitCode == 0)
-        #expect(try cli(["segments", "create", "all", "--pql", "loyalty.points >= 0"]).exitCode == 0)
-        let created = try cli([
+        #expect(try await cli(["profiles", "import", cli.dir + "/p.jsonl"]).exitCode == 0)
+        #expect(try await cli(["segments", "create", "all", "--pql", "loyalty.points >= 0"]).exitCode == 0)
+        let created = try await cli([
             "destinations", "create", "d", "--bucket", bucket, "--folder-path", "out/%SEGMENT_NAME%", "--manifest",
         ])
         #expect(created.exitCode == 0, "\(created.stderr)")
         #expect(
-            try cli([
+            try await cli([
                 "activations", "create", "a", "--destination", "d", "--segment", "all", "--map",
                 "identityMap.Email=email", "--map", "person.name.lastName", "--map", "person.name.firstName", "--map",
                 "loyalty.points", "--frequency", "daily", "--start", "2026-11-20T06:00:00Z",
             ]).exitCode == 0)
-        #expect(try cli(["segments", "evaluate"]).exitCode == 0)
+        #expect(try await cli(["segments", "evaluate"]).exitCode == 0)
         return cli
     }
 
     @Test func aHolderFrozenPastItsLeaseWritesNothingAfterTheTakeover() async throws {
-        let bucket = try versionedBucket()
-        let cli = try largeExport(bucket: bucket)
+        let bucket = try await versionedBucket()
+        let cli = try await largeExport(bucket: bucket)
         let workspace = try Workspace(directory: URL(fileURLWithPath: cli.dir), environment: [:])
+        // Polled synchronously, as the crash test explains.
         func openUploads() throws -> Int {
             try workspace.dbPool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0 }
         }
@@ -86,7 +87,7 @@ import Testing
             kill(frozen.processIdentifier, SIGSTOP)
             // Twice the lease: the frozen holder can no longer renew it.
             usleep(4_500_000)
-            let takeover = try cli(["run", "--due", "--at", at, "--part-size", "5", "--lease-seconds", "2"])
+            let takeover = try await cli(["run", "--due", "--at", at, "--part-size", "5", "--lease-seconds", "2"])
             kill(frozen.processIdentifier, SIGCONT)
             for _ in 0..<1200 where alive(frozen.processIdentifier) { usleep(50_000) }
             #expect(!alive(frozen.processIdentifier))
@@ -103,10 +104,10 @@ import Testing
             #expect(!frozenOutput.contains("run failed"), "\(frozenOutput.suffix(800))")
         }
         #expect(tested, "\(trace)")
-        let counts = try versions(bucket)
+        let counts = try await versions(bucket)
         #expect(!counts.isEmpty)
         #expect(counts.values.allSatisfy { $0 == 1 }, "\(counts)")
-        let runs = try cli(["runs", "list", "--json"])
+        let runs = try await cli(["runs", "list", "--json"])
         let parsed = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as! [[String: Any]]
         #expect(parsed.allSatisfy { $0["status"] as? String == "success" }, "\(runs.stdout)")
         #expect(try await env.client(user: "admin").listMultipartUploads(bucket: bucket, prefix: "").isEmpty)
@@ -117,14 +118,14 @@ import Testing
     /// when the key may list them (s3:ListBucketMultipartUploads, beyond the six).
     @Test(arguments: [true, false])
     func anUploadCreatedButNotRecordedIsResumed(mayListUploads: Bool) async throws {
-        let bucket = try versionedBucket()
+        let bucket = try await versionedBucket()
         // The fault proxy answers the listing as S3 does for a key without
         // s3:ListBucketMultipartUploads; everything else goes through.
         let proxy = try FaultProxy(
             upstream: env.endpoint,
             rules: #"[{"method": "GET", "query_contains": "uploads", "count": 1000, "action": "denied"}]"#)
         defer { proxy.stop() }
-        let cli = try largeExport(bucket: bucket, endpoint: mayListUploads ? nil : proxy.endpoint)
+        let cli = try await largeExport(bucket: bucket, endpoint: mayListUploads ? nil : proxy.endpoint)
         let workspace = try Workspace(directory: URL(fileURLWithPath: cli.dir), environment: [:])
         let at = "2026-11-21T07:00:00Z"
         let killed = try cli.spawn(["run", "--due", "--at", at, "--part-size", "5"])
@@ -142,7 +143,7 @@ import Testing
         #expect(try recorded() == 1)
         // What the process would have left had it died a moment earlier.
         try await workspace.dbPool.write { db in try db.execute(sql: "UPDATE runUpload SET uploadId = ''") }
-        let retry = try cli(["run", "--due", "--at", at, "--part-size", "5"])
+        let retry = try await cli(["run", "--due", "--at", at, "--part-size", "5"])
         #expect(retry.exitCode == 0, "\(retry.stderr)")
         let open = try await env.client(user: "admin").listMultipartUploads(bucket: bucket, prefix: "")
         if mayListUploads {
@@ -152,26 +153,26 @@ import Testing
             #expect(retry.stderr.contains("lifecycle rule"), "\(retry.stderr)")
             #expect(open.count == 1)
         }
-        let counts = try versions(bucket)
+        let counts = try await versions(bucket)
         #expect(counts.values.allSatisfy { $0 == 1 }, "\(counts)")
     }
 
     @Test func aRetryAfterACrashBetweenUploadAndSuccessWritesNoSecondVersion() async throws {
-        let bucket = try versionedBucket()
+        let bucket = try await versionedBucket()
         let cli = WorkspaceCLI(environment: env.awsEnvironment(user: "admin"))
-        try cli.importLines((0..<50).map { ScheduledRunTests.profile("p\($0)", country: "KR") })
-        #expect(try cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        try await cli.importLines((0..<50).map { ScheduledRunTests.profile("p\($0)", country: "KR") })
+        #expect(try await cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
         #expect(
-            try cli([
+            try await cli([
                 "destinations", "create", "d", "--bucket", bucket, "--folder-path", "out", "--manifest",
             ]).exitCode == 0)
         #expect(
-            try cli([
+            try await cli([
                 "activations", "create", "a", "--destination", "d", "--segment", "kr", "--map",
                 "identityMap.Email=email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
             ]).exitCode == 0)
         let at = "2026-11-25T07:00:00Z"
-        let first = try cli(["run", "--due", "--at", at])
+        let first = try await cli(["run", "--due", "--at", at])
         #expect(first.exitCode == 0, "\(first.stderr)")
         // What a SIGKILL right after the last S3 write leaves: the objects are
         // complete, the ledger still says processing.
@@ -179,13 +180,13 @@ import Testing
         try await workspace.dbPool.write { db in
             try db.execute(sql: "UPDATE run SET status = 'processing', finishedAt = NULL")
         }
-        let retry = try cli(["run", "--due", "--at", at])
+        let retry = try await cli(["run", "--due", "--at", at])
         #expect(retry.exitCode == 0, "\(retry.stderr)")
         #expect(retry.stdout.contains(" success: "), "\(retry.stdout)")
-        let counts = try versions(bucket)
+        let counts = try await versions(bucket)
         #expect(counts.count == 2, "\(counts)")
         #expect(counts.values.allSatisfy { $0 == 1 }, "\(counts)")
-        let runs = try cli(["runs", "list", "--json"])
+        let runs = try await cli(["runs", "list", "--json"])
         let parsed = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as! [[String: Any]]
         #expect(parsed.count == 1)
         #expect(parsed.first?["status"] as? String == "success")
@@ -193,16 +194,16 @@ import Testing
     }
 
     @Test func threeServeWorkersKilledAtRandomDeliverEachFileOnce() async throws {
-        let bucket = try versionedBucket()
+        let bucket = try await versionedBucket()
         let cli = WorkspaceCLI(environment: env.awsEnvironment(user: "admin"))
-        try cli.importLines((0..<30).map { ScheduledRunTests.profile("p\($0)", country: "KR") })
-        #expect(try cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        try await cli.importLines((0..<30).map { ScheduledRunTests.profile("p\($0)", country: "KR") })
+        #expect(try await cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
         #expect(
-            try cli(["destinations", "create", "d", "--bucket", bucket, "--folder-path", "out", "--manifest"])
+            try await cli(["destinations", "create", "d", "--bucket", bucket, "--folder-path", "out", "--manifest"])
                 .exitCode == 0)
         let start = Date().addingTimeInterval(-3600).formatted(.iso8601)
         for i in 0..<12 {
-            let created = try cli([
+            let created = try await cli([
                 "activations", "create", "a\(i)", "--destination", "d", "--segment", "kr", "--map",
                 "identityMap.Email=email", "--frequency", "daily", "--start", start, "--file-name",
                 "a\(i)_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd_HHmmss)%",
@@ -211,10 +212,10 @@ import Testing
         }
         var generator = SystemRandomNumberGenerator()
         var workers: [Process] = []
-        func startWorker() throws -> Process {
+        func startWorker() async throws -> Process {
             try cli.spawn(["serve", "--poll-seconds", "1", "--lease-seconds", "3"])
         }
-        for _ in 0..<3 { workers.append(try startWorker()) }
+        for _ in 0..<3 { workers.append(try await startWorker()) }
         var kills = 0
         for _ in 0..<15 {
             usleep(UInt32.random(in: 50_000...400_000, using: &generator))
@@ -222,13 +223,13 @@ import Testing
             kill(workers[victim].processIdentifier, SIGKILL)
             workers[victim].waitUntilExit()
             kills += 1
-            workers[victim] = try startWorker()
+            workers[victim] = try await startWorker()
         }
         // Then the workers finish what is left.
         var done = false
         for _ in 0..<600 where !done {
             usleep(100_000)
-            let runs = try cli(["runs", "list", "--status", "success", "--json"])
+            let runs = try await cli(["runs", "list", "--status", "success", "--json"])
             let parsed = (try? JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]]) ?? []
             done = parsed.count == 12
         }
@@ -236,7 +237,7 @@ import Testing
         for worker in workers { worker.waitUntilExit() }
         #expect(done)
         #expect(kills == 15)
-        let counts = try versions(bucket)
+        let counts = try await versions(bucket)
         // 12 data files and 12 manifests, each written once.
         #expect(counts.count == 24, "\(counts)")
         #expect(counts.values.allSatisfy { $0 == 1 }, "\(counts)")

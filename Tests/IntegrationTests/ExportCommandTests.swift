@@ -5,18 +5,18 @@ import Testing
 @Suite struct ExportCommandTests {
     let env = TestEnvironment.shared
 
-    func workspace() throws -> (dir: String, run: ([String]) throws -> FerryRun) {
+    func workspace() async throws -> (dir: String, run: @Sendable ([String]) async throws -> FerryRun) {
         let dir = NSTemporaryDirectory() + "ferry-cli-\(UUID().uuidString)"
         let environment = env.awsEnvironment()
-        let run = { (args: [String]) throws -> FerryRun in
-            try FerryRun.run(args + ["--workspace", dir], environment: environment)
+        let run = { @Sendable (args: [String]) async throws -> FerryRun in
+            try await FerryRun.run(args + ["--workspace", dir], environment: environment)
         }
         let file = dir + ".jsonl"
         try #"{"identityMap":{"Email":[{"id":"a@x.io","primary":true}]},"homeAddress":{"countryCode":"KR"}}"#
             .write(toFile: file, atomically: true, encoding: .utf8)
-        #expect(try run(["profiles", "import", file]).exitCode == 0)
-        #expect(try run(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
-        let created = try run([
+        #expect(try await run(["profiles", "import", file]).exitCode == 0)
+        #expect(try await run(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        let created = try await run([
             "destinations", "create", "dest", "--bucket", env.bucket, "--folder-path",
             TestEnvironment.prefix("cli-export") + "%SEGMENT_NAME%",
         ])
@@ -24,8 +24,8 @@ import Testing
         return (dir, run)
     }
 
-    @Test func badInputIsRefusedWithExitTwo() throws {
-        let (_, run) = try workspace()
+    @Test func badInputIsRefusedWithExitTwo() async throws {
+        let (_, run) = try await workspace()
         let cases: [([String], String)] = [
             (
                 ["activations", "create", "a", "--destination", "nope", "--segment", "kr", "--map", "person.name"],
@@ -52,41 +52,41 @@ import Testing
             (["export", "nope"], "No activation"),
         ]
         for (arguments, needle) in cases {
-            let result = try run(arguments)
+            let result = try await run(arguments)
             #expect(result.exitCode == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains(needle), "\(arguments): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         }
     }
 
-    @Test func unknownIdentityNamespaceWarnsAndExportsEmptyValues() throws {
-        let (_, run) = try workspace()
-        let created = try run([
+    @Test func unknownIdentityNamespaceWarnsAndExportsEmptyValues() async throws {
+        let (_, run) = try await workspace()
+        let created = try await run([
             "activations", "create", "a", "--destination", "dest", "--segment", "kr", "--map",
             "identityMap.Phone=phone",
             "--map", "identityMap.Email=email",
         ])
         #expect(created.exitCode == 0)
         #expect(created.stderr.contains("no profile has identity namespace 'Phone'"))
-        let exported = try run(["export", "a"])
+        let exported = try await run(["export", "a"])
         #expect(exported.exitCode == 0, "\(exported.stderr)")
         #expect(exported.stdout.contains("success: 1 rows"))
     }
 
     @Test func hashedColumnsCarryTheSHA256OfTheNormalizedValue() async throws {
-        let (_, run) = try workspace()
-        let refused = try run([
+        let (_, run) = try await workspace()
+        let refused = try await run([
             "activations", "create", "h", "--destination", "dest", "--segment", "kr", "--map",
             "identityMap.Email=email", "--hash", "mail",
         ])
         #expect(refused.exitCode == 2)
         #expect(refused.stderr.contains("--hash 'mail' is not a mapped column"))
-        let created = try run([
+        let created = try await run([
             "activations", "create", "h", "--destination", "dest", "--segment", "kr", "--map",
             "identityMap.Email=email", "--map", "homeAddress.countryCode=country", "--hash", "email",
         ])
         #expect(created.exitCode == 0, "\(created.stderr)")
-        let exported = try run(["export", "h"])
+        let exported = try await run(["export", "h"])
         #expect(exported.exitCode == 0, "\(exported.stderr)")
         let line = try #require(exported.stdout.split(separator: "\n").first { $0.contains("s3://") })
         let uri = String(line.trimmingCharacters(in: .whitespaces).split(separator: "\t")[0])
@@ -98,10 +98,10 @@ import Testing
                 == "email,country\naa8a6b1226018606fb52fd4fb5e6f407d7a610c996250306acf156a247c08e26,KR\n")
     }
 
-    @Test func destinationSecretsAreMaskedAndSealed() throws {
-        let (dir, run) = try workspace()
+    @Test func destinationSecretsAreMaskedAndSealed() async throws {
+        let (dir, run) = try await workspace()
         let secret = env.keys("full").secretAccessKey
-        let shown = try run(["destinations", "show", "dest"])
+        let shown = try await run(["destinations", "show", "dest"])
         #expect(shown.exitCode == 0)
         #expect(!shown.stdout.contains(secret))
         #expect(shown.stdout.contains("********"))
@@ -109,20 +109,20 @@ import Testing
         #expect(database.range(of: Data(secret.utf8)) == nil)
         // Without its key file the workspace cannot reveal the secret, and says so.
         try FileManager.default.removeItem(atPath: dir + "/ferry.key")
-        let test = try run(["destinations", "test", "dest"])
+        let test = try await run(["destinations", "test", "dest"])
         #expect(test.exitCode != 0)
         #expect(test.stderr.contains("key"))
         #expect(!test.stderr.contains(secret))
     }
 
-    @Test func destinationCreationIsRefusedWhenAPermissionIsMissing() throws {
+    @Test func destinationCreationIsRefusedWhenAPermissionIsMissing() async throws {
         let dir = NSTemporaryDirectory() + "ferry-cli-\(UUID().uuidString)"
-        let result = try FerryRun.run(
+        let result = try await FerryRun.run(
             ["destinations", "create", "d", "--bucket", env.bucket, "--workspace", dir],
             environment: env.awsEnvironment(user: "no-s3:ListMultipartUploadParts"))
         #expect(result.exitCode == 3)
         #expect(result.stderr.contains("s3:ListMultipartUploadParts"))
-        let list = try FerryRun.run(["destinations", "list", "--workspace", dir], environment: [:])
+        let list = try await FerryRun.run(["destinations", "list", "--workspace", dir], environment: [:])
         #expect(list.stdout.isEmpty)
     }
 }

@@ -104,7 +104,7 @@ import Workspace
 
     /// Reads bytes the way a downstream tool would: Python's csv module (and
     /// pandas when present) must agree with each other on every value.
-    func readWithPython(_ bytes: [UInt8], delimiter: String = ",", gzip: Bool = false) throws -> [[String]] {
+    func readWithPython(_ bytes: [UInt8], delimiter: String = ",", gzip: Bool = false) async throws -> [[String]] {
         let file = NSTemporaryDirectory() + "ferry-read-\(UUID().uuidString)"
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         let script = """
@@ -121,7 +121,7 @@ import Workspace
                 pass
             print(json.dumps(rows))
             """
-        let data = try runPython(["-c", script, file, delimiter, gzip ? "1" : "0"])
+        let data = try await runPython(["-c", script, file, delimiter, gzip ? "1" : "0"])
         return try JSONDecoder().decode([[String]].self, from: data)
     }
 
@@ -152,7 +152,7 @@ import Workspace
         var rows: [[String]] = []
         for (i, file) in run.files.enumerated() {
             let bytes = try await client.getObject(bucket: env.bucket, key: file.key)
-            let table = try readWithPython(bytes)
+            let table = try await readWithPython(bytes)
             #expect(table[0] == ["email", "person_name_lastName", "points", "tier", "status"])
             #expect(table.count - 1 == file.rows)
             #expect(file.rows == (i == 0 ? 2 : 2))
@@ -195,7 +195,7 @@ import Workspace
         #expect(run.files.count == 1)
         #expect(run.files[0].key.hasSuffix(".txt.gz"))
         let bytes = try await env.client().getObject(bucket: env.bucket, key: run.files[0].key)
-        let table = try readWithPython(bytes, delimiter: "\t", gzip: true)
+        let table = try await readWithPython(bytes, delimiter: "\t", gzip: true)
         #expect(table.count == 7)
         #expect(Set(table.dropFirst().map { $0[0] }) == ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io", "g@x.io"])
         // A missing value is written empty by default.
@@ -228,7 +228,7 @@ import Workspace
         #expect(run.files.count == (expected.count + 299) / 300)
         var seen: [String] = []
         for file in run.files {
-            let table = try readWithPython(try await env.client().getObject(bucket: env.bucket, key: file.key))
+            let table = try await readWithPython(try await env.client().getObject(bucket: env.bucket, key: file.key))
             seen += table.dropFirst().map { $0[0] }
         }
         #expect(seen.count == expected.count)

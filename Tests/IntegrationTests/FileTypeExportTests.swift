@@ -20,12 +20,12 @@ import Testing
         "segmentMembership.lastQualificationTime=qualified",
     ].flatMap { ["--map", $0] }
 
-    func setUp(_ destinations: [(name: String, options: [String])], prefix: String) throws -> WorkspaceCLI {
+    func setUp(_ destinations: [(name: String, options: [String])], prefix: String) async throws -> WorkspaceCLI {
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
-        try cli.importLines(Self.profiles)
-        #expect(try cli(["segments", "create", "members", "--pql", #"seg = "in""#]).exitCode == 0)
+        try await cli.importLines(Self.profiles)
+        #expect(try await cli(["segments", "create", "members", "--pql", #"seg = "in""#]).exitCode == 0)
         for (name, options) in destinations {
-            let created = try cli(
+            let created = try await cli(
                 ["destinations", "create", name, "--bucket", env.bucket, "--folder-path", prefix + name] + options)
             #expect(created.exitCode == 0, "\(created.stderr)")
         }
@@ -75,7 +75,7 @@ import Testing
     func readParquet(_ keys: [String]) async throws -> [String: Any] {
         var paths: [String] = []
         for key in keys { paths.append(try await download(key).path) }
-        let output = try runPython(["-c", Self.readParquet] + paths)
+        let output = try await runPython(["-c", Self.readParquet] + paths)
         return try JSONSerialization.jsonObject(with: output) as? [String: Any] ?? [:]
     }
 
@@ -85,18 +85,19 @@ import Testing
         {"address": null, "big": null, "email": "c@x.io", "mixed": null, "name": null, "score": null, "tags": null, "vip": null}]
         """
 
-    func canonical(_ value: Any) throws -> String {
+    func canonical(_ value: Any) async throws -> String {
         String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]), as: UTF8.self)
     }
 
     @Test(arguments: ["none", "snappy", "gzip"])
     func parquetReadsBackExactlyWithPyarrowAndDuckDB(compression: String) async throws {
         let prefix = TestEnvironment.prefix("parquet-\(compression)")
-        let cli = try setUp([("pq", ["--file-type", "parquet", "--compression", compression])], prefix: prefix)
+        let cli = try await setUp([("pq", ["--file-type", "parquet", "--compression", compression])], prefix: prefix)
         #expect(
-            try cli(["activations", "create", "a", "--destination", "pq", "--segment", "members"] + Self.maps).exitCode
+            try await cli(["activations", "create", "a", "--destination", "pq", "--segment", "members"] + Self.maps)
+                .exitCode
                 == 0)
-        let exported = try cli(["export", "a"])
+        let exported = try await cli(["export", "a"])
         #expect(exported.exitCode == 0, "\(exported.stderr)")
         let files = exportedFiles(exported)
         #expect(files.count == 1)
@@ -108,19 +109,20 @@ import Testing
                 "address:string", "mixed:string", "qualified:timestamp[us, tz=UTC]",
             ])
         #expect(
-            try canonical(read["rows"] ?? [])
+            try await canonical(read["rows"] ?? [])
                 == (try canonical(JSONSerialization.jsonObject(with: Data(Self.flatRows.utf8)))))
         #expect(read["qualified"] as? [Bool] == [true, true, true])
     }
 
     @Test func nestedParquetHasListsAndStructs() async throws {
         let prefix = TestEnvironment.prefix("parquet-nested")
-        let cli = try setUp(
+        let cli = try await setUp(
             [("pq", ["--file-type", "parquet", "--nested", "--compression", "snappy"])], prefix: prefix)
         #expect(
-            try cli(["activations", "create", "a", "--destination", "pq", "--segment", "members"] + Self.maps).exitCode
+            try await cli(["activations", "create", "a", "--destination", "pq", "--segment", "members"] + Self.maps)
+                .exitCode
                 == 0)
-        let exported = try cli(["export", "a"])
+        let exported = try await cli(["export", "a"])
         #expect(exported.exitCode == 0, "\(exported.stderr)")
         let read = try await readParquet(exportedFiles(exported).map(\.key))
         let schema = read["schema"] as? [String] ?? []
@@ -128,7 +130,7 @@ import Testing
         #expect(schema.contains("address:struct<city: string, zip: string>"))
         let rows = read["rows"] as? [[String: Any]] ?? []
         #expect(
-            try canonical(rows.map { ["tags": $0["tags"]!, "address": $0["address"]!] }) == """
+            try await canonical(rows.map { ["tags": $0["tags"]!, "address": $0["address"]!] }) == """
                 [{"address":{"city":"Seoul","zip":"04524"},"tags":["a","b"]},{"address":{"city":"Busan","zip":null},"tags":[]},{"address":null,"tags":null}]
                 """)
     }
@@ -137,18 +139,18 @@ import Testing
     @Test(arguments: ["none", "gzip"])
     func jsonLinesReadBackWithPythonsJSON(compression: String) async throws {
         let prefix = TestEnvironment.prefix("jsonl-\(compression)")
-        let cli = try setUp([("js", ["--file-type", "json", "--compression", compression])], prefix: prefix)
+        let cli = try await setUp([("js", ["--file-type", "json", "--compression", compression])], prefix: prefix)
         #expect(
-            try cli(
+            try await cli(
                 ["activations", "create", "a", "--destination", "js", "--segment", "members", "--map", "huge"]
                     + Self.maps
             ).exitCode == 0)
-        let exported = try cli(["export", "a"])
+        let exported = try await cli(["export", "a"])
         #expect(exported.exitCode == 0, "\(exported.stderr)")
         let key = try #require(exportedFiles(exported).first?.key)
         #expect(key.hasSuffix(compression == "gzip" ? ".json.gz" : ".json"))
         let path = try await download(key).path
-        let output = try runPython([
+        let output = try await runPython([
             "-c",
             """
             import json, sys, gzip, datetime
@@ -177,16 +179,16 @@ import Testing
     @Test(arguments: ["parquet", "json"])
     func splitFilesWithAManifest(fileType: String) async throws {
         let prefix = TestEnvironment.prefix("split-\(fileType)")
-        let cli = try setUp([("d", ["--file-type", fileType, "--manifest"])], prefix: prefix)
+        let cli = try await setUp([("d", ["--file-type", fileType, "--manifest"])], prefix: prefix)
         #expect(
-            try cli(
+            try await cli(
                 [
                     "activations", "create", "a", "--destination", "d", "--segment", "members", "--max-rows-per-file",
                     "2",
                 ]
                     + Self.maps
             ).exitCode == 0)
-        let exported = try cli(["export", "a"])
+        let exported = try await cli(["export", "a"])
         #expect(exported.exitCode == 0, "\(exported.stderr)")
         let files = exportedFiles(exported)
         #expect(files.map(\.rows) == [2, 1])
@@ -214,22 +216,22 @@ import Testing
 
     @Test func incrementalParquetSendsOnlyTheNewMembers() async throws {
         let prefix = TestEnvironment.prefix("incr-parquet")
-        let cli = try setUp([("pq", ["--file-type", "parquet"])], prefix: prefix)
+        let cli = try await setUp([("pq", ["--file-type", "parquet"])], prefix: prefix)
         #expect(
-            try cli(
+            try await cli(
                 [
                     "activations", "create", "a", "--destination", "pq", "--segment", "members", "--mode",
                     "incremental", "--file-name", "%DESTINATION_NAME%_%SEGMENT_ID%_%TIMESTAMP%",
                 ] + Self.maps
             ).exitCode == 0)
-        let first = try cli(["export", "a", "--at", "2026-11-30T00:00:00Z"])
+        let first = try await cli(["export", "a", "--at", "2026-11-30T00:00:00Z"])
         #expect(first.exitCode == 0, "\(first.stderr)")
         #expect(exportedFiles(first).map(\.rows) == [3])
-        try cli.importLines([
+        try await cli.importLines([
             #"{"identityMap":{"Email":[{"id":"e@x.io","primary":true}]},"seg":"in","name":"Eve","big":7,"score":2.5,"vip":true}"#
         ])
-        #expect(try cli(["segments", "evaluate", "members"]).exitCode == 0)
-        let second = try cli(["export", "a", "--at", "2026-12-01T00:00:00Z"])
+        #expect(try await cli(["segments", "evaluate", "members"]).exitCode == 0)
+        let second = try await cli(["export", "a", "--at", "2026-12-01T00:00:00Z"])
         #expect(second.exitCode == 0, "\(second.stderr)")
         let files = exportedFiles(second)
         #expect(files.map(\.rows) == [1])
@@ -243,22 +245,22 @@ import Testing
     @Test(arguments: ["csv", "json", "parquet"])
     func dryRunWritesNothingAndNeedsNoWritePermission(fileType: String) async throws {
         let prefix = TestEnvironment.prefix("dry-\(fileType)")
-        let cli = try setUp([], prefix: prefix)
+        let cli = try await setUp([], prefix: prefix)
         let readOnly = env.awsEnvironment(user: "no-s3:PutObject")
-        let created = try cli(
+        let created = try await cli(
             [
                 "destinations", "create", "ro", "--bucket", env.bucket, "--folder-path", prefix + "ro", "--file-type",
                 fileType, "--manifest", "--skip-validation",
             ], user: readOnly)
         #expect(created.exitCode == 0, "\(created.stderr)")
         #expect(
-            try cli(
+            try await cli(
                 [
                     "activations", "create", "a", "--destination", "ro", "--segment", "members", "--mandatory", "name",
                     "--max-rows-per-file", "1",
                 ] + Self.maps
             ).exitCode == 0)
-        let dry = try cli(["export", "a", "--dry-run"], user: readOnly)
+        let dry = try await cli(["export", "a", "--dry-run"], user: readOnly)
         #expect(dry.exitCode == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("received 3, exported 2, excluded 1 (missing a mandatory field: 1, duplicate: 0)"))
         let keys = exportedFiles(dry)
@@ -272,19 +274,19 @@ import Testing
         }
         #expect(try await env.client(user: "admin").listObjects(bucket: env.bucket, prefix: prefix).isEmpty)
         #expect(try await env.client(user: "admin").listMultipartUploads(bucket: env.bucket, prefix: prefix).isEmpty)
-        let runs = try cli(["runs", "list", "--json"])
+        let runs = try await cli(["runs", "list", "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [Any])?.isEmpty == true)
     }
 
-    @Test func badFileOptionsAreRefused() throws {
-        let cli = try setUp([], prefix: TestEnvironment.prefix("bad-file-options"))
+    @Test func badFileOptionsAreRefused() async throws {
+        let cli = try await setUp([], prefix: TestEnvironment.prefix("bad-file-options"))
         let cases: [([String], String)] = [
             (["--file-type", "xml"], "--file-type must be one of csv, tsv, json, parquet"),
             (["--file-type", "csv", "--compression", "snappy"], "--compression snappy is for parquet files"),
             (["--file-type", "json", "--nested"], "--nested is for parquet files"),
         ]
         for (options, needle) in cases {
-            let result = try cli(
+            let result = try await cli(
                 ["destinations", "create", "x", "--bucket", env.bucket, "--skip-validation"] + options)
             #expect(result.exitCode == 2, "\(options)")
             #expect(result.stderr.contains(needle), "\(result.stderr)")
@@ -292,12 +294,15 @@ import Testing
     }
 
     /// A value a column's Parquet type cannot hold fails the run, naming the column and the profile.
-    @Test func aValueBeyondItsParquetTypeFailsTheRunNamingIt() throws {
-        let cli = try setUp([("pq", ["--file-type", "parquet"])], prefix: TestEnvironment.prefix("parquet-beyond"))
+    @Test func aValueBeyondItsParquetTypeFailsTheRunNamingIt() async throws {
+        let cli = try await setUp(
+            [("pq", ["--file-type", "parquet"])], prefix: TestEnvironment.prefix("parquet-beyond"))
         #expect(
-            try cli(["activations", "create", "a", "--destination", "pq", "--segment", "members", "--map", "huge"])
-                .exitCode == 0)
-        let exported = try cli(["export", "a"])
+            try await cli([
+                "activations", "create", "a", "--destination", "pq", "--segment", "members", "--map", "huge",
+            ])
+            .exitCode == 0)
+        let exported = try await cli(["export", "a"])
         #expect(exported.exitCode != 0)
         #expect(exported.stderr.contains("column 'huge'"), "\(exported.stderr)")
         #expect(exported.stderr.contains("a@x.io"), "\(exported.stderr)")

@@ -8,7 +8,7 @@ import Testing
 @Suite struct FileUploadTests {
     let env = TestEnvironment.shared
 
-    func write(_ bytes: [UInt8], name: String) throws -> String {
+    func write(_ bytes: [UInt8], name: String) async throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent(
             "ferry-file-upload-\(UUID().uuidString)-\(name)"
         ).path
@@ -22,7 +22,7 @@ import Testing
         let part = 5 * 1024 * 1024
         // Not a multiple of the part size, nor of the read chunk.
         let bytes = testBytes(count: 8 * part + 123_457, seed: 11)
-        let path = try write(bytes, name: "forty.bin")
+        let path = try await write(bytes, name: "forty.bin")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let recorded = UploadIdBox()
         let result = try await client.upload(
@@ -43,13 +43,13 @@ import Testing
         let client = env.client()
         let key = TestEnvironment.prefix("file") + "small.bin"
         let bytes = testBytes(count: 1024, seed: 12)
-        let path = try write(bytes, name: "small.bin")
+        let path = try await write(bytes, name: "small.bin")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try await client.upload(file: try ReadOnlyFile(path: path), bucket: env.bucket, key: key)
         #expect(result.uploadId == nil)
         #expect(result.partCount == 1)
         #expect(try await client.getObject(bucket: env.bucket, key: key) == bytes)
-        let empty = try write([], name: "empty.bin")
+        let empty = try await write([], name: "empty.bin")
         defer { try? FileManager.default.removeItem(atPath: empty) }
         _ = try await client.upload(file: try ReadOnlyFile(path: empty), bucket: env.bucket, key: key + ".empty")
         #expect(try await client.headObject(bucket: env.bucket, key: key + ".empty")?.size == 0)
@@ -61,7 +61,7 @@ import Testing
         let key = TestEnvironment.prefix("file-resume") + "resumed.bin"
         let part = 5 * 1024 * 1024
         let bytes = testBytes(count: 3 * part + 1000, seed: 13)
-        let path = try write(bytes, name: "resumed.bin")
+        let path = try await write(bytes, name: "resumed.bin")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let uploadId = try await client.createMultipartUpload(bucket: env.bucket, key: key)
         // Part 1 matches the file; part 2 was cut from other bytes and must be sent again.
@@ -84,7 +84,7 @@ import Testing
         let client = env.client()
         let key = TestEnvironment.prefix("file-shrink") + "shrunk.bin"
         let part = 5 * 1024 * 1024
-        let path = try write(testBytes(count: 3 * part, seed: 14), name: "shrunk.bin")
+        let path = try await write(testBytes(count: 3 * part, seed: 14), name: "shrunk.bin")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = try ReadOnlyFile(path: path)
         // The size was taken when the file was opened; the upload must notice the change.
@@ -99,7 +99,7 @@ import Testing
         try await client.shutdown()
     }
 
-    @Test func aDirectoryOrMissingFileIsRefusedBeforeAnyRequest() throws {
+    @Test func aDirectoryOrMissingFileIsRefusedBeforeAnyRequest() async throws {
         #expect(throws: S3ConfigurationError.self) { try ReadOnlyFile(path: "/nonexistent/ferry/file") }
         #expect {
             try ReadOnlyFile(path: FileManager.default.temporaryDirectory.path)

@@ -18,8 +18,8 @@ import Testing
         let data: String
         let folder: String
 
-        static func start() throws -> Server {
-            let lines = try shell(
+        static func start() async throws -> Server {
+            let lines = try await shell(
                 "ferry_start_postgres >&2 && printf '%s\\n' \"$FERRY_PG_URL\" \"$FERRY_PG_BIN\" \"$FERRY_PG_DATA\" \"$FERRY_PG_DIR\""
             )
             .split(separator: "\n").map(String.init)
@@ -27,12 +27,13 @@ import Testing
             return Server(url: lines[0], bin: lines[1], data: lines[2], folder: lines[3])
         }
 
-        func restart() throws {
-            _ = try Self.shell("FERRY_PG_BIN=\(bin) FERRY_PG_DATA=\(data) ferry_restart_postgres")
+        func restart() async throws {
+            _ = try await Self.shell("FERRY_PG_BIN=\(bin) FERRY_PG_DATA=\(data) ferry_restart_postgres")
         }
 
         func stop() {
-            _ = try? Self.shell("FERRY_PG_BIN=\(bin) FERRY_PG_DATA=\(data) FERRY_PG_DIR=\(folder) ferry_stop_postgres")
+            _ = try? Self.shellBlocking(
+                "FERRY_PG_BIN=\(bin) FERRY_PG_DATA=\(data) FERRY_PG_DIR=\(folder) ferry_stop_postgres")
         }
 
         /// Runs `script` in bash with scripts/lib/postgres.sh sourced; its stdout.
@@ -41,7 +42,11 @@ import Testing
         /// that a child ended when a socket the child inherited closes, and the
         /// server `pg_ctl` leaves running would inherit it too, so waiting for
         /// this shell would never end (what hung this test before).
-        static func shell(_ script: String) throws -> String {
+        static func shell(_ script: String) async throws -> String {
+            try await offPool { try shellBlocking(script) }
+        }
+
+        static func shellBlocking(_ script: String) throws -> String {
             let library = TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/postgres.sh").path
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -62,10 +67,10 @@ import Testing
     }
 
     @Test func aRestartDuringARunEndsWithOneRunAndOneFileEach() async throws {
-        let server = try Server.start()
+        let server = try await Server.start()
         defer { server.stop() }
         let bucket = "ferry-pg-restart-" + UUID().uuidString.prefix(8).lowercased()
-        _ = try runPython([
+        _ = try await runPython([
             TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path,
             TestEnvironment.envPath, "create", bucket,
         ])
@@ -75,25 +80,25 @@ import Testing
         let folder = NSTemporaryDirectory() + "ferry-pg-restart-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        func ferry(_ arguments: [String]) throws -> FerryRun {
-            try FerryRun.run(arguments, environment: environment)
+        func ferry(_ arguments: [String]) async throws -> FerryRun {
+            try await FerryRun.run(arguments, environment: environment)
         }
-        #expect(try ferry(["workspace", "init"]).exitCode == 0)
+        #expect(try await ferry(["workspace", "init"]).exitCode == 0)
         let profiles = 40_000
         var lines = ""
         for i in 0..<profiles {
             lines += #"{"identityMap":{"Email":[{"id":"u\#(i)@example.com","primary":true}]},"n":\#(i)}"# + "\n"
         }
         try lines.write(toFile: folder + "/p.jsonl", atomically: true, encoding: .utf8)
-        let imported = try ferry(["profiles", "import", folder + "/p.jsonl"])
+        let imported = try await ferry(["profiles", "import", folder + "/p.jsonl"])
         try #require(imported.exitCode == 0, "\(imported.stderr)")
-        #expect(try ferry(["segments", "create", "all", "--pql", "n >= 0"]).exitCode == 0)
+        #expect(try await ferry(["segments", "create", "all", "--pql", "n >= 0"]).exitCode == 0)
         // Evaluated now, so the worker's run goes straight to writing files.
-        #expect(try ferry(["segments", "evaluate"]).exitCode == 0)
-        let created = try ferry(["destinations", "create", "d", "--bucket", bucket, "--folder-path", "out"])
+        #expect(try await ferry(["segments", "evaluate"]).exitCode == 0)
+        let created = try await ferry(["destinations", "create", "d", "--bucket", bucket, "--folder-path", "out"])
         try #require(created.exitCode == 0, "\(created.stderr)")
         // Many small files, so the run spends its time writing and recording them.
-        let activation = try ferry([
+        let activation = try await ferry([
             "activations", "create", "a", "--destination", "d", "--segment", "all", "--map",
             "identityMap.Email=email", "--map", "n", "--frequency", "daily", "--start", "2026-11-20T06:00:00Z",
             "--max-rows-per-file", "1000",
@@ -109,27 +114,27 @@ import Testing
         defer { if alive(worker.processIdentifier) { kill(worker.processIdentifier, SIGKILL) } }
 
         // Restart as soon as the run has begun (its row exists), whatever it is doing then.
-        func runs(_ status: String? = nil) throws -> [[String: Any]] {
-            let listed = try ferry(["runs", "list", "--json"] + (status.map { ["--status", $0] } ?? []))
+        func runs(_ status: String? = nil) async throws -> [[String: Any]] {
+            let listed = try await ferry(["runs", "list", "--json"] + (status.map { ["--status", $0] } ?? []))
             return (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8))) as? [[String: Any]] ?? []
         }
         let begun = Date().addingTimeInterval(120)
-        while try runs().isEmpty, Date() < begun { usleep(50_000) }
+        while try await runs().isEmpty, Date() < begun { usleep(50_000) }
         let early = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        try #require(try !runs().isEmpty, "no run began: \(early)")
-        try server.restart()
+        try await #require(try !runs().isEmpty, "no run began: \(early)")
+        try await server.restart()
 
         let deadline = Date().addingTimeInterval(90)
-        while try runs("success").isEmpty, Date() < deadline { usleep(250_000) }
+        while try await runs("success").isEmpty, Date() < deadline { usleep(250_000) }
         kill(worker.processIdentifier, SIGTERM)
         worker.waitUntilExit()
         let workerLog = try String(contentsOfFile: log, encoding: .utf8)
-        let all = try runs()
+        let all = try await runs()
         #expect(all.count == 1, "\(all) \(workerLog.suffix(4000))")
         #expect(all.first?["status"] as? String == "success", "\(all) \(workerLog.suffix(4000))")
 
         let versions =
-            try JSONSerialization.jsonObject(
+            try await JSONSerialization.jsonObject(
                 with: runPython([
                     TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path,
                     TestEnvironment.envPath, "versions", bucket,

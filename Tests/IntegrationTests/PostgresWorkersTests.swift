@@ -10,7 +10,7 @@ import Testing
     static let masterKey = Data((0..<32).map { UInt8(255 - $0) }).base64EncodedString()
 
     /// A fresh database on the server `scripts/test` started; its URL.
-    static func freshDatabase() throws -> String {
+    static func freshDatabase() async throws -> String {
         let environment = ProcessInfo.processInfo.environment
         guard let server = environment["FERRY_TEST_POSTGRES_URL"], let psql = environment["FERRY_TEST_PSQL"] else {
             throw TestSetupError(
@@ -27,29 +27,29 @@ import Testing
         return server.replacingCharacters(in: slash, with: "/\(name)?")
     }
 
-    func versionedBucket() throws -> String {
+    func versionedBucket() async throws -> String {
         let bucket = "ferry-pg-" + UUID().uuidString.prefix(8).lowercased()
-        _ = try python(["create", bucket])
+        _ = try await python(["create", bucket])
         return bucket
     }
 
-    func python(_ arguments: [String]) throws -> String {
+    func python(_ arguments: [String]) async throws -> String {
         let script = TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path
-        return String(decoding: try runPython([script, TestEnvironment.envPath] + arguments), as: UTF8.self)
+        return String(decoding: try await runPython([script, TestEnvironment.envPath] + arguments), as: UTF8.self)
     }
 
     @Test func threeWorkersKilledAtRandomRunEachDueActivationOnce() async throws {
-        let database = try Self.freshDatabase()
-        let bucket = try versionedBucket()
+        let database = try await Self.freshDatabase()
+        let bucket = try await versionedBucket()
         var environment = env.awsEnvironment(user: "admin")
         environment["FERRY_DATABASE_URL"] = database
         environment["FERRY_MASTER_KEY"] = Self.masterKey
         let cli = WorkspaceCLI(environment: environment)
         try FileManager.default.createDirectory(atPath: cli.dir, withIntermediateDirectories: true)
-        func ferry(_ arguments: [String]) throws -> FerryRun {
-            try FerryRun.run(arguments, environment: environment)
+        func ferry(_ arguments: [String]) async throws -> FerryRun {
+            try await FerryRun.run(arguments, environment: environment)
         }
-        #expect(try ferry(["workspace", "init"]).exitCode == 0)
+        #expect(try await ferry(["workspace", "init"]).exitCode == 0)
         var lines = ""
         for i in 0..<3000 {
             lines +=
@@ -57,14 +57,14 @@ import Testing
             lines += "\n"
         }
         try lines.write(toFile: cli.dir + "/p.jsonl", atomically: true, encoding: .utf8)
-        let imported = try ferry(["profiles", "import", cli.dir + "/p.jsonl"])
+        let imported = try await ferry(["profiles", "import", cli.dir + "/p.jsonl"])
         #expect(imported.exitCode == 0, "\(imported.stderr)")
-        #expect(try ferry(["segments", "create", "even", "--pql", "loyalty.points >= 1000"]).exitCode == 0)
-        let created = try ferry(["destinations", "create", "d", "--bucket", bucket, "--folder-path", "out"])
+        #expect(try await ferry(["segments", "create", "even", "--pql", "loyalty.points >= 1000"]).exitCode == 0)
+        let created = try await ferry(["destinations", "create", "d", "--bucket", bucket, "--folder-path", "out"])
         #expect(created.exitCode == 0, "\(created.stderr)")
         let activations = 20
         for n in 0..<activations {
-            let made = try ferry([
+            let made = try await ferry([
                 "activations", "create", "a\(n)", "--destination", "d", "--segment", "even", "--map",
                 "identityMap.Email=email", "--map", "loyalty.points", "--frequency", "daily", "--start",
                 "2026-11-20T06:00:00Z", "--file-name", "%DESTINATION_NAME%_%SEGMENT_ID%_a\(n)_%DATETIME%",
@@ -90,13 +90,13 @@ import Testing
         }
         var generation = 1
         var kills = 0
-        func successes() throws -> Int {
-            let listed = try ferry(["runs", "list", "--json", "--status", "success"])
+        func successes() async throws -> Int {
+            let listed = try await ferry(["runs", "list", "--json", "--status", "success"])
             let parsed = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8))) as? [[String: Any]]
             return parsed?.count ?? 0
         }
         let deadline = Date().addingTimeInterval(150)
-        while try successes() < activations, Date() < deadline {
+        while try await successes() < activations, Date() < deadline {
             usleep(UInt32.random(in: 300_000...900_000))
             if kills < 6 {
                 let victim = Int.random(in: 0..<workers.count)
@@ -113,16 +113,16 @@ import Testing
             .map { (try? String(contentsOfFile: cli.dir + "/" + $0, encoding: .utf8)) ?? "" }
         #expect(logs.contains { $0.contains("ferry serve worker ") })
 
-        let listed = try ferry(["runs", "list", "--json"])
+        let listed = try await ferry(["runs", "list", "--json"])
         let runs = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         #expect(runs.count == activations, "\(listed.stdout.prefix(2000)) \(logs.joined().suffix(3000))")
         #expect(runs.allSatisfy { $0["status"] as? String == "success" }, "\(listed.stdout.prefix(3000))")
         #expect(Set(runs.compactMap { $0["activationId"] as? String }).count == activations)
-        let table = try ferry(["runs", "list"]).stdout
+        let table = try await ferry(["runs", "list"]).stdout
         #expect(table.split(separator: "\n").first?.hasSuffix("WORKER") == true)
 
         let versions =
-            try JSONSerialization.jsonObject(with: Data(try python(["versions", bucket]).utf8))
+            try await JSONSerialization.jsonObject(with: Data(try python(["versions", bucket]).utf8))
             as? [String: Int] ?? [:]
         let dataFiles = versions.filter { !$0.key.contains(".ferry-check") }
         #expect(dataFiles.count == activations, "\(dataFiles)")

@@ -45,9 +45,9 @@ import Testing
         "http://127.0.0.1:99999", "http://127.0.0.1:0", "ftp://127.0.0.1:9000", "http://:9000",
         "http://user:pw@127.0.0.1:9000", "http://127.0.0.1:9000/?x=1", "http://127.0.0.1:9000/a%20b",
     ])
-    func destinationsRefuseABadEndpointEvenWithoutValidation(_ endpoint: String) throws {
+    func destinationsRefuseABadEndpointEvenWithoutValidation(_ endpoint: String) async throws {
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
-        let viaOption = try cli(
+        let viaOption = try await cli(
             ["destinations", "create", "d", "--bucket", env.bucket, "--endpoint", endpoint, "--skip-validation"])
         #expect(viaOption.exitCode == 2, "\(viaOption.stderr)")
         #expect(viaOption.stderr.contains("invalid endpoint URL"))
@@ -55,10 +55,10 @@ import Testing
         expectOneSentence(viaOption)
         var environment = env.awsEnvironment()
         environment["AWS_ENDPOINT_URL_S3"] = endpoint
-        let viaEnvironment = try cli(
+        let viaEnvironment = try await cli(
             ["destinations", "create", "d", "--bucket", env.bucket, "--skip-validation"], user: environment)
         #expect(viaEnvironment.exitCode == 2, "\(viaEnvironment.stderr)")
-        let list = try cli(["destinations", "list"])
+        let list = try await cli(["destinations", "list"])
         #expect(!list.stdout.contains("d\t"))
     }
 
@@ -82,13 +82,13 @@ import Testing
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    @Test func aRefusedPortFailsWithinThirtySecondsInOneSentence() throws {
+    @Test func aRefusedPortFailsWithinThirtySecondsInOneSentence() async throws {
         let port = Self.refusedPort()
         var environment = env.awsEnvironment()
         environment["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:\(port)"
         environment.removeValue(forKey: "AWS_REGION")
         let started = ContinuousClock.now
-        let run = try FerryRun.run(["s3", "ls", "s3://\(env.bucket)/x"], environment: environment)
+        let run = try await FerryRun.run(["s3", "ls", "s3://\(env.bucket)/x"], environment: environment)
         #expect(ContinuousClock.now - started < .seconds(30))
         #expect(run.exitCode == 1)
         #expect(run.stderr.contains("127.0.0.1:\(port)"), "\(run.stderr)")
@@ -96,36 +96,36 @@ import Testing
         expectOneSentence(run)
     }
 
-    @Test func aRefusedPortFailsAnExportWithinThirtySeconds() throws {
+    @Test func aRefusedPortFailsAnExportWithinThirtySeconds() async throws {
         let port = Self.refusedPort()
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
-        try cli.importLines([ScheduledRunTests.profile("a", country: "KR")])
-        #expect(try cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
-        let created = try cli([
+        try await cli.importLines([ScheduledRunTests.profile("a", country: "KR")])
+        #expect(try await cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        let created = try await cli([
             "destinations", "create", "dead", "--bucket", env.bucket, "--endpoint", "http://127.0.0.1:\(port)",
             "--skip-validation",
         ])
         #expect(created.exitCode == 0, "\(created.stderr)")
-        let activation = try cli([
+        let activation = try await cli([
             "activations", "create", "a", "--destination", "dead", "--segment", "kr", "--map",
             "identityMap.Email=email",
         ])
         #expect(activation.exitCode == 0, "\(activation.stderr)")
         let started = ContinuousClock.now
-        let run = try cli(["export", "a"])
+        let run = try await cli(["export", "a"])
         #expect(ContinuousClock.now - started < .seconds(30))
         #expect(run.exitCode == 1)
         #expect(run.stderr.contains("127.0.0.1:\(port)") && run.stderr.contains("refused"), "\(run.stderr)")
         for name in Self.internalNames { #expect(!run.stderr.contains(name), "\(run.stderr)") }
     }
 
-    @Test func aSilentServerFailsAtTheRequestTimeout() throws {
+    @Test func aSilentServerFailsAtTheRequestTimeout() async throws {
         let proxy = try FaultProxy(upstream: env.endpoint, rules: #"[{"action":"silent","count":1000000}]"#)
         defer { proxy.stop() }
         var environment = env.awsEnvironment()
         environment["AWS_ENDPOINT_URL_S3"] = proxy.endpoint
         let started = ContinuousClock.now
-        let run = try FerryRun.run(
+        let run = try await FerryRun.run(
             ["s3", "ls", "s3://\(env.bucket)/x", "--request-timeout", "2"], environment: environment)
         #expect(ContinuousClock.now - started < .seconds(30))
         #expect(run.exitCode == 1)
@@ -134,19 +134,19 @@ import Testing
         expectOneSentence(run)
     }
 
-    @Test func exportAndDestinationTestTakeTheRequestTimeout() throws {
+    @Test func exportAndDestinationTestTakeTheRequestTimeout() async throws {
         let proxy = try FaultProxy(upstream: env.endpoint, rules: #"[{"action":"silent","count":1000000}]"#)
         defer { proxy.stop() }
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
-        try cli.importLines([ScheduledRunTests.profile("a", country: "KR")])
-        #expect(try cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
-        let created = try cli([
+        try await cli.importLines([ScheduledRunTests.profile("a", country: "KR")])
+        #expect(try await cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        let created = try await cli([
             "destinations", "create", "quiet", "--bucket", env.bucket, "--endpoint", proxy.endpoint, "--region",
             env.region, "--skip-validation",
         ])
         #expect(created.exitCode == 0, "\(created.stderr)")
         #expect(
-            try cli([
+            try await cli([
                 "activations", "create", "a", "--destination", "quiet", "--segment", "kr", "--map",
                 "identityMap.Email=email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
             ]).exitCode == 0)
@@ -154,7 +154,7 @@ import Testing
             ["export", "a"], ["destinations", "test", "quiet"], ["run", "--due", "--at", "2026-11-25T07:00:00Z"],
         ] {
             let started = ContinuousClock.now
-            let run = try cli(arguments + ["--request-timeout", "2", "--connect-timeout", "1"])
+            let run = try await cli(arguments + ["--request-timeout", "2", "--connect-timeout", "1"])
             #expect(ContinuousClock.now - started < .seconds(30), "\(arguments)")
             #expect(run.exitCode == 1, "\(arguments): \(run.stderr)")
             let output = run.stdout + run.stderr
@@ -183,9 +183,9 @@ import Testing
         #expect((error?.attempts ?? 10) < 10, "\(error.map { "\($0)" } ?? "")")
     }
 
-    @Test func badTimeoutsAreBadInput() throws {
+    @Test func badTimeoutsAreBadInput() async throws {
         for value in ["0", "-1", "nan"] {
-            let run = try FerryRun.run(
+            let run = try await FerryRun.run(
                 ["s3", "ls", "s3://\(env.bucket)/x", "--connect-timeout=\(value)"], environment: env.awsEnvironment())
             #expect(run.exitCode == 2, "\(value): \(run.stderr)")
         }
@@ -250,16 +250,16 @@ import Testing
     // MARK: Part size (item 14)
 
     @Test(arguments: ["5000", "4096", "4", "0", "-1", "9223372036854775807"])
-    func anUnsupportedPartSizeIsBadInput(_ size: String) throws {
+    func anUnsupportedPartSizeIsBadInput(_ size: String) async throws {
         let file = NSTemporaryDirectory() + "ferry-part-\(UUID().uuidString).bin"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let run = try FerryRun.run(
+        let run = try await FerryRun.run(
             ["s3", "cp", file, "s3://\(env.bucket)/x", "--part-size=\(size)"], environment: env.awsEnvironment())
         #expect(run.exitCode == 2, "\(run.stderr)")
         #expect(run.stderr.contains("part size"), "\(run.stderr)")
         expectOneSentence(run)
-        let export = try FerryRun.run(
+        let export = try await FerryRun.run(
             ["export", "nothing", "--part-size=\(size)", "--workspace", NSTemporaryDirectory() + "none-\(UUID())"],
             environment: [:])
         #expect(export.exitCode == 2, "\(export.stderr)")
@@ -305,8 +305,8 @@ import Testing
         #expect("\(error.map { "\($0)" } ?? "")".contains("10,000"))
     }
 
-    @Test func aBadRegionIsBadInput() throws {
-        let run = try FerryRun.run(
+    @Test func aBadRegionIsBadInput() async throws {
+        let run = try await FerryRun.run(
             ["s3", "ls", "s3://\(env.bucket)/x", "--region", "us east/1"], environment: env.awsEnvironment())
         #expect(run.exitCode == 2, "\(run.stderr)")
         #expect(run.stderr.contains("invalid region"), "\(run.stderr)")
@@ -328,7 +328,7 @@ import Testing
     }
 
     /// Every key with a version or a delete marker in `bucket`, as the admin sees it.
-    func versionedKeys(_ bucket: String) throws -> [String] {
+    func versionedKeys(_ bucket: String) async throws -> [String] {
         let script = """
             import boto3, json, sys
             env = json.load(open(sys.argv[1])); admin = env["users"]["admin"]
@@ -339,23 +339,23 @@ import Testing
                 keys += [v["Key"] for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
             print(json.dumps(keys))
             """
-        let data = try runPython(["-c", script, TestEnvironment.envPath, bucket])
+        let data = try await runPython(["-c", script, TestEnvironment.envPath, bucket])
         return try JSONSerialization.jsonObject(with: data) as? [String] ?? []
     }
 
     /// Not even a noncurrent version or a delete marker: a versioned bucket keeps those.
     @Test func aPermissionCheckLeavesNoVersionInAVersionedBucket() async throws {
-        let bucket = try ExactlyOnceTests().versionedBucket()
+        let bucket = try await ExactlyOnceTests().versionedBucket()
         // The fixture's other users are limited to its own bucket.
         let report = try await env.client(user: "admin").checkPermissions(bucket: bucket, prefix: "p/")
         #expect(report.allGranted)
         #expect(report.leftovers.isEmpty)
-        #expect(try versionedKeys(bucket) == [])
+        #expect(try await versionedKeys(bucket) == [])
     }
 
     @Test func theCheckCommandLeavesNothingWithoutDeleteObject() async throws {
         let prefix = TestEnvironment.prefix("check-cli")
-        let run = try FerryRun.run(
+        let run = try await FerryRun.run(
             ["s3", "check", "s3://\(env.bucket)/\(prefix)"], environment: env.awsEnvironment(user: "no-s3:DeleteObject")
         )
         #expect(run.exitCode == 3)
@@ -369,8 +369,8 @@ import Testing
 
     // MARK: Messages keep S3's code (item 19)
 
-    @Test func aDenialNamesTheCodeOperationActionAndStatus() throws {
-        let run = try FerryRun.run(
+    @Test func aDenialNamesTheCodeOperationActionAndStatus() async throws {
+        let run = try await FerryRun.run(
             ["s3", "ls", "s3://\(env.bucket)/x"], environment: env.awsEnvironment(user: "no-s3:ListBucket"))
         #expect(run.exitCode == 3)
         for part in ["AccessDenied", "ListObjectsV2", "s3:ListBucket", "HTTP 403"] {
@@ -379,8 +379,8 @@ import Testing
         expectOneSentence(run)
     }
 
-    @Test func aMissingBucketNamesItsCode() throws {
-        let run = try FerryRun.run(
+    @Test func aMissingBucketNamesItsCode() async throws {
+        let run = try await FerryRun.run(
             ["s3", "ls", "s3://ferry-no-such-bucket-\(UUID().uuidString.prefix(8).lowercased())/x"],
             environment: env.awsEnvironment(user: "admin"))
         #expect(run.exitCode == 2)
@@ -404,7 +404,7 @@ import Testing
 
     // MARK: s3 cp both ways (item 22)
 
-    @Test func copyToAFolderKeepsTheFileNameAndDownloadsMatchByteForByte() throws {
+    @Test func copyToAFolderKeepsTheFileNameAndDownloadsMatchByteForByte() async throws {
         let prefix = TestEnvironment.prefix("cp-both")
         let dir = NSTemporaryDirectory() + "ferry-cp-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
@@ -415,23 +415,23 @@ import Testing
         let small = Data("a,b\n1,2\n".utf8)
         try small.write(to: URL(fileURLWithPath: dir + "/in/small.csv"))
 
-        let up = try FerryRun.run(
+        let up = try await FerryRun.run(
             ["s3", "cp", dir + "/in/data.bin", "s3://\(env.bucket)/\(prefix)", "--part-size", "5"],
             environment: env.awsEnvironment())
         #expect(up.exitCode == 0, "\(up.stderr)")
         #expect(up.stdout.contains("s3://\(env.bucket)/\(prefix)data.bin"))
-        let upSmall = try FerryRun.run(
+        let upSmall = try await FerryRun.run(
             ["s3", "cp", dir + "/in/small.csv", "s3://\(env.bucket)/\(prefix)"], environment: env.awsEnvironment())
         #expect(upSmall.exitCode == 0, "\(upSmall.stderr)")
 
-        let intoFolder = try FerryRun.run(
+        let intoFolder = try await FerryRun.run(
             ["s3", "cp", "s3://\(env.bucket)/\(prefix)data.bin", dir + "/out"], environment: env.awsEnvironment())
         #expect(intoFolder.exitCode == 0, "\(intoFolder.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/out/data.bin")) == bytes)
 
         // An existing file is replaced, as aws s3 cp does.
         try Data("old".utf8).write(to: URL(fileURLWithPath: dir + "/out/renamed.csv"))
-        let toPath = try FerryRun.run(
+        let toPath = try await FerryRun.run(
             ["s3", "cp", "s3://\(env.bucket)/\(prefix)small.csv", dir + "/out/renamed.csv"],
             environment: env.awsEnvironment())
         #expect(toPath.exitCode == 0, "\(toPath.stderr)")
@@ -440,12 +440,12 @@ import Testing
             try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted() == ["data.bin", "renamed.csv"])
     }
 
-    @Test func aFailedDownloadLeavesNoFile() throws {
+    @Test func aFailedDownloadLeavesNoFile() async throws {
         let prefix = TestEnvironment.prefix("cp-fail")
         let dir = NSTemporaryDirectory() + "ferry-cp-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let missing = try FerryRun.run(
+        let missing = try await FerryRun.run(
             ["s3", "cp", "s3://\(env.bucket)/\(prefix)absent.bin", dir], environment: env.awsEnvironment())
         #expect(missing.exitCode == 1, "\(missing.stderr)")
         #expect(missing.stderr.contains("NoSuchKey"), "\(missing.stderr)")
@@ -454,12 +454,12 @@ import Testing
         let file = dir + "/x.bin"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
         #expect(
-            try FerryRun.run(
+            try await FerryRun.run(
                 ["s3", "cp", file, "s3://\(env.bucket)/\(prefix)x.bin"], environment: env.awsEnvironment()
             )
             .exitCode == 0)
         try FileManager.default.removeItem(atPath: file)
-        let denied = try FerryRun.run(
+        let denied = try await FerryRun.run(
             ["s3", "cp", "s3://\(env.bucket)/\(prefix)x.bin", dir + "/"],
             environment: env.awsEnvironment(user: "no-s3:GetObject"))
         #expect(denied.exitCode == 3, "\(denied.stderr)")
@@ -468,11 +468,11 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 
-    @Test func copyNeedsOneS3Side() throws {
+    @Test func copyNeedsOneS3Side() async throws {
         for arguments in [
             ["a", "b"], ["s3://\(env.bucket)/a", "s3://\(env.bucket)/b"], ["s3://\(env.bucket)/dir/", "."],
         ] {
-            let run = try FerryRun.run(["s3", "cp"] + arguments, environment: env.awsEnvironment())
+            let run = try await FerryRun.run(["s3", "cp"] + arguments, environment: env.awsEnvironment())
             #expect(run.exitCode == 2, "\(arguments): \(run.stderr)")
             expectOneSentence(run)
         }

@@ -11,23 +11,23 @@ import Testing
     let env = TestEnvironment.shared
 
     /// A workspace with segment `kr` (3 profiles) and destination `d`.
-    func workspace(_ prefix: String, user: String = "full") throws -> WorkspaceCLI {
+    func workspace(_ prefix: String, user: String = "full") async throws -> WorkspaceCLI {
         let cli = WorkspaceCLI(environment: env.awsEnvironment(user: user))
-        try cli.importLines([
+        try await cli.importLines([
             ScheduledRunTests.profile("a", country: "KR"), ScheduledRunTests.profile("b", country: "KR"),
             ScheduledRunTests.profile("c", country: "US"),
         ])
-        #expect(try cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
-        let created = try cli([
+        #expect(try await cli(["segments", "create", "kr", "--pql", #"homeAddress.countryCode = "KR""#]).exitCode == 0)
+        let created = try await cli([
             "destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix + "%SEGMENT_NAME%",
         ])
         #expect(created.exitCode == 0, "\(created.stderr)")
         return cli
     }
 
-    func createDaily(_ cli: WorkspaceCLI, count: Int) throws {
+    func createDaily(_ cli: WorkspaceCLI, count: Int) async throws {
         for i in 0..<count {
-            let created = try cli([
+            let created = try await cli([
                 "activations", "create", "a\(i)", "--destination", "d", "--segment", "kr", "--map",
                 "identityMap.Email=email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z", "--file-name",
                 "a\(i)_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME(YYYYMMdd_HHmm)%",
@@ -37,7 +37,7 @@ import Testing
     }
 
     /// Runs `ferry` with a watchdog, so a hang fails the test instead of the suite.
-    func runBounded(_ cli: WorkspaceCLI, _ args: [String], seconds: Double) throws -> (FerryRun, Double) {
+    func runBounded(_ cli: WorkspaceCLI, _ args: [String], seconds: Double) async throws -> (FerryRun, Double) {
         let log = cli.dir + "/bounded-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let started = Date()
@@ -53,9 +53,9 @@ import Testing
 
     @Test func twoHundredFiftySixConcurrentDueRunsFinish() async throws {
         let prefix = TestEnvironment.prefix("many")
-        let cli = try workspace(prefix)
-        try createDaily(cli, count: 256)
-        let (result, elapsed) = try runBounded(
+        let cli = try await workspace(prefix)
+        try await createDaily(cli, count: 256)
+        let (result, elapsed) = try await runBounded(
             cli, ["run", "--due", "--at", "2026-11-25T07:00:00Z", "--max-concurrent-runs", "256"], seconds: 300)
         #expect(elapsed < 300, "run --due hung")
         #expect(result.exitCode == 0, "\(result.stdout.suffix(2000))")
@@ -67,8 +67,8 @@ import Testing
     /// 64 runs at once in `serve`, then SIGTERM: it finishes and stops.
     @Test func serveWithManyConcurrentRunsExportsAndStopsOnSIGTERM() async throws {
         let prefix = TestEnvironment.prefix("serve64")
-        let cli = try workspace(prefix)
-        try createDaily(cli, count: 64)
+        let cli = try await workspace(prefix)
+        try await createDaily(cli, count: 64)
         let log = cli.dir + "/serve.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let serve = try cli.spawn(
@@ -93,9 +93,9 @@ import Testing
         let sink = try WebhookSink(hang: true)
         defer { sink.stop() }
         let prefix = TestEnvironment.prefix("hang")
-        let cli = try workspace(prefix)
-        try createDaily(cli, count: 6)
-        let (result, elapsed) = try runBounded(
+        let cli = try await workspace(prefix)
+        try await createDaily(cli, count: 6)
+        let (result, elapsed) = try await runBounded(
             cli, ["run", "--due", "--at", "2026-11-25T07:00:00Z", "--alert-webhook", sink.endpoint], seconds: 120)
         #expect(result.exitCode == 0, "\(result.stdout.suffix(2000))")
         #expect(result.stdout.components(separatedBy: " success: ").count - 1 == 6)
@@ -106,27 +106,27 @@ import Testing
 
     @Test func aMistypedFutureAtIsRefusedAndCannotFreezeTheSchedule() async throws {
         let prefix = TestEnvironment.prefix("future")
-        let cli = try workspace(prefix)
-        try createDaily(cli, count: 1)
-        let refused = try cli(["run", "--due", "--at", "2062-11-30T00:00:00Z"])
+        let cli = try await workspace(prefix)
+        try await createDaily(cli, count: 1)
+        let refused = try await cli(["run", "--due", "--at", "2062-11-30T00:00:00Z"])
         #expect(refused.exitCode == 2)
         #expect(refused.stderr.contains("--allow-future"), "\(refused.stderr)")
-        let future = try cli(["run", "--due", "--at", "2062-11-30T00:00:00Z", "--allow-future"])
+        let future = try await cli(["run", "--due", "--at", "2062-11-30T00:00:00Z", "--allow-future"])
         #expect(future.exitCode == 0, "\(future.stderr)")
         // The run in 2062 does not stand for today's.
-        let today = try cli(["run", "--due"])
+        let today = try await cli(["run", "--due"])
         #expect(today.exitCode == 0, "\(today.stderr)")
         #expect(today.stdout.contains(" success: "), "\(today.stdout)")
-        let status = try cli(["status", "--check"])
+        let status = try await cli(["status", "--check"])
         #expect(status.exitCode == 4)
         #expect(status.stdout.contains("FUTURE RUN"), "\(status.stdout)")
-        let listed = try cli(["runs", "list", "--json"])
+        let listed = try await cli(["runs", "list", "--json"])
         let runs = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as! [[String: Any]]
         let bogus = try #require(runs.first { ($0["scheduledTime"] as? String ?? "").hasPrefix("2062") })
-        let deleted = try cli(["runs", "delete", bogus["id"] as! String])
+        let deleted = try await cli(["runs", "delete", bogus["id"] as! String])
         #expect(deleted.exitCode == 0, "\(deleted.stderr)")
-        #expect(try cli(["status", "--check"]).exitCode == 0)
-        #expect(try cli(["runs", "delete", "no-such-run"]).exitCode == 2)
+        #expect(try await cli(["status", "--check"]).exitCode == 0)
+        #expect(try await cli(["runs", "delete", "no-such-run"]).exitCode == 2)
     }
 
     @Test func aLongEvaluationDoesNotLockOtherWriters() async throws {
@@ -137,18 +137,19 @@ import Testing
         }
         try FileManager.default.createDirectory(atPath: cli.dir, withIntermediateDirectories: true)
         try lines.write(toFile: cli.dir + "/p.jsonl", atomically: true, encoding: .utf8)
-        #expect(try cli(["profiles", "import", cli.dir + "/p.jsonl"]).exitCode == 0)
+        #expect(try await cli(["profiles", "import", cli.dir + "/p.jsonl"]).exitCode == 0)
         // Regular expressions call back into Swift for every row, which makes the scan slow.
         for i in 0..<16 {
             #expect(
-                try cli(["segments", "create", "s\(i)", "--pql", #"name.matches("n\#(i)[0-9]*9$")"#]).exitCode == 0)
+                try await cli(["segments", "create", "s\(i)", "--pql", #"name.matches("n\#(i)[0-9]*9$")"#]).exitCode
+                    == 0)
         }
         let evaluation = try cli.spawn(["segments", "evaluate"])
         // The scan is a read of a snapshot; give it time to start.
         usleep(300_000)
         #expect(alive(evaluation.processIdentifier), "the evaluation ended before the test could write during it")
         // Writes from another process go through while the scan runs.
-        let created = try cli(["segments", "create", "during", "--pql", #"name = "n1""#])
+        let created = try await cli(["segments", "create", "during", "--pql", #"name = "n1""#])
         #expect(created.exitCode == 0, "\(created.stderr)")
         let stillScanning = alive(evaluation.processIdentifier)
         evaluation.waitUntilExit()
@@ -163,9 +164,9 @@ import Testing
     @Test(arguments: ["http://127.0.0.1:99999", "http://127.0.0.1:1", "ftp://127.0.0.1:9000", "http://:80"])
     func aBrokenDestinationFailsOnlyItsOwnRuns(endpoint: String) async throws {
         let prefix = TestEnvironment.prefix("broken")
-        let cli = try workspace(prefix)
+        let cli = try await workspace(prefix)
         #expect(
-            try cli(["destinations", "create", "broken", "--bucket", env.bucket, "--folder-path", prefix + "b"])
+            try await cli(["destinations", "create", "broken", "--bucket", env.bucket, "--folder-path", prefix + "b"])
                 .exitCode == 0)
         let workspace = try Workspace(directory: URL(fileURLWithPath: cli.dir), environment: [:])
         try await workspace.dbPool.write { db in
@@ -173,12 +174,13 @@ import Testing
         }
         for (name, destination) in [("good", "d"), ("bad", "broken")] {
             #expect(
-                try cli([
+                try await cli([
                     "activations", "create", name, "--destination", destination, "--segment", "kr", "--map",
                     "identityMap.Email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z",
                 ]).exitCode == 0)
         }
-        let (result, elapsed) = try runBounded(cli, ["run", "--due", "--at", "2026-11-25T07:00:00Z"], seconds: 120)
+        let (result, elapsed) = try await runBounded(
+            cli, ["run", "--due", "--at", "2026-11-25T07:00:00Z"], seconds: 120)
         #expect(elapsed < 60)
         #expect(result.exitCode == 1, "\(result.stdout)")
         #expect(result.stdout.contains(" success: kr"), "\(result.stdout)")
@@ -193,8 +195,8 @@ import Testing
     /// `run --due` does not mistake that for a run held by another process.
     @Test func aLockedWorkspaceIsReportedAsBusy() async throws {
         let prefix = TestEnvironment.prefix("busy")
-        let cli = try workspace(prefix)
-        try createDaily(cli, count: 1)
+        let cli = try await workspace(prefix)
+        try await createDaily(cli, count: 1)
         var configuration = Configuration()
         // The lock is held across two database accesses on purpose.
         configuration.allowsUnsafeTransactions = true
@@ -202,17 +204,17 @@ import Testing
         try holder.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
         var environment = env.awsEnvironment()
         environment["FERRY_BUSY_TIMEOUT_SECONDS"] = "1"
-        let create = try cli(
+        let create = try await cli(
             ["segments", "create", "other", "--pql", #"homeAddress.countryCode = "US""#], user: environment)
         #expect(create.exitCode == 1)
         #expect(create.stderr.contains("the workspace is busy"), "\(create.stderr)")
         #expect(create.stderr.split(separator: "\n").count == 1, "\(create.stderr)")
-        let due = try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"], user: environment)
+        let due = try await cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"], user: environment)
         #expect(due.exitCode != 0, "\(due.stdout)")
         #expect(!due.stdout.contains("held by another process"), "\(due.stdout)")
         #expect((due.stdout + due.stderr).contains("busy"), "\(due.stdout) \(due.stderr)")
         try holder.inDatabase { db in try db.execute(sql: "COMMIT") }
-        let after = try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
+        let after = try await cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
         #expect(after.exitCode == 0, "\(after.stdout)")
     }
 
@@ -221,12 +223,12 @@ import Testing
     /// write nothing.
     @Test func activationsThatWouldOverwriteEachOtherDoNotRun() async throws {
         let prefix = TestEnvironment.prefix("clash")
-        let cli = try workspace(prefix)
+        let cli = try await workspace(prefix)
         for (name, file) in [
             ("daily", "%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%"),
             ("ads", "ads_%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%"),
         ] {
-            let created = try cli([
+            let created = try await cli([
                 "activations", "create", name, "--destination", "d", "--segment", "kr", "--map",
                 "identityMap.Email=email", "--frequency", "daily", "--start", "2026-11-25T06:00:00Z", "--file-name",
                 file,
@@ -240,7 +242,7 @@ import Testing
                     "UPDATE activation SET fileNameTemplate = '%DESTINATION_NAME%_%SEGMENT_ID%_%DATETIME%' WHERE name = 'ads'"
             )
         }
-        let due = try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
+        let due = try await cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
         #expect(due.exitCode == 1, "\(due.stdout)")
         #expect(!due.stdout.contains(" success: "), "\(due.stdout)")
         #expect(due.stdout.contains("ads") && due.stdout.contains("daily"), "\(due.stdout)")
@@ -249,20 +251,20 @@ import Testing
 
     @Test func exitCodesFollowTheReadme() async throws {
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
-        let version = try cli(["--version"])
+        let version = try await cli(["--version"])
         #expect(version.exitCode == 0)
         #expect(!version.stdout.isEmpty)
-        #expect(try FerryRun.run(["--help"], environment: [:]).exitCode == 0)
-        #expect(try FerryRun.run(["activations", "create", "--help"], environment: [:]).exitCode == 0)
-        let usage = try cli(["activations", "create", "x"])
+        #expect(try await FerryRun.run(["--help"], environment: [:]).exitCode == 0)
+        #expect(try await FerryRun.run(["activations", "create", "--help"], environment: [:]).exitCode == 0)
+        let usage = try await cli(["activations", "create", "x"])
         #expect(usage.exitCode == 2, "\(usage.stderr)")
         #expect(usage.stderr.split(separator: "\n").count == 1, "\(usage.stderr)")
-        #expect(try cli(["run"]).exitCode == 2)
-        #expect(try cli(["no-such-command"]).exitCode == 2)
+        #expect(try await cli(["run"]).exitCode == 2)
+        #expect(try await cli(["no-such-command"]).exitCode == 2)
     }
 
-    @Test func helpShowsRequiredOptionsMacrosAndModes() throws {
-        let create = try FerryRun.run(["activations", "create", "--help"], environment: [:])
+    @Test func helpShowsRequiredOptionsMacrosAndModes() async throws {
+        let create = try await FerryRun.run(["activations", "create", "--help"], environment: [:])
         #expect(create.exitCode == 0)
         let usage = create.stdout.split(separator: "\n").first { $0.hasPrefix("USAGE:") } ?? ""
         #expect(usage.contains(" --segment <segment> ...") && !usage.contains("[--segment"), "\(usage)")
@@ -270,18 +272,18 @@ import Testing
         for text in ["identityMap.Email=email", "%SEGMENT_NAME%", "%DATETIME(", "incremental", "Example:"] {
             #expect(create.stdout.contains(text), "\(text)")
         }
-        let run = try FerryRun.run(["run", "--help"], environment: [:])
+        let run = try await FerryRun.run(["run", "--help"], environment: [:])
         let runUsage = run.stdout.split(separator: "\n").first { $0.hasPrefix("USAGE:") } ?? ""
         #expect(runUsage.contains(" --due") && !runUsage.contains("[--due]"), "\(runUsage)")
-        let destination = try FerryRun.run(["destinations", "create", "--help"], environment: [:])
+        let destination = try await FerryRun.run(["destinations", "create", "--help"], environment: [:])
         #expect(destination.stdout.contains("%SEGMENT_NAME%"))
     }
 
     @Test func aRunWithoutPutObjectExitsThree() async throws {
-        let cli = try ScheduledRunTests().setUpGoodAndBad(TestEnvironment.prefix("perm"))
-        let export = try cli(["export", "bad"])
+        let cli = try await ScheduledRunTests().setUpGoodAndBad(TestEnvironment.prefix("perm"))
+        let export = try await cli(["export", "bad"])
         #expect(export.exitCode == 3, "\(export.stderr)")
-        let due = try cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
+        let due = try await cli(["run", "--due", "--at", "2026-11-25T07:00:00Z"])
         #expect(due.exitCode == 3, "\(due.stdout)")
     }
 }

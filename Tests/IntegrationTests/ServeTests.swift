@@ -17,13 +17,14 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try #"{"identityMap":{"Email":[{"id":"a@x.io","primary":true}]},"k":1}"#.write(
             toFile: dir + "/p.jsonl", atomically: true, encoding: .utf8)
-        #expect(try ferry(["profiles", "import", dir + "/p.jsonl"]).exitCode == 0)
-        #expect(try ferry(["segments", "create", "s", "--pql", "k = 1"]).exitCode == 0)
+        #expect(try await ferry(["profiles", "import", dir + "/p.jsonl"]).exitCode == 0)
+        #expect(try await ferry(["segments", "create", "s", "--pql", "k = 1"]).exitCode == 0)
         #expect(
-            try ferry(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix]).exitCode == 0)
+            try await ferry(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix]).exitCode
+                == 0)
         let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 3600).formatted(.iso8601)
         #expect(
-            try ferry([
+            try await ferry([
                 "activations", "create", "a", "--destination", "d", "--segment", "s", "--map", "identityMap.Email",
                 "--frequency", "every-3-hours", "--start", start,
             ]).exitCode == 0)
@@ -50,7 +51,7 @@ import Testing
         // One structured line at the start and one at the end of the run.
         #expect(log.contains("run start"))
         #expect(log.contains("run end"))
-        let runs = try ferry(["runs", "list", "--status", "success"])
+        let runs = try await ferry(["runs", "list", "--status", "success"])
         // The header and the one run.
         #expect(runs.stdout.split(separator: "\n").count == 2)
     }

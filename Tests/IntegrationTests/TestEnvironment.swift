@@ -132,6 +132,25 @@ struct FerryRun {
     }
 }
 
+extension FerryRun {
+    /// As `run`, waiting for the child on a thread of its own: the cooperative
+    /// pool has one thread per core (two here), and a test parked on one while
+    /// `ferry` works starves every other test's async code.
+    static func run(_ arguments: [String], environment: [String: String], input: String? = nil) async throws
+        -> FerryRun
+    {
+        try await offPool { try run(arguments, environment: environment, input: input) }
+    }
+}
+
+/// Runs blocking work (waiting for a child process) on a new thread, so it holds
+/// no thread of Swift's cooperative pool.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
+
 extension TestEnvironment {
     /// The rows of a CSV object in the test bucket as Python's csv module reads them, without the header.
     func csvRows(_ key: String) async throws -> Set<[String]> {
@@ -139,7 +158,7 @@ extension TestEnvironment {
         let file = NSTemporaryDirectory() + "ferry-rows-\(UUID().uuidString).csv"
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         let script = "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='')))[1:]))"
-        return Set(try JSONDecoder().decode([[String]].self, from: runPython(["-c", script, file])))
+        return Set(try JSONDecoder().decode([[String]].self, from: await runPython(["-c", script, file])))
     }
 
     /// The environment a user would set for `ferry s3 ...`.
@@ -200,19 +219,19 @@ struct WorkspaceCLI: Sendable {
     var backendEnvironment: [String: String] = [:]
 
     /// A fresh workspace on `backend`: a folder, or a new database on the server `scripts/test` started.
-    static func make(environment: [String: String], backend: Backend) throws -> WorkspaceCLI {
+    static func make(environment: [String: String], backend: Backend) async throws -> WorkspaceCLI {
         guard backend == .postgresql else { return WorkspaceCLI(environment: environment) }
         return WorkspaceCLI(
             environment: environment,
             backendEnvironment: [
-                "FERRY_DATABASE_URL": try PostgresWorkersTests.freshDatabase(),
+                "FERRY_DATABASE_URL": try await PostgresWorkersTests.freshDatabase(),
                 "FERRY_MASTER_KEY": PostgresWorkersTests.masterKey,
             ])
     }
 
     @discardableResult
-    func callAsFunction(_ args: [String], user: [String: String]? = nil) throws -> FerryRun {
-        try FerryRun.run(
+    func callAsFunction(_ args: [String], user: [String: String]? = nil) async throws -> FerryRun {
+        try await FerryRun.run(
             args + ["--workspace", dir], environment: (user ?? environment).merging(backendEnvironment) { $1 })
     }
 
@@ -224,13 +243,18 @@ struct WorkspaceCLI: Sendable {
             stderr: stderr)
     }
 
-    func importLines(_ lines: [String]) throws {
+    func importLines(_ lines: [String]) async throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let file = dir + "/import-\(UUID().uuidString).jsonl"
         try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
-        let result = try self(["profiles", "import", file])
+        let result = try await self(["profiles", "import", file])
         precondition(result.exitCode == 0, result.stderr)
     }
+}
+
+/// As the blocking `runPython`, without holding a thread of the cooperative pool.
+func runPython(_ arguments: [String]) async throws -> Data {
+    try await offPool { try runPython(arguments) }
 }
 
 /// Runs the test Python (`FERRY_PYTHON`, else python3) with `arguments` and
