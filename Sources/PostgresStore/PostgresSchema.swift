@@ -353,6 +353,28 @@ enum PostgresSchema {
                 plainDayTimeFunction,
             ]
         ),
+        (
+            // Memberships as member sets (see PostgresWorkspace+MemberSets.swift); the
+            // `membership` rows of an older workspace are converted, then dropped.
+            PostgresWorkspace.memberSetsMigration,
+            [
+                """
+                CREATE TABLE segment_members (
+                    sid BIGINT PRIMARY KEY REFERENCES segment(sid) ON DELETE CASCADE,
+                    evaluation_id BIGINT NOT NULL,
+                    -- MemberBitmap's stored form: bit pid set when the profile qualified.
+                    members BYTEA NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE member_delta (
+                    evaluation_id BIGINT PRIMARY KEY REFERENCES evaluation(id) ON DELETE CASCADE,
+                    entered BYTEA NOT NULL,
+                    exited BYTEA NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 
     /// `ferry_pql_time` (see `PQL.postgresTimeFunction`) with a fast path for `YYYY-MM-DD`: the
@@ -435,6 +457,9 @@ enum PostgresSchema {
                 if migration.name == typedColumnsMigration {
                     let paths = try await PostgresWorkspace.storedLeafPaths(on: connection, logger: workspace.logger)
                     try await PostgresWorkspace.addTypedColumns(for: paths, on: connection, logger: workspace.logger)
+                }
+                if migration.name == PostgresWorkspace.memberSetsMigration {
+                    try await PostgresWorkspace.convertMembershipRows(on: connection, logger: workspace.logger)
                 }
             }
         }

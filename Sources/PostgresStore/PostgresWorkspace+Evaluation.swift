@@ -6,8 +6,8 @@ import Workspace
 extension PostgresWorkspace {
     /// Evaluates the named segments (all when empty), each in one transaction:
     /// the qualifying pids are selected inside PostgreSQL with the PQL
-    /// compiled to its dialect (`CREATE TEMP TABLE ... AS SELECT`, which may
-    /// run as a parallel query), then memberships change with set-based SQL.
+    /// compiled to its dialect (which may run as a parallel query) and come
+    /// back as a member set, 64 pids a row, which replaces the segment's.
     /// What the compiler cannot express is evaluated in Swift over a stream
     /// of the documents.
     public func evaluate(segmentIds: [String], now: Date) async throws -> [EvaluationSummary] {
@@ -23,9 +23,10 @@ extension PostgresWorkspace {
         _ = try await pruneEvents(now: now)
         let events = try await eventTable(now: now)
         let typed = try await typedColumns()
-        // Two segments at a time, each on its own connection: one's member
-        // writes (a single backend) overlap the other's scan, on as many cores
-        // as PostgreSQL has. Summaries keep the segments' order.
+        // Two segments at a time, each on its own connection, on as many cores
+        // as PostgreSQL has. Summaries keep the segments' order. (One scan for
+        // all of them measured slower: PostgreSQL then evaluates every
+        // condition in one process, where separate scans run in parallel.)
         var summaries = [EvaluationSummary?](repeating: nil, count: targets.count)
         try await withThrowingTaskGroup(of: (Int, EvaluationSummary).self) { group in
             var next = 0
@@ -45,8 +46,6 @@ extension PostgresWorkspace {
         }
         let done = summaries.compactMap { $0 }
         try await recordFailures(done, now: now)
-        try await refreshStatistics(
-            of: "membership", afterChanging: done.reduce(0) { $0 + $1.realized + $1.exited + $1.purged })
         return done
     }
 
@@ -65,34 +64,21 @@ extension PostgresWorkspace {
                 expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
                 events: events)
             {
+                var bindings = PostgresBindings()
+                for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
+                let binds = bindings
                 summary = try await applyEvaluation(of: segment, usedSQL: true, now: now, started: started) {
                     connection in
-                    var bindings = PostgresBindings()
-                    for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
-                    try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL:
-                                "CREATE TEMP TABLE qualifying ON COMMIT DROP AS SELECT pid FROM \(Self.typedProfiles(typed)) WHERE \(fragment.numberedPlaceholders())",
-                            binds: bindings),
-                        logger: self.logger
-                    ).collect()
+                    try await Self.qualifyingSet(
+                        from: Self.typedProfiles(typed), where: fragment.numberedPlaceholders(), binds: binds,
+                        on: connection, logger: self.logger)
                 }
             } else {
                 let pids = try await qualifyingInSwift(expression, now: now, events: events)
-                summary = try await applyEvaluation(of: segment, usedSQL: false, now: now, started: started) {
-                    connection in
-                    try await connection.query(
-                        "CREATE TEMP TABLE qualifying (pid BIGINT) ON COMMIT DROP", logger: self.logger
-                    ).collect()
-                    var buffer = ByteBuffer()
-                    for pid in pids {
-                        buffer.writeString(String(pid))
-                        buffer.writeInteger(UInt8(ascii: "\n"))
-                    }
-                    let data = buffer
-                    try await connection.copyFrom(table: "qualifying", columns: ["pid"], logger: self.logger) {
-                        writer in try await writer.write(data)
-                    }
+                summary = try await applyEvaluation(of: segment, usedSQL: false, now: now, started: started) { _ in
+                    var members = MemberBitmap()
+                    for pid in pids { members.insert(pid) }
+                    return members
                 }
             }
             summary.seconds = Date().timeIntervalSince(started)
@@ -166,105 +152,90 @@ extension PostgresWorkspace {
         }
     }
 
-    /// In one transaction: `fill` makes `qualifying(pid)`, then the
-    /// segment's memberships and a new evaluation row follow from it, with
-    /// the same rules as the SQLite workspace.
+    /// In one transaction: `qualifying` selects the members, then the segment's
+    /// member set, the evaluation's delta and a new evaluation row follow from
+    /// it, with the same rules as the SQLite workspace.
     func applyEvaluation(
         of segment: SegmentRecord, usedSQL: Bool, now: Date, started: Date,
-        fill: @escaping @Sendable (PostgresConnection) async throws -> Void
+        qualifying: @escaping @Sendable (PostgresConnection) async throws -> MemberBitmap
+    ) async throws -> EvaluationSummary {
+        guard let sid = segment.sid else { preconditionFailure("a fetched segment has a sid") }
+        let logger = self.logger
+        return try await transaction { connection in
+            try await Self.lockForEvaluation([sid], on: connection, logger: logger)
+            return try await Self.recordEvaluation(
+                of: segment, members: try await qualifying(connection), usedSQL: usedSQL, now: now, started: started,
+                on: connection, logger: logger)
+        }
+    }
+
+    /// Taken first by an evaluation's transaction.
+    static func lockForEvaluation(_ sids: [Int64], on connection: PostgresConnection, logger: Logger) async throws {
+        // An import that merges profiles moves their bits under a SHARE ROW
+        // EXCLUSIVE lock of this table (`PostgresIdentityGraph.finish`): it
+        // waits for the evaluations running, and those starting wait for it.
+        try await connection.query("LOCK TABLE segment_members IN ROW EXCLUSIVE MODE", logger: logger).collect()
+        // Two workers evaluating one segment at once would compute the same
+        // changes twice; the second waits for the first. In sid order, so two
+        // evaluations of overlapping segments cannot deadlock.
+        try await connection.query(
+            "SELECT 1 FROM segment WHERE sid = ANY(\(sids)) ORDER BY sid FOR UPDATE", logger: logger
+        ).collect()
+    }
+
+    /// Replaces a segment's member set with `members`, in the caller's transaction
+    /// (which holds `lockForEvaluation`): who entered and who exited since the
+    /// previous evaluation, and a new evaluation row.
+    static func recordEvaluation(
+        of segment: SegmentRecord, members: MemberBitmap, usedSQL: Bool, now: Date, started: Date,
+        on connection: PostgresConnection, logger: Logger
     ) async throws -> EvaluationSummary {
         guard let sid = segment.sid else { preconditionFailure("a fetched segment has a sid") }
         let time = now.timeIntervalSince1970
-        let logger = self.logger
-        return try await transaction { connection in
-            // Two workers evaluating one segment at once would compute the
-            // same changes twice; the second waits for the first.
-            try await connection.query(
-                "SELECT 1 FROM segment WHERE sid = \(sid) FOR UPDATE", logger: logger
-            ).collect()
-            try await fill(connection)
-            // The statements below join a segment's members with `qualifying`.
-            // A segment evaluated for the first time has no rows in the table's
-            // statistics, so the planner expects a handful and may pick a nested
-            // loop that scans `qualifying` once per member: minutes at 100,000
-            // members instead of a second. Hash joins are linear whatever the
-            // statistics say.
-            try await connection.query("SET LOCAL enable_nestloop = off", logger: logger).collect()
-            let evaluationId = try await connection.query(
-                "INSERT INTO evaluation (sid, started_at, used_sql) VALUES (\(sid), \(time), \(usedSQL)) RETURNING id",
-                logger: logger
-            ).collect()[0].decode(Int64.self)
-            // A pid qualifies once: `qualifying` comes from one scan of `profile`.
-            let qualifying = try await connection.query("SELECT count(*) FROM qualifying", logger: logger)
-                .collect()[0].decode(Int.self)
-            // A plain insert of the new members, not ON CONFLICT: its speculative
-            // insertion doubles the cost per row. The segment's row lock keeps
-            // other evaluations out, and an import moving memberships of merged
-            // profiles locks the table first (`PostgresIdentityGraph.finish`).
-            var realized = try await connection.query(
-                """
-                WITH changed AS (
-                    INSERT INTO membership (sid, pid, status, last_qualification_time, status_changed_at,
-                                            changed_in_evaluation)
-                    SELECT \(sid)::bigint, q.pid, 'realized', \(time)::double precision,
-                           \(time)::double precision, \(evaluationId)::bigint
-                    FROM qualifying q
-                    WHERE NOT EXISTS (SELECT 1 FROM membership m WHERE m.sid = \(sid) AND m.pid = q.pid)
-                    RETURNING 1
-                )
-                SELECT count(*) FROM changed
-                """, logger: logger
-            ).collect()[0].decode(Int.self)
-            realized += try await connection.query(
-                """
-                WITH changed AS (
-                    UPDATE membership SET status = 'realized', last_qualification_time = \(time),
-                        status_changed_at = \(time), changed_in_evaluation = \(evaluationId)
-                    WHERE sid = \(sid) AND status = 'exited' AND pid IN (SELECT pid FROM qualifying)
-                      AND changed_in_evaluation <> \(evaluationId)
-                    RETURNING 1
-                )
-                SELECT count(*) FROM changed
-                """, logger: logger
-            ).collect()[0].decode(Int.self)
-            let exited = try await connection.query(
-                """
-                WITH changed AS (
-                    UPDATE membership m SET status = 'exited', status_changed_at = \(time),
-                        changed_in_evaluation = \(evaluationId)
-                    WHERE m.sid = \(sid) AND m.status = 'realized'
-                      AND NOT EXISTS (SELECT 1 FROM qualifying q WHERE q.pid = m.pid)
-                    RETURNING 1
-                )
-                SELECT count(*) FROM changed
-                """, logger: logger
-            ).collect()[0].decode(Int.self)
-            let purged = try await connection.query(
-                """
-                WITH changed AS (
-                    DELETE FROM membership WHERE sid = \(sid) AND status = 'exited'
-                      AND status_changed_at < \(time - Self.exitedRetention)
-                    RETURNING 1
-                )
-                SELECT count(*) FROM changed
-                """, logger: logger
-            ).collect()[0].decode(Int.self)
-            // Finished in the same commit as the members it describes, and
-            // later than the segment's previous evaluation: an after-evaluation
-            // activation owes one run per finish time, so a crash between two
-            // commits, or a slower evaluation finishing "earlier", would lose one.
-            let finished = time + Date().timeIntervalSince(started)
-            try await connection.query(
-                """
-                UPDATE evaluation SET realized = \(realized), existing = \(qualifying - realized), exited = \(exited),
-                    finished_at = GREATEST(\(finished)::double precision,
-                        (SELECT max(finished_at) FROM evaluation WHERE sid = \(sid) AND id <> \(evaluationId)) + 0.001)
-                WHERE id = \(evaluationId)
-                """, logger: logger
-            ).collect()
-            return EvaluationSummary.make(
-                evaluationId: evaluationId, segmentId: segment.id, segmentName: segment.name, realized: realized,
-                existing: qualifying - realized, exited: exited, purged: purged, usedSQL: usedSQL, seconds: 0)
-        }
+        // Read under the lock: another process may have evaluated meanwhile.
+        let before = try await membershipSnapshot(sid: sid, on: connection, logger: logger)
+        let entered = members.subtracting(before.current)
+        let exited = before.current.subtracting(members)
+        let existing = members.count - entered.count
+        let evaluationId = try await connection.query(
+            """
+            INSERT INTO evaluation (sid, started_at, realized, existing, exited, used_sql)
+            VALUES (\(sid), \(time), \(entered.count), \(existing), \(exited.count), \(usedSQL)) RETURNING id
+            """,
+            logger: logger
+        ).collect()[0].decode(Int64.self)
+        try await connection.query(
+            """
+            INSERT INTO member_delta (evaluation_id, entered, exited)
+            VALUES (\(evaluationId), \(entered.data), \(exited.data))
+            """, logger: logger
+        ).collect()
+        try await connection.query(
+            """
+            INSERT INTO segment_members (sid, evaluation_id, members) VALUES (\(sid), \(evaluationId), \(members.data))
+            ON CONFLICT (sid) DO UPDATE SET evaluation_id = excluded.evaluation_id, members = excluded.members
+            """, logger: logger
+        ).collect()
+        var after = before
+        after.current = members
+        after.deltas.append(.init(evaluationId: evaluationId, time: time, entered: entered, exited: exited))
+        // Exits that fell out of the 30 days are forgotten by this evaluation.
+        let purged = before.exited.subtracting(after.exited).subtracting(members).count
+        // Finished in the same commit as the members it describes, and
+        // later than the segment's previous evaluation: an after-evaluation
+        // activation owes one run per finish time, so a crash between two
+        // commits, or a slower evaluation finishing "earlier", would lose one.
+        let finished = time + Date().timeIntervalSince(started)
+        try await connection.query(
+            """
+            UPDATE evaluation SET finished_at = GREATEST(\(finished)::double precision,
+                    (SELECT max(finished_at) FROM evaluation WHERE sid = \(sid) AND id <> \(evaluationId)) + 0.001)
+            WHERE id = \(evaluationId)
+            """, logger: logger
+        ).collect()
+        return EvaluationSummary.make(
+            evaluationId: evaluationId, segmentId: segment.id, segmentName: segment.name,
+            realized: entered.count, existing: existing, exited: exited.count, purged: purged, usedSQL: usedSQL,
+            seconds: 0)
     }
 }

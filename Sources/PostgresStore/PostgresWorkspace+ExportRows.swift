@@ -1,51 +1,87 @@
 import Foundation
 import PostgresNIO
 import Segmentation
+import Synchronization
 import Workspace
 
 /// Reads one segment's members for an export, a page at a time in pid
-/// order; each field is taken out of the jsonb document by PostgreSQL and
-/// only that small value is parsed here.
+/// order, from the member set as it was when the export began; each field is
+/// taken out of the jsonb document by PostgreSQL and only that small value is
+/// parsed here.
+///
+/// The page after the one returned is read meanwhile, on another connection,
+/// so the server's work overlaps the encoding and upload of this one.
 struct PostgresExportRowReader: ExportRowPages {
     let workspace: PostgresWorkspace
-    let sid: Int64
     let paths: [[String]]
-    let selection: MemberSelection
+    let snapshot: MembershipSnapshot
+    let exited: MemberBitmap
+    let selected: MemberBitmap
+    let ahead = PageAhead()
+
+    /// The page being read ahead, with the arguments it answers.
+    final class PageAhead: Sendable {
+        let next = Mutex<(afterPid: Int64, limit: Int, rows: Task<[ExportRow], any Error>)?>(nil)
+        deinit { next.withLock { $0?.rows.cancel() } }
+    }
 
     func page(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
+        let early = ahead.next.withLock { next in
+            defer { next = nil }
+            return next
+        }
+        let rows: [ExportRow]
+        if let early, early.afterPid == afterPid, early.limit == limit {
+            rows = try await early.rows.value
+        } else {
+            early?.rows.cancel()
+            rows = try await read(afterPid: afterPid, limit: limit)
+        }
+        if rows.count == limit, let last = rows.last?.pid {
+            let task = Task { try await read(afterPid: last, limit: limit) }
+            ahead.next.withLock { $0 = (last, limit, task) }
+        }
+        return rows
+    }
+
+    /// Up to `limit` members after `afterPid`; a member whose profile is gone
+    /// (merged away since the evaluation) is passed over, not counted.
+    func read(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
+        var rows: [ExportRow] = []
+        var cursor = afterPid
+        while rows.count < limit {
+            let pids = selected.members(after: cursor, limit: limit - rows.count)
+            guard let last = pids.last else { break }
+            rows += try await read(pids)
+            cursor = last
+        }
+        return rows
+    }
+
+    func read(_ pids: [Int64]) async throws -> [ExportRow] {
         var bindings = PostgresBindings()
-        try bindings.append(sid)
+        bindings.append(pids)
         var columns = ""
         for path in paths {
             try bindings.append(path)
             columns += ", (p.doc #> $\(bindings.count))::text"
         }
-        let condition = try PostgresWorkspace.membershipCondition(selection, &bindings)
-        // The bound is stated on both sides of the join: with fresh statistics PostgreSQL
-        // merge-joins, and would otherwise read the profiles from the first pid on every page.
-        try bindings.append(afterPid)
-        let after = bindings.count
-        try bindings.append(limit)
         let query = PostgresQuery(
-            unsafeSQL: """
-                SELECT m.pid, m.status, m.last_qualification_time\(columns)
-                FROM membership m JOIN profile p ON p.pid = m.pid
-                WHERE m.sid = $1 AND \(condition) AND m.pid > $\(after) AND p.pid > $\(after)
-                ORDER BY m.pid LIMIT $\(after + 1)
-                """, binds: bindings)
-        let count = paths.count
+            unsafeSQL: "SELECT p.pid\(columns) FROM profile p WHERE p.pid = ANY($1) ORDER BY p.pid", binds: bindings)
+        let (count, snapshot, exited) = (paths.count, self.snapshot, self.exited)
         return try await workspace.withConnection { connection in
-            try await connection.query(query, logger: workspace.logger).collect().map { row in
+            try await connection.query(query, logger: workspace.logger).collect().compactMap { row in
                 let cells = row.makeRandomAccess()
+                let pid = try cells[0].decode(Int64.self)
+                guard let facts = snapshot.describe(pid, exited: exited) else { return nil }
                 var values: [JSONValue] = []
                 values.reserveCapacity(count)
                 for index in 0..<count {
-                    let text = try cells[3 + index].decode(String?.self)
+                    let text = try cells[1 + index].decode(String?.self)
                     values.append(try text.map { try JSONValue.parse($0) } ?? .null)
                 }
                 return ExportRow.make(
-                    pid: try cells[0].decode(Int64.self), status: try cells[1].decode(String.self),
-                    qualifiedAt: try cells[2].decode(Double.self), values: values)
+                    pid: pid, status: facts.status.rawValue, qualifiedAt: facts.lastQualificationTime, values: values)
             }
         }
     }
@@ -55,7 +91,11 @@ extension PostgresWorkspace: ExportRowStore {
     public func exportRows(segmentSid sid: Int64, fields: [MemberField], selection: MemberSelection) async throws
         -> any ExportRowPages
     {
-        PostgresExportRowReader(workspace: self, sid: sid, paths: fields.map(Self.path), selection: selection)
+        let snapshot = try await membershipSnapshot(sid: sid)
+        let exited = snapshot.exited
+        return PostgresExportRowReader(
+            workspace: self, paths: fields.map(Self.path), snapshot: snapshot, exited: exited,
+            selected: snapshot.selected(selection, exited: exited))
     }
 
     /// The keys `#>` follows to a field; an identity is the first id of its namespace.
@@ -67,25 +107,18 @@ extension PostgresWorkspace: ExportRowStore {
         }
     }
 
-    /// The condition on `membership m` that selects these members, binding its values.
-    static func membershipCondition(_ selection: MemberSelection, _ bindings: inout PostgresBindings) throws
-        -> String
-    {
-        switch selection {
-        case .realized:
-            return "m.status = 'realized'"
-        case .changedSince(let evaluationId, let includingExited):
-            try bindings.append(evaluationId)
-            return "m.changed_in_evaluation > $\(bindings.count)"
-                + (includingExited ? "" : " AND m.status = 'realized'")
-        }
-    }
+    /// The members `selectedMembers` returned, bound as $1-$3, as `m(pid, status, last_qualification_time)`.
+    static let selectedMembersTable =
+        "unnest($1::bigint[], $2::text[], $3::double precision[]) AS m(pid, status, last_qualification_time)"
 
     public func dedupWinners(
         segmentSid sid: Int64, keys: [MemberValue], mandatory: [MemberField], selection: MemberSelection
     ) async throws -> [Int64] {
+        let members = Self.selectedMembers(try await membershipSnapshot(sid: sid), selection)
         var bindings = PostgresBindings()
-        try bindings.append(sid)
+        bindings.append(members.pids)
+        try bindings.append(members.statuses)
+        bindings.append(members.times)
         var values: [String] = []
         for key in keys {
             switch key {
@@ -104,7 +137,6 @@ extension PostgresWorkspace: ExportRowStore {
             try bindings.append(Self.path(field))
             required += " AND COALESCE(jsonb_typeof(p.doc #> $\(bindings.count)) <> 'null', false)"
         }
-        let condition = try Self.membershipCondition(selection, &bindings)
         let selected = values.enumerated().map { "\($1) AS k\($0)" }.joined(separator: ", ")
         let allNull = values.indices.map { "k\($0) IS NULL" }.joined(separator: " AND ")
         let partition = values.indices.map { "k\($0)" }.joined(separator: ", ")
@@ -116,8 +148,8 @@ extension PostgresWorkspace: ExportRowStore {
                                               ORDER BY updated_at DESC, namespace, identity) AS rn
                     FROM (
                         SELECT m.pid AS pid, p.updated_at, p.namespace, p.identity, \(selected)
-                        FROM membership m JOIN profile p ON p.pid = m.pid
-                        WHERE m.sid = $1 AND \(condition)\(required)
+                        FROM \(Self.selectedMembersTable) JOIN profile p ON p.pid = m.pid
+                        WHERE TRUE\(required)
                     ) keyed
                 ) ranked WHERE rn = 1 OR (\(allNull))
                 ORDER BY pid
@@ -130,15 +162,17 @@ extension PostgresWorkspace: ExportRowStore {
     public func identityDedupLosers(
         segmentSid sid: Int64, namespace: String, mandatory: [MemberField], selection: MemberSelection
     ) async throws -> Set<MemberIdentity> {
+        let members = Self.selectedMembers(try await membershipSnapshot(sid: sid), selection)
         var bindings = PostgresBindings()
-        try bindings.append(sid)
+        bindings.append(members.pids)
+        try bindings.append(members.statuses)
+        bindings.append(members.times)
         try bindings.append(Self.path(.identityList(namespace: namespace)))
         var required = ""
         for field in mandatory {
             try bindings.append(Self.path(field))
             required += " AND COALESCE(jsonb_typeof(p.doc #> $\(bindings.count)) <> 'null', false)"
         }
-        let condition = try Self.membershipCondition(selection, &bindings)
         let key =
             IdentityKey.isEmail(namespace) ? #"lower(btrim(e.value ->> 'id', E' \t\n\r\f\v'))"# : "(e.value ->> 'id')"
         // DISTINCT first: one profile naming an id twice (`Ann@x.io`, `ann@x.io`) still holds it once.
@@ -148,10 +182,10 @@ extension PostgresWorkspace: ExportRowStore {
                     SELECT pid, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY updated_at DESC, namespace, identity) AS rn
                     FROM (
                         SELECT DISTINCT m.pid AS pid, p.updated_at, p.namespace, p.identity, \(key) AS k
-                        FROM membership m JOIN profile p ON p.pid = m.pid
+                        FROM \(Self.selectedMembersTable) JOIN profile p ON p.pid = m.pid
                         CROSS JOIN LATERAL jsonb_array_elements(
-                            CASE WHEN jsonb_typeof(p.doc #> $2) = 'array' THEN p.doc #> $2 ELSE '[]'::jsonb END) e
-                        WHERE m.sid = $1 AND \(condition)\(required) AND jsonb_typeof(e.value -> 'id') = 'string'
+                            CASE WHEN jsonb_typeof(p.doc #> $4) = 'array' THEN p.doc #> $4 ELSE '[]'::jsonb END) e
+                        WHERE jsonb_typeof(e.value -> 'id') = 'string'\(required)
                     ) keyed
                 ) ranked WHERE rn > 1
                 """, binds: bindings)

@@ -405,32 +405,18 @@ struct PostgresIdentityGraph {
         summary.identitiesDropped += dropped
     }
 
-    /// Moves the absorbed profiles' memberships (and rows of any table in
-    /// `ProfileRemap.pidColumns`) to the profiles kept. A kept profile is a
-    /// member where either was, until the next evaluation re-reads it.
+    /// Moves the absorbed profiles' memberships (their bits in the member sets,
+    /// and rows of any table in `ProfileRemap.pidColumns`) to the profiles kept.
+    /// A kept profile is a member where either was, until the next evaluation re-reads it.
     func finish() async throws {
         guard !kept.isEmpty else { return }
         let from = Array(kept.keys)
         let to = from.map { kept[$0]! }
-        // Evaluations insert members without ON CONFLICT; this keeps them out
-        // while memberships move, and waits for those running (they never wait
-        // for the identity graph, so no cycle).
-        try await connection.query("LOCK TABLE membership IN SHARE ROW EXCLUSIVE MODE", logger: logger).collect()
-        try await connection.query(
-            """
-            UPDATE membership k SET status = 'realized', last_qualification_time = a.last_qualification_time,
-                status_changed_at = a.status_changed_at, changed_in_evaluation = a.changed_in_evaluation
-            FROM membership a, unnest(\(from), \(to)) AS r(absorbed, kept)
-            WHERE a.pid = r.absorbed AND k.pid = r.kept AND k.sid = a.sid AND a.status = 'realized' AND k.status = 'exited'
-            """, logger: logger
-        ).collect()
-        try await connection.query(
-            """
-            UPDATE membership m SET pid = r.kept FROM unnest(\(from), \(to)) AS r(absorbed, kept)
-            WHERE m.pid = r.absorbed AND NOT EXISTS (SELECT 1 FROM membership k WHERE k.sid = m.sid AND k.pid = r.kept)
-            """, logger: logger
-        ).collect()
-        try await connection.query("DELETE FROM membership WHERE pid = ANY(\(from))", logger: logger).collect()
+        // Waits for the evaluations running (they never wait for the identity
+        // graph, so no cycle) and keeps new ones out until the batch commits:
+        // each replaces its segment's set with one read before this remap.
+        try await connection.query("LOCK TABLE segment_members IN SHARE ROW EXCLUSIVE MODE", logger: logger).collect()
+        try await PostgresWorkspace.remapMemberSets(kept, on: connection, logger: logger)
         for (table, column) in ProfileRemap.pidColumns {
             let exists =
                 try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger).collect()

@@ -107,18 +107,26 @@ extension PostgresWorkspace: SegmentStore {
     {
         guard let sid = segment.sid else { return [] }
         return try await withConnection { connection in
-            try await connection.query(
-                """
-                SELECT m.pid, p.namespace, p.identity, m.status, m.last_qualification_time, m.changed_in_evaluation
-                FROM membership m JOIN profile p ON p.pid = m.pid
-                WHERE m.sid = \(sid) AND m.pid > \(afterPid) AND (\(status?.rawValue)::text IS NULL OR m.status = \(status?.rawValue))
-                ORDER BY m.pid LIMIT \(limit)
-                """, logger: self.logger
-            ).collect().map { row in
-                let r = try row.decode((Int64, String, String, String, Double, Int64).self)
+            let snapshot = try await Self.membershipSnapshot(sid: sid, on: connection, logger: self.logger)
+            let exited = snapshot.exited
+            let listed: MemberBitmap =
+                switch status {
+                case .realized: snapshot.current
+                case .exited: exited
+                case nil: snapshot.current.union(exited)
+                }
+            let pids = listed.members(after: afterPid, limit: limit)
+            guard !pids.isEmpty else { return [] }
+            return try await connection.query(
+                "SELECT pid, namespace, identity FROM profile WHERE pid = ANY(\(pids)) ORDER BY pid",
+                logger: self.logger
+            ).collect().compactMap { row in
+                let (pid, namespace, identity) = try row.decode((Int64, String, String).self)
+                guard let facts = snapshot.describe(pid, exited: exited) else { return nil }
                 return MemberEntry.make(
-                    pid: r.0, namespace: r.1, identity: r.2, status: MembershipRecord.Status(rawValue: r.3) ?? .exited,
-                    lastQualificationTime: Date(timeIntervalSince1970: r.4), changedInEvaluation: r.5)
+                    pid: pid, namespace: namespace, identity: identity, status: facts.status,
+                    lastQualificationTime: Date(timeIntervalSince1970: facts.lastQualificationTime),
+                    changedInEvaluation: facts.changedInEvaluation)
             }
         }
     }

@@ -9,28 +9,41 @@ import GRDB
 /// entered (its `lastQualificationTime`), and which exits are still within
 /// the 30 days an exited member is kept. Deltas are as small as the changes,
 /// so daily evaluations of a stable segment add little.
-struct MembershipSnapshot: Sendable {
-    struct Delta: Sendable {
-        var evaluationId: Int64
-        var time: Double
-        var entered: MemberBitmap
-        var exited: MemberBitmap
+public struct MembershipSnapshot: Sendable {
+    public struct Delta: Sendable {
+        public var evaluationId: Int64
+        public var time: Double
+        public var entered: MemberBitmap
+        public var exited: MemberBitmap
+
+        public init(evaluationId: Int64, time: Double, entered: MemberBitmap, exited: MemberBitmap) {
+            self.evaluationId = evaluationId
+            self.time = time
+            self.entered = entered
+            self.exited = exited
+        }
     }
 
     /// Exited members are forgotten after this long, as in the reference product.
-    static let exitedRetention: TimeInterval = 30 * 24 * 3600
+    public static let exitedRetention: TimeInterval = 30 * 24 * 3600
 
-    var current: MemberBitmap
+    public var current: MemberBitmap
     /// The profiles' version `current` reflects; nil when unknown.
-    var profileVersion: Int64?
+    public var profileVersion: Int64?
     /// Oldest first; the last is the latest evaluation.
-    var deltas: [Delta]
+    public var deltas: [Delta]
+
+    public init(current: MemberBitmap, profileVersion: Int64?, deltas: [Delta]) {
+        self.current = current
+        self.profileVersion = profileVersion
+        self.deltas = deltas
+    }
 
     /// Members that exited within the retention before the latest evaluation
     /// and have not come back.
-    var exited: MemberBitmap { Self.visibleExits(deltas, current: current) }
+    public var exited: MemberBitmap { Self.visibleExits(deltas, current: current) }
 
-    static func visibleExits(_ deltas: [Delta], current: MemberBitmap) -> MemberBitmap {
+    public static func visibleExits(_ deltas: [Delta], current: MemberBitmap) -> MemberBitmap {
         guard let latest = deltas.last?.time else { return MemberBitmap() }
         var union = MemberBitmap()
         for delta in deltas.reversed() {
@@ -62,7 +75,7 @@ struct MembershipSnapshot: Sendable {
 
     /// What a member list shows for `pid`, or nil when it is neither a member
     /// nor a recently exited one.
-    func describe(_ pid: Int64, exited: MemberBitmap) -> (
+    public func describe(_ pid: Int64, exited: MemberBitmap) -> (
         status: MembershipRecord.Status, lastQualificationTime: Double, changedInEvaluation: Int64
     )? {
         if current.contains(pid) {
@@ -75,7 +88,7 @@ struct MembershipSnapshot: Sendable {
     }
 
     /// The members an export with `selection` sends.
-    func selected(_ selection: MemberSelection, exited: MemberBitmap) -> MemberBitmap {
+    public func selected(_ selection: MemberSelection, exited: MemberBitmap) -> MemberBitmap {
         switch selection {
         case .realized:
             return current
