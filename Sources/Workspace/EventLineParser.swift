@@ -2,7 +2,7 @@ import Foundation
 import Segmentation
 
 /// One ExperienceEvent read from an input line, ready for either store.
-public struct ImportedEvent: Sendable {
+public struct ImportedEvent: Sendable, Equatable {
     /// `_id`: an event already stored under it is left as it is.
     public var id: String
     /// `timestamp` in seconds since 1970 (UTC).
@@ -30,16 +30,25 @@ public struct EventIdentity: Sendable, Hashable {
 /// `identityMap` are required, `eventType` must be text when present; any
 /// other field (`commerce`, `productListItems`, `web`, ...) is kept as it is.
 enum EventLineParser {
-    enum Parsed: Sendable {
+    enum Parsed: Sendable, Equatable {
         case event(ImportedEvent)
         case skip
         case rejected(String)
     }
 
-    static func parse(_ line: UnsafeRawBufferPointer) -> Parsed {
+    static func parse(_ line: UnsafeRawBufferPointer) -> Parsed { read(line, scanning: true) }
+
+    /// `scanning`: the common line is read in one pass (`EventLineScanner`), the rest as a tree.
+    static func read(_ line: UnsafeRawBufferPointer, scanning: Bool) -> Parsed {
         var line = line
         if line.starts(with: [0xEF, 0xBB, 0xBF]) { line = UnsafeRawBufferPointer(rebasing: line.dropFirst(3)) }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .skip }
+        if scanning, let event = EventLineScanner.scan(line) { return .event(event) }
+        return parseTree(line)
+    }
+
+    /// The line read through the JSON tree: any event, and every rejection.
+    static func parseTree(_ line: UnsafeRawBufferPointer) -> Parsed {
         let document: JSONValue
         do {
             document = try JSONValue.parse(line, rejectingDuplicateKeys: true)
