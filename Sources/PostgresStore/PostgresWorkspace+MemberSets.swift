@@ -82,19 +82,9 @@ extension PostgresWorkspace {
     static func remapMemberSets(_ kept: [Int64: Int64], on connection: PostgresConnection, logger: Logger)
         async throws
     {
-        var absorbed = MemberBitmap()
-        for pid in kept.keys { absorbed.insert(pid) }
+        let absorbed = ProfileRemap.absorbedSet(kept)
         func remapped(_ bytes: Data) throws -> MemberBitmap? {
-            let bitmap = try MemberBitmap(data: bytes)
-            let moving = bitmap.intersection(absorbed)
-            guard !moving.isEmpty else { return nil }
-            var out = bitmap.subtracting(absorbed)
-            var cursor: Int64 = -1
-            while let pid = moving.member(after: cursor) {
-                cursor = pid
-                if let target = kept[pid] { out.insert(target) }
-            }
-            return out
+            ProfileRemap.remapped(try MemberBitmap(data: bytes), kept, absorbed: absorbed)
         }
         for row in try await connection.query("SELECT sid, members FROM segment_members", logger: logger).collect() {
             let (sid, members) = try row.decode((Int64, Data).self)

@@ -14,22 +14,32 @@ public enum ProfileRemap {
     /// a workspace is skipped, so a feature's table can be listed before it lands.
     public static let pidColumns: [(table: String, column: String)] = [("event", "epid")]
 
+    /// The absorbed pids of `kept` (absorbed pid -> kept pid), as a set.
+    public static func absorbedSet(_ kept: [Int64: Int64]) -> MemberBitmap {
+        var absorbed = MemberBitmap()
+        for pid in kept.keys { absorbed.insert(pid) }
+        return absorbed
+    }
+
+    /// `bitmap` with each absorbed pid's bit moved to its kept pid; nil when it holds none of them.
+    public static func remapped(_ bitmap: MemberBitmap, _ kept: [Int64: Int64], absorbed: MemberBitmap) -> MemberBitmap?
+    {
+        let moving = bitmap.intersection(absorbed)
+        guard !moving.isEmpty else { return nil }
+        var out = bitmap.subtracting(absorbed)
+        var cursor: Int64 = -1
+        while let pid = moving.member(after: cursor) {
+            cursor = pid
+            if let target = kept[pid] { out.insert(target) }
+        }
+        return out
+    }
+
     /// Applies `kept` (absorbed pid -> kept pid) to every table that holds pids.
     static func apply(_ kept: [Int64: Int64], in db: Database) throws {
         guard !kept.isEmpty else { return }
-        var absorbed = MemberBitmap()
-        for pid in kept.keys { absorbed.insert(pid) }
-        func remapped(_ bitmap: MemberBitmap) -> MemberBitmap? {
-            let moving = bitmap.intersection(absorbed)
-            guard !moving.isEmpty else { return nil }
-            var out = bitmap.subtracting(absorbed)
-            var cursor: Int64 = -1
-            while let pid = moving.member(after: cursor) {
-                cursor = pid
-                if let target = kept[pid] { out.insert(target) }
-            }
-            return out
-        }
+        let absorbed = absorbedSet(kept)
+        func remapped(_ bitmap: MemberBitmap) -> MemberBitmap? { Self.remapped(bitmap, kept, absorbed: absorbed) }
         let sets = try Row.fetchAll(db, sql: "SELECT sid, members FROM segmentMembers")
         for row in sets {
             guard let moved = remapped(try MemberBitmap(data: row[1])) else { continue }

@@ -12,14 +12,9 @@ import Workspace
 @Suite struct MemberSetsTests {
     @Test func membershipRowsOfAnOlderWorkspaceBecomeMemberSets() async throws {
         let database = try await TestDatabase.make()
-        let older = PostgresWorkspace(
-            url: database.url, secretBox: try SecretBox(base64Key: TestDatabase.masterKey), maxConnections: 2,
-            logger: Logger(label: "test"))
+        let older = try await database.older(before: PostgresWorkspace.memberSetsMigration)
         let (first, second) = (1_790_000_000.0, 1_790_086_400.0)
         do {
-            let version = try #require(
-                PostgresSchema.migrations.firstIndex { $0.name == PostgresWorkspace.memberSetsMigration })
-            try await PostgresSchema.migrate(older, create: true, upTo: version)
             // Rows as the previous release wrote them: p1 entered in the first
             // evaluation, p2 in the second, p3 entered in the first and exited in the second.
             try await older.withConnection { connection in
@@ -57,15 +52,8 @@ import Workspace
                 ).collect()
             }
         }
-        await older.close()
-        let workspace = try await database.open(create: false)
-        defer {
-            Task {
-                await workspace.close()
-                await database.drop()
-            }
-        }
-        #expect(try await workspace.schemaVersion() == PostgresWorkspace.currentSchemaVersion)
+        let workspace = try await database.upgrade(older)
+        defer { Task { await database.close(workspace) } }
         let segment = try await workspace.segment(named: "old")
         let members = try await workspace.memberPage(of: segment, status: nil, afterPid: 0, limit: 10)
         #expect(members.map(\.pid) == [1, 2, 3])

@@ -1,7 +1,9 @@
 import Foundation
-import PostgresStore
+import Logging
 import Testing
 import Workspace
+
+@testable import PostgresStore
 
 /// A fresh database on the throwaway server `scripts/test` starts
 /// (`FERRY_TEST_POSTGRES_URL`), dropped by `drop()`.
@@ -35,6 +37,31 @@ struct TestDatabase: Sendable {
 
     func drop() async {
         try? await PostgresAdmin.dropDatabase(url.database, at: server)
+    }
+
+    /// Closes `workspace` and drops the database.
+    func close(_ workspace: PostgresWorkspace) async {
+        await workspace.close()
+        await drop()
+    }
+
+    /// A workspace migrated as an older Ferry left it: up to, not including, `migration`.
+    func older(before migration: String) async throws -> PostgresWorkspace {
+        let older = PostgresWorkspace(
+            url: url, secretBox: try SecretBox(base64Key: Self.masterKey), maxConnections: 2,
+            logger: Logger(label: "test"))
+        let version = try #require(PostgresSchema.migrations.firstIndex { $0.name == migration })
+        try await PostgresSchema.migrate(older, create: true, upTo: version)
+        #expect(try await older.schemaVersion() == version)
+        return older
+    }
+
+    /// Closes `older` and opens the database as this Ferry does, which migrates the rest.
+    func upgrade(_ older: PostgresWorkspace) async throws -> PostgresWorkspace {
+        await older.close()
+        let workspace = try await open(create: false)
+        #expect(try await workspace.schemaVersion() == PostgresWorkspace.currentSchemaVersion)
+        return workspace
     }
 }
 

@@ -17,14 +17,9 @@ import Testing
     ]
 
     @Test func plainDaysAndTheGeneralGrammarAgreeWithSwift() async throws {
-        let database = try await TestDatabase.make()
-        let workspace = try await database.open()
-        defer {
-            Task {
-                await workspace.close()
-                await database.drop()
-            }
-        }
+        let subject = try await StoreUnderTest.make(.postgresql)
+        defer { Task { await subject.cleanUp() } }
+        let workspace = try #require(subject.store as? PostgresWorkspace)
         for text in Self.texts {
             for part in PQL.TimePart.allCases {
                 let stored = try await workspace.withConnection { connection in

@@ -81,16 +81,9 @@ import Workspace
 
     @Test func anOlderWorkspaceIsTypedWhenMigratedWithNothingLost() async throws {
         let database = try await TestDatabase.make()
-        let environment = TestDatabase.environment
-        let older = PostgresWorkspace(
-            url: database.url, secretBox: try SecretBox(base64Key: environment["FERRY_MASTER_KEY"]!),
-            maxConnections: 2, logger: Logger(label: "test"))
+        let older = try await database.older(before: PostgresSchema.typedColumnsMigration)
         let lines = Self.lines(from: 0, count: 30)
         do {
-            let typedVersion = try #require(
-                PostgresSchema.migrations.firstIndex { $0.name == PostgresSchema.typedColumnsMigration })
-            try await PostgresSchema.migrate(older, create: true, upTo: typedVersion)
-            #expect(try await older.schemaVersion() == typedVersion)
             // Profiles as the previous release stored them.
             try await older.withConnection { connection in
                 for (index, line) in lines.enumerated() {
@@ -107,15 +100,8 @@ import Workspace
                 ).collect()
             }
         }
-        await older.close()
-        let workspace = try await database.open(create: false)
-        defer {
-            Task {
-                await workspace.close()
-                await database.drop()
-            }
-        }
-        #expect(try await workspace.schemaVersion() == PostgresWorkspace.currentSchemaVersion)
+        let workspace = try await database.upgrade(older)
+        defer { Task { await database.close(workspace) } }
         #expect(try await workspace.profileCount() == lines.count)
         let typed = try await workspace.typedColumns()
         #expect(typed[["a"]] != nil && typed[["o", "p"]] != nil, "\(typed)")
