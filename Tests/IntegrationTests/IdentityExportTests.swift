@@ -99,4 +99,49 @@ import Testing
             ])
         #expect(try await exported("per-profile/") == [["ann@x.io", "Ann"], ["cy@x.io", "Cy"], ["", "Dee"]])
     }
+
+    /// Two profiles can hold one id in their documents when the identities-per-profile
+    /// limit dropped that id's link: a later record with the id then starts a profile of
+    /// its own. The id is exported once, by the profile updated last; the other row is a
+    /// duplicate.
+    @Test(arguments: Backend.allCases)
+    func anIdOfTwoProfilesIsExportedOnceByTheLaterOne(_ backend: Backend) async throws {
+        let prefix = TestEnvironment.prefix("identity-dup")
+        let cli = try await WorkspaceCLI.make(environment: env.awsEnvironment(), backend: backend)
+        try FileManager.default.createDirectory(atPath: cli.dir, withIntermediateDirectories: true)
+        for (index, record) in [
+            #"{"identityMap":{"CRM":[{"id":"c1","primary":true}],"Email":[{"id":"a@x.io"}]},"person":{"name":"One"},"tier":"gold"}"#,
+            // The same record with a second e-mail: three ids against a limit of 2 drop the oldest link, a@x.io's.
+            #"{"identityMap":{"CRM":[{"id":"c1","primary":true}],"Email":[{"id":"a@x.io"},{"id":"b@x.io"}]},"person":{"name":"One"},"tier":"gold"}"#,
+            #"{"identityMap":{"Email":[{"id":"a@x.io","primary":true}]},"person":{"name":"Two"},"tier":"gold"}"#,
+        ].enumerated() {
+            let file = cli.dir + "/record-\(index).jsonl"
+            try record.write(toFile: file, atomically: true, encoding: .utf8)
+            let imported = try await cli(["profiles", "import", file, "--identity-limit", "2"])
+            #expect(imported.exitCode == 0, "\(imported.stderr)")
+            #expect(imported.stdout.contains("identity links dropped 1") == (index == 1), "\(imported.stdout)")
+        }
+        // a@x.io now leads to the third record's profile alone, while the first profile's document still holds it.
+        #expect(try await cli(["identities", "show", "Email:a@x.io"]).stdout.contains("CRM:c1") == false)
+        #expect(try await cli(["profiles", "show", "CRM:c1"]).stdout.contains("a@x.io"))
+        #expect(try await cli(["segments", "create", "gold", "--pql", #"tier = "gold""#]).exitCode == 0)
+        #expect(
+            try await cli(["destinations", "create", "d", "--bucket", env.bucket, "--folder-path", prefix]).exitCode
+                == 0)
+        let made = try await cli([
+            "activations", "create", "a", "--destination", "d", "--segment", "gold", "--map",
+            "identityMap.Email=email", "--map", "person.name=name", "--dedup-key", "identityMap.Email", "--frequency",
+            "daily", "--start", "2026-11-25T06:00:00Z",
+        ])
+        #expect(made.exitCode == 0, "\(made.stderr)")
+        let run = try await cli(["run", "--due", "--at", "2026-11-25T06:00:00Z"])
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        let keys = try await env.client().listObjects(bucket: env.bucket, prefix: prefix).map(\.key)
+        let csvKey = try #require(keys.first { $0.hasSuffix(".csv") })
+        #expect(try await env.csvRows(csvKey) == [["a@x.io", "Two"], ["b@x.io", "One"]])
+        let listed = try await cli(["runs", "list", "--json"])
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(runs.first?["excludedDuplicate"] as? Int == 1, "\(listed.stdout)")
+        #expect(runs.first?["exported"] as? Int == 2, "\(listed.stdout)")
+    }
 }
