@@ -350,7 +350,7 @@ enum PostgresSchema {
             [
                 PQL.postgresTimeFunction.replacingOccurrences(
                     of: "FUNCTION \(PQL.timeFunctionName)(", with: "FUNCTION ferry_pql_time_general("),
-                plainDayTimeFunction,
+                plainDayTimeFunction(formatCheck: #"value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'"#),
             ]
         ),
         (
@@ -375,11 +375,24 @@ enum PostgresSchema {
                 """,
             ]
         ),
+        (
+            // The plain day's shape told by removing its digits rather than by a regular
+            // expression: about a third less per call again.
+            "2026-12-02 pql time function, plain days without a regular expression",
+            [
+                plainDayTimeFunction(
+                    formatCheck:
+                        "translate(value, '0123456789', '') = '--' AND substr(value, 5, 1) = '-' AND substr(value, 8, 1) = '-'"
+                )
+            ]
+        ),
     ]
 
     /// `ferry_pql_time` (see `PQL.postgresTimeFunction`) with a fast path for `YYYY-MM-DD`: the
     /// parts of a valid day, whose every part `PQL.time` derives from the day alone.
-    static let plainDayTimeFunction = #"""
+    /// `formatCheck` tells ten characters of that shape from the rest.
+    static func plainDayTimeFunction(formatCheck: String) -> String {
+        #"""
         CREATE OR REPLACE FUNCTION ferry_pql_time(value text, part integer) RETURNS double precision
         LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $function$
         DECLARE
@@ -387,7 +400,7 @@ enum PostgresSchema {
             mo integer;
             d integer;
         BEGIN
-            IF length(value) = 10 AND value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
+            IF length(value) = 10 AND \#(formatCheck) THEN
                 y := substr(value, 1, 4)::integer;
                 mo := substr(value, 6, 2)::integer;
                 d := substr(value, 9, 2)::integer;
@@ -408,6 +421,7 @@ enum PostgresSchema {
         END
         $function$
         """#
+    }
 
     static let typedColumnsMigration = "2026-12-02 typed profile columns"
 
