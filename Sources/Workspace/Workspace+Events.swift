@@ -6,7 +6,10 @@ extension Workspace: EventStore {
     public func importEvents(
         _ inputs: [ImportInput], maxErrors: Int, onReject: (ImportRejection) -> Void
     ) async throws -> EventImportSummary {
-        let reader = EventInputReader(maxErrors: maxErrors)
+        // Half the default batch: batch by batch it is still a large
+        // transaction, and in a bulk import three batches in memory at once
+        // weigh on the peak RSS for no gain.
+        let reader = EventInputReader(maxErrors: maxErrors, batchSize: 25_000)
         let estimate = EventBulkImport.estimatedEvents(inputs)
         // The import stays on the writer until it ends, as a bulk import is one
         // transaction; the rejected lines are reported after it.
