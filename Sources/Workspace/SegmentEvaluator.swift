@@ -347,12 +347,23 @@ enum SegmentEvaluator {
         try db.execute(
             sql: "INSERT INTO memberDelta (evaluationId, entered, exited) VALUES (?, ?, ?)",
             arguments: [evaluationId, entered.data, exited.data])
-        try db.execute(
-            sql: """
-                INSERT INTO segmentMembers (sid, evaluationId, members, profileVersion) VALUES (?, ?, ?, ?)
-                ON CONFLICT (sid) DO UPDATE SET evaluationId = excluded.evaluationId, members = excluded.members,
-                    profileVersion = excluded.profileVersion
-                """, arguments: [sid, evaluationId, members.data, version])
+        // The same members (most segments after a small import) keep their
+        // stored set: rewriting it would cost more than the evaluation itself.
+        var unchangedSetKept = false
+        if entered.isEmpty, exited.isEmpty {
+            try db.execute(
+                sql: "UPDATE segmentMembers SET evaluationId = ?, profileVersion = ? WHERE sid = ?",
+                arguments: [evaluationId, version, sid])
+            unchangedSetKept = db.changesCount == 1
+        }
+        if !unchangedSetKept {
+            try db.execute(
+                sql: """
+                    INSERT INTO segmentMembers (sid, evaluationId, members, profileVersion) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (sid) DO UPDATE SET evaluationId = excluded.evaluationId, members = excluded.members,
+                        profileVersion = excluded.profileVersion
+                    """, arguments: [sid, evaluationId, members.data, version])
+        }
         var after = before
         after.current = members
         after.deltas.append(

@@ -163,6 +163,23 @@ import Testing
         let third = try #require(try await ws.evaluate(segmentIds: ["big"], now: t0 + 2 * 86_400).first)
         #expect(third.changedProfiles == 0)
         #expect((third.realized, third.existing, third.exited) == (0, 250, 0))
+
+        // A change that moves no one keeps the stored set, and still moves its version on.
+        _ = try await temp.importText("3.jsonl", Self.line(10, points: 950))
+        let fourth = try #require(try await ws.evaluate(segmentIds: ["big"], now: t0 + 3 * 86_400).first)
+        #expect(fourth.changedProfiles == 1)
+        #expect((fourth.realized, fourth.existing, fourth.exited) == (0, 250, 0))
+        let fifth = try #require(try await ws.evaluate(segmentIds: ["big"], now: t0 + 4 * 86_400).first)
+        #expect(fifth.changedProfiles == 0)
+        // The next change after it is recorded against the kept set.
+        _ = try await temp.importText("4.jsonl", Self.line(10, points: 1))
+        let sixth = try #require(try await ws.evaluate(segmentIds: ["big"], now: t0 + 5 * 86_400).first)
+        #expect((sixth.realized, sixth.existing, sixth.exited) == (0, 249, 1))
+        _ = try await ws.evaluate(segmentIds: ["same"], now: t0 + 5 * 86_400)
+        #expect(
+            try Self.members(ws, "big").filter { $0.value == .realized }
+                == (try Self.members(ws, "same")).filter { $0.value == .realized })
+        #expect(try Self.members(ws, "big")["p10@x.io"] == .exited)
     }
 
     /// Segments SQL can't express, and member sets another evaluation
