@@ -1,52 +1,22 @@
 import Foundation
 import PostgresNIO
 import Segmentation
-import Synchronization
 import Workspace
 
 /// Reads one segment's members for an export, a page at a time in pid
 /// order, from the member set as it was when the export began; each field is
 /// taken out of the jsonb document by PostgreSQL and only that small value is
 /// parsed here.
-///
-/// The page after the one returned is read meanwhile, on another connection,
-/// so the server's work overlaps the encoding and upload of this one.
 struct PostgresExportRowReader: ExportRowPages {
     let workspace: PostgresWorkspace
     let paths: [[String]]
     let snapshot: MembershipSnapshot
     let exited: MemberBitmap
     let selected: MemberBitmap
-    let ahead = PageAhead()
-
-    /// The page being read ahead, with the arguments it answers.
-    final class PageAhead: Sendable {
-        let next = Mutex<(afterPid: Int64, limit: Int, rows: Task<[ExportRow], any Error>)?>(nil)
-        deinit { next.withLock { $0?.rows.cancel() } }
-    }
-
-    func page(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
-        let early = ahead.next.withLock { next in
-            defer { next = nil }
-            return next
-        }
-        let rows: [ExportRow]
-        if let early, early.afterPid == afterPid, early.limit == limit {
-            rows = try await early.rows.value
-        } else {
-            early?.rows.cancel()
-            rows = try await read(afterPid: afterPid, limit: limit)
-        }
-        if rows.count == limit, let last = rows.last?.pid {
-            let task = Task { try await read(afterPid: last, limit: limit) }
-            ahead.next.withLock { $0 = (last, limit, task) }
-        }
-        return rows
-    }
 
     /// Up to `limit` members after `afterPid`; a member whose profile is gone
     /// (merged away since the evaluation) is passed over, not counted.
-    func read(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
+    func page(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
         var rows: [ExportRow] = []
         var cursor = afterPid
         while rows.count < limit {
