@@ -220,8 +220,7 @@ import Testing
         for _ in 0..<15 {
             usleep(UInt32.random(in: 50_000...400_000, using: &generator))
             let victim = Int.random(in: 0..<workers.count, using: &generator)
-            kill(workers[victim].processIdentifier, SIGKILL)
-            workers[victim].waitUntilExit()
+            await stop(workers[victim], signal: SIGKILL)
             kills += 1
             workers[victim] = try await startWorker()
         }
@@ -234,7 +233,7 @@ import Testing
             done = parsed.count == 12
         }
         for worker in workers { kill(worker.processIdentifier, SIGTERM) }
-        for worker in workers { worker.waitUntilExit() }
+        for worker in workers { #expect(await exited(worker, within: 60), "a worker ignored SIGTERM") }
         #expect(done)
         #expect(kills == 15)
         let counts = try await versions(bucket)

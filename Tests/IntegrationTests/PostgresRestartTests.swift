@@ -126,9 +126,9 @@ import Testing
 
         let deadline = Date().addingTimeInterval(90)
         while try await runs("success").isEmpty, Date() < deadline { usleep(250_000) }
-        kill(worker.processIdentifier, SIGTERM)
-        worker.waitUntilExit()
+        let stopped = await stop(worker)
         let workerLog = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(stopped, "the worker did not stop on SIGTERM: \(workerLog.suffix(4000))")
         let all = try await runs()
         #expect(all.count == 1, "\(all) \(workerLog.suffix(4000))")
         #expect(all.first?["status"] as? String == "success", "\(all) \(workerLog.suffix(4000))")

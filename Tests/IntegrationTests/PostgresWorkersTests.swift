@@ -100,15 +100,14 @@ import Testing
             usleep(UInt32.random(in: 300_000...900_000))
             if kills < 6 {
                 let victim = Int.random(in: 0..<workers.count)
-                kill(workers[victim].processIdentifier, SIGKILL)
-                workers[victim].waitUntilExit()
+                await stop(workers[victim], signal: SIGKILL)
                 workers[victim] = try start(victim, generation)
                 generation += 1
                 kills += 1
             }
         }
         for worker in workers { kill(worker.processIdentifier, SIGTERM) }
-        for worker in workers { worker.waitUntilExit() }
+        for worker in workers { #expect(await exited(worker, within: 60), "a worker ignored SIGTERM") }
         let logs = try FileManager.default.contentsOfDirectory(atPath: cli.dir).filter { $0.hasPrefix("worker-") }
             .map { (try? String(contentsOfFile: cli.dir + "/" + $0, encoding: .utf8)) ?? "" }
         #expect(logs.contains { $0.contains("ferry serve worker ") })

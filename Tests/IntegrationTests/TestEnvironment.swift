@@ -204,6 +204,25 @@ func alive(_ pid: Int32) -> Bool {
     return true
 }
 
+/// Waits up to `seconds` for a child to end by itself, then kills it; whether it
+/// ended by itself. A stuck child fails its test instead of hanging the run, and
+/// the wait holds no thread (Foundation's `waitUntilExit` blocks one).
+func exited(_ process: Process, within seconds: Double) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while alive(process.processIdentifier), Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+    let ended = !alive(process.processIdentifier)
+    if !ended { kill(process.processIdentifier, SIGKILL) }
+    while alive(process.processIdentifier) { try? await Task.sleep(for: .milliseconds(20)) }
+    return ended
+}
+
+/// Sends `signal` and waits for the child as `exited` does.
+@discardableResult
+func stop(_ process: Process, signal: Int32 = SIGTERM, within seconds: Double = 60) async -> Bool {
+    kill(process.processIdentifier, signal)
+    return await exited(process, within: seconds)
+}
+
 /// Which workspace a parameterised integration test runs on.
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite, postgresql
