@@ -71,17 +71,11 @@ enum EventBatchWriter {
             if let type = event.eventType { SQLiteBinding.text(handle, 4, type) } else { sqlite3_bind_null(handle, 4) }
             SQLiteBinding.text(handle, 5, event.document)
             let code = sqlite3_step(handle)
-            guard code == SQLITE_DONE else { throw error(code, handle) }
+            guard code == SQLITE_DONE else { throw SQLiteBinding.error(code, handle) }
             inserted += Int(sqlite3_changes(db.sqliteConnection))
         }
         sqlite3_reset(handle)
         return (inserted, order.count - inserted)
-    }
-
-    static func error(_ code: Int32, _ statement: SQLiteStatement) -> DatabaseError {
-        DatabaseError(
-            resultCode: ResultCode(rawValue: code),
-            message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))))
     }
 
     /// Makes one profile per primary identity through the profile import's own
@@ -140,7 +134,7 @@ struct EventProfileResolver {
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return sqlite3_column_int64(handle, 0)
         case SQLITE_DONE: return nil
-        case let code: throw EventBatchWriter.error(code, handle)
+        case let code: throw SQLiteBinding.error(code, handle)
         }
     }
 

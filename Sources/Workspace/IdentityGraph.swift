@@ -70,7 +70,7 @@ struct IdentityGraph {
         sqlite3_bind_double(statement, 4, now)
         let code = sqlite3_step(statement)
         sqlite3_reset(statement)
-        guard code == SQLITE_DONE else { throw failure(code) }
+        guard code == SQLITE_DONE else { throw SQLiteBinding.error(code, statement) }
         return sqlite3_changes(db.sqliteConnection) > 0
     }
 
@@ -86,13 +86,8 @@ struct IdentityGraph {
         switch code {
         case SQLITE_ROW: return sqlite3_column_int64(statement, 0)
         case SQLITE_DONE: return nil
-        default: throw failure(code)
+        default: throw SQLiteBinding.error(code, statement)
         }
-    }
-
-    private func failure(_ code: Int32) -> DatabaseError {
-        DatabaseError(
-            resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
     }
 
     /// Merges the profiles `pids` and `fragment` into the smallest pid.

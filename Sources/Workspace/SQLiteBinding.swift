@@ -4,6 +4,13 @@ import GRDBSQLite
 /// Binds values straight through SQLite's C API, for the import's hot loops:
 /// building GRDB arguments, or a C string per text, cost more than SQLite's own work.
 enum SQLiteBinding {
+    /// A failed step of `statement` as GRDB reports errors, with SQLite's message.
+    static func error(_ code: Int32, _ statement: SQLiteStatement) -> DatabaseError {
+        DatabaseError(
+            resultCode: ResultCode(rawValue: code),
+            message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))))
+    }
+
     /// SQLite copies the bytes (SQLITE_TRANSIENT), so Swift's buffer may go after the call.
     static func text(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
         var text = text
