@@ -203,7 +203,17 @@ def run_browser(server, out):
             driver.find_element(*locator).click()
             return page
         page = retried(attempt)
-        WebDriverWait(driver, 120).until(expected_conditions.staleness_of(page))
+
+        def left(_):
+            # Chrome 156 reports the old page's node as not in the document
+            # rather than stale: both mean the next page has replaced it.
+            try:
+                page.is_enabled()
+                return False
+            except WebDriverException as error:
+                return isinstance(error, StaleElementReferenceException) or \
+                    "does not belong to the document" in str(error)
+        WebDriverWait(driver, 120).until(left)
 
     def go(url):
         retried(lambda: driver.get(url))
