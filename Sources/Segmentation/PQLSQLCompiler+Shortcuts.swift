@@ -108,6 +108,7 @@ extension PQLSQLCompiler {
     /// not start with `[` or `{` is a string, since an array's or object's JSON text starts
     /// with one and SQLite never finds a number or boolean equal to text.
     func comparedCheck(_ side: Operand, _ op: String, _ other: Operand, _ valueClass: ValueClass) -> SQLFragment? {
+        if side.classSeparated, side.known == nil { return yes }
         if side.column != nil, side.known == nil, dialect == .sqlite {
             if side.onlyClass == valueClass { return yes }
             if valueClass == .text, op == "=", let text = other.literal, Self.isPlainText(text) { return yes }
@@ -117,6 +118,7 @@ extension PQLSQLCompiler {
 
     /// `comparedCheck` for `needle IN (...)` of literals; `texts` are the list's strings.
     func listCheck(_ needle: Operand, _ valueClass: ValueClass, texts: [String]) -> SQLFragment? {
+        if needle.classSeparated, needle.known == nil { return yes }
         if needle.column != nil, needle.known == nil, dialect == .sqlite {
             if needle.onlyClass == valueClass { return yes }
             if valueClass == .text, texts.allSatisfy(Self.isPlainText) { return yes }
@@ -126,4 +128,33 @@ extension PQLSQLCompiler {
 
     /// A text no array's or object's JSON text can equal.
     static func isPlainText(_ text: String) -> Bool { !text.hasPrefix("[") && !text.hasPrefix("{") }
+}
+
+extension PQLSQLCompiler {
+    /// Items `contained` can test: strings, which jsonb compares byte for byte as the
+    /// evaluator does, spelled without a NUL (which PostgreSQL text cannot hold).
+    static func containable(_ items: [PQLExpression]) -> Bool {
+        items.allSatisfy { item in
+            if case .literal(.string(let string), _) = item { return !string.utf8.contains(0) }
+            return false
+        }
+    }
+
+    /// `includes`/`intersects`/`supersetOf` of strings on PostgreSQL as jsonb containment
+    /// (`array @> '["red"]'`), one test per array instead of a subquery over its elements.
+    /// `@>` holds for an array with an element equal to each string (the caller tests that
+    /// the value is an array).
+    func contained(_ function: PQLFunction, _ items: [PQLExpression], _ path: [String]) -> SQLFragment {
+        let array = typedColumns[path].map { SQLFragment(sql: "v\($0)") } ?? documentPath(path)
+        func holds(_ strings: [PQLExpression]) -> SQLFragment {
+            let json = JSONValue.array(
+                strings.map { item in
+                    if case .literal(.string(let string), _) = item { return .string(string) }
+                    return .null
+                }
+            ).serialized()
+            return "(" + array + " @> " + SQLFragment(sql: "CAST(? AS jsonb)", arguments: [.string(json)]) + ")"
+        }
+        return function == .supersetOf ? holds(items) : any(items.map { holds([$0]) })
+    }
 }

@@ -65,6 +65,11 @@ struct PQLSQLCompiler {
 
         /// `vN IS NOT NULL`: the value is present and not null.
         var isSet: SQLFragment? { column.map { SQLFragment(sql: "(v\($0) IS NOT NULL)") } }
+
+        /// PostgreSQL: each of `values` is NULL unless the value is of that class, so a
+        /// comparison or string test of it needs no class test first (it is NULL, then
+        /// false, for a value of another class).
+        var classSeparated = false
     }
 
     /// The dialect's true and false; conditions are 1/0 in SQLite and booleans in PostgreSQL.
@@ -286,15 +291,18 @@ struct PQLSQLCompiler {
             case .sqlite:
                 return typedOperand(path, number)
             case .postgresql:
-                return Operand(
+                // The class is read off the jsonb itself: `tN` spells SQLite's type
+                // names, which costs a CASE (and a numeric scale) per row.
+                let kind = "jsonb_typeof(v\(number))"
+                var operand = Operand(
                     type: type,
                     values: [
-                        .number: SQLFragment(
-                            sql: "CASE WHEN t\(number) IN ('integer','real') THEN (v\(number))::numeric END"),
-                        .text: SQLFragment(sql: "CASE WHEN t\(number) = 'text' THEN v\(number) #>> '{}' END"),
-                        .bool: SQLFragment(
-                            sql: "CASE WHEN t\(number) IN ('true','false') THEN (v\(number))::boolean END"),
+                        .number: SQLFragment(sql: "CASE WHEN \(kind) = 'number' THEN (v\(number))::numeric END"),
+                        .text: SQLFragment(sql: "CASE WHEN \(kind) = 'string' THEN v\(number) #>> '{}' END"),
+                        .bool: SQLFragment(sql: "CASE WHEN \(kind) = 'boolean' THEN (v\(number))::boolean END"),
                     ], known: nil)
+                operand.classSeparated = true
+                return operand
             }
         }
         switch dialect {
@@ -321,7 +329,7 @@ struct PQLSQLCompiler {
     /// A PostgreSQL jsonb value as an operand, its type named as SQLite's `json_type` would.
     func jsonb(_ value: SQLFragment) -> Operand {
         let kind = "jsonb_typeof(" + value + ")"
-        return Operand(
+        var operand = Operand(
             type: "CASE " + kind
                 + " WHEN 'string' THEN 'text' WHEN 'number' THEN 'real' WHEN 'boolean' THEN (CASE WHEN "
                 + value + " = 'true'::jsonb THEN 'true' ELSE 'false' END) ELSE " + kind + " END",
@@ -330,6 +338,8 @@ struct PQLSQLCompiler {
                 .text: "CASE WHEN " + kind + " = 'string' THEN " + value + " #>> '{}' END",
                 .bool: "CASE WHEN " + kind + " = 'boolean' THEN (" + value + ")::boolean END",
             ], known: nil)
+        operand.classSeparated = true
+        return operand
     }
 
     private func call(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression])
@@ -413,7 +423,7 @@ struct PQLSQLCompiler {
         let negated = [.doesNotStartWith, .doesNotEndWith, .doesNotContain, .notEqualTo].contains(function)
         // A column of strings only is NULL for anything else, and every test here is NULL on NULL.
         let isText: SQLFragment
-        if receiver.column != nil, receiver.onlyClass == .text {
+        if (receiver.column != nil && receiver.onlyClass == .text) || (receiver.classSeparated && test != yes) {
             isText = yes
         } else {
             guard let check = classCheck(receiver, .text) else { return no }
@@ -469,8 +479,9 @@ struct PQLSQLCompiler {
             element = jsonb(SQLFragment(sql: "\(alias).value"))
             let array: SQLFragment
             if let number = typedColumns[path] {
-                array = SQLFragment(sql: "CASE WHEN t\(number) = 'array' THEN v\(number) ELSE '[]'::jsonb END")
-                isArray = SQLFragment(sql: "t\(number) = 'array'")
+                array = SQLFragment(
+                    sql: "CASE WHEN jsonb_typeof(v\(number)) = 'array' THEN v\(number) ELSE '[]'::jsonb END")
+                isArray = SQLFragment(sql: "jsonb_typeof(v\(number)) = 'array'")
             } else {
                 let value = documentPath(path)
                 array = "CASE WHEN jsonb_typeof(" + value + ") = 'array' THEN " + value + " ELSE '[]'::jsonb END"
@@ -481,6 +492,8 @@ struct PQLSQLCompiler {
         func exists(_ test: SQLFragment) -> SQLFragment { "EXISTS (SELECT 1 " + each + " WHERE " + test + ")" }
         let body: SQLFragment
         switch function {
+        case _ where dialect == .postgresql && function != .subsetOf && Self.containable(itemExpressions):
+            body = contained(function, itemExpressions, path)
         case .includes, .intersects:
             body = skippingArraysWithout(itemExpressions, path, exists(any(items.map { equality(element, $0) })))
         case .supersetOf:

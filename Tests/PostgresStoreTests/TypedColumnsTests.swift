@@ -16,6 +16,8 @@ import Workspace
     static let values = [
         "1", "2.5", "3", "-4", "1e2", "12345678901234567890", "1.0", #""3""#, #""Kim""#, #""Kirby""#, "true",
         "false", "null", #"["red",2]"#, "[]", "{}", #"{"x":1}"#, #""1985-06-01""#, #""1979-12-31T23:00:00Z""#,
+        // For jsonb containment: a nested array, a bare string and an object holding the string.
+        #"[["red"],"x"]"#, #""red""#, #"{"red":"red"}"#, #"["x","red","x"]"#,
     ]
 
     static func lines(from start: Int, count: Int, extra: String = "") -> [String] {
@@ -33,7 +35,8 @@ import Workspace
         "o.p = false", #"a.includes("red")"#, "a.includes(2)", #"o.p.startsWith("Ki")"#, #"a like "%ir%""#,
         "d occurs between date(1980, 1, 1) and date(1990, 1, 1)", "d occurs before date(1980, 1, 1)",
         "late.x = 1", "late.x.isNull()", "a > 2 or o.p = 3", "a >= 1234567890123456789", "a = 1", "o.p = 100",
-        #"a in ["Kim", "Kirby"]"#, "a.x = 1", "o.isNull()",
+        #"a in ["Kim", "Kirby"]"#, "a.x = 1", "o.isNull()", #"o.p.includes("red")"#, #"a.intersects(["red", "x"])"#,
+        #"a.supersetOf(["x", "red"])"#, #"o.p.supersetOf(["red", 2])"#, #"missing.includes("red")"#,
     ]
 
     @Test func segmentSQLReadsTypedColumnsAndSelectsWhatSwiftDoes() async throws {
