@@ -386,6 +386,33 @@ enum PostgresSchema {
                 )
             ]
         ),
+        (
+            // Typed values in a narrow table of their own, kept by triggers (see
+            // PostgresWorkspace+TypedColumns.swift); `moveTypedValues` then adds the
+            // known columns, fills them and drops `profile`'s generated ones.
+            PostgresWorkspace.typedValuesMigration,
+            [
+                "CREATE TABLE profile_value (pid BIGINT PRIMARY KEY)",
+                PostgresWorkspace.triggerFunction(
+                    "ferry_profile_values_insert", "INSERT INTO profile_value (pid) SELECT pid FROM ferry_new;"),
+                PostgresWorkspace.triggerFunction("ferry_profile_values_update", ""),
+                PostgresWorkspace.triggerFunction(
+                    "ferry_profile_values_delete",
+                    "DELETE FROM profile_value WHERE pid IN (SELECT pid FROM ferry_old);"),
+                """
+                CREATE TRIGGER profile_values_insert AFTER INSERT ON profile REFERENCING NEW TABLE AS ferry_new
+                FOR EACH STATEMENT EXECUTE FUNCTION ferry_profile_values_insert()
+                """,
+                """
+                CREATE TRIGGER profile_values_update AFTER UPDATE ON profile REFERENCING NEW TABLE AS ferry_new
+                FOR EACH STATEMENT EXECUTE FUNCTION ferry_profile_values_update()
+                """,
+                """
+                CREATE TRIGGER profile_values_delete AFTER DELETE ON profile REFERENCING OLD TABLE AS ferry_old
+                FOR EACH STATEMENT EXECUTE FUNCTION ferry_profile_values_delete()
+                """,
+            ]
+        ),
     ]
 
     /// `ferry_pql_time` (see `PQL.postgresTimeFunction`) with a fast path for `YYYY-MM-DD`: the
@@ -474,6 +501,9 @@ enum PostgresSchema {
                 }
                 if migration.name == PostgresWorkspace.memberSetsMigration {
                     try await PostgresWorkspace.convertMembershipRows(on: connection, logger: workspace.logger)
+                }
+                if migration.name == PostgresWorkspace.typedValuesMigration {
+                    try await PostgresWorkspace.moveTypedValues(on: connection, logger: workspace.logger)
                 }
             }
         }

@@ -13,9 +13,9 @@ extension PostgresWorkspace {
         else { return nil }
         var bindings = PostgresBindings()
         for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
+        let profiles = Self.typedProfiles(typed, readsDocument: Self.readsDocument(fragment))
         let query = PostgresQuery(
-            unsafeSQL: "SELECT count(*) FROM \(Self.typedProfiles(typed)) WHERE \(fragment.numberedPlaceholders())",
-            binds: bindings)
+            unsafeSQL: "SELECT count(*) FROM \(profiles) WHERE \(fragment.numberedPlaceholders())", binds: bindings)
         return try await withConnection { connection in
             try await connection.query(query, logger: self.logger).collect()[0].decode(Int.self)
         }

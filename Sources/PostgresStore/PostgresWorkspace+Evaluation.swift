@@ -70,7 +70,8 @@ extension PostgresWorkspace {
                 summary = try await applyEvaluation(of: segment, usedSQL: true, now: now, started: started) {
                     connection in
                     try await Self.qualifyingSet(
-                        from: Self.typedProfiles(typed), where: fragment.numberedPlaceholders(), binds: binds,
+                        from: Self.typedProfiles(typed, readsDocument: Self.readsDocument(fragment)),
+                        where: fragment.numberedPlaceholders(), binds: binds,
                         on: connection, logger: self.logger)
                 }
             } else {

@@ -23,7 +23,7 @@ extension PostgresWorkspace: ProfileStore {
         }
         // Row counts are what plans over these tables need; statistics of every typed column would cost seconds.
         try await refreshStatistics(
-            of: "profile (pid), identity (pid)", afterChanging: summary.inserted + summary.updated)
+            of: "profile (pid), profile_value (pid), identity (pid)", afterChanging: summary.inserted + summary.updated)
         return summary
     }
 

@@ -3,15 +3,20 @@ import PostgresNIO
 import Segmentation
 import Workspace
 
-/// The typed columns of `profile` on PostgreSQL, the layout `SQLDialect`
+/// The typed columns of profiles on PostgreSQL, the layout `SQLDialect`
 /// describes: per attribute path N, `vN` holds the value as `jsonb` and `tN`
-/// the SQLite `json_type` name of it. `vN` is a stored generated column
-/// computed from `doc`, so every write of a document (COPY, a merge, a
-/// re-import) keeps it right without code of its own, and segment SQL reads a
-/// small value instead of walking each document. `tN` is derived from `vN`
-/// where a segment reads it (`typedProfiles`): storing it too would double
-/// what each imported row costs. `profile_field` lists the paths.
+/// the SQLite `json_type` name of it. The `vN` live in `profile_value` (pid,
+/// v1, v2, ...), beside `profile` rather than in it: a segment's scan then
+/// reads a narrow row instead of one with the whole document (a third of the
+/// pages at the bench's profiles). Triggers on `profile` fill them from `doc`
+/// for every write of a document (COPY, a merge, a re-import, a delete), in
+/// the writing statement, so no write path has code of its own for them.
+/// `tN` is derived from `vN` where a segment reads it (`typedProfiles`):
+/// storing it too would double what each imported row costs. `profile_field`
+/// lists the paths.
 extension PostgresWorkspace {
+    static let typedValuesMigration = "2026-12-02 typed values in their own table"
+
     /// PostgreSQL allows 1,600 columns; the rest of a very wide schema stays in `doc`.
     static let maximumTypedPaths = 300
 
@@ -29,40 +34,138 @@ extension PostgresWorkspace {
         return columns
     }
 
-    /// `profile` as segment SQL reads it: each typed column's type `tN` beside its value.
-    static func typedProfiles(_ columns: [[String]: Int]) -> String {
-        let types = columns.values.sorted().map { ", " + sqliteTypeName("v\($0)") + " AS t\($0)" }
-        return types.isEmpty ? "profile" : "(SELECT profile.*" + types.joined() + " FROM profile) AS profile"
+    /// `profile` as segment SQL reads it: each typed column's type `tN` beside
+    /// its value, from `profile_value` alone unless the condition reads the
+    /// document too (`readsDocument`).
+    static func typedProfiles(_ columns: [[String]: Int], readsDocument: Bool) -> String {
+        let numbers = columns.values.sorted()
+        let types = numbers.map { ", " + sqliteTypeName("v\($0)") + " AS t\($0)" }.joined()
+        guard readsDocument else { return "(SELECT profile_value.*\(types) FROM profile_value) AS profile" }
+        let values = numbers.map { ", profile_value.v\($0)" }.joined()
+        return "(SELECT p.*\(values)\(types) FROM profile p JOIN profile_value USING (pid)) AS profile"
+    }
+
+    /// Whether compiled segment SQL reads the document column (`doc`; events' is `edoc`).
+    static func readsDocument(_ fragment: SQLFragment) -> Bool {
+        fragment.sql.range(of: #"\bdoc\b"#, options: .regularExpression) != nil
     }
 
     /// Adds a column for each of `paths` not known yet, in the caller's
-    /// transaction. On a table holding rows this rewrites it, so callers pass
-    /// paths of new data only; the first import into an empty workspace pays nothing.
+    /// transaction, fills it for the profiles stored before (a batch's paths
+    /// are found in a sample of it, so an earlier batch may hold one), and
+    /// has the triggers fill it from then on.
     static func addTypedColumns(for paths: [[String]], on connection: PostgresConnection, logger: Logger)
         async throws
     {
         var known = try await typedColumns(on: connection, logger: logger)
         var next = (known.values.max() ?? 0) + 1
-        var clauses: [String] = []
         var added: [(Int, [String])] = []
         for path in paths where known[path] == nil && known.count < maximumTypedPaths {
             guard !path.isEmpty, !path.contains(where: { $0.utf8.contains(0) }) else { continue }
-            let value = "jsonb_extract_path(doc, " + path.map(literal).joined(separator: ", ") + ")"
-            clauses.append("ADD COLUMN v\(next) JSONB GENERATED ALWAYS AS (\(value)) STORED")
             added.append((next, path))
             known[path] = next
             next += 1
         }
         guard !added.isEmpty else { return }
-        try await connection.query(
-            PostgresQuery(unsafeSQL: "ALTER TABLE profile " + clauses.joined(separator: ", ")), logger: logger
-        ).collect()
         for (number, path) in added {
             try await connection.query(
                 "INSERT INTO profile_field (col, path) VALUES (\(number), \(path))", logger: logger
             ).collect()
         }
+        // An older workspace being migrated gets its columns with `profile_value` itself.
+        let hasValues =
+            try await connection.query("SELECT to_regclass('profile_value') IS NOT NULL", logger: logger).collect()
+            .first?.decode(Bool.self) ?? false
+        guard hasValues else { return }
+        // Without a default, adding a column rewrites nothing.
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "ALTER TABLE profile_value "
+                    + added.map { "ADD COLUMN v\($0.0) JSONB" }.joined(separator: ", ")), logger: logger
+        ).collect()
+        let sets = added.map { "v\($0.0) = " + extraction(of: $0.1, from: "p.doc") }.joined(separator: ", ")
+        let holding = added.map { extraction(of: $0.1, from: "p.doc") + " IS NOT NULL" }.joined(separator: " OR ")
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "UPDATE profile_value v SET \(sets) FROM profile p WHERE p.pid = v.pid AND (\(holding))"),
+            logger: logger
+        ).collect()
+        try await installValueTriggers(known, on: connection, logger: logger)
         logger.info("typed columns for \(added.count) new attribute path(s)")
+    }
+
+    /// `jsonb_extract_path(document, 'a', 'b')`, keys pasted as literals (for DDL and trigger bodies).
+    static func extraction(of path: [String], from document: String) -> String {
+        "jsonb_extract_path(\(document), " + path.map(literal).joined(separator: ", ") + ")"
+    }
+
+    /// The trigger functions that keep `profile_value` in step with `profile`,
+    /// for the typed columns `columns`: rows a statement inserted get theirs,
+    /// rows it updated have theirs computed again, rows it deleted lose theirs.
+    /// Statement triggers over transition tables, so a COPY of 20,000 profiles
+    /// costs one set-based INSERT, not 20,000 calls.
+    static func installValueTriggers(_ columns: [[String]: Int], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        let ordered = columns.sorted { $0.value < $1.value }
+        let names = ordered.map { ", v\($0.value)" }.joined()
+        let values = ordered.map { ", " + extraction(of: $0.key, from: "doc") }.joined()
+        let update =
+            ordered.isEmpty
+            ? ""
+            : "UPDATE profile_value v SET ("
+                + ordered.map { "v\($0.value)" }.joined(separator: ", ") + ") = ROW("
+                + ordered.map { extraction(of: $0.key, from: "n.doc") }.joined(separator: ", ")
+                + ") FROM ferry_new n WHERE v.pid = n.pid;"
+        for statement in [
+            triggerFunction(
+                "ferry_profile_values_insert",
+                "INSERT INTO profile_value (pid\(names)) SELECT pid\(values) FROM ferry_new;"),
+            triggerFunction("ferry_profile_values_update", update),
+        ] {
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
+        }
+    }
+
+    /// A plpgsql statement-trigger function running `body`.
+    static func triggerFunction(_ name: String, _ body: String) -> String {
+        """
+        CREATE OR REPLACE FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $function$
+        BEGIN
+            \(body)
+            RETURN NULL;
+        END
+        $function$
+        """
+    }
+
+    /// Moves an older workspace's typed values into `profile_value` (created
+    /// empty by its migration): a column per known path, filled from the
+    /// documents, the triggers installed, and `profile`'s generated columns
+    /// dropped (without rewriting it).
+    static func moveTypedValues(on connection: PostgresConnection, logger: Logger) async throws {
+        let columns = try await typedColumns(on: connection, logger: logger)
+        let ordered = columns.sorted { $0.value < $1.value }
+        if !ordered.isEmpty {
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "ALTER TABLE profile_value "
+                        + ordered.map { "ADD COLUMN v\($0.value) JSONB" }.joined(separator: ", ")), logger: logger
+            ).collect()
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "ALTER TABLE profile "
+                        + ordered.map { "DROP COLUMN IF EXISTS v\($0.value)" }.joined(separator: ", ")),
+                logger: logger
+            ).collect()
+        }
+        let names = ordered.map { ", v\($0.value)" }.joined()
+        let values = ordered.map { ", " + extraction(of: $0.key, from: "doc") }.joined()
+        try await connection.query(
+            PostgresQuery(unsafeSQL: "INSERT INTO profile_value (pid\(names)) SELECT pid\(values) FROM profile"),
+            logger: logger
+        ).collect()
+        try await installValueTriggers(columns, on: connection, logger: logger)
     }
 
     /// The leaf paths, not known yet, of a sample of a batch's documents

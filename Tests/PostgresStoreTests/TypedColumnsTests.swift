@@ -57,7 +57,7 @@ import Workspace
         let late = try #require(typed[["late", "x"]])
         let filled = try await workspace.withConnection { connection in
             try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT count(v\(late)) FROM profile"), logger: workspace.logger
+                PostgresQuery(unsafeSQL: "SELECT count(v\(late)) FROM profile_value"), logger: workspace.logger
             ).collect()[0].decode(Int.self)
         }
         #expect(filled == second.count)
@@ -112,6 +112,74 @@ import Workspace
         #expect(try stored.map { try JSONValue.parse($0.doc) } == (try JSONValue.parse(lines[3])))
         let documents = try lines.map { try JSONValue.parse($0) }
         for text in ["a > 2", "o.p = 3", #"a = "Kim""#] {
+            let expression = try PQL.parse(text)
+            let expected = documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count
+            #expect(try await workspace.countMembers(pql: text, now: Self.now) == expected, "\(text)")
+        }
+    }
+
+    @Test func typedValuesOfAnOlderWorkspaceMoveToTheirOwnTableWithNothingLost() async throws {
+        let database = try await TestDatabase.make()
+        let older = try await database.older(before: PostgresWorkspace.typedValuesMigration)
+        let lines = Self.lines(from: 0, count: 30)
+        do {
+            // The previous release's layout: typed values as generated columns of `profile`.
+            try await older.withConnection { connection in
+                for (number, path) in [(1, ["a"]), (2, ["o", "p"])] {
+                    let value = PostgresWorkspace.extraction(of: path, from: "doc")
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL:
+                                "ALTER TABLE profile ADD COLUMN v\(number) JSONB GENERATED ALWAYS AS (\(value)) STORED"
+                        ), logger: older.logger
+                    ).collect()
+                    try await connection.query(
+                        "INSERT INTO profile_field (col, path) VALUES (\(number), \(path))", logger: older.logger
+                    ).collect()
+                }
+                for (index, line) in lines.enumerated() {
+                    try await connection.query(
+                        """
+                        INSERT INTO profile (namespace, identity, doc, updated_at)
+                        VALUES ('Email', \("p\(index)@x.io"), \(line)::jsonb, 0)
+                        """, logger: older.logger
+                    ).collect()
+                }
+                try await connection.query(
+                    "INSERT INTO identity (namespace, id, pid, linked_at) SELECT namespace, identity, pid, 0 FROM profile",
+                    logger: older.logger
+                ).collect()
+            }
+        }
+        let workspace = try await database.upgrade(older)
+        defer { Task { await database.close(workspace) } }
+        #expect(try await workspace.profileCount() == lines.count)
+        #expect(try await workspace.typedColumns() == [["a"]: 1, ["o", "p"]: 2])
+        let (left, stored) = try await workspace.withConnection { connection in
+            let left = try await connection.query(
+                """
+                SELECT count(*) FROM information_schema.columns
+                WHERE table_name = 'profile' AND column_name ~ '^v[0-9]+$'
+                """, logger: workspace.logger
+            ).collect()[0].decode(Int.self)
+            let stored = try await connection.query(
+                "SELECT count(*) FROM profile_value WHERE v2 IS NOT NULL", logger: workspace.logger
+            ).collect()[0].decode(Int.self)
+            return (left, stored)
+        }
+        #expect(left == 0)
+        #expect(stored == lines.filter { $0.contains(#""o":{"p":"#) }.count)
+
+        // Later writes keep the values right: new profiles with a new path, and a re-import.
+        let subject = StoreUnderTest(
+            store: workspace, secretBox: workspace.secretBox, folder: FileManager.default.temporaryDirectory,
+            cleanUp: {})
+        let second = Self.lines(from: 30, count: 10, extra: #","late":{"x":1}"#)
+        let changed = Self.lines(from: 1, count: 5).map { $0.replacingOccurrences(of: #""a":"#, with: #""a":7,"b":"#) }
+        for batch in [second, changed] { _ = try await subject.importLines(batch) }
+        var documents = try (lines + second).map { try JSONValue.parse($0) }
+        for (offset, line) in changed.enumerated() { documents[1 + offset] = try JSONValue.parse(line) }
+        for text in ["a > 2", "o.p = 3", #"a = "Kim""#, "late.x = 1", "a = 7"] {
             let expression = try PQL.parse(text)
             let expected = documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count
             #expect(try await workspace.countMembers(pql: text, now: Self.now) == expected, "\(text)")
