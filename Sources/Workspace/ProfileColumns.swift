@@ -284,10 +284,12 @@ struct ProfileCells: Sendable {
         }
     }
 
-    /// A text cell from UTF-8 bytes already checked.
-    mutating func appendText(slot: Int, _ bytes: UnsafeRawBufferPointer) {
+    /// A cell whose text (UTF-8 already checked, or JSON already in its
+    /// serialized form) is `range` of `text`, which a line scanner starts
+    /// with the line itself: no copy per value.
+    mutating func appendSlice(slot: Int, kind: LeafCell.Kind, _ range: Range<Int>) {
         cells.append(
-            ColumnCell(slot: Int32(slot), kind: .text, payload: store(bytes.assumingMemoryBound(to: UInt8.self))))
+            ColumnCell(slot: Int32(slot), kind: kind, payload: UInt64(range.lowerBound) << 32 | UInt64(range.count)))
     }
 
     mutating func append(slot: Int, _ value: JSONValue) {

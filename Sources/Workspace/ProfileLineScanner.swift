@@ -20,6 +20,9 @@ struct ProfileLineScanner {
     private var containsNull = false
     private var hasExactNumber = false
     private var identityMap: JSONValue?
+    /// The identityMap as the quick reading found it: per namespace, its ids
+    /// and primary flags (ids as ranges of the line).
+    private var quickMap: [(namespace: String, entries: [(id: Range<Int>, primary: Bool)])]?
 
     /// Nesting the scanner follows before leaving a record to the tree parse.
     private static let maximumDepth = 64
@@ -28,6 +31,8 @@ struct ProfileLineScanner {
         self.bytes = bytes
         self.trie = trie
         cells.known = trie.count
+        // Text cells are ranges of the line, which is also the stored document.
+        cells.text = Array(bytes)
     }
 
     /// The profile of `line`, or nil when the tree parse must read it.
@@ -38,15 +43,60 @@ struct ProfileLineScanner {
             return nil
         }
         scanner.skipWhitespace()
-        guard scanner.index == line.count, let map = scanner.identityMap else { return nil }
-        let document = JSONValue.object(["identityMap": map])
-        guard let (namespace, id) = PrimaryIdentity.fromIdentityMap(document) else { return nil }
+        guard scanner.index == line.count else { return nil }
+        let namespace: String
+        let id: String
+        let identities: [IdentityKey]
+        if let map = scanner.quickMap {
+            guard let found = scanner.identities(of: map) else { return nil }
+            (namespace, id, identities) = found
+        } else {
+            guard let map = scanner.identityMap else { return nil }
+            let document = JSONValue.object(["identityMap": map])
+            guard let (primaryNamespace, primaryId) = PrimaryIdentity.fromIdentityMap(document) else { return nil }
+            (namespace, id) = (primaryNamespace, primaryId)
+            identities = IdentityKey.all(of: document, primary: IdentityKey(namespace: namespace, id: id))
+        }
+        // The document shares the cells' buffer unless values were serialized after the line.
+        let text = scanner.cells.text
         return ParsedProfile(
-            namespace: namespace, identity: id, document: Array(line),
+            namespace: namespace, identity: id,
+            document: text.count == line.count ? text : Array(text[0..<line.count]),
             needsCompaction: ProfileLineParser.hasWhitespaceBetweenTokens(line), containsNull: scanner.containsNull,
-            cells: scanner.cells, hasExactNumber: scanner.hasExactNumber,
-            identities: IdentityKey.all(of: document, primary: IdentityKey(namespace: namespace, id: id)),
-            timestamp: nil)
+            cells: scanner.cells, hasExactNumber: scanner.hasExactNumber, identities: identities, timestamp: nil)
+    }
+
+    /// The primary identity and every identity of a quickly read identityMap,
+    /// as `PrimaryIdentity.fromIdentityMap` and `IdentityKey.all` find them in
+    /// its tree; nil when it holds no id.
+    private func identities(of map: [(namespace: String, entries: [(id: Range<Int>, primary: Bool)])]) -> (
+        String, String, [IdentityKey]
+    )? {
+        let sorted = map.sorted { $0.namespace < $1.namespace }
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        }
+        var primary: (String, Range<Int>)?
+        var fallback: (String, Range<Int>)?
+        search: for (namespace, entries) in sorted {
+            for entry in entries where !entry.id.isEmpty {
+                if entry.primary {
+                    primary = (namespace, entry.id)
+                    break search
+                }
+                if fallback == nil { fallback = (namespace, entry.id) }
+            }
+        }
+        guard let (namespace, range) = primary ?? fallback else { return nil }
+        let id = text(range)
+        var keys = [IdentityKey(namespace: namespace, id: id)]
+        for (namespace, entries) in sorted {
+            for entry in entries where !entry.id.isEmpty {
+                let key = IdentityKey(namespace: namespace, id: text(entry.id))
+                if !keys.contains(key) { keys.append(key) }
+            }
+        }
+        return (namespace, id, keys)
     }
 
     /// An object at `node`, from its `{`; false to give the line up.
@@ -100,13 +150,22 @@ struct ProfileLineScanner {
         switch byte {
         case UInt8(ascii: "{"): return scanObject(node: node, top: false)
         case UInt8(ascii: "["):
-            guard trie.slot(node) >= 0, let value = parseWhole() else { return false }
-            cells.append(slot: trie.slot(node), value)
+            let slot = trie.slot(node)
+            guard slot >= 0 else { return false }
+            // A compact array of plain strings is its own serialized form.
+            let start = index
+            if scanStringArray() {
+                cells.appendSlice(slot: slot, kind: .array, start..<index)
+                return true
+            }
+            index = start
+            guard let value = parseWhole() else { return false }
+            cells.append(slot: slot, value)
             return true
         case UInt8(ascii: "\""):
             let slot = trie.slot(node)
             guard slot >= 0, let text = scanString() else { return false }
-            cells.appendText(slot: slot, text)
+            cells.appendSlice(slot: slot, kind: .text, offset(of: text)..<offset(of: text) + text.count)
             return true
         case UInt8(ascii: "t"): return scanWord("true", .bool(true), node: node)
         case UInt8(ascii: "f"): return scanWord("false", .bool(false), node: node)
@@ -126,9 +185,17 @@ struct ProfileLineScanner {
         }
     }
 
-    /// `identityMap`: parsed whole, since the primary identity and the
-    /// identities come from it; its values still go to their columns.
+    /// `identityMap`: read quickly when it is compact and its entries hold only
+    /// a text `id` and a `primary` flag (their serialized form, as the
+    /// columns keep arrays, is then the line's own bytes); otherwise parsed
+    /// whole, since the primary identity and the identities come from it. Its
+    /// values go to their columns either way.
     private mutating func scanIdentityMap(node: Int) -> Bool {
+        let (start, cellCount) = (index, cells.cells.count)
+        if scanIdentityMapQuickly(node: node) { return true }
+        index = start
+        cells.cells.removeSubrange(cellCount...)
+        quickMap = nil
         guard peek() == UInt8(ascii: "{"), let map = parseWhole(), case .object(let members) = map, !members.isEmpty,
             trie.slot(node) < 0
         else { return false }
@@ -137,6 +204,75 @@ struct ProfileLineScanner {
         guard cells.unresolved.isEmpty else { return false }
         identityMap = map
         return true
+    }
+
+    /// `{"NS":[{"id":"…","primary":true},…],…}`, compact, every namespace at a
+    /// column; false to read it the slow way.
+    private mutating func scanIdentityMapQuickly(node: Int) -> Bool {
+        guard trie.slot(node) < 0, take(UInt8(ascii: "{")) else { return false }
+        var map: [(namespace: String, entries: [(id: Range<Int>, primary: Bool)])] = []
+        var seen: [Int] = []
+        repeat {
+            guard let key = scanString(isKey: true), let child = trie.child(node, key), !seen.contains(child),
+                trie.slot(child) >= 0, take(UInt8(ascii: ":"))
+            else { return false }
+            seen.append(child)
+            let start = index
+            guard take(UInt8(ascii: "[")) else { return false }
+            var entries: [(id: Range<Int>, primary: Bool)] = []
+            if !take(UInt8(ascii: "]")) {
+                repeat {
+                    guard take(#"{"id":"#), let id = scanString() else { return false }
+                    var primary = false
+                    if take(#","primary":true"#) {
+                        primary = true
+                    } else {
+                        _ = take(#","primary":false"#)
+                    }
+                    guard take(UInt8(ascii: "}")) else { return false }
+                    entries.append((offset(of: id)..<offset(of: id) + id.count, primary))
+                } while take(UInt8(ascii: ","))
+                guard take(UInt8(ascii: "]")) else { return false }
+            }
+            cells.appendSlice(slot: trie.slot(child), kind: .array, start..<index)
+            map.append((String(decoding: key, as: UTF8.self), entries))
+        } while take(UInt8(ascii: ","))
+        guard take(UInt8(ascii: "}")) else { return false }
+        quickMap = map
+        return true
+    }
+
+    /// `["…",…]`, compact, strings without escapes; false (at some later
+    /// place) for anything else.
+    private mutating func scanStringArray() -> Bool {
+        guard take(UInt8(ascii: "[")) else { return false }
+        if take(UInt8(ascii: "]")) { return true }
+        repeat {
+            guard scanString() != nil else { return false }
+        } while take(UInt8(ascii: ","))
+        return take(UInt8(ascii: "]"))
+    }
+
+    /// Moves past `byte` if it is next.
+    private mutating func take(_ byte: UInt8) -> Bool {
+        guard peek() == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// Moves past `word` if it comes next.
+    private mutating func take(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count, memcmp(bytes.baseAddress! + index, word.utf8Start, count) == 0 else {
+            return false
+        }
+        index += count
+        return true
+    }
+
+    /// Where `slice` (a part of the line) starts in it.
+    private func offset(of slice: UnsafeRawBufferPointer) -> Int {
+        slice.baseAddress.map { $0 - bytes.baseAddress! } ?? index
     }
 
     /// The value starting here, through the tree parse (duplicate keys
