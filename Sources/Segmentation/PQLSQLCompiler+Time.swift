@@ -84,9 +84,47 @@ extension PQLSQLCompiler {
             ? "(int8range(" + SQLFragment(sql: "CAST(? AS bigint), CAST(? AS bigint)", arguments: days)
                 + ", '[]') @> CAST(" + time.part(.day) + " AS bigint))"
             : test(time.part(.day), days)
-        if constants.contains(where: \.isDay) { return byDay }
+        if constants.contains(where: \.isDay) {
+            guard dialect == .postgresql, let window = dayWindow(time.text, op, constants.map(\.dayNumber)) else {
+                return byDay
+            }
+            return "(" + window + " AND " + byDay + ")"
+        }
         return "(CASE WHEN " + time.isDay + " THEN " + byDay + " ELSE "
             + test(time.part(.seconds), constants.map { .double($0.seconds) }) + " END)"
+    }
+
+    /// PostgreSQL: a test of the text alone that every value whose day satisfies `day op
+    /// days` passes, so most rows skip the plpgsql call. A date's text starts with its
+    /// `YYYY-MM-DD` (the grammar's only form), and its UTC day is within one of that
+    /// date (an offset is under 24 hours); so a day in [low, high] needs text from
+    /// `low - 1` up to, not including, `high + 2`, in byte order. Nil when nothing is ruled out.
+    func dayWindow(_ text: SQLFragment, _ op: String, _ days: [Int64]) -> SQLFragment? {
+        var low: Int64?
+        var high: Int64?
+        switch (op, days.count) {
+        case ("BETWEEN", 2): (low, high) = (days[0], days[1])
+        case ("=", 1): (low, high) = (days[0], days[0])
+        case ("<", 1): high = days[0] - 1
+        case ("<=", 1): high = days[0]
+        case (">", 1): low = days[0] + 1
+        case (">=", 1): low = days[0]
+        default: return nil
+        }
+        /// The text of a day, or nil past the four-digit years the grammar reads.
+        func spelled(_ day: Int64) -> String? {
+            let civil = PQLTimestamp(seconds: Double(day) * 86_400, isDay: true).civil
+            guard (0...9999).contains(civil.year) else { return nil }
+            return String(format: "%04d-%02d-%02d", Int(civil.year), civil.month, civil.day)
+        }
+        var parts: [SQLFragment] = []
+        if let low, let bound = spelled(low - 1) {
+            parts.append("(" + text + SQLFragment(sql: " COLLATE \"C\" >= ?)", arguments: [.string(bound)]))
+        }
+        if let high, let bound = spelled(high + 2) {
+            parts.append("(" + text + SQLFragment(sql: " COLLATE \"C\" < ?)", arguments: [.string(bound)]))
+        }
+        return parts.isEmpty ? nil : all(parts)
     }
 
     /// `field occurs between low and high`: both bounds in one test when they are both days

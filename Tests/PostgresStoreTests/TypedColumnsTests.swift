@@ -12,12 +12,16 @@ import Workspace
 @Suite struct TypedColumnsTests {
     static let now = Date(timeIntervalSince1970: 1_795_564_800)
 
-    /// Values of every JSON kind at the same paths, so a column holds several types.
+    /// Values of every JSON kind at the same paths, so a column holds several types; a prime
+    /// number of them, so each path below meets every one.
     static let values = [
         "1", "2.5", "3", "-4", "1e2", "12345678901234567890", "1.0", #""3""#, #""Kim""#, #""Kirby""#, "true",
         "false", "null", #"["red",2]"#, "[]", "{}", #"{"x":1}"#, #""1985-06-01""#, #""1979-12-31T23:00:00Z""#,
         // For jsonb containment: a nested array, a bare string and an object holding the string.
         #"[["red"],"x"]"#, #""red""#, #"{"red":"red"}"#, #"["x","red","x"]"#,
+        // Dates whose UTC day is not the day they spell, at the bounds of the periods below.
+        #""1979-12-31T23:30:00-05:00""#, #""1990-01-02T01:00:00+05:00""#, #""1980-01-01T01:00:00+02:00""#,
+        #""1989-12-31""#, #""1990-01-01""#, #""1990-01-02""#, #""1979-12-31""#, #""1980-01-01""#,
     ]
 
     static func lines(from start: Int, count: Int, extra: String = "") -> [String] {
@@ -34,6 +38,8 @@ import Workspace
         "a > 2", #"a = "3""#, "a = 3", "a.isNull()", "not (a > 2)", "o.p = 3", "o.p < 2.5", "o.p = true",
         "o.p = false", #"a.includes("red")"#, "a.includes(2)", #"o.p.startsWith("Ki")"#, #"a like "%ir%""#,
         "d occurs between date(1980, 1, 1) and date(1990, 1, 1)", "d occurs before date(1980, 1, 1)",
+        "d < date(1980, 1, 1)", "d >= date(1990, 1, 1)", "d = date(1990, 1, 1)", "d > date(1989, 12, 31)",
+        "d <= date(1979, 12, 31)", "d != date(1990, 1, 1)", "a occurs between date(1980, 1, 1) and date(1990, 1, 1)",
         "late.x = 1", "late.x.isNull()", "a > 2 or o.p = 3", "a >= 1234567890123456789", "a = 1", "o.p = 100",
         #"a in ["Kim", "Kirby"]"#, "a.x = 1", "o.isNull()", #"o.p.includes("red")"#, #"a.intersects(["red", "x"])"#,
         #"a.supersetOf(["x", "red"])"#, #"o.p.supersetOf(["red", 2])"#, #"missing.includes("red")"#,
