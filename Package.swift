@@ -125,7 +125,9 @@ let package = Package(
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),
         .testTarget(
             name: "PostgresStoreTests",
-            dependencies: ["PostgresStore", "Workspace", "Segmentation"]),
+            dependencies: [
+                "PostgresStore", "Workspace", "Segmentation", .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]),
         .testTarget(
             name: "FerryHTTPTests",
             dependencies: [

@@ -161,15 +161,32 @@ public final class PostgresWorkspace: Sendable {
     /// connection drops or the server restarts under it (with backoff, for
     /// about a minute), or when PostgreSQL picks it as a deadlock or
     /// serialization victim.
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T
+    {
         try await retrying {
-            try await self.client.withTransaction(logger: self.logger) { connection in try await body(connection) }
+            try await ConnectionWatch.run { watch in
+                try await self.client.withConnection { connection in
+                    watch(connection)
+                    return try await connection.withTransaction(logger: self.logger) { connection in
+                        try await body(connection)
+                    }
+                }
+            }
         }
     }
 
     /// One statement outside a transaction, retried like `transaction`.
-    func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await retrying { try await self.client.withConnection { connection in try await body(connection) } }
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws
+        -> T
+    {
+        try await retrying {
+            try await ConnectionWatch.run { watch in
+                try await self.client.withConnection { connection in
+                    watch(connection)
+                    return try await body(connection)
+                }
+            }
+        }
     }
 
     func retrying<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
@@ -185,20 +202,23 @@ public final class PostgresWorkspace: Sendable {
                 guard let psql = cause as? PSQLError, Self.isTransient(psql), waited < Self.retryBudget else {
                     throw cause ?? error
                 }
-                try await Self.backoff(&delay, &waited, psql, logger)
+                try await Self.backoff(&delay, &waited, Self.describe(psql), logger)
             } catch let error as PSQLError {
                 guard Self.isTransient(error), waited < Self.retryBudget else { throw error }
-                try await Self.backoff(&delay, &waited, error, logger)
+                try await Self.backoff(&delay, &waited, Self.describe(error), logger)
+            } catch let error as ConnectionLost {
+                guard waited < Self.retryBudget else { throw error }
+                try await Self.backoff(&delay, &waited, error.description, logger)
             }
         }
     }
 
     static let retryBudget = 60.0
 
-    private static func backoff(_ delay: inout Double, _ waited: inout Double, _ error: PSQLError, _ logger: Logger)
+    private static func backoff(_ delay: inout Double, _ waited: inout Double, _ cause: String, _ logger: Logger)
         async throws
     {
-        logger.warning("database unavailable, retrying in \(Int(delay * 1000)) ms: \(describe(error))")
+        logger.warning("database unavailable, retrying in \(Int(delay * 1000)) ms: \(cause)")
         try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
         waited += delay
         delay = min(delay * 2, 2)

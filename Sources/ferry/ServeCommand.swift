@@ -29,6 +29,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve HTTP only; leave scheduled runs to another process.") var noScheduler = false
     @Option(help: ArgumentHelp("PEM certificate chain, to serve HTTPS.", valueName: "file")) var tlsCert: String?
     @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file")) var tlsKey: String?
+    @Option(
+        help: ArgumentHelp(
+            "After SIGTERM or SIGINT, exit after this many seconds even if work in flight has not stopped; its runs resume at the next start, as after a kill.",
+            valueName: "seconds"))
+    var stopTimeout: Int = 30
     @OptionGroup var timeouts: S3TimeoutOptions
     @OptionGroup var lease: LeaseOptions
     @OptionGroup var alerts: AlertOptions
@@ -41,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if tlsCert != nil, http == nil { throw ValidationError("--tls-cert needs --http") }
+        guard stopTimeout >= 1 else { throw ValidationError("--stop-timeout must be at least 1") }
     }
 
     func run() async throws {
@@ -82,8 +88,44 @@ struct ServeCommand: AsyncParsableCommand {
                 "ferry serving http\(listen.tls == nil ? "" : "s")://\(listen.host):\(listen.port)\(noScheduler ? " (no scheduler)" : "")"
             )
         }
+        // A service manager or a test reads these lines as they come, not when a buffer fills.
+        fflush(nil)
+        let deadline = StopDeadline(seconds: stopTimeout)
         try await AppErrorText.translating { try await FerryServer.run(app: app, scheduler: scheduler, listen: listen) }
+        deadline.cancel()
         await opened.close()
         print("ferry serve stopped")
+    }
+}
+
+/// Ends the process a bounded time after SIGTERM or SIGINT. A graceful stop
+/// waits for work in flight at its next await; one await that never ends (a
+/// statement the database driver lost, an unanswered request) would otherwise
+/// keep a worker alive and holding its runs' leases until someone kills it.
+/// Everything a run does is recorded so that a kill is safe: its uploads
+/// resume at the next start.
+final class StopDeadline {
+    private let sources: [any DispatchSourceSignal]
+
+    init(seconds: Int) {
+        let queue = DispatchQueue(label: "ferry.stop-deadline")
+        sources = [SIGTERM, SIGINT].map { signal in
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: queue)
+            source.setEventHandler {
+                queue.asyncAfter(deadline: .now() + .seconds(seconds)) {
+                    FileHandle.standardError.write(
+                        Data(
+                            "ferry serve did not stop within \(seconds) s of the signal (--stop-timeout); exiting now, and its runs resume at the next start\n"
+                                .utf8))
+                    exit(1)
+                }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
     }
 }

@@ -218,6 +218,47 @@ import Testing
         #expect(after.exitCode == 0, "\(after.stdout)")
     }
 
+    /// A worker whose graceful stop cannot finish (here its scheduler waits in
+    /// SQLite's busy handler, which nothing interrupts) still exits at its
+    /// `--stop-timeout`, saying so in one line, instead of holding its runs.
+    @Test func aServeThatCannotStopGracefullyExitsAtItsStopTimeout() async throws {
+        let prefix = TestEnvironment.prefix("stop-timeout")
+        let cli = try await workspace(prefix)
+        // First due a few seconds after the worker starts, so the lock is taken while it waits.
+        let due = Date().addingTimeInterval(15)
+        let created = try await cli([
+            "activations", "create", "soon", "--destination", "d", "--segment", "kr", "--map",
+            "identityMap.Email=email", "--frequency", "daily", "--start", ISO8601DateFormatter().string(from: due),
+        ])
+        try #require(created.exitCode == 0, "\(created.stderr)")
+        var environment = env.awsEnvironment()
+        environment["FERRY_BUSY_TIMEOUT_SECONDS"] = "300"
+        let log = cli.dir + "/serve.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let worker = try FerryRun.spawn(
+            ["serve", "--poll-seconds", "1", "--stop-timeout", "2", "--workspace", cli.dir], environment: environment,
+            stdout: FileHandle(forWritingAtPath: log)!, stderr: FileHandle(forWritingAtPath: log)!)
+        defer { if alive(worker.processIdentifier) { kill(worker.processIdentifier, SIGKILL) } }
+        func output() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        while !output().contains("ferry serve worker"), alive(worker.processIdentifier), Date() < due {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try #require(output().contains("ferry serve worker") && Date() < due, "\(output())")
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let holder = try DatabaseQueue(path: cli.dir + "/ferry.sqlite", configuration: configuration)
+        try holder.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        defer { try? holder.inDatabase { db in try db.execute(sql: "ROLLBACK") } }
+        // The run falls due and its first write waits for the lock.
+        try await Task.sleep(for: .seconds(max(0, due.timeIntervalSinceNow) + 3))
+        let signalled = Date()
+        let ended = await stop(worker, within: 60)
+        #expect(ended, "\(output())")
+        #expect(Date().timeIntervalSince(signalled) < 45)
+        #expect(worker.terminationStatus == 1, "\(output())")
+        #expect(output().contains("did not stop within 2 s"), "\(output())")
+    }
+
     /// Two activations that would write the same keys (made before such
     /// pairs were refused) both fail at run time, naming each other, and
     /// write nothing.
