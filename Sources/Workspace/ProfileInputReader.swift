@@ -103,9 +103,13 @@ public struct ProfileInputReader: Sendable {
                         guard try await handle(parsed, line: reader.lineNumber) else { break inputs }
                     }
                     if chunk.count == 0 { break }
-                    let parsed = await ProfileImporter.parseInParallel(chunk, with: parser)
-                    for (index, line) in parsed.enumerated() {
-                        guard try await handle(line, line: chunk.lineNumbers[index]) else { break inputs }
+                    let halves = await ProfileImporter.parseInParallel(chunk, with: parser)
+                    for (half, parsed) in [halves.first, halves.second] {
+                        for (index, line) in parsed.enumerated() {
+                            guard try await handle(line, line: chunk.lineNumbers[half.lowerBound + index]) else {
+                                break inputs
+                            }
+                        }
                     }
                 }
             }

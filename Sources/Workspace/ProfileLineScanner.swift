@@ -22,7 +22,15 @@ struct ProfileLineScanner {
     private var identityMap: JSONValue?
     /// The identityMap as the quick reading found it: per namespace, its ids
     /// and primary flags (ids as ranges of the line).
-    private var quickMap: [(namespace: String, entries: [(id: Range<Int>, primary: Bool)])]?
+    private var quickMap: QuickIdentityMap?
+
+    /// An identityMap as the quick reading found it: per namespace (in the
+    /// line's order), the range of its entries, each an id (a range of the
+    /// line) and its primary flag. Two flat arrays: few allocations per record.
+    private struct QuickIdentityMap {
+        var namespaces: [(name: String, entries: Range<Int>)] = []
+        var entries: [(id: Range<Int>, primary: Bool)] = []
+    }
 
     /// Nesting the scanner follows before leaving a record to the tree parse.
     private static let maximumDepth = 64
@@ -69,17 +77,15 @@ struct ProfileLineScanner {
     /// The primary identity and every identity of a quickly read identityMap,
     /// as `PrimaryIdentity.fromIdentityMap` and `IdentityKey.all` find them in
     /// its tree; nil when it holds no id.
-    private func identities(of map: [(namespace: String, entries: [(id: Range<Int>, primary: Bool)])]) -> (
-        String, String, [IdentityKey]
-    )? {
-        let sorted = map.sorted { $0.namespace < $1.namespace }
+    private func identities(of map: QuickIdentityMap) -> (String, String, [IdentityKey])? {
+        let sorted = map.namespaces.sorted { $0.name < $1.name }
         func text(_ range: Range<Int>) -> String {
             String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
         }
         var primary: (String, Range<Int>)?
         var fallback: (String, Range<Int>)?
         search: for (namespace, entries) in sorted {
-            for entry in entries where !entry.id.isEmpty {
+            for entry in map.entries[entries] where !entry.id.isEmpty {
                 if entry.primary {
                     primary = (namespace, entry.id)
                     break search
@@ -91,7 +97,7 @@ struct ProfileLineScanner {
         let id = text(range)
         var keys = [IdentityKey(namespace: namespace, id: id)]
         for (namespace, entries) in sorted {
-            for entry in entries where !entry.id.isEmpty {
+            for entry in map.entries[entries] where !entry.id.isEmpty {
                 let key = IdentityKey(namespace: namespace, id: text(entry.id))
                 if !keys.contains(key) { keys.append(key) }
             }
@@ -116,13 +122,11 @@ struct ProfileLineScanner {
         }
         // A column whose path holds an object here: the tree parse writes it whole.
         guard top || trie.slot(node) < 0 else { return false }
-        var seen: [Int] = []
+        var seen: UInt64 = 0
         while true {
             skipWhitespace()
-            guard let key = scanString(isKey: true), let child = trie.child(node, key), !seen.contains(child) else {
-                return false
-            }
-            seen.append(child)
+            guard let key = scanString(isKey: true), let child = trie.child(node, key), Self.mark(child, in: &seen)
+            else { return false }
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else { return false }
             index += 1
@@ -143,6 +147,17 @@ struct ProfileLineScanner {
             default: return false
             }
         }
+    }
+
+    /// Notes the trie node of a key met in one object; false when a key with
+    /// the same bit was met before: a duplicate key, or (rarely, in a wide
+    /// schema) another key sharing its bit, either way left to the tree parse.
+    /// A bit per node instead of a list of them: no allocation per object.
+    private static func mark(_ child: Int, in seen: inout UInt64) -> Bool {
+        let bit: UInt64 = 1 << UInt64(child & 63)
+        guard seen & bit == 0 else { return false }
+        seen |= bit
+        return true
     }
 
     private mutating func scanValue(node: Int) -> Bool {
@@ -210,16 +225,15 @@ struct ProfileLineScanner {
     /// column; false to read it the slow way.
     private mutating func scanIdentityMapQuickly(node: Int) -> Bool {
         guard trie.slot(node) < 0, take(UInt8(ascii: "{")) else { return false }
-        var map: [(namespace: String, entries: [(id: Range<Int>, primary: Bool)])] = []
-        var seen: [Int] = []
+        var map = QuickIdentityMap()
+        var seen: UInt64 = 0
         repeat {
-            guard let key = scanString(isKey: true), let child = trie.child(node, key), !seen.contains(child),
+            guard let key = scanString(isKey: true), let child = trie.child(node, key), Self.mark(child, in: &seen),
                 trie.slot(child) >= 0, take(UInt8(ascii: ":"))
             else { return false }
-            seen.append(child)
             let start = index
             guard take(UInt8(ascii: "[")) else { return false }
-            var entries: [(id: Range<Int>, primary: Bool)] = []
+            let first = map.entries.count
             if !take(UInt8(ascii: "]")) {
                 repeat {
                     guard take(#"{"id":"#), let id = scanString() else { return false }
@@ -230,12 +244,12 @@ struct ProfileLineScanner {
                         _ = take(#","primary":false"#)
                     }
                     guard take(UInt8(ascii: "}")) else { return false }
-                    entries.append((offset(of: id)..<offset(of: id) + id.count, primary))
+                    map.entries.append((offset(of: id)..<offset(of: id) + id.count, primary))
                 } while take(UInt8(ascii: ","))
                 guard take(UInt8(ascii: "]")) else { return false }
             }
             cells.appendSlice(slot: trie.slot(child), kind: .array, start..<index)
-            map.append((String(decoding: key, as: UTF8.self), entries))
+            map.namespaces.append((String(decoding: key, as: UTF8.self), first..<map.entries.count))
         } while take(UInt8(ascii: ","))
         guard take(UInt8(ascii: "}")) else { return false }
         quickMap = map
