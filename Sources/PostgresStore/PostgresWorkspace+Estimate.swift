@@ -9,7 +9,8 @@ extension PostgresWorkspace {
         let typed = try await typedColumns()
         guard
             let fragment = PQL.sqlWhere(
-                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now)
+                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
+                lazyDocument: Self.lazyDocument)
         else { return nil }
         var bindings = PostgresBindings()
         for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }

@@ -62,7 +62,7 @@ extension PostgresWorkspace {
             var summary: EvaluationSummary
             if let fragment = PQL.sqlWhere(
                 expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
-                events: events)
+                events: events, lazyDocument: Self.lazyDocument)
             {
                 var bindings = PostgresBindings()
                 for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }

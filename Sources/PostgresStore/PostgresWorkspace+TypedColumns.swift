@@ -45,10 +45,15 @@ extension PostgresWorkspace {
         return "(SELECT p.*\(values)\(types) FROM profile p JOIN profile_value USING (pid)) AS profile"
     }
 
-    /// Whether compiled segment SQL reads the document column (`doc`; events' is `edoc`).
+    /// Whether compiled segment SQL reads the document column for every row (`doc`; events'
+    /// is `edoc`, and `lazyDocument` reads `d.doc` for a few).
     static func readsDocument(_ fragment: SQLFragment) -> Bool {
-        fragment.sql.range(of: #"\bdoc\b"#, options: .regularExpression) != nil
+        fragment.sql.range(of: #"(?<!\.)\bdoc\b"#, options: .regularExpression) != nil
     }
+
+    /// The row's document read by itself, for the compiler's `lazyDocument`: an index
+    /// probe, made only for the rows that reach it.
+    static let lazyDocument = "(SELECT d.doc FROM profile d WHERE d.pid = profile.pid)"
 
     /// Adds a column for each of `paths` not known yet, in the caller's
     /// transaction, fills it for the profiles stored before (a batch's paths

@@ -91,11 +91,12 @@ public enum PQL {
     public static func sqlWhere(
         _ expression: PQLExpression, dialect: SQLDialect, documentColumn: String, typedColumns: [[String]: Int] = [:],
         typedKinds: [[String]: Set<String>] = [:], now: Date, membership: SegmentMembershipSQL? = nil,
-        events: PQLEventStore? = nil
+        events: PQLEventStore? = nil, lazyDocument: String? = nil
     ) -> SQLFragment? {
-        let compiler = PQLSQLCompiler(
+        var compiler = PQLSQLCompiler(
             column: documentColumn, typedColumns: typedColumns, typedKinds: typedKinds, dialect: dialect, now: now,
             membership: membership, events: events)
+        compiler.lazyDocument = lazyDocument
         guard let fragment = compiler.condition(expression), fragment.sql.utf8.count <= maximumSQLLength,
             parserDepth(fragment.sql) <= maximumParserDepth
         else {

@@ -158,3 +158,24 @@ extension PQLSQLCompiler {
         return function == .supersetOf ? holds(items) : any(items.map { holds([$0]) })
     }
 }
+
+extension PQLSQLCompiler {
+    /// PostgreSQL: the type of a path without a typed column of its own, from the document
+    /// only for rows where no typed column below the path is set. One that is set makes the
+    /// path an object, when the key under the path is no array index (`jsonb_extract_path`
+    /// reads a digit key as an index into an array). Those rows read the document through
+    /// `lazyDocument`, so a test like `loyalty.isNull()` needs no join with every document.
+    func objectShortcut(_ path: [String], _ operand: Operand) -> Operand {
+        let below = typedColumns.filter { typed in
+            typed.key.count > path.count && typed.key.starts(with: path)
+                && !typed.key[path.count].unicodeScalars.contains { CharacterSet.decimalDigits.contains($0) }
+        }.values.sorted()
+        guard dialect == .postgresql, !below.isEmpty else { return operand }
+        // A few columns decide for nearly every row; more would only lengthen the SQL.
+        let set = below.prefix(4).map { "v\($0) IS NOT NULL" }.joined(separator: " OR ")
+        let documentType = lazyDocument.map { jsonb(documentPath(path, in: $0)).type } ?? operand.type
+        var shortcut = operand
+        shortcut.type = SQLFragment(sql: "(CASE WHEN \(set) THEN 'object' ELSE ") + documentType + " END)"
+        return shortcut
+    }
+}

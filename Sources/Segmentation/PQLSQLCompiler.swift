@@ -22,6 +22,9 @@ struct PQLSQLCompiler {
     var events: PQLEventStore?
     /// Inside an event subquery: what bound names, the item and `^` stand for.
     var eventScope = PQLEventScope()
+    /// PostgreSQL: an expression reading the row's document by itself (a correlated
+    /// subquery), for the rare rows `objectShortcut` must look at; nil reads `column`.
+    var lazyDocument: String?
 
     /// A value in SQL: its `json_type` name, its SQL value per class, plus the class when known statically.
     ///
@@ -70,6 +73,8 @@ struct PQLSQLCompiler {
         /// comparison or string test of it needs no class test first (it is NULL, then
         /// false, for a value of another class).
         var classSeparated = false
+        /// PostgreSQL: the typed column `vN` the value is (jsonb: SQL NULL when missing, `null` when null).
+        var jsonbColumn: Int?
     }
 
     /// The dialect's true and false; conditions are 1/0 in SQLite and booleans in PostgreSQL.
@@ -302,6 +307,7 @@ struct PQLSQLCompiler {
                         .bool: SQLFragment(sql: "CASE WHEN \(kind) = 'boolean' THEN (v\(number))::boolean END"),
                     ], known: nil)
                 operand.classSeparated = true
+                operand.jsonbColumn = number
                 return operand
             }
         }
@@ -315,14 +321,14 @@ struct PQLSQLCompiler {
             )
         case .postgresql:
             guard !path.contains(where: { $0.utf8.contains(0) }) else { return nil }
-            return jsonb(documentPath(path))
+            return objectShortcut(path, jsonb(documentPath(path)))
         }
     }
 
     /// `jsonb_extract_path(doc, 'a', 'b')` with the keys bound, so no key is ever pasted into SQL.
-    func documentPath(_ path: [String]) -> SQLFragment {
+    func documentPath(_ path: [String], in document: String? = nil) -> SQLFragment {
         SQLFragment(
-            sql: "jsonb_extract_path(\(column)" + String(repeating: ", ?", count: path.count) + ")",
+            sql: "jsonb_extract_path(\(document ?? column)" + String(repeating: ", ?", count: path.count) + ")",
             arguments: path.map { .string($0) })
     }
 
@@ -352,6 +358,7 @@ struct PQLSQLCompiler {
                 receiver.known != nil
                 ? no
                 : receiver.column.map { SQLFragment(sql: "(v\($0) IS NULL)") }
+                    ?? receiver.jsonbColumn.map { SQLFragment(sql: "(v\($0) IS NULL OR v\($0) = 'null'::jsonb)") }
                     ?? "(COALESCE(" + receiver.type + ", 'null') = 'null')"
             return function == .isNull ? isNull : "(NOT " + isNull + ")"
         case .includes, .intersects, .supersetOf, .subsetOf:
@@ -549,6 +556,9 @@ struct PQLSQLCompiler {
 
     func present(_ operand: Operand) -> SQLFragment {
         guard operand.known == nil else { return yes }
+        if let number = operand.jsonbColumn {
+            return SQLFragment(sql: "(v\(number) IS NOT NULL AND v\(number) <> 'null'::jsonb)")
+        }
         return operand.isSet ?? "(COALESCE(" + operand.type + ", 'null') <> 'null')"
     }
 
