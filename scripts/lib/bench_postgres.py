@@ -132,13 +132,15 @@ def cmd_run(args) -> int:
     bucket, n, ferry = env["bucket"], args.profiles, str(Path(args.ferry).resolve())
     version = quiet([ferry, "--version"]).strip()
     server = psql(args, "SHOW server_version")
+    sizing = ", ".join(f"{name} {psql(args, 'SHOW ' + name)}" for name in (
+        "shared_buffers", "work_mem", "max_parallel_workers_per_gather"))
     commit = subprocess.run(["git", "-C", str(HERE), "describe", "--always", "--dirty"], capture_output=True,
                             text=True).stdout.strip() or "?"
     built_from = os.environ.get("FERRY_BENCH_TREE") or (
         f"binary {os.environ['FERRY_BIN']}" if os.environ.get("FERRY_BIN") else f"built from the tree at {commit}")
     meta = (f"`scripts/bench postgres` at {n:,} profiles (seed {args.seed}), "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, ferry {version} ({built_from}), PostgreSQL "
-            f"{server} on loopback, {os.cpu_count()} cores")
+            f"{server} on loopback ({sizing}), {os.cpu_count()} cores")
     jsonl = generate(n, args.seed, work)
     load_start = os.getloadavg()[0]
 
@@ -148,6 +150,9 @@ def cmd_run(args) -> int:
     p: dict = {}
     p["import"] = measured(f"postgres: import ({n:,})", [ferry, "profiles", "import", str(jsonl), *pg], work,
                            "pg-import")
+    p["sizes"] = psql(args, "SELECT string_agg(relname || ' ' || pg_size_pretty(pg_total_relation_size(oid)), ', '"
+                      " ORDER BY relname) FROM pg_class WHERE relname IN ('profile', 'profile_value', 'identity')")
+    log(f"postgres: tables with their indexes: {p['sizes']}")
     for name, pql, _ in SEGMENTS:
         quiet([ferry, "segments", "create", name, "--pql", pql, *pg])
     out = work / "pg-evaluate.out"
@@ -244,6 +249,7 @@ def cmd_run(args) -> int:
              "10 runs are recorded successful, polled every 0.2 s; moto runs on the same 2 cores.",
              "Per segment (members: PostgreSQL / DuckDB): " + ", ".join(
                  f"{q['name']} {p['counts'][q['name']]:,}/{q['count']:,}" for q in duck["queries"]),
+             f"PostgreSQL tables after the import, with their indexes: {p['sizes']}.",
              f"Load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
              *checks]
     return publish(

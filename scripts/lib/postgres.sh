@@ -7,7 +7,10 @@
 #   ferry_start_postgres          initdb into a temp folder, pg_ctl start on a
 #                                 free loopback port; sets FERRY_PG_URL
 #                                 (postgresql://ferry:PASSWORD@127.0.0.1:PORT/ferry)
-#                                 and FERRY_PG_DATA, FERRY_PG_BIN, FERRY_PG_RUN
+#                                 and FERRY_PG_DATA, FERRY_PG_BIN, FERRY_PG_RUN;
+#                                 FERRY_PG_SHARED_BUFFERS (default 256MB) sizes
+#                                 its shared_buffers (the bench follows the
+#                                 README's sizing)
 #   ferry_restart_postgres        pg_ctl restart (same port and data)
 #   ferry_stop_postgres           pg_ctl stop -m immediate and removes the folder
 #
@@ -87,7 +90,7 @@ max_connections = 200
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-shared_buffers = 256MB
+shared_buffers = ${FERRY_PG_SHARED_BUFFERS:-256MB}
 EOF
     ferry_pg_as_owner "$FERRY_PG_BIN/pg_ctl" -D "$FERRY_PG_DATA" -l "$log" -w -t 60 start >/dev/null || {
         ferry_log "error: pg_ctl start failed; its log ($log):"
