@@ -47,11 +47,14 @@ struct Ferry: AsyncParsableCommand {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let verbose = arguments.contains("--verbose")
         arguments.removeAll { $0 == "--verbose" }
-        // FERRY_LOG_LEVEL (trace, debug, ...) goes further than --verbose, down to the
-        // PostgreSQL pool's own events, for diagnosing a worker in the field.
-        let level =
-            ProcessInfo.processInfo.environment["FERRY_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
-            ?? (verbose ? .info : .warning)
+        // FERRY_LOG_LEVEL=debug goes further than --verbose, down to the PostgreSQL
+        // pool's own events, for diagnosing a worker in the field. Never trace:
+        // PostgresNIO traces the SCRAM exchange, from which a weak password
+        // could be guessed offline.
+        let asked = ProcessInfo.processInfo.environment["FERRY_LOG_LEVEL"].flatMap {
+            Logger.Level(rawValue: $0.lowercased())
+        }
+        let level = asked.map { max($0, .debug) } ?? (verbose ? .info : .warning)
         // Logs go to stderr, so stdout stays what a script reads: info lines
         // only when asked for, warnings and errors always.
         LoggingSystem.bootstrap { label in
