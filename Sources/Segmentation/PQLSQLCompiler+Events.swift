@@ -5,13 +5,22 @@ import Foundation
 /// The table has one row per event: `epid` (the profile's id), `ets` (the
 /// timestamp as seconds since 1970, a double), `etype` (the eventType text, or
 /// NULL when the event has none), and `edoc` (the whole event: JSON text in
-/// SQLite, jsonb in PostgreSQL), indexed on (epid, ets) and (etype, ets).
+/// SQLite, where it may lack its leading `_id`, `timestamp` and `eventType`
+/// members when the row's columns give them back, and jsonb in PostgreSQL),
+/// indexed on (epid, ets) and (etype, ets).
 public struct PQLEventStore: Sendable, Equatable {
     public var table: String
     /// The profile row's id as the outer query names it, e.g. `profile.pid`.
     public var profileKey: String
     /// Events before this instant (seconds since 1970) are past retention and never seen.
     public var retainedSince: Double
+
+    /// SQLite: the text `strftime` writes for the instant `seconds` (an `ets`):
+    /// whole seconds as `2026-06-15T12:00:00Z`, else with milliseconds.
+    public static func timestampText(_ seconds: String) -> String {
+        "strftime(CASE WHEN \(seconds) = CAST(\(seconds) AS INTEGER) THEN '%Y-%m-%dT%H:%M:%SZ' "
+            + "ELSE '%Y-%m-%dT%H:%M:%fZ' END, \(seconds), 'unixepoch')"
+    }
 
     public init(table: String = "event", profileKey: String, retainedSince: Double) {
         self.table = table
@@ -113,12 +122,24 @@ extension PQLSQLCompiler {
         return outer
     }
 
-    /// A path of the event in row `alias`: `eventType` from its column, the rest from its document.
+    /// A path of the event in row `alias`: `eventType` and `_id` from their
+    /// columns, the rest from its document.
     private func eventField(_ alias: String, _ path: [String]) -> Operand? {
         if path.isEmpty { return nil }
         if path == ["eventType"] {
             let type = SQLFragment(sql: "(CASE WHEN \(alias).etype IS NOT NULL THEN 'text' END)")
             return Operand(type: type, values: [.text: SQLFragment(sql: "\(alias).etype")], known: nil)
+        }
+        // Every event has a text `_id`; a SQLite document may have been stored
+        // without it, and without a `timestamp` its `ets` writes back.
+        if path == ["_id"] {
+            return Operand(
+                type: SQLFragment(sql: "'text'"), values: [.text: SQLFragment(sql: "\(alias).id")], known: nil)
+        }
+        if path == ["timestamp"], dialect == .sqlite {
+            let text =
+                "coalesce(json_extract(\(alias).edoc, '$.timestamp'), \(PQLEventStore.timestampText("\(alias).ets")))"
+            return Operand(type: SQLFragment(sql: "'text'"), values: [.text: SQLFragment(sql: text)], known: nil)
         }
         var document = PQLSQLCompiler(column: "\(alias).edoc", dialect: dialect, now: now)
         document.eventScope.usage = eventScope.usage

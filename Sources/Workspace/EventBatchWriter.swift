@@ -46,12 +46,12 @@ enum EventBatchWriter {
         for batch: [ImportedEvent], resolver: inout EventProfileResolver, at now: Date, in db: Database,
         created: inout Int
     ) throws -> [Int64?] {
-        var pids = try batch.map { try resolver.profile(for: $0.identities) }
+        var pids = try batch.map { try resolver.profile(for: $0) }
         let orphans = batch.indices.filter { pids[$0] == nil }
         if !orphans.isEmpty {
             created = try createProfiles(for: orphans.map { batch[$0] }, at: now, in: db)
             resolver.forgetMisses()
-            for index in orphans { pids[index] = try resolver.profile(for: batch[index].identities) }
+            for index in orphans { pids[index] = try resolver.profile(for: batch[index]) }
         }
         return pids
     }
@@ -62,15 +62,37 @@ enum EventBatchWriter {
     ) throws -> (Int, Int) {
         let handle = insert.sqliteStatement
         var inserted = 0
+        var shortened: [UInt8] = []
         for index in order {
             let event = batch[index]
+            var (id, document, type) = (event.id, event.document, event.eventType)
             sqlite3_reset(handle)
-            SQLiteBinding.text(handle, 1, event.id)
             sqlite3_bind_int64(handle, 2, pids[index]!)
             sqlite3_bind_double(handle, 3, event.seconds)
-            if let type = event.eventType { SQLiteBinding.text(handle, 4, type) } else { sqlite3_bind_null(handle, 4) }
-            SQLiteBinding.text(handle, 5, event.document)
-            let code = sqlite3_step(handle)
+            // The texts are bound where they lie (no copy by SQLite) for the
+            // one step, and unbound before their buffers may go.
+            let code = id.withUTF8 { id in
+                document.withUTF8 { whole in
+                    if event.lead > 0 {
+                        shortened.removeAll(keepingCapacity: true)
+                        shortened.append(UInt8(ascii: "{"))
+                        shortened.append(contentsOf: UnsafeBufferPointer(rebasing: whole[event.lead...]))
+                    }
+                    return shortened.withUnsafeBytes { short in
+                        SQLiteBinding.borrowedText(handle, 1, UnsafeRawBufferPointer(id))
+                        SQLiteBinding.borrowedText(handle, 5, event.lead > 0 ? short : UnsafeRawBufferPointer(whole))
+                        guard type != nil else {
+                            sqlite3_bind_null(handle, 4)
+                            return sqlite3_step(handle)
+                        }
+                        return type!.withUTF8 { type in
+                            SQLiteBinding.borrowedText(handle, 4, UnsafeRawBufferPointer(type))
+                            return sqlite3_step(handle)
+                        }
+                    }
+                }
+            }
+            sqlite3_clear_bindings(handle)
             guard code == SQLITE_DONE else { throw SQLiteBinding.error(code, handle) }
             inserted += Int(sqlite3_changes(db.sqliteConnection))
         }
@@ -109,11 +131,12 @@ struct EventProfileResolver {
                 : "SELECT pid FROM profile WHERE namespace = ? AND identity = ?")
     }
 
-    mutating func profile(for identities: [EventIdentity]) throws -> Int64? {
-        for raw in identities {
-            let identity = normalizes ? raw.normalized : raw
-            let key = EventProfileCache.Key(identity)
+    mutating func profile(for event: ImportedEvent) throws -> Int64? {
+        for (index, raw) in event.identities.enumerated() {
+            let key =
+                normalizes && index == 0 ? event.profileKey : EventProfileCache.Key(normalizes ? raw.normalized : raw)
             if let pid = known[key] { return pid }
+            let identity = normalizes ? raw.normalized : raw
             if missing.contains(identity) { continue }
             if let pid = try find(identity) {
                 known[key] = pid
@@ -147,7 +170,7 @@ struct EventProfileResolver {
 /// share a key with a chance near 10^-14, and no text is kept, so a million
 /// take 32 MB where a dictionary of the identities took several times that.
 struct EventProfileCache {
-    struct Key {
+    struct Key: Sendable, Equatable {
         var hash: UInt64
         var check: UInt64
 

@@ -89,9 +89,10 @@ enum EventBulkImport {
             // The batches' memory goes back to the system before the sorter
             // takes its share, which is the cache's size: 32 MB sorted runs
             // still merge in one pass at 10M events (up to 16 at once), and
-            // the peak RSS stays well under 300 MiB.
+            // the peak RSS stays well under 300 MiB. The readers are done by
+            // now, so the sorter sorts its runs on a second thread.
             releaseFreeMemory()
-            try db.execute(sql: "PRAGMA cache_size = -32768")
+            try db.execute(sql: "PRAGMA cache_size = -32768; PRAGMA threads = 1")
             let duplicates = try buildIndexes(newAbove: stored, db)
             summary.inserted -= duplicates
             summary.duplicates += duplicates

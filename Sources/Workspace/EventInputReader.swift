@@ -107,18 +107,26 @@ struct EventBatchAssembler {
         onReject: (ImportRejection) -> Void
     ) -> [[ImportedEvent]] {
         var full: [[ImportedEvent]] = []
-        for (index, line) in parsed.enumerated() {
-            switch line {
-            case .skip: continue
-            case .event(let event):
-                batch.append(event)
-                if batch.count >= batchSize { full.append(rest()) }
-            case .rejected(let reason):
-                summary.rejected += 1
-                onReject(ImportRejection(file: input.displayName, line: chunk.lineNumbers[index], reason: reason))
-                if summary.rejected > maxErrors {
-                    summary.stoppedEarly = true
-                    return full
+        var parsed = parsed
+        // Each line is moved out of `parsed` (a `.skip` left in its place), so
+        // an event's texts change hands without being retained and released.
+        parsed.withUnsafeMutableBufferPointer { lines in
+            guard let first = lines.baseAddress else { return }
+            for index in lines.indices {
+                let line = (first + index).move()
+                (first + index).initialize(to: .skip)
+                switch line {
+                case .skip: continue
+                case .event(let event):
+                    batch.append(event)
+                    if batch.count >= batchSize { full.append(rest()) }
+                case .rejected(let reason):
+                    summary.rejected += 1
+                    onReject(ImportRejection(file: input.displayName, line: chunk.lineNumbers[index], reason: reason))
+                    if summary.rejected > maxErrors {
+                        summary.stoppedEarly = true
+                        return
+                    }
                 }
             }
         }
@@ -219,25 +227,26 @@ final class EventBatchStream: @unchecked Sendable {
         return true
     }
 
-    /// Parses a chunk's lines in two halves on two threads, results in line order.
+    /// Parses a chunk's lines in two halves on two threads, each writing its
+    /// results straight into its part of one array, in line order.
     private static func parseInParallel(_ chunk: LineChunk) -> [EventLineParser.Parsed] {
         let half = chunk.count / 2
-        let halves = Halves()
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            let parsed = chunk.map(part == 0 ? 0..<half : half..<chunk.count, EventLineParser.parse)
-            halves.set(part, parsed)
+        return Array(unsafeUninitializedCapacity: chunk.count) { buffer, initialized in
+            let output = Output(start: buffer.baseAddress)
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                guard let start = output.start else { return }
+                var slot = part == 0 ? 0 : half
+                _ = chunk.map(part == 0 ? 0..<half : half..<chunk.count) { line in
+                    (start + slot).initialize(to: EventLineParser.parse(line))
+                    slot += 1
+                }
+            }
+            initialized = chunk.count
         }
-        return halves.joined
     }
 
-    private final class Halves: @unchecked Sendable {
-        private let lock = NSLock()
-        private var parts: [[EventLineParser.Parsed]] = [[], []]
-
-        func set(_ part: Int, _ parsed: [EventLineParser.Parsed]) {
-            lock.withLock { parts[part] = parsed }
-        }
-
-        var joined: [EventLineParser.Parsed] { lock.withLock { parts[0] + parts[1] } }
+    /// The array being filled: each thread writes only its own half's slots.
+    private struct Output: @unchecked Sendable {
+        let start: UnsafeMutablePointer<EventLineParser.Parsed>?
     }
 }

@@ -1,23 +1,39 @@
 import Foundation
 import Segmentation
 
-/// One ExperienceEvent read from an input line, ready for either store.
+/// One ExperienceEvent read from an input line, ready for either store; its
+/// fields are fixed, as `lead` and `profileKey` are made from them.
 public struct ImportedEvent: Sendable, Equatable {
     /// `_id`: an event already stored under it is left as it is.
-    public var id: String
+    public let id: String
     /// `timestamp` in seconds since 1970 (UTC).
-    public var seconds: Double
-    public var eventType: String?
+    public let seconds: Double
+    public let eventType: String?
     /// Its identities, the primary one first: the event joins the profile holding any of them.
-    public var identities: [EventIdentity]
+    public let identities: [EventIdentity]
     /// The whole event as JSON text, as read.
-    public var document: String
+    public let document: String
+    /// Where the SQLite import's cache finds the profile of the first identity
+    /// (normalized): hashed on the parsing threads, not on the one writer.
+    let profileKey: EventProfileCache.Key
+    /// Leading bytes of `document` the SQLite store leaves out (`EventDocumentLead`).
+    let lead: Int
+
+    init(id: String, seconds: Double, eventType: String?, identities: [EventIdentity], document: String) {
+        self.id = id
+        self.seconds = seconds
+        self.eventType = eventType
+        self.identities = identities
+        self.document = document
+        profileKey = EventProfileCache.Key(identities.first?.normalized ?? EventIdentity(namespace: "", id: ""))
+        lead = EventDocumentLead.length(of: document, id: id, seconds: seconds, eventType: eventType)
+    }
 }
 
 /// A (namespace, id) pair of an event's identityMap.
 public struct EventIdentity: Sendable, Hashable {
     public var namespace: String
-    public var id: String
+    public let id: String
 
     /// Emails are compared trimmed and lowercased, as the identity graph compares them.
     public var normalized: EventIdentity {

@@ -47,8 +47,18 @@ private struct EventScan {
         guard index == bytes.count, let id, !id.isEmpty, let timestamp, identityMap, !identities.isEmpty,
             let seconds = PQL.instant(text(timestamp))
         else { return nil }
-        // As the tree parse orders them: the primary ones first, each group by
-        // namespace (ASCII, so byte order is String order), then array order.
+        return ImportedEvent(
+            id: text(id), seconds: seconds, eventType: eventType.map(text), identities: orderedIdentities(),
+            document: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// As the tree parse orders them: the primary ones first, each group by
+    /// namespace (ASCII, so byte order is String order), then array order.
+    private func orderedIdentities() -> [EventIdentity] {
+        // Most events carry one identity: no arrays to sort it in.
+        if identities.count == 1 {
+            return [EventIdentity(namespace: text(identities[0].namespace), id: text(identities[0].id))]
+        }
         let sorted = identities.enumerated().sorted { a, b in
             let left = bytes[a.element.namespace]
             let right = bytes[b.element.namespace]
@@ -56,10 +66,7 @@ private struct EventScan {
             return left.lexicographicallyPrecedes(right)
         }.map(\.element)
         let ordered = sorted.filter(\.primary) + sorted.filter { !$0.primary }
-        return ImportedEvent(
-            id: text(id), seconds: seconds, eventType: eventType.map(text),
-            identities: ordered.map { EventIdentity(namespace: text($0.namespace), id: text($0.id)) },
-            document: String(decoding: bytes, as: UTF8.self))
+        return ordered.map { EventIdentity(namespace: text($0.namespace), id: text($0.id)) }
     }
 
     private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }

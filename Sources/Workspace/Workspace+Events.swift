@@ -25,7 +25,8 @@ extension Workspace: EventStore {
                 sql: "PRAGMA wal_autocheckpoint = 8192; PRAGMA cache_size = -65536; PRAGMA temp_store = FILE")
             defer {
                 try? db.execute(
-                    sql: "PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY")
+                    sql: "PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY; "
+                        + "PRAGMA threads = 0")
             }
             let stream = try EventBatchStream(inputs, reader: reader)
             defer { stream.stop() }
@@ -85,7 +86,15 @@ extension Workspace: EventStore {
 enum EventSQL {
     /// The scanned profile's retained events as one JSON array, oldest first.
     static func eventsJSON(since: Double) -> String {
-        "(SELECT json_group_array(json(edoc)) FROM (SELECT edoc FROM event WHERE epid = profile.pid AND ets >= "
-            + "\(since) ORDER BY ets, eid))"
+        "(SELECT json_group_array(json(edoc)) FROM (SELECT \(document("event")) AS edoc FROM event "
+            + "WHERE epid = profile.pid AND ets >= \(since) ORDER BY ets, eid))"
+    }
+
+    /// The event document of row `alias` as imported: a shortened one
+    /// (`EventDocumentLead`, told by its missing `_id`) gets its leading members back.
+    static func document(_ alias: String) -> String {
+        "(CASE WHEN json_type(\(alias).edoc, '$._id') IS NULL THEN '{\"_id\":\"' || \(alias).id || "
+            + "'\",\"timestamp\":\"' || \(PQLEventStore.timestampText("\(alias).ets")) || "
+            + "'\",\"eventType\":\"' || \(alias).etype || '\",' || substr(\(alias).edoc, 2) ELSE \(alias).edoc END)"
     }
 }

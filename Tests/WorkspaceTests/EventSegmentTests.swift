@@ -204,6 +204,14 @@ import Testing
             ["alice", "bob"]
         ),
         ("retention hides old events", #"xEvent[timestamp occurs before date(2026, 5, 1)]"#, []),
+        // `_id` and `timestamp` as values: the workspace stores these documents
+        // without them (EventDocumentLead) and gives them back from its columns.
+        ("an event's _id", #"xEvent[_id = "b3"]"#, ["bob"]),
+        (
+            "an event's timestamp as text",
+            #"exists E from xEvent where E.timestamp = "\#(at(-2 * hour))" and E.eventType = "commerce.checkouts""#,
+            ["carol"]
+        ),
         // An event condition that reads a profile attribute, and one through a bound name.
         (
             "profile attribute in an event condition", #"xEvent[eventType = "addToCart" and ^.person.gender = "male"]"#,
