@@ -92,23 +92,8 @@ import Workspace
         let database = try await TestDatabase.make()
         let older = try await database.older(before: PostgresSchema.typedColumnsMigration)
         let lines = Self.lines(from: 0, count: 30)
-        do {
-            // Profiles as the previous release stored them.
-            try await older.withConnection { connection in
-                for (index, line) in lines.enumerated() {
-                    try await connection.query(
-                        """
-                        INSERT INTO profile (namespace, identity, doc, updated_at)
-                        VALUES ('Email', \("p\(index)@x.io"), \(line)::jsonb, 0)
-                        """, logger: older.logger
-                    ).collect()
-                }
-                try await connection.query(
-                    "INSERT INTO identity (namespace, id, pid, linked_at) SELECT namespace, identity, pid, 0 FROM profile",
-                    logger: older.logger
-                ).collect()
-            }
-        }
+        // Profiles as the previous release stored them.
+        try await Self.storeAsBefore(lines, in: older)
         let workspace = try await database.upgrade(older)
         defer { Task { await database.close(workspace) } }
         #expect(try await workspace.profileCount() == lines.count)
@@ -143,20 +128,9 @@ import Workspace
                         "INSERT INTO profile_field (col, path) VALUES (\(number), \(path))", logger: older.logger
                     ).collect()
                 }
-                for (index, line) in lines.enumerated() {
-                    try await connection.query(
-                        """
-                        INSERT INTO profile (namespace, identity, doc, updated_at)
-                        VALUES ('Email', \("p\(index)@x.io"), \(line)::jsonb, 0)
-                        """, logger: older.logger
-                    ).collect()
-                }
-                try await connection.query(
-                    "INSERT INTO identity (namespace, id, pid, linked_at) SELECT namespace, identity, pid, 0 FROM profile",
-                    logger: older.logger
-                ).collect()
             }
         }
+        try await Self.storeAsBefore(lines, in: older)
         let workspace = try await database.upgrade(older)
         defer { Task { await database.close(workspace) } }
         #expect(try await workspace.profileCount() == lines.count)
@@ -189,6 +163,25 @@ import Workspace
             let expression = try PQL.parse(text)
             let expected = documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count
             #expect(try await workspace.countMembers(pql: text, now: Self.now) == expected, "\(text)")
+        }
+    }
+
+    /// Profiles and their identities written as an older release wrote them, one
+    /// `Email` identity each (`p<index>@x.io`).
+    static func storeAsBefore(_ lines: [String], in older: PostgresWorkspace) async throws {
+        try await older.withConnection { connection in
+            for (index, line) in lines.enumerated() {
+                try await connection.query(
+                    """
+                    INSERT INTO profile (namespace, identity, doc, updated_at)
+                    VALUES ('Email', \("p\(index)@x.io"), \(line)::jsonb, 0)
+                    """, logger: older.logger
+                ).collect()
+            }
+            try await connection.query(
+                "INSERT INTO identity (namespace, id, pid, linked_at) SELECT namespace, identity, pid, 0 FROM profile",
+                logger: older.logger
+            ).collect()
         }
     }
 }
