@@ -69,27 +69,11 @@ import Testing
             #expect(parsed == tree, "\(line)")
         }
         // Byte edits that JSON cares about, at random places of every line.
-        var state: UInt64 = 14
-        func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
-        }
-        let alphabet = Array(#"{}[]",:\ tu0e1-."#.utf8) + [0x09, 0x01, 0xC3, 0xA9]
+        var edits = ByteEdits(seed: 14)
         var differing: [String] = []
         for line in Self.common + Self.others where !line.isEmpty {
             for _ in 0..<400 {
-                var bytes = Array(line.utf8)
-                for _ in 0..<(1 + next(2)) where !bytes.isEmpty {
-                    let at = next(bytes.count)
-                    switch next(3) {
-                    case 0: bytes.remove(at: at)
-                    case 1: bytes.insert(alphabet[next(alphabet.count)], at: at)
-                    default: bytes[at] = alphabet[next(alphabet.count)]
-                    }
-                }
+                let bytes = edits.edited(line)
                 let (parsed, tree) = bytes.withUnsafeBytes {
                     (EventLineParser.read($0, scanning: true), EventLineParser.read($0, scanning: false))
                 }

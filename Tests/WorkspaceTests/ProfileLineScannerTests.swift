@@ -131,28 +131,13 @@ import Testing
     /// the scanner takes, it reads as the tree parse does.
     @Test func mutatedLinesAreReadAsTheTreeParseReadsThemOrLeftToIt() throws {
         let trie = try Self.trie()
-        var state: UInt64 = 9
-        func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
-        }
-        let alphabet = Array(#"{}[]",:\ tu0e1-.id"#.utf8) + [0x09, 0x01, 0xC3, 0xA9]
+        // "i" and "d" too: edits of the identityMap's `"id":`.
+        var edits = ByteEdits(seed: 9, alphabet: ByteEdits.alphabet + Array("id".utf8))
         var differing: [String] = []
         var taken = 0
         for line in Self.scanned + Self.declined {
             for _ in 0..<300 {
-                var bytes = Array(line.utf8)
-                for _ in 0..<(1 + next(2)) where !bytes.isEmpty {
-                    let at = next(bytes.count)
-                    switch next(3) {
-                    case 0: bytes.remove(at: at)
-                    case 1: bytes.insert(alphabet[next(alphabet.count)], at: at)
-                    default: bytes[at] = alphabet[next(alphabet.count)]
-                    }
-                }
+                let bytes = edits.edited(line)
                 let text = String(decoding: bytes, as: UTF8.self)
                 guard Array(text.utf8) == bytes else { continue }
                 let (scanned, tree) = Self.readings(text, trie: trie)
