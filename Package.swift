@@ -53,6 +53,8 @@ let package = Package(
             dependencies: [
                 "Workspace", "Segmentation",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // For ConnectionPoolError: the pool's circuit breaker is a transient failure.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

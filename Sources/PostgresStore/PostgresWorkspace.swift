@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Workspace
+import _ConnectionPoolModule
 
 /// A workspace in a shared PostgreSQL database: the same store protocols as
 /// the SQLite one, for any number of workers on any number of machines.
@@ -209,6 +210,17 @@ public final class PostgresWorkspace: Sendable {
             } catch let error as ConnectionLost {
                 guard waited < Self.retryBudget else { throw error }
                 try await Self.backoff(&delay, &waited, error.description, logger)
+            } catch let error as ConnectionPoolError where error == .connectionCreationCircuitBreakerTripped {
+                // After 15 s without a connection the pool fails every request at
+                // once while it keeps trying in the background; the server is
+                // still restarting or failing over, so wait like any other drop.
+                guard waited < Self.retryBudget else {
+                    throw PostgresStoreError(
+                        .unreachable,
+                        "The database \(url) has not accepted a connection for over a minute; check that PostgreSQL is running."
+                    )
+                }
+                try await Self.backoff(&delay, &waited, "no connection for over 15 s", logger)
             }
         }
     }

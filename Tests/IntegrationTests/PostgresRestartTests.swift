@@ -31,6 +31,17 @@ import Testing
             _ = try await Self.shell("FERRY_PG_BIN=\(bin) FERRY_PG_DATA=\(data) ferry_restart_postgres")
         }
 
+        /// Stops the server, waits, and starts it again on the same port and data.
+        func stop(forSeconds seconds: Int) async throws {
+            _ = try await Self.shell(
+                """
+                FERRY_PG_BIN=\(bin) FERRY_PG_DATA=\(data)
+                ferry_pg_as_owner "$FERRY_PG_BIN/pg_ctl" -D "$FERRY_PG_DATA" -w -t 60 -m fast stop >/dev/null
+                sleep \(seconds)
+                ferry_pg_as_owner "$FERRY_PG_BIN/pg_ctl" -D "$FERRY_PG_DATA" -l "$FERRY_PG_DATA/outage.log" -w -t 60 start >/dev/null
+                """)
+        }
+
         func stop() {
             _ = try? Self.shellBlocking(
                 "FERRY_PG_BIN=\(bin) FERRY_PG_DATA=\(data) FERRY_PG_DIR=\(folder) ferry_stop_postgres")
@@ -67,6 +78,22 @@ import Testing
     }
 
     @Test func aRestartDuringARunEndsWithOneRunAndOneFileEach() async throws {
+        try await exportThrough { server in try await server.restart() }
+    }
+
+    /// Longer than the 15 s after which the pool's circuit breaker fails every
+    /// request at once: the worker's calls keep waiting (up to a minute), and
+    /// the run finishes as after a short restart.
+    @Test func anOutageLongerThanThePoolsCircuitBreakerIsWaitedOut() async throws {
+        let run = try await exportThrough { server in try await server.stop(forSeconds: 20) }
+        // Waited out, not failed and run again at the next tick.
+        #expect(run?["attempts"] as? Int == 1, "\(run ?? [:])")
+    }
+
+    /// Starts a worker exporting 40 files, does `disruption` to the server once
+    /// the run has begun, and checks the run ends once, each file written once.
+    @discardableResult
+    func exportThrough(_ disruption: (Server) async throws -> Void) async throws -> [String: Any]? {
         let server = try await Server.start()
         defer { server.stop() }
         let bucket = "ferry-pg-restart-" + UUID().uuidString.prefix(8).lowercased()
@@ -122,7 +149,7 @@ import Testing
         while try await runs().isEmpty, Date() < begun { usleep(50_000) }
         let early = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         try await #require(try !runs().isEmpty, "no run began: \(early)")
-        try await server.restart()
+        try await disruption(server)
 
         let deadline = Date().addingTimeInterval(90)
         while try await runs("success").isEmpty, Date() < deadline { usleep(250_000) }
@@ -153,5 +180,6 @@ import Testing
         #expect(dataFiles.count == profiles / 1000, "\(dataFiles)")
         #expect(rows.count == profiles)
         #expect(openUploads.isEmpty)
+        return all.first
     }
 }
