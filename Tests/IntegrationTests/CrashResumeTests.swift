@@ -49,8 +49,8 @@ import Testing
             let log = ferry.dir + "/child-\(delay).log"
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let process = try ferry.spawn(
-                ["run", "--due", "--at", at, "--part-size", "5"], stdout: FileHandle(forWritingAtPath: log)!,
-                stderr: FileHandle(forWritingAtPath: log)!)
+                ["run", "--due", "--at", at, "--part-size", "5"], stdout: appendingLog(log),
+                stderr: appendingLog(log))
             // Kill only once the upload is under way (its id is recorded), then a
             // little later each time. The polling is synchronous on purpose: an
             // awaiting test can wait seconds for a thread while other suites run,

@@ -40,40 +40,45 @@ import Testing
         let log = cli.dir + "/import.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let importer = try cli.spawn(
-            ["events", "import", file], stdout: FileHandle(forWritingAtPath: log)!,
-            stderr: FileHandle(forWritingAtPath: log)!)
+            ["events", "import", file], stdout: appendingLog(log),
+            stderr: appendingLog(log))
         defer { if alive(importer.processIdentifier) { kill(importer.processIdentifier, SIGKILL) } }
         let database = cli.dir + "/ferry.sqlite"
+        // Held for a whole second: the import's one long transaction is under
+        // way, not a short write before it.
         let started = Date()
-        while alive(importer.processIdentifier), !(try Self.writeLockIsHeld(database)),
-            Date().timeIntervalSince(started) < 120
-        {
+        var heldSince: Date?
+        while alive(importer.processIdentifier), Date().timeIntervalSince(started) < 120 {
+            if try Self.writeLockIsHeld(database) {
+                if Date().timeIntervalSince(heldSince ?? Date()) >= 1 { break }
+                heldSince = heldSince ?? Date()
+            } else {
+                heldSince = nil
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         try #require(alive(importer.processIdentifier), "the import ended before it held the lock")
 
         var busy = cli.environment
         busy["FERRY_BUSY_TIMEOUT_SECONDS"] = "1"
+        let pql = #"xEvent[eventType = "commerce.purchases"]"#
         let blocked = try await FerryRun.run(
-            [
-                "segments", "create", "buyers", "--pql", #"xEvent[eventType = "commerce.purchases"]"#, "--workspace",
-                cli.dir,
-            ], environment: busy)
-        let stillImporting = alive(importer.processIdentifier)
+            ["segments", "create", "buyers", "--pql", pql, "--workspace", cli.dir], environment: busy)
+        // Still held now, so held all along: the transaction is one.
+        let heldNow = try Self.writeLockIsHeld(database)
+        let heldThroughout = alive(importer.processIdentifier) && heldNow
         let ended = await exited(importer, within: 300)
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(ended, "\(output)")
         #expect(importer.terminationStatus == 0, "\(output)")
         // The import may have committed in the second the writer waited; only a
-        // writer that met the lock must have failed.
-        if stillImporting {
+        // writer that met the lock for all of it must have failed.
+        if heldThroughout {
             #expect(blocked.exitCode == 1, "\(blocked.stdout) \(blocked.stderr)")
             #expect(blocked.stderr.contains("the workspace is busy"), "\(blocked.stderr)")
             #expect(blocked.stderr.split(separator: "\n").count == 1, "\(blocked.stderr)")
             #expect(try await !cli(["segments", "list"]).stdout.contains("buyers"))
-            let created = try await cli([
-                "segments", "create", "buyers", "--pql", #"xEvent[eventType = "commerce.purchases"]"#,
-            ])
+            let created = try await cli(["segments", "create", "buyers", "--pql", pql])
             #expect(created.exitCode == 0, "\(created.stderr)")
         }
         #expect(output.contains("inserted \(count),"), "\(output)")

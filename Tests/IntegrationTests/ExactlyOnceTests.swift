@@ -79,7 +79,7 @@ import Testing
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let frozen = try cli.spawn(
                 ["run", "--due", "--at", at, "--part-size", "5", "--lease-seconds", "2"],
-                stdout: FileHandle(forWritingAtPath: log)!, stderr: FileHandle(forWritingAtPath: log)!)
+                stdout: appendingLog(log), stderr: appendingLog(log))
             for _ in 0..<6000 where alive(frozen.processIdentifier) {
                 if try openUploads() > 0 { break }
                 usleep(2_000)

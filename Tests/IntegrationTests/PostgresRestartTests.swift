@@ -136,8 +136,8 @@ import Testing
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let worker = try FerryRun.spawn(
             ["serve", "--poll-seconds", "1", "--lease-seconds", "5", "--max-connections", "2", "--verbose"],
-            environment: environment, stdout: FileHandle(forWritingAtPath: log)!,
-            stderr: FileHandle(forWritingAtPath: log)!)
+            environment: environment, stdout: appendingLog(log),
+            stderr: appendingLog(log))
         defer { if alive(worker.processIdentifier) { kill(worker.processIdentifier, SIGKILL) } }
 
         // Restart as soon as the run has begun (its row exists), whatever it is doing then.

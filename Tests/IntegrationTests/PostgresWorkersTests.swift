@@ -81,8 +81,8 @@ import Testing
                     "serve", "--poll-seconds", "1", "--lease-seconds", "3", "--max-concurrent-runs", "2",
                     "--max-connections", "4", "--verbose",
                 ],
-                environment: environment, stdout: FileHandle(forWritingAtPath: log)!,
-                stderr: FileHandle(forWritingAtPath: log)!)
+                environment: environment, stdout: appendingLog(log),
+                stderr: appendingLog(log))
         }
         var workers = try (0..<3).map { try start($0, 0) }
         defer {

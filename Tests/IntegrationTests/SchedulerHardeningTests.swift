@@ -42,7 +42,7 @@ import Testing
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let started = Date()
         let process = try cli.spawn(
-            args, stdout: FileHandle(forWritingAtPath: log)!, stderr: FileHandle(forWritingAtPath: log)!)
+            args, stdout: appendingLog(log), stderr: appendingLog(log))
         while alive(process.processIdentifier), Date().timeIntervalSince(started) < seconds { usleep(50_000) }
         let elapsed = Date().timeIntervalSince(started)
         if alive(process.processIdentifier) { kill(process.processIdentifier, SIGKILL) }
@@ -73,7 +73,7 @@ import Testing
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let serve = try cli.spawn(
             ["serve", "--max-concurrent-runs", "64", "--poll-seconds", "1"],
-            stdout: FileHandle(forWritingAtPath: log)!, stderr: FileHandle(forWritingAtPath: log)!)
+            stdout: appendingLog(log), stderr: appendingLog(log))
         var objects = 0
         for _ in 0..<600 where objects < 64 && alive(serve.processIdentifier) {
             usleep(200_000)
@@ -237,7 +237,7 @@ import Testing
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let worker = try FerryRun.spawn(
             ["serve", "--poll-seconds", "1", "--stop-timeout", "2", "--workspace", cli.dir], environment: environment,
-            stdout: FileHandle(forWritingAtPath: log)!, stderr: FileHandle(forWritingAtPath: log)!)
+            stdout: appendingLog(log), stderr: appendingLog(log))
         defer { if alive(worker.processIdentifier) { kill(worker.processIdentifier, SIGKILL) } }
         func output() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         while !output().contains("ferry serve worker"), alive(worker.processIdentifier), Date() < due {

@@ -213,7 +213,19 @@ func exited(_ process: Process, within seconds: Double) async -> Bool {
     let ended = !alive(process.processIdentifier)
     if !ended { kill(process.processIdentifier, SIGKILL) }
     while alive(process.processIdentifier) { try? await Task.sleep(for: .milliseconds(20)) }
+    // A zombie counts as gone above, but Foundation records the status only
+    // when its own thread reaps the child, and `terminationStatus` traps
+    // before that (seen under load): wait for it too.
+    let reaped = Date().addingTimeInterval(30)
+    while process.isRunning, Date() < reaped { try? await Task.sleep(for: .milliseconds(10)) }
     return ended
+}
+
+/// The file at `path`, opened to append, for a child's stdout and stderr
+/// alike: two handles opened without O_APPEND would each write from offset 0,
+/// so a line on one would be overwritten by the other's.
+func appendingLog(_ path: String) -> FileHandle {
+    FileHandle(fileDescriptor: open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644), closeOnDealloc: true)
 }
 
 /// Sends `signal` and waits for the child as `exited` does.
