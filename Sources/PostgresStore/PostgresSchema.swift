@@ -413,6 +413,14 @@ enum PostgresSchema {
                 """,
             ]
         ),
+        (
+            // The insert trigger leaves alone the profiles an import writes the typed values of
+            // itself (see `PostgresWorkspace.valuesWrittenSetting`); reinstalled by `migrate`.
+            // No statistics of whole documents: no plan reads them, and sorting a sample of
+            // documents was most of each ANALYZE (autovacuum's during an import too).
+            PostgresWorkspace.valuesWrittenMigration,
+            ["ALTER TABLE profile ALTER COLUMN doc SET STATISTICS 0"]
+        ),
     ]
 
     /// `ferry_pql_time` (see `PQL.postgresTimeFunction`) with a fast path for `YYYY-MM-DD`: the
@@ -504,6 +512,10 @@ enum PostgresSchema {
                 }
                 if migration.name == PostgresWorkspace.typedValuesMigration {
                     try await PostgresWorkspace.moveTypedValues(on: connection, logger: workspace.logger)
+                }
+                if migration.name == PostgresWorkspace.valuesWrittenMigration {
+                    let columns = try await PostgresWorkspace.typedColumns(on: connection, logger: workspace.logger)
+                    try await PostgresWorkspace.installValueTriggers(columns, on: connection, logger: workspace.logger)
                 }
             }
         }

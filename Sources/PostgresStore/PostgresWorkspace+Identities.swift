@@ -15,18 +15,53 @@ extension PostgresWorkspace: IdentityStore {
     /// Writes one batch of fragments in one transaction: new people and
     /// updates of a one-record profile in bulk (`COPY`, then set-based SQL);
     /// fragments that link profiles, or each other, one group at a time.
-    func writeFragments(_ batch: [ImportedProfile], at date: Date, limit: Int) async throws -> ImportSummary {
+    /// The batch is staged first, then `previous` is awaited (the batch before
+    /// it, being stored meanwhile on another connection), then the graph's lock
+    /// is taken and the staged rows written.
+    func writeFragments(
+        _ batch: [ImportedProfile], at date: Date, limit: Int, footprint: ImportFootprint? = nil,
+        after previous: @escaping @Sendable () async throws -> Void = {}
+    ) async throws -> ImportSummary {
         let now = date.timeIntervalSince1970
-        var keyRows = ByteBuffer()
+        let hashes = footprint.map { _ in ImportFootprint.hashes(of: batch) } ?? []
+        var documentRows = ByteBuffer()
+        documentRows.reserveCapacity(batch.reduce(0) { $0 + $1.document.utf8.count + 64 })
         var identityRows = ByteBuffer()
         for (ordinal, profile) in batch.enumerated() {
-            Self.writeCopyRow([String(ordinal), profile.namespace, profile.identity], to: &keyRows)
+            let ordinalText = String(ordinal)
+            Self.writeCopyRow(
+                [ordinalText, profile.namespace, profile.identity, profile.document, String(profile.timestamp ?? now)],
+                to: &documentRows)
             for key in profile.identities {
-                Self.writeCopyRow([String(ordinal), key.namespace, key.id], to: &identityRows)
+                Self.writeCopyRow([ordinalText, key.namespace, key.id], to: &identityRows)
             }
         }
-        let (keyData, identityData) = (keyRows, identityRows)
-        return try await transaction { connection in
+        let (documentData, identityData) = (documentRows, identityRows)
+        let (summary, base, pure) = try await transaction { connection in
+            try await connection.query(
+                """
+                DO $$ BEGIN
+                CREATE TEMP TABLE IF NOT EXISTS fragment_staging (
+                    ordinal INTEGER, namespace TEXT, identity TEXT, doc JSONB, time DOUBLE PRECISION) ON COMMIT DELETE ROWS;
+                CREATE TEMP TABLE IF NOT EXISTS identity_staging (ordinal INTEGER, namespace TEXT, id TEXT) ON COMMIT DELETE ROWS;
+                END $$
+                """, logger: self.logger
+            ).collect()
+            // Every document is parsed into jsonb here, before the lock, while
+            // another connection may hold it: the fresh profiles are then
+            // copied from this table, and the updates read it.
+            try await connection.copyFrom(
+                table: "fragment_staging", columns: ["ordinal", "namespace", "identity", "doc", "time"],
+                logger: self.logger
+            ) { writer in try await writer.write(documentData) }
+            try await connection.copyFrom(
+                table: "identity_staging", columns: ["ordinal", "namespace", "id"], logger: self.logger
+            ) { writer in try await writer.write(identityData) }
+            // The typed values too, for the columns known now; used if no column
+            // is added before the lock is taken (by this batch or another worker).
+            let staged = try await Self.typedColumns(on: connection, logger: self.logger)
+            if !staged.isEmpty { try await Self.stageTypedValues(staged, on: connection, logger: self.logger) }
+            try await previous()
             // Each statement is a round trip, and a batch makes few rows per
             // statement, so the small ones are folded together.
             let base =
@@ -34,51 +69,33 @@ extension PostgresWorkspace: IdentityStore {
                     "SELECT nextval('fragment_sequence') FROM pg_advisory_xact_lock(\(Self.identityGraphLock))",
                     logger: self.logger
                 ).collect().first?.decode(Int64.self) ?? 0
+            // While this import's batches are the only writes to a graph that was
+            // empty, what is stored is what they wrote: a batch none of whose keys
+            // they wrote holds nothing stored, and needs no index probe per key.
+            var unheld = false
+            switch footprint?.state(at: base) {
+            case .unchecked?:
+                unheld =
+                    try await connection.query(
+                        "SELECT NOT EXISTS (SELECT 1 FROM identity) AND NOT EXISTS (SELECT 1 FROM profile)",
+                        logger: self.logger
+                    ).collect().first?.decode(Bool.self) ?? false
+            case .sole?: unheld = !footprint!.containsAny(of: hashes)
+            case .shared?, nil: break
+            }
+            var holders: [IdentityKey: Int64] = [:]
+            var ownRows: [Int: (pid: Int64, merged: Bool)] = [:]
+            if !unheld { (holders, ownRows) = try await Self.lookUpStaged(on: connection, logger: self.logger) }
             // Paths first met in this batch get their typed columns before its rows go in.
             let known = try await Self.typedColumns(on: connection, logger: self.logger)
             let paths = Self.leafPaths(ofSampleOf: batch, known: Set(known.keys))
             if !paths.isEmpty { try await Self.addTypedColumns(for: paths, on: connection, logger: self.logger) }
-            try await connection.query(
-                """
-                DO $$ BEGIN
-                CREATE TEMP TABLE IF NOT EXISTS fragment_key (ordinal INTEGER, namespace TEXT, identity TEXT) ON COMMIT DELETE ROWS;
-                CREATE TEMP TABLE IF NOT EXISTS fragment_staging (
-                    ordinal INTEGER, namespace TEXT, identity TEXT, doc JSONB, time DOUBLE PRECISION) ON COMMIT DELETE ROWS;
-                CREATE TEMP TABLE IF NOT EXISTS identity_staging (ordinal INTEGER, namespace TEXT, id TEXT) ON COMMIT DELETE ROWS;
-                END $$
-                """, logger: self.logger
-            ).collect()
-            try await connection.copyFrom(
-                table: "fragment_key", columns: ["ordinal", "namespace", "identity"], logger: self.logger
-            ) { writer in try await writer.write(keyData) }
-            try await connection.copyFrom(
-                table: "identity_staging", columns: ["ordinal", "namespace", "id"], logger: self.logger
-            ) { writer in try await writer.write(identityData) }
-            // A batch is a few thousand keys against millions of stored ones: an
-            // index probe per key. Without statistics on the staging tables the
-            // planner may hash the whole identity table instead, once per batch.
-            try await Self.setJoins(hashAndMerge: false, on: connection, logger: self.logger)
-            var holders: [IdentityKey: Int64] = [:]
-            for row in try await connection.query(
-                "SELECT DISTINCT s.namespace, s.id, i.pid FROM identity_staging s JOIN identity i USING (namespace, id)",
-                logger: self.logger
-            ).collect() {
-                let (namespace, id, pid) = try row.decode((String, String, Int64).self)
-                holders[IdentityKey(namespace: namespace, id: id)] = pid
-            }
-            var ownRows: [Int: (pid: Int64, merged: Bool)] = [:]
-            for row in try await connection.query(
-                "SELECT s.ordinal, p.pid, p.merged FROM fragment_key s JOIN profile p USING (namespace, identity)",
-                logger: self.logger
-            ).collect() {
-                let (ordinal, pid, merged) = try row.decode((Int, Int64, Bool).self)
-                ownRows[ordinal] = (pid, merged)
-            }
-            try await Self.setJoins(hashAndMerge: true, on: connection, logger: self.logger)
+            let valuesStaged = paths.isEmpty && !staged.isEmpty && known == staged
             let plan = IdentityBatchPlan(
                 identities: batch.map(\.identities), holders: holders, ownRows: ownRows, limit: limit)
             var graph = PostgresIdentityGraph(
-                connection: connection, logger: self.logger, now: now, base: base, limit: limit)
+                connection: connection, logger: self.logger, now: now, base: base, limit: limit,
+                stagedValues: valuesStaged ? staged : nil)
             try await graph.insertFresh(plan.fresh, batch: batch)
             try await graph.updateSame(plan.same, batch: batch)
             for group in plan.groups {
@@ -90,8 +107,40 @@ extension PostgresWorkspace: IdentityStore {
                 graph.summary.merged += counts.merged
             }
             try await graph.finish()
-            return graph.summary
+            // Only new profiles, each made of one record, keep the footprint whole.
+            return (graph.summary, base, unheld && plan.same.isEmpty && plan.groups.isEmpty)
         }
+        footprint?.record(hashes, at: base, sole: pure)
+        return summary
+    }
+
+    /// Who holds each staged identity, and the stored row of each staged
+    /// record's own identity.
+    static func lookUpStaged(on connection: PostgresConnection, logger: Logger) async throws -> (
+        holders: [IdentityKey: Int64], ownRows: [Int: (pid: Int64, merged: Bool)]
+    ) {
+        // A batch is a few thousand keys against millions of stored ones: an
+        // index probe per key. Without statistics on the staging tables the
+        // planner may hash the whole identity table instead, once per batch.
+        try await setJoins(hashAndMerge: false, on: connection, logger: logger)
+        var holders: [IdentityKey: Int64] = [:]
+        for row in try await connection.query(
+            "SELECT DISTINCT s.namespace, s.id, i.pid FROM identity_staging s JOIN identity i USING (namespace, id)",
+            logger: logger
+        ).collect() {
+            let (namespace, id, pid) = try row.decode((String, String, Int64).self)
+            holders[IdentityKey(namespace: namespace, id: id)] = pid
+        }
+        var ownRows: [Int: (pid: Int64, merged: Bool)] = [:]
+        for row in try await connection.query(
+            "SELECT s.ordinal, p.pid, p.merged FROM fragment_staging s JOIN profile p USING (namespace, identity)",
+            logger: logger
+        ).collect() {
+            let (ordinal, pid, merged) = try row.decode((Int, Int64, Bool).self)
+            ownRows[ordinal] = (pid, merged)
+        }
+        try await setJoins(hashAndMerge: true, on: connection, logger: logger)
+        return (holders, ownRows)
     }
 
     /// Allows or forbids hash and merge joins until the transaction ends.
@@ -149,6 +198,67 @@ extension PostgresWorkspace: IdentityStore {
     }
 }
 
+/// What one import's batches wrote, while they are the only writes to an
+/// identity graph that was empty when the first took the lock: hashes of
+/// their identity keys and of their records' own keys, and the sequence
+/// number of the last. A batch whose number follows it had no other batch
+/// (of any process: each takes a number under the lock) stored in between.
+final class ImportFootprint: @unchecked Sendable {
+    enum State { case unchecked, sole, shared }
+
+    private let lock = NSLock()
+    private var state = State.unchecked
+    private var last: Int64 = 0
+    private var written: Set<Int> = []
+
+    /// The footprint's standing for the batch that took sequence number `base`.
+    func state(at base: Int64) -> State {
+        lock.withLock {
+            if state == .sole, base != last + 1 { state = .shared }
+            return state
+        }
+    }
+
+    func containsAny(of hashes: [Int]) -> Bool {
+        lock.withLock { hashes.contains(where: written.contains) }
+    }
+
+    /// After a batch committed: `sole` when it looked nothing up and wrote only new profiles.
+    func record(_ hashes: [Int], at base: Int64, sole: Bool) {
+        lock.withLock {
+            guard sole, state == .unchecked || (state == .sole && base == last + 1) else {
+                state = .shared
+                written = []
+                return
+            }
+            state = .sole
+            last = base
+            written.formUnion(hashes)
+        }
+    }
+
+    /// A hash per identity key and per own key (namespace, identity as given) of the records.
+    static func hashes(of batch: [ImportedProfile]) -> [Int] {
+        var hashes: [Int] = []
+        hashes.reserveCapacity(batch.count * 3)
+        for profile in batch {
+            var own = Hasher()
+            own.combine(1)
+            own.combine(profile.namespace)
+            own.combine(profile.identity)
+            hashes.append(own.finalize())
+            for key in profile.identities {
+                var hasher = Hasher()
+                hasher.combine(0)
+                hasher.combine(key.namespace)
+                hasher.combine(key.id)
+                hashes.append(hasher.finalize())
+            }
+        }
+        return hashes
+    }
+}
+
 /// The identity graph's side of one import batch on PostgreSQL, in the
 /// batch's transaction, over the staged fragments and identities.
 struct PostgresIdentityGraph {
@@ -158,6 +268,9 @@ struct PostgresIdentityGraph {
     /// The batch's sequence number; a fragment's order key is base * stride + ordinal.
     let base: Int64
     let limit: Int
+    /// The typed columns whose values are in `fragment_value`, nil when the
+    /// insert trigger must extract them (a column was added since they were).
+    let stagedValues: [[String]: Int]?
     var summary = ImportSummary()
     /// Absorbed pid -> kept pid.
     var kept: [Int64: Int64] = [:]
@@ -165,10 +278,10 @@ struct PostgresIdentityGraph {
     func sequence(_ ordinal: Int) -> Int64 { base * PostgresWorkspace.sequenceStride + Int64(ordinal) }
 
     /// New people: their pids are taken from the sequence as one range, then
-    /// their profiles and identities go in with `COPY` straight into the
-    /// tables. No identity of theirs is held (the batch holds the graph's
-    /// lock and found none), so nothing can conflict. Every profile is made
-    /// under that lock too, so no other `nextval` falls inside the range.
+    /// their profiles are copied from the staged documents and their
+    /// identities go in with `COPY`. No identity of theirs is held (the batch
+    /// holds the graph's lock and found none), so nothing can conflict. Every
+    /// profile is made under that lock too, so no other `nextval` falls inside the range.
     mutating func insertFresh(_ ordinals: [Int], batch: [ImportedProfile]) async throws {
         guard !ordinals.isEmpty else { return }
         let last =
@@ -179,29 +292,54 @@ struct PostgresIdentityGraph {
                 """, logger: logger
             ).collect().first?.decode(Int64.self) ?? 0
         let pids = (last - Int64(ordinals.count) + 1)...last
-        var profileRows = ByteBuffer()
-        profileRows.reserveCapacity(ordinals.reduce(0) { $0 + batch[$1].document.utf8.count + 96 })
+        // Indexed by ordinal, 0 for the batch's other records. No NULLs: an
+        // array with them is searched from its start for every element read.
+        var pidOf = [Int64](repeating: 0, count: batch.count)
+        var links: [(key: IdentityKey, pid: Int64)] = []
+        for (ordinal, pid) in zip(ordinals, pids) {
+            pidOf[ordinal] = pid
+            // A record has a few identities: a scan of those before is cheaper than a set.
+            let keys = batch[ordinal].identities
+            for (index, key) in keys.enumerated() where !keys[..<index].contains(key) { links.append((key, pid)) }
+        }
+        // In key order, each insert into the identity index lands beside the one
+        // before, in pages just read, rather than anywhere in it.
+        links.sort { ($0.key.namespace, $0.key.id) < ($1.key.namespace, $1.key.id) }
         var identityRows = ByteBuffer()
         let stamp = String(now)
-        for (ordinal, pid) in zip(ordinals, pids) {
-            let profile = batch[ordinal]
-            let pidText = String(pid)
+        for link in links {
             PostgresWorkspace.writeCopyRow(
-                [
-                    pidText, profile.namespace, profile.identity, profile.document, stamp,
-                    String(profile.timestamp ?? now), String(sequence(ordinal)),
-                ], to: &profileRows)
-            var seen: Set<IdentityKey> = []
-            for key in profile.identities where seen.insert(key).inserted {
-                PostgresWorkspace.writeCopyRow([key.namespace, key.id, pidText, stamp], to: &identityRows)
-            }
+                [link.key.namespace, link.key.id, String(link.pid), stamp], to: &identityRows)
         }
-        let (profileData, identityData) = (profileRows, identityRows)
-        try await connection.copyFrom(
-            table: "profile",
-            columns: ["pid", "namespace", "identity", "doc", "updated_at", "fragment_time", "fragment_sequence"],
-            logger: logger
-        ) { writer in try await writer.write(profileData) }
+        let stride = PostgresWorkspace.sequenceStride
+        let setting = PostgresWorkspace.valuesWrittenSetting
+        if stagedValues != nil {
+            try await connection.query("SELECT set_config(\(setting), 'on', true)", logger: logger).collect()
+        }
+        try await connection.query(
+            """
+            INSERT INTO profile (pid, namespace, identity, doc, updated_at, fragment_time, fragment_sequence)
+            SELECT p.pid, f.namespace, f.identity, f.doc, \(now), f.time, \(base) * \(stride) + f.ordinal
+            FROM fragment_staging f, LATERAL (SELECT (\(pidOf)::bigint[])[f.ordinal + 1] AS pid) p
+            WHERE p.pid <> 0
+            """, logger: logger
+        ).collect()
+        if let columns = stagedValues {
+            // The trigger left these rows alone; every later write of `profile` is its again.
+            try await connection.query("SELECT set_config(\(setting), 'off', true)", logger: logger).collect()
+            let names = columns.values.sorted().map { ", v\($0)" }.joined()
+            var bindings = PostgresBindings()
+            bindings.append(pidOf)
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO profile_value (pid\(names))
+                        SELECT p.pid\(names) FROM fragment_value v, LATERAL (SELECT ($1::bigint[])[v.ordinal + 1] AS pid) p
+                        WHERE p.pid <> 0
+                        """, binds: bindings), logger: logger
+            ).collect()
+        }
+        let identityData = identityRows
         try await connection.copyFrom(
             table: "identity", columns: ["namespace", "id", "pid", "linked_at"], logger: logger
         ) { writer in try await writer.write(identityData) }
@@ -213,20 +351,13 @@ struct PostgresIdentityGraph {
     /// are staged.
     mutating func updateSame(_ ordinals: [Int], batch: [ImportedProfile]) async throws {
         guard !ordinals.isEmpty else { return }
-        var fragmentRows = ByteBuffer()
-        for ordinal in ordinals {
-            let profile = batch[ordinal]
-            PostgresWorkspace.writeCopyRow(
-                [
-                    String(ordinal), profile.namespace, profile.identity, profile.document,
-                    String(profile.timestamp ?? now),
-                ], to: &fragmentRows)
-        }
-        let fragmentData = fragmentRows
-        try await connection.copyFrom(
-            table: "fragment_staging", columns: ["ordinal", "namespace", "identity", "doc", "time"], logger: logger
-        ) { writer in try await writer.write(fragmentData) }
-        try await connection.query("ANALYZE fragment_staging", logger: logger).collect()
+        // The staged documents of the batch's other records are left out: the
+        // fresh ones are in `profile` by now, under the same keys.
+        let same = ordinals.map(Int32.init)
+        try await connection.query(
+            "DELETE FROM fragment_staging WHERE NOT ordinal = ANY(\(same))", logger: logger
+        ).collect()
+        try await connection.query("ANALYZE fragment_staging (ordinal, namespace, identity)", logger: logger).collect()
         try await connection.query("ANALYZE identity_staging", logger: logger).collect()
         let stride = PostgresWorkspace.sequenceStride
         try await connection.query(

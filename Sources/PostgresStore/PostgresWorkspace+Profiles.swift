@@ -18,8 +18,15 @@ extension PostgresWorkspace: ProfileStore {
         // batches four times larger (about 20 MB of documents in flight).
         var options = options
         if options.batchSize == ImportOptions().batchSize { options.batchSize *= Self.batchSizeFactor }
-        let summary = try await ProfileInputReader(options: options).run(inputs, onReject: onReject) { batch in
-            try await self.writeFragments(batch, at: Date(), limit: limit)
+        // Two batches at once, on two connections: while one holds the identity
+        // graph's lock, the next is staged (its documents parsed into jsonb, most
+        // of the server's work), so both cores work. One connection cannot wait
+        // for another, so a pool of one writes a batch at a time.
+        let footprint = ImportFootprint()
+        let summary = try await ProfileInputReader(options: options).run(
+            inputs, onReject: onReject, overlapping: min(2, maxConnections)
+        ) { batch, previous in
+            try await self.writeFragments(batch, at: Date(), limit: limit, footprint: footprint, after: previous)
         }
         // Row counts are what plans over these tables need; statistics of every typed column would cost seconds.
         try await refreshStatistics(

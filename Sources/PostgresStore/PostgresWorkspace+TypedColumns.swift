@@ -125,11 +125,36 @@ extension PostgresWorkspace {
         for statement in [
             triggerFunction(
                 "ferry_profile_values_insert",
-                "INSERT INTO profile_value (pid\(names)) SELECT pid\(values) FROM ferry_new;"),
+                """
+                IF current_setting('\(valuesWrittenSetting)', true) = 'on' THEN RETURN NULL; END IF;
+                    INSERT INTO profile_value (pid\(names)) SELECT pid\(values) FROM ferry_new;
+                """),
             triggerFunction("ferry_profile_values_update", update),
         ] {
             try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
         }
+    }
+
+    /// Set (for one statement) by an import that writes the typed values of the
+    /// profiles it inserts itself, from values extracted before it took the
+    /// identity graph's lock: the insert trigger then leaves them alone.
+    static let valuesWrittenSetting = "ferry.typed_values_written"
+
+    static let valuesWrittenMigration = "2026-12-02 typed values written by the import"
+
+    /// Extracts the typed values of every staged document (`fragment_staging`)
+    /// into `fragment_value` (ordinal, v...), for `insertFresh` to copy.
+    static func stageTypedValues(_ columns: [[String]: Int], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        let ordered = columns.sorted { $0.value < $1.value }
+        let values = ordered.map { ", " + extraction(of: $0.key, from: "doc") + " AS v\($0.value)" }.joined()
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL:
+                    "CREATE TEMP TABLE fragment_value ON COMMIT DROP AS SELECT ordinal\(values) FROM fragment_staging"),
+            logger: logger
+        ).collect()
     }
 
     /// A plpgsql statement-trigger function running `body`.

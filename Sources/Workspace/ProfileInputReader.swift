@@ -30,28 +30,53 @@ public struct ProfileInputReader: Sendable {
         _ inputs: [ImportInput], onReject: (ImportRejection) -> Void,
         write: @escaping @Sendable ([ImportedProfile]) async throws -> ImportSummary
     ) async throws -> ImportSummary {
+        try await run(inputs, onReject: onReject, overlapping: 1) { batch, _ in try await write(batch) }
+    }
+
+    /// Thrown by `previous` when the batch before failed: the failure reported is that batch's.
+    public struct EarlierBatchFailed: Error {}
+
+    /// Like `run(_:onReject:write:)`, with up to `overlapping` writes at once, so
+    /// a writer can prepare a batch while the one before it is stored. Each write
+    /// gets `previous`, which returns once the write before it has finished
+    /// (throwing `EarlierBatchFailed` if that one failed): awaited before storing,
+    /// it keeps batches stored in input order, a later record over an earlier one.
+    public func run(
+        _ inputs: [ImportInput], onReject: (ImportRejection) -> Void, overlapping: Int,
+        write:
+            @escaping @Sendable (_ batch: [ImportedProfile], _ previous: @escaping @Sendable () async throws -> Void)
+            async throws -> ImportSummary
+    ) async throws -> ImportSummary {
         if (options.namespace == nil) != (options.identityField == nil) {
             throw WorkspaceError(.missingIdentityOptions, "--namespace and --identity-field go together.")
         }
         var summary = ImportSummary()
-        var inflight: Task<ImportSummary, Error>?
+        var inflight: [Task<ImportSummary, Error>] = []
         var batch: [ImportedProfile] = []
         batch.reserveCapacity(options.batchSize)
-        func settle() async throws {
-            guard let task = inflight else { return }
-            inflight = nil
-            let written = try await task.value
+        func settleOldest() async throws {
+            let written = try await inflight.removeFirst().value
             summary.inserted += written.inserted
             summary.updated += written.updated
             summary.merged += written.merged
             summary.identitiesDropped += written.identitiesDropped
         }
+        func settle() async throws {
+            while !inflight.isEmpty { try await settleOldest() }
+        }
         func submit() async throws {
-            try await settle()
+            while inflight.count >= max(1, overlapping) { try await settleOldest() }
             guard !batch.isEmpty else { return }
             let rows = batch
             batch.removeAll(keepingCapacity: true)
-            inflight = Task { try await write(rows) }
+            let before = inflight.last
+            inflight.append(
+                Task {
+                    try await write(rows) {
+                        guard let before else { return }
+                        do { _ = try await before.value } catch { throw EarlierBatchFailed() }
+                    }
+                })
         }
         let formats = try inputs.map { input throws(WorkspaceError) in try options.format(of: input) }
         for (input, format) in zip(inputs, formats) where format == .csv {
@@ -66,6 +91,7 @@ public struct ProfileInputReader: Sendable {
                 }
                 var parser = ProfileLineParser(
                     format: format, namespace: options.namespace, identityField: options.identityField)
+                parser.derivesStoreFacts = false
                 func handle(_ parsed: ParsedLine, line: Int) async throws -> Bool {
                     switch parsed {
                     case .skip:
@@ -116,7 +142,7 @@ public struct ProfileInputReader: Sendable {
             try await submit()
             try await settle()
         } catch {
-            _ = try? await inflight?.value
+            for task in inflight { _ = try? await task.value }
             throw error
         }
         return summary

@@ -12,6 +12,11 @@ struct ProfileLineParser {
     /// Whether the common record skips the tree (`ProfileLineScanner`); its
     /// tests read every line both ways.
     var scansCommonRecords = true
+    /// Whether the SQLite workspace's per-record facts are derived: typed cells,
+    /// exact numbers, nulls, whitespace to compact. A store that reads only the
+    /// document, its identities and its timestamp (PostgreSQL) spares them: the
+    /// cells alone were a third of its parsing.
+    var derivesStoreFacts = true
     private var csv = CSVRecordDecoder()
     private var isFirstLine = true
 
@@ -72,8 +77,9 @@ struct ProfileLineParser {
             return .profile(
                 ParsedProfile(
                     namespace: namespace, identity: id, document: text, needsCompaction: false,
-                    containsNull: Self.containsNull(withMap), cells: ProfileCells(of: withMap, trie: columns),
-                    hasExactNumber: ProfileColumns.hasExactNumber(withMap),
+                    containsNull: derivesStoreFacts && Self.containsNull(withMap),
+                    cells: derivesStoreFacts ? ProfileCells(of: withMap, trie: columns) : ProfileCells(),
+                    hasExactNumber: derivesStoreFacts && ProfileColumns.hasExactNumber(withMap),
                     identities: IdentityKey.all(of: withMap, primary: IdentityKey(namespace: namespace, id: id)),
                     timestamp: IdentityMergePolicy.timestamp(of: withMap)))
         }
@@ -88,9 +94,10 @@ struct ProfileLineParser {
         return .profile(
             ParsedProfile(
                 namespace: namespace, identity: id, document: text,
-                needsCompaction: raw && Self.hasWhitespaceBetweenTokens(line),
-                containsNull: Self.containsNull(document), cells: ProfileCells(of: document, trie: columns),
-                hasExactNumber: ProfileColumns.hasExactNumber(document),
+                needsCompaction: derivesStoreFacts && raw && Self.hasWhitespaceBetweenTokens(line),
+                containsNull: derivesStoreFacts && Self.containsNull(document),
+                cells: derivesStoreFacts ? ProfileCells(of: document, trie: columns) : ProfileCells(),
+                hasExactNumber: derivesStoreFacts && ProfileColumns.hasExactNumber(document),
                 identities: IdentityKey.all(of: document, primary: IdentityKey(namespace: namespace, id: id)),
                 timestamp: IdentityMergePolicy.timestamp(of: document))
         )

@@ -88,6 +88,53 @@ import Workspace
         #expect(summary.realized == documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count)
     }
 
+    /// An import writes the typed values of the profiles it makes itself, from values extracted
+    /// before it takes the identity graph's lock, with two batches in flight: what it stores is
+    /// what the documents hold, and a record imported twice ends as the later one.
+    @Test func batchesWrittenTwoAtATimeStoreTheValuesTheDocumentsHold() async throws {
+        let subject = try await StoreUnderTest.make(.postgresql)
+        defer { Task { await subject.cleanUp() } }
+        let workspace = try #require(subject.store as? PostgresWorkspace)
+        _ = try await subject.importLines(Self.lines(from: 0, count: 40))
+        // Known records changed, new ones, and one of the new ones again in a later batch.
+        let changed = Self.lines(from: 0, count: 20).map { $0.replacingOccurrences(of: #""a":"#, with: #""a":7,"b":"#) }
+        let again = Self.lines(from: 50, count: 1).map { $0.replacingOccurrences(of: #""a":"#, with: #""a":8,"b":"#) }
+        let lines = changed + Self.lines(from: 40, count: 60) + again
+        let (summary, rejections) = try await subject.importLines(lines, options: ImportOptions(batchSize: 7))
+        #expect(rejections.isEmpty)
+        #expect(summary.inserted == 60 && summary.updated == 21, "\(summary)")
+        #expect(try await workspace.profileCount() == 100)
+
+        let columns = try await workspace.typedColumns()
+        let differing = try await workspace.withConnection { connection in
+            var differing: [String] = []
+            for (path, number) in columns {
+                let count = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT count(*) FROM profile p FULL JOIN profile_value v USING (pid)
+                            WHERE v.v\(number) IS DISTINCT FROM \(PostgresWorkspace.extraction(of: path, from: "p.doc"))
+                            """), logger: workspace.logger
+                ).collect()[0].decode(Int.self)
+                if count > 0 { differing.append("\(path): \(count) rows") }
+            }
+            return differing
+        }
+        #expect(differing.isEmpty, "typed values differing from the documents: \(differing)")
+        for (index, line) in [(3, changed[3]), (45, Self.lines(from: 45, count: 1)[0]), (50, again[0])] {
+            let stored = try await workspace.profile(namespace: "Email", identity: "p\(index)@x.io")
+            #expect(try stored.map { try JSONValue.parse($0.doc) } == (try JSONValue.parse(line)), "p\(index)")
+        }
+        let documents = try (changed + Self.lines(from: 20, count: 80)).enumerated().map { index, line in
+            try JSONValue.parse(index == 50 ? again[0] : line)
+        }
+        for text in ["a > 2", "o.p = 3", "a = 7", "a = 8", "b.isNull()"] {
+            let expression = try PQL.parse(text)
+            let expected = documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count
+            #expect(try await workspace.countMembers(pql: text, now: Self.now) == expected, "\(text)")
+        }
+    }
+
     @Test func anOlderWorkspaceIsTypedWhenMigratedWithNothingLost() async throws {
         let database = try await TestDatabase.make()
         let older = try await database.older(before: PostgresSchema.typedColumnsMigration)
