@@ -88,6 +88,9 @@ final class ProfileImportCheckpointer: @unchecked Sendable {
     func detach(from writer: Database) {
         guard attached else { return }
         attached = false
+        // The pragma replaces the hook too, but should it fail the hook must
+        // not outlive the reference released below.
+        sqlite3_wal_hook(writer.sqliteConnection, nil, nil)
         try? writer.execute(sql: "PRAGMA wal_autocheckpoint = 1000")
         Unmanaged.passUnretained(self).release()
         state.lock()
