@@ -46,7 +46,9 @@ struct IdentityGraph {
     /// profiles that already hold some of them, ascending. `fresh`: `pid` was
     /// just made, so it has no links but these and the `claimed` ones before them
     /// (no count to read).
-    mutating func link(_ keys: [IdentityKey], to pid: Int64, fresh: Bool = false, claimed: Int = 0) throws -> [Int64] {
+    mutating func link(
+        _ keys: some Collection<IdentityKey>, to pid: Int64, fresh: Bool = false, claimed: Int = 0
+    ) throws -> [Int64] {
         var others: [Int64] = []
         var added = 0
         for key in keys {
@@ -63,13 +65,19 @@ struct IdentityGraph {
     /// Points `key` at `pid` if it points nowhere yet; false when a profile holds it.
     func claim(_ key: IdentityKey, for pid: Int64) throws -> Bool {
         let statement = linkStatement.sqliteStatement
+        let now = now
         sqlite3_reset(statement)
-        SQLiteBinding.text(statement, 1, key.namespace)
-        SQLiteBinding.text(statement, 2, key.id)
-        sqlite3_bind_int64(statement, 3, pid)
-        sqlite3_bind_double(statement, 4, now)
-        let code = sqlite3_step(statement)
-        sqlite3_reset(statement)
+        // The texts are bound without copies, and unbound before they go.
+        let code = SQLiteBinding.withTexts(key.namespace, key.id) { namespace, id in
+            SQLiteBinding.borrowedText(statement, 1, namespace)
+            SQLiteBinding.borrowedText(statement, 2, id)
+            sqlite3_bind_int64(statement, 3, pid)
+            sqlite3_bind_double(statement, 4, now)
+            let code = sqlite3_step(statement)
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            return code
+        }
         guard code == SQLITE_DONE else { throw SQLiteBinding.error(code, statement) }
         return sqlite3_changes(db.sqliteConnection) > 0
     }
@@ -79,12 +87,17 @@ struct IdentityGraph {
     func profileId(of key: IdentityKey) throws -> Int64? {
         let statement = lookupStatement.sqliteStatement
         sqlite3_reset(statement)
-        SQLiteBinding.text(statement, 1, key.namespace)
-        SQLiteBinding.text(statement, 2, key.id)
-        let code = sqlite3_step(statement)
-        defer { sqlite3_reset(statement) }
+        let (code, pid) = SQLiteBinding.withTexts(key.namespace, key.id) { namespace, id in
+            SQLiteBinding.borrowedText(statement, 1, namespace)
+            SQLiteBinding.borrowedText(statement, 2, id)
+            let code = sqlite3_step(statement)
+            let pid = code == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : 0
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            return (code, pid)
+        }
         switch code {
-        case SQLITE_ROW: return sqlite3_column_int64(statement, 0)
+        case SQLITE_ROW: return pid
         case SQLITE_DONE: return nil
         default: throw SQLiteBinding.error(code, statement)
         }

@@ -89,7 +89,12 @@ enum ProfileBatchWriter {
         var written = Written()
         // The kinds met per column, as bits: the catalog learns them once per batch.
         var seen = [UInt16](repeating: 0, count: columns.paths.count)
-        for (ordinal, profile) in batch.enumerated() {
+        // Every bound text below is cleared after its row; the statements start clear.
+        sqlite3_clear_bindings(insertAsIs.sqliteStatement)
+        sqlite3_clear_bindings(insertCompacted.sqliteStatement)
+        // By index: enumerating copied each record, a retain and a release of each of its buffers.
+        for ordinal in batch.indices {
+            let profile = batch[ordinal]
             let exact = profile.hasExactNumber ? 1 : 0
             let fragmentTime = profile.timestamp ?? time
             // A caller that built the profile without its identities still links its own.
@@ -162,9 +167,6 @@ enum ProfileBatchWriter {
             // GRDB arguments for every cell of every row was a fifth of an import's time.
             let statement = insert.sqliteStatement
             sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
-            SQLiteBinding.text(statement, 1, profile.namespace)
-            SQLiteBinding.text(statement, 2, profile.identity)
             sqlite3_bind_double(statement, 4, time)
             sqlite3_bind_int64(statement, 5, Int64(exact))
             sqlite3_bind_int64(statement, 6, version)
@@ -173,11 +175,25 @@ enum ProfileBatchWriter {
             nextPid += 1
             sqlite3_bind_int64(statement, pidIndex, pid)
             for (slot, leaf) in late { bind(leaf, statement, Int32(8 + 2 * slot)) }
+            // The closures capture buffers and texts, not the record: a captured struct is copied.
+            let namespace = profile.namespace
+            let identity = profile.identity
             let code = profile.document.withUnsafeBytes { document in
                 cells.text.withUnsafeBytes { text in
-                    SQLiteBinding.borrowedText(statement, 3, document)
-                    for cell in cells.cells { bind(cell, text, statement, 8 + 2 * cell.slot) }
-                    return sqlite3_step(statement)
+                    cells.cells.withUnsafeBufferPointer { typed in
+                        SQLiteBinding.withTexts(namespace, identity) { namespace, identity in
+                            SQLiteBinding.borrowedText(statement, 1, namespace)
+                            SQLiteBinding.borrowedText(statement, 2, identity)
+                            SQLiteBinding.borrowedText(statement, 3, document)
+                            for cell in typed { bind(cell, text, statement, 8 + 2 * cell.slot) }
+                            let code = sqlite3_step(statement)
+                            sqlite3_reset(statement)
+                            // Nothing may read the bytes bound above once they are gone,
+                            // and the next row binds only its own cells.
+                            sqlite3_clear_bindings(statement)
+                            return code
+                        }
+                    }
                 }
             }
             guard code == SQLITE_DONE else {
@@ -185,11 +201,8 @@ enum ProfileBatchWriter {
                     resultCode: ResultCode(rawValue: code),
                     message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
-            sqlite3_reset(statement)
-            // Nothing may read the bytes bound above once they are gone.
-            sqlite3_clear_bindings(statement)
             let others = try graph.link(
-                claimed ? Array(identities.dropFirst()) : identities, to: pid, fresh: true, claimed: claimed ? 1 : 0)
+                identities[(claimed ? 1 : 0)...], to: pid, fresh: true, claimed: claimed ? 1 : 0)
             if others.isEmpty {
                 written.inserted += 1
             } else {
