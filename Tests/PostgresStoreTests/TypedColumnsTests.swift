@@ -12,6 +12,17 @@ import Workspace
 @Suite struct TypedColumnsTests {
     static let now = Date(timeIntervalSince1970: 1_795_564_800)
 
+    /// Each PQL text selects in `workspace` as many profiles as the Swift evaluator does over `documents`.
+    static func expectCountsAsEvaluated(_ texts: [String], in workspace: PostgresWorkspace, documents: [JSONValue])
+        async throws
+    {
+        for text in texts {
+            let expression = try PQL.parse(text)
+            let expected = documents.filter { PQL.evaluate(expression, on: $0, now: now) }.count
+            #expect(try await workspace.countMembers(pql: text, now: now) == expected, "\(text)")
+        }
+    }
+
     /// Values of every JSON kind at the same paths, so a column holds several types; a prime
     /// number of them, so each path below meets every one.
     static let values = [
@@ -128,11 +139,8 @@ import Workspace
         let documents = try (changed + Self.lines(from: 20, count: 80)).enumerated().map { index, line in
             try JSONValue.parse(index == 50 ? again[0] : line)
         }
-        for text in ["a > 2", "o.p = 3", "a = 7", "a = 8", "b.isNull()"] {
-            let expression = try PQL.parse(text)
-            let expected = documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count
-            #expect(try await workspace.countMembers(pql: text, now: Self.now) == expected, "\(text)")
-        }
+        try await Self.expectCountsAsEvaluated(
+            ["a > 2", "o.p = 3", "a = 7", "a = 8", "b.isNull()"], in: workspace, documents: documents)
     }
 
     @Test func anOlderWorkspaceIsTypedWhenMigratedWithNothingLost() async throws {
@@ -149,11 +157,8 @@ import Workspace
         let stored = try await workspace.profile(namespace: "Email", identity: "p3@x.io")
         #expect(try stored.map { try JSONValue.parse($0.doc) } == (try JSONValue.parse(lines[3])))
         let documents = try lines.map { try JSONValue.parse($0) }
-        for text in ["a > 2", "o.p = 3", #"a = "Kim""#] {
-            let expression = try PQL.parse(text)
-            let expected = documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count
-            #expect(try await workspace.countMembers(pql: text, now: Self.now) == expected, "\(text)")
-        }
+        try await Self.expectCountsAsEvaluated(
+            ["a > 2", "o.p = 3", #"a = "Kim""#], in: workspace, documents: documents)
     }
 
     @Test func typedValuesOfAnOlderWorkspaceMoveToTheirOwnTableWithNothingLost() async throws {
@@ -206,11 +211,8 @@ import Workspace
         for batch in [second, changed] { _ = try await subject.importLines(batch) }
         var documents = try (lines + second).map { try JSONValue.parse($0) }
         for (offset, line) in changed.enumerated() { documents[1 + offset] = try JSONValue.parse(line) }
-        for text in ["a > 2", "o.p = 3", #"a = "Kim""#, "late.x = 1", "a = 7"] {
-            let expression = try PQL.parse(text)
-            let expected = documents.filter { PQL.evaluate(expression, on: $0, now: Self.now) }.count
-            #expect(try await workspace.countMembers(pql: text, now: Self.now) == expected, "\(text)")
-        }
+        try await Self.expectCountsAsEvaluated(
+            ["a > 2", "o.p = 3", #"a = "Kim""#, "late.x = 1", "a = 7"], in: workspace, documents: documents)
     }
 
     /// Profiles and their identities written as an older release wrote them, one
