@@ -241,8 +241,9 @@ import Testing
         }
         try #require(output().contains("ferry serve worker"), "\(output())")
         // Made once the worker runs, however long it took to start under load, and
-        // due a few seconds later, so the lock is taken before the run falls due.
-        let due = Date().addingTimeInterval(8)
+        // due well after (making it took over 8 s in the parallel CI run), so the
+        // lock is taken before the run falls due.
+        let due = Date().addingTimeInterval(45)
         let created = try await cli([
             "activations", "create", "soon", "--destination", "d", "--segment", "kr", "--map",
             "identityMap.Email=email", "--frequency", "daily", "--start", ISO8601DateFormatter().string(from: due),
