@@ -73,15 +73,17 @@ extension PostgresWorkspace: IdentityStore {
             // empty, what is stored is what they wrote: a batch none of whose keys
             // they wrote holds nothing stored, and needs no index probe per key.
             var unheld = false
-            switch footprint?.state(at: base) {
-            case .unchecked?:
-                unheld =
-                    try await connection.query(
-                        "SELECT NOT EXISTS (SELECT 1 FROM identity) AND NOT EXISTS (SELECT 1 FROM profile)",
-                        logger: self.logger
-                    ).collect().first?.decode(Bool.self) ?? false
-            case .sole?: unheld = !footprint!.containsAny(of: hashes)
-            case .shared?, nil: break
+            if let footprint {
+                switch footprint.state(at: base) {
+                case .unchecked:
+                    unheld =
+                        try await connection.query(
+                            "SELECT NOT EXISTS (SELECT 1 FROM identity) AND NOT EXISTS (SELECT 1 FROM profile)",
+                            logger: self.logger
+                        ).collect().first?.decode(Bool.self) ?? false
+                case .sole: unheld = !footprint.containsAny(of: hashes)
+                case .shared: break
+                }
             }
             var holders: [IdentityKey: Int64] = [:]
             var ownRows: [Int: (pid: Int64, merged: Bool)] = [:]

@@ -74,14 +74,7 @@ struct ProfileLineParser {
             let withMap = PrimaryIdentity.addingIdentityMap(to: document, namespace: namespace, id: id)
             var text: [UInt8] = []
             withMap.write(to: &text)
-            return .profile(
-                ParsedProfile(
-                    namespace: namespace, identity: id, document: text, needsCompaction: false,
-                    containsNull: derivesStoreFacts && Self.containsNull(withMap),
-                    cells: derivesStoreFacts ? ProfileCells(of: withMap, trie: columns) : ProfileCells(),
-                    hasExactNumber: derivesStoreFacts && ProfileColumns.hasExactNumber(withMap),
-                    identities: IdentityKey.all(of: withMap, primary: IdentityKey(namespace: namespace, id: id)),
-                    timestamp: IdentityMergePolicy.timestamp(of: withMap)))
+            return record(withMap, namespace: namespace, id: id, text: text, spaced: false)
         }
         guard let (namespace, id) = PrimaryIdentity.fromIdentityMap(document) else {
             return .rejected("no identity: identityMap holds no id")
@@ -91,16 +84,24 @@ struct ProfileLineParser {
         let raw = format == .jsonl
         var text: [UInt8] = []
         if raw { text = Array(line) } else { document.write(to: &text) }
-        return .profile(
+        return record(
+            document, namespace: namespace, id: id, text: text, spaced: raw && Self.hasWhitespaceBetweenTokens(line))
+    }
+
+    /// The record of `document`, stored as `text`; `spaced`, whether that text
+    /// has whitespace to compact, is asked only when the store's facts are derived.
+    private func record(
+        _ document: JSONValue, namespace: String, id: String, text: [UInt8], spaced: @autoclosure () -> Bool
+    ) -> ParsedLine {
+        .profile(
             ParsedProfile(
                 namespace: namespace, identity: id, document: text,
-                needsCompaction: derivesStoreFacts && raw && Self.hasWhitespaceBetweenTokens(line),
+                needsCompaction: derivesStoreFacts && spaced(),
                 containsNull: derivesStoreFacts && Self.containsNull(document),
                 cells: derivesStoreFacts ? ProfileCells(of: document, trie: columns) : ProfileCells(),
                 hasExactNumber: derivesStoreFacts && ProfileColumns.hasExactNumber(document),
                 identities: IdentityKey.all(of: document, primary: IdentityKey(namespace: namespace, id: id)),
-                timestamp: IdentityMergePolicy.timestamp(of: document))
-        )
+                timestamp: IdentityMergePolicy.timestamp(of: document)))
     }
 
     /// True when a space, tab or line break sits outside a string.
