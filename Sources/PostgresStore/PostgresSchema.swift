@@ -421,6 +421,12 @@ enum PostgresSchema {
             PostgresWorkspace.valuesWrittenMigration,
             ["ALTER TABLE profile ALTER COLUMN doc SET STATISTICS 0"]
         ),
+        (
+            // Each typed value also as text and as numeric (see `PostgresWorkspace.addNativeValues`),
+            // added by `migrate` for the columns known then.
+            PostgresWorkspace.nativeValuesMigration,
+            []
+        ),
     ]
 
     /// `ferry_pql_time` (see `PQL.postgresTimeFunction`) with a fast path for `YYYY-MM-DD`: the
@@ -516,6 +522,11 @@ enum PostgresSchema {
                 if migration.name == PostgresWorkspace.valuesWrittenMigration {
                     let columns = try await PostgresWorkspace.typedColumns(on: connection, logger: workspace.logger)
                     try await PostgresWorkspace.installValueTriggers(columns, on: connection, logger: workspace.logger)
+                }
+                if migration.name == PostgresWorkspace.nativeValuesMigration {
+                    let columns = try await PostgresWorkspace.typedColumns(on: connection, logger: workspace.logger)
+                    try await PostgresWorkspace.addNativeValues(
+                        Array(columns.values), on: connection, logger: workspace.logger)
                 }
             }
         }

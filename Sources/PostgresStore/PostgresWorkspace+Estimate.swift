@@ -10,7 +10,7 @@ extension PostgresWorkspace {
         guard
             let fragment = PQL.sqlWhere(
                 expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
-                lazyDocument: Self.lazyDocument)
+                lazyDocument: Self.lazyDocument, nativeValues: true)
         else { return nil }
         var bindings = PostgresBindings()
         for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }

@@ -4,10 +4,11 @@ import Segmentation
 import Workspace
 
 extension PostgresWorkspace {
-    /// Evaluates the named segments (all when empty), each in one transaction:
-    /// the qualifying pids are selected inside PostgreSQL with the PQL
-    /// compiled to its dialect (which may run as a parallel query) and come
-    /// back as a member set, 64 pids a row, which replaces the segment's.
+    /// Evaluates the named segments (all when empty), each in one transaction
+    /// (segments sharing a scan in one together): the qualifying pids are
+    /// selected inside PostgreSQL with the PQL compiled to its dialect (which
+    /// may run as a parallel query) and come back as a member set, 64 pids a
+    /// row, which replaces the segment's.
     /// What the compiler cannot express is evaluated in Swift over a stream
     /// of the documents.
     public func evaluate(segmentIds: [String], now: Date) async throws -> [EvaluationSummary] {
@@ -23,24 +24,48 @@ extension PostgresWorkspace {
         _ = try await pruneEvents(now: now)
         let events = try await eventTable(now: now)
         let typed = try await typedColumns()
-        // Two segments at a time, each on its own connection, on as many cores
-        // as PostgreSQL has. Summaries keep the segments' order. (One scan for
-        // all of them measured slower: PostgreSQL then evaluates every
-        // condition in one process, where separate scans run in parallel.)
+        // Segments whose SQL reads only `profile_value` share scans (`evaluateTogether`):
+        // one parallel scan computes all their member sets, where a scan each cost the
+        // tuple reading and grouping once per segment. The rest are evaluated one by one.
+        var shared: [SharedCondition] = []
+        var alone: [Int] = []
+        for (index, segment) in targets.enumerated() {
+            if let condition = Self.sharedCondition(segment, now: now, typed: typed, events: events) {
+                shared.append(SharedCondition(index: index, segment: segment, condition: condition))
+            } else {
+                alone.append(index)
+            }
+        }
+        if shared.count < 2 {
+            alone = Array(targets.indices)
+            shared = []
+        }
+        var jobs: [EvaluationJob] = Swift.stride(from: 0, to: shared.count, by: Self.segmentsPerSharedScan).map {
+            .together(Array(shared[$0..<min($0 + Self.segmentsPerSharedScan, shared.count)]))
+        }
+        jobs += alone.map { .alone($0) }
+        // Two jobs at a time, each on its own connection, on as many cores as
+        // PostgreSQL has. Summaries keep the segments' order.
         var summaries = [EvaluationSummary?](repeating: nil, count: targets.count)
-        try await withThrowingTaskGroup(of: (Int, EvaluationSummary).self) { group in
+        try await withThrowingTaskGroup(of: [(Int, EvaluationSummary)].self) { tasks in
             var next = 0
             func start() {
-                guard next < targets.count else { return }
-                let (index, segment) = (next, targets[next])
+                guard next < jobs.count else { return }
+                let job = jobs[next]
                 next += 1
-                group.addTask {
-                    (index, try await self.evaluateOne(segment, now: now, typed: typed, events: events))
+                tasks.addTask {
+                    switch job {
+                    case .together(let segments):
+                        return try await self.evaluateTogether(segments, now: now, typed: typed, events: events)
+                    case .alone(let index):
+                        let segment = targets[index]
+                        return [(index, try await self.evaluateOne(segment, now: now, typed: typed, events: events))]
+                    }
                 }
             }
             for _ in 0..<Self.concurrentEvaluations { start() }
-            while let (index, summary) = try await group.next() {
-                summaries[index] = summary
+            while let done = try await tasks.next() {
+                for (index, summary) in done { summaries[index] = summary }
                 start()
             }
         }
@@ -49,8 +74,126 @@ extension PostgresWorkspace {
         return done
     }
 
-    /// How many segments one `evaluate` works on at once.
+    /// How many scans one `evaluate` runs at once.
     static let concurrentEvaluations = 2
+
+    /// At most this many segments share a scan, so its grouping state (a word per
+    /// segment per 64 profiles) stays within `sharedScanWorkMemory` up to a few million profiles.
+    static let segmentsPerSharedScan = 16
+
+    /// `work_mem` of a shared scan's transaction: its hash aggregate holds 64
+    /// profiles' bits per segment in each entry, about 20 MB for 10 segments
+    /// and 1,000,000 profiles; past it, PostgreSQL spills to disk.
+    static let sharedScanWorkMemory = "64MB"
+
+    /// Work for one connection: segments sharing a scan, or one segment (its index in the targets).
+    enum EvaluationJob: Sendable {
+        case together([SharedCondition])
+        case alone(Int)
+    }
+
+    /// A segment evaluated in a shared scan, with its compiled condition.
+    struct SharedCondition: Sendable {
+        var index: Int
+        var segment: SegmentRecord
+        var condition: SQLFragment
+    }
+
+    /// The segment's condition when it can share a scan: compiled to SQL that reads
+    /// only the typed values, without a subquery (the document read row by row,
+    /// events, other segments' members), which would keep the aggregates out of
+    /// the parallel workers.
+    static func sharedCondition(_ segment: SegmentRecord, now: Date, typed: [[String]: Int], events: PQLEventStore)
+        -> SQLFragment?
+    {
+        guard let expression = try? PQL.parse(segment.pql),
+            let fragment = PQL.sqlWhere(
+                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
+                events: events, lazyDocument: Self.lazyDocument, nativeValues: true),
+            !readsDocument(fragment), fragment.sql.range(of: "select", options: .caseInsensitive) == nil
+        else { return nil }
+        return fragment
+    }
+
+    /// Evaluates `segments` in one transaction over one scan of `profile_value`:
+    /// a member set per segment, each then recorded as `evaluateOne` records it.
+    /// When PostgreSQL refuses the scan, each segment is evaluated by itself, so
+    /// the failure is the failing segment's alone.
+    func evaluateTogether(_ segments: [SharedCondition], now: Date, typed: [[String]: Int], events: PQLEventStore)
+        async throws -> [(Int, EvaluationSummary)]
+    {
+        let started = Date()
+        var bindings = PostgresBindings()
+        var columns: [String] = []
+        var next = 1
+        for shared in segments {
+            for argument in shared.condition.arguments { try Self.bind(argument, to: &bindings) }
+            columns.append(
+                "bit_or(CASE WHEN \(shared.condition.numberedPlaceholders(from: next)) "
+                    + "THEN 1::bigint << (pid & 63)::integer ELSE 0 END)")
+            next += shared.condition.arguments.count
+        }
+        let sql =
+            "SELECT pid >> 6, \(columns.joined(separator: ", ")) FROM "
+            + "\(Self.typedProfiles(typed, readsDocument: false)) GROUP BY 1"
+        let binds = bindings
+        let logger = self.logger
+        do {
+            let summaries = try await transaction { connection in
+                try await Self.lockForEvaluation(segments.compactMap(\.segment.sid), on: connection, logger: logger)
+                try await Self.prepareScan(shared: true, on: connection, logger: logger)
+                var sets = [MemberBitmap](repeating: MemberBitmap(), count: segments.count)
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+                for try await row in rows {
+                    var cells = row.makeIterator()
+                    guard let word = try cells.next()?.decode(Int64.self) else { continue }
+                    for index in sets.indices {
+                        if let bits = try cells.next()?.decode(Int64.self), bits != 0 {
+                            sets[index].insert(word: word, bits: bits)
+                        }
+                    }
+                }
+                var summaries: [(Int, EvaluationSummary)] = []
+                for (shared, members) in zip(segments, sets) {
+                    summaries.append(
+                        (
+                            shared.index,
+                            try await Self.recordEvaluation(
+                                of: shared.segment, members: members, usedSQL: true, now: now, started: started,
+                                on: connection, logger: logger)
+                        ))
+                }
+                return summaries
+            }
+            let seconds = Date().timeIntervalSince(started)
+            return summaries.map { index, summary in
+                var summary = summary
+                summary.seconds = seconds
+                return (index, summary)
+            }
+        } catch  where Self.evaluationFailure(error) != nil {
+            var summaries: [(Int, EvaluationSummary)] = []
+            for shared in segments {
+                summaries.append(
+                    (shared.index, try await evaluateOne(shared.segment, now: now, typed: typed, events: events)))
+            }
+            return summaries
+        }
+    }
+
+    /// Settings for a segment scan, for the rest of the caller's transaction. JIT
+    /// compilation costs more than it saves on these scans (their conditions are
+    /// mostly calls of jsonb functions, which it cannot inline). A shared scan's
+    /// grouping is hashed: the planner cannot estimate how few groups `pid >> 6`
+    /// makes and would sort every row by it.
+    static func prepareScan(shared: Bool, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SET LOCAL jit = off", logger: logger).collect()
+        guard shared else { return }
+        try await connection.query(
+            PostgresQuery(unsafeSQL: "SET LOCAL work_mem = '\(sharedScanWorkMemory)'"), logger: logger
+        ).collect()
+        try await connection.query("SET LOCAL enable_sort = off", logger: logger).collect()
+    }
 
     /// One segment's evaluation; a failure that is the segment's own comes back in the summary.
     func evaluateOne(_ segment: SegmentRecord, now: Date, typed: [[String]: Int], events: PQLEventStore) async throws
@@ -62,17 +205,19 @@ extension PostgresWorkspace {
             var summary: EvaluationSummary
             if let fragment = PQL.sqlWhere(
                 expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
-                events: events, lazyDocument: Self.lazyDocument)
+                events: events, lazyDocument: Self.lazyDocument, nativeValues: true)
             {
                 var bindings = PostgresBindings()
                 for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
                 let binds = bindings
+                let logger = self.logger
                 summary = try await applyEvaluation(of: segment, usedSQL: true, now: now, started: started) {
                     connection in
-                    try await Self.qualifyingSet(
+                    try await Self.prepareScan(shared: false, on: connection, logger: logger)
+                    return try await Self.qualifyingSet(
                         from: Self.typedProfiles(typed, readsDocument: Self.readsDocument(fragment)),
                         where: fragment.numberedPlaceholders(), binds: binds,
-                        on: connection, logger: self.logger)
+                        on: connection, logger: logger)
                 }
             } else {
                 let pids = try await qualifyingInSwift(expression, now: now, events: events)

@@ -173,7 +173,12 @@ extension PQLSQLCompiler {
         guard dialect == .postgresql, !below.isEmpty else { return operand }
         // A few columns decide for nearly every row; more would only lengthen the SQL.
         let set = below.prefix(4).map { "v\($0) IS NOT NULL" }.joined(separator: " OR ")
-        let documentType = lazyDocument.map { jsonb(documentPath(path, in: $0)).type } ?? operand.type
+        // The document is fetched once per row that needs it: its type expression reads the
+        // value up to three times, and each read of `lazyDocument` would probe `profile` again.
+        let documentType =
+            lazyDocument.map {
+                "(SELECT " + jsonb(documentPath(path, in: "_pql_lazy.doc")).type + " FROM \($0) AS _pql_lazy)"
+            } ?? operand.type
         var shortcut = operand
         shortcut.type = SQLFragment(sql: "(CASE WHEN \(set) THEN 'object' ELSE ") + documentType + " END)"
         return shortcut

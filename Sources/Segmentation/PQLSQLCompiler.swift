@@ -22,9 +22,12 @@ struct PQLSQLCompiler {
     var events: PQLEventStore?
     /// Inside an event subquery: what bound names, the item and `^` stand for.
     var eventScope = PQLEventScope()
-    /// PostgreSQL: an expression reading the row's document by itself (a correlated
-    /// subquery), for the rare rows `objectShortcut` must look at; nil reads `column`.
+    /// PostgreSQL: a subquery reading the row's document by itself as its column `doc`
+    /// (correlated), for the rare rows `objectShortcut` must look at; nil reads `column`.
     var lazyDocument: String?
+    /// PostgreSQL: each typed column `vN` has `sN` (text) and `nN` (numeric) beside it,
+    /// its value when it is a string or a number and NULL otherwise (see `SQLDialect`).
+    var nativeValues = false
 
     /// A value in SQL: its `json_type` name, its SQL value per class, plus the class when known statically.
     ///
@@ -299,11 +302,16 @@ struct PQLSQLCompiler {
                 // The class is read off the jsonb itself: `tN` spells SQLite's type
                 // names, which costs a CASE (and a numeric scale) per row.
                 let kind = "jsonb_typeof(v\(number))"
+                // Reading a stored text or numeric costs a fraction of decoding the jsonb.
                 var operand = Operand(
                     type: type,
                     values: [
-                        .number: SQLFragment(sql: "CASE WHEN \(kind) = 'number' THEN (v\(number))::numeric END"),
-                        .text: SQLFragment(sql: "CASE WHEN \(kind) = 'string' THEN v\(number) #>> '{}' END"),
+                        .number: SQLFragment(
+                            sql: nativeValues
+                                ? "n\(number)" : "CASE WHEN \(kind) = 'number' THEN (v\(number))::numeric END"),
+                        .text: SQLFragment(
+                            sql: nativeValues
+                                ? "s\(number)" : "CASE WHEN \(kind) = 'string' THEN v\(number) #>> '{}' END"),
                         .bool: SQLFragment(sql: "CASE WHEN \(kind) = 'boolean' THEN (v\(number))::boolean END"),
                     ], known: nil)
                 operand.classSeparated = true

@@ -161,6 +161,53 @@ import Workspace
             ["a > 2", "o.p = 3", #"a = "Kim""#], in: workspace, documents: documents)
     }
 
+    @Test func typedValuesOfAnOlderWorkspaceGainTheirTextAndNumericWhenMigrated() async throws {
+        let database = try await TestDatabase.make()
+        let older = try await database.older(before: PostgresWorkspace.nativeValuesMigration)
+        let lines = Self.lines(from: 0, count: 40)
+        let before = StoreUnderTest(
+            store: older, secretBox: older.secretBox, folder: FileManager.default.temporaryDirectory, cleanUp: {})
+        _ = try await before.importLines(lines)
+        let workspace = try await database.upgrade(older)
+        defer { Task { await database.close(workspace) } }
+        let a = try #require(try await workspace.typedColumns()[["a"]])
+        let (texts, numbers, mismatched) = try await workspace.withConnection { connection in
+            let row = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT count(s\(a)), count(n\(a)), count(*) FILTER (WHERE
+                            s\(a) IS DISTINCT FROM (CASE WHEN jsonb_typeof(v\(a)) = 'string' THEN v\(a) #>> '{}' END)
+                            OR n\(a) IS DISTINCT FROM (CASE WHEN jsonb_typeof(v\(a)) = 'number' THEN (v\(a))::numeric END))
+                        FROM profile_value
+                        """), logger: workspace.logger
+            ).collect()[0]
+            return try row.decode((Int, Int, Int).self)
+        }
+        let values = try lines.map { try JSONValue.parse($0) }.map { document -> JSONValue? in
+            guard case .object(let fields) = document else { return nil }
+            return fields["a"]
+        }
+        #expect(texts == values.filter { if case .string = $0 { true } else { false } }.count)
+        #expect(
+            numbers
+                == values.filter {
+                    switch $0 {
+                    case .int, .double, .number: true
+                    default: false
+                    }
+                }.count)
+        #expect(mismatched == 0)
+
+        // A path met after the migration gets its text and numeric too.
+        let subject = StoreUnderTest(
+            store: workspace, secretBox: workspace.secretBox, folder: FileManager.default.temporaryDirectory,
+            cleanUp: {})
+        let second = Self.lines(from: 40, count: 10, extra: #","late":{"x":1}"#)
+        _ = try await subject.importLines(second)
+        let documents = try (lines + second).map { try JSONValue.parse($0) }
+        try await Self.expectCountsAsEvaluated(Self.conditions, in: workspace, documents: documents)
+    }
+
     @Test func typedValuesOfAnOlderWorkspaceMoveToTheirOwnTableWithNothingLost() async throws {
         let database = try await TestDatabase.make()
         let older = try await database.older(before: PostgresWorkspace.typedValuesMigration)

@@ -220,9 +220,10 @@ extension Optional {
             guard let fragment = PQL.sqliteWhere(expression, jsonColumn: "doc", now: now) else { continue }
             translated += 1
             let expected = Set(documents.filter { PQL.evaluate(expression, on: $0.1, now: now) }.map(\.0))
-            for columns in [[:], typed] {
+            for (columns, native) in [([:], false), (typed, false), (typed, true)] {
                 if let condition = PQL.sqlWhere(
-                    expression, dialect: .postgresql, documentColumn: "doc", typedColumns: columns, now: now)
+                    expression, dialect: .postgresql, documentColumn: "doc", typedColumns: columns, now: now,
+                    nativeValues: native)
                 {
                     postgresChecks.append((text, condition, expected))
                 } else {
@@ -311,7 +312,17 @@ struct PostgresMirror {
                 return "(" + cells.joined(separator: ", ") + ")"
             }
         }
-        let columns = numbers.map { "t\($0) text, v\($0) jsonb" }
+        // After them, the text and numeric values the PostgreSQL workspace generates (`nativeValues`).
+        let columns =
+            numbers.map { "t\($0) text, v\($0) jsonb" }
+            + numbers.flatMap { number in
+                [
+                    "s\(number) text GENERATED ALWAYS AS "
+                        + "(CASE WHEN jsonb_typeof(v\(number)) = 'string' THEN v\(number) #>> '{}' END) STORED",
+                    "n\(number) numeric GENERATED ALWAYS AS "
+                        + "(CASE WHEN jsonb_typeof(v\(number)) = 'number' THEN (v\(number))::numeric END) STORED",
+                ]
+            }
         // A schema of its own holds the table and the time function its migrations would
         // create, so parallel seeds never replace one function at the same time.
         var script = "CREATE SCHEMA \(table);\nSET search_path TO \(table);\n" + PQL.postgresTimeFunction + ";\n"
