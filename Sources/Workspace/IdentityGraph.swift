@@ -28,6 +28,10 @@ struct IdentityGraph {
     private(set) var dropped = 0
     private let linkStatement: Statement
     private let lookupStatement: Statement
+    /// Whether `identity_by_pid` is known to exist in this batch: a large
+    /// import leaves it out (ProfileImportIndexes), and the lookups by pid
+    /// below would each scan the table without it.
+    private var pidIndexBuilt = false
 
     init(db: Database, now: Double, version: Int64, limit: Int) throws {
         self.db = db
@@ -111,6 +115,7 @@ struct IdentityGraph {
     ) throws -> Int64 {
         let existing = pids.sorted()
         guard let keep = existing.first else { preconditionFailure("a merge needs a profile to keep") }
+        try buildPidIndex()
         var fragments: [ProfileFragment] = []
         var primary = fragment.key
         for pid in existing {
@@ -202,6 +207,7 @@ struct IdentityGraph {
     /// Past `limit` identities, drops the oldest links of `pid` (never the
     /// identity its row is stored under, which must keep finding it).
     mutating func enforceLimit(on pid: Int64) throws {
+        try buildPidIndex()
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM identity WHERE pid = ?", arguments: [pid]) ?? 0
         guard count > limit else { return }
         guard
@@ -221,6 +227,14 @@ struct IdentityGraph {
                 arguments: [row[0] as String, row[1] as String])
         }
         dropped += oldest.count
+    }
+
+    /// Builds `identity_by_pid` if a large import left it out, once per batch
+    /// at most: from then on the import keeps it up, as a smaller one would.
+    private mutating func buildPidIndex() throws {
+        guard !pidIndexBuilt else { return }
+        try db.execute(sql: ProfileImportIndexes.identityByPid)
+        pidIndexBuilt = true
     }
 
     /// Moves what other tables hold of the absorbed profiles to the kept ones.
