@@ -39,7 +39,7 @@ enum EventBulkImport {
         guard batch != nil else { return EventImportSummary() }
         let stored = try Int.fetchOne(db, sql: "SELECT max(eid) FROM event") ?? 0
         if try rebuilds(batch ?? [], estimatedEvents: estimatedEvents, stored: stored, db) {
-            return try bulk(&batch, stream, above: stored, db)
+            return try bulk(&batch, stream, above: stored, estimatedEvents: estimatedEvents, db)
         }
         var summary = EventImportSummary()
         while let rows = batch {
@@ -69,9 +69,19 @@ enum EventBulkImport {
         return present * 2 <= first.count
     }
 
+    /// Whether the import holds at least as many events as there are profiles,
+    /// so that reading every identity once costs less than looking up those
+    /// the events name; the highest pid stands for the profiles' count. An
+    /// input of unknown size counts as its first batch.
+    static func preloads(_ estimatedEvents: Int?, firstBatch: Int, _ db: Database) throws -> Bool {
+        let events = estimatedEvents ?? firstBatch
+        return events >= (try Int.fetchOne(db, sql: "SELECT max(pid) FROM profile") ?? 0)
+    }
+
     /// `batch`: the first batch, taken (set to nil) so its memory goes with the others'.
     private static func bulk(
-        _ batch: inout [ImportedEvent]?, _ stream: EventBatchStream, above stored: Int, _ db: Database
+        _ batch: inout [ImportedEvent]?, _ stream: EventBatchStream, above stored: Int, estimatedEvents: Int?,
+        _ db: Database
     ) throws -> EventImportSummary {
         var summary = EventImportSummary()
         var pending = batch
@@ -80,6 +90,7 @@ enum EventBulkImport {
             for (name, _) in indexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") }
             do {
                 var resolver = try EventProfileResolver(db)
+                if try preloads(estimatedEvents, firstBatch: pending?.count ?? 0, db) { try resolver.preload(db) }
                 while let rows = pending {
                     pending = nil
                     summary.add(try EventBatchWriter.append(rows, resolver: &resolver, at: Date(), in: db))

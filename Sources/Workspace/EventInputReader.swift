@@ -36,8 +36,8 @@ public struct EventInputReader: Sendable {
             inputs: for (input, reader) in readers {
                 var chunk = LineChunk()
                 while try Self.read(reader, into: &chunk) {
-                    let parsed = await Self.parseInParallel(chunk)
-                    for batch in assembler.add(parsed, of: chunk, from: input, onReject: onReject) {
+                    var parsed = await Self.parseInParallel(chunk)
+                    for batch in assembler.add(&parsed, of: chunk, from: input, onReject: onReject) {
                         try await submit(batch)
                     }
                     if assembler.summary.stoppedEarly { break inputs }
@@ -100,22 +100,23 @@ struct EventBatchAssembler {
         batch.reserveCapacity(batchSize)
     }
 
-    /// Takes a chunk's parsed lines; returns the batches they filled. Past
-    /// `maxErrors` rejections the rest is dropped and `summary.stoppedEarly` set.
+    /// Takes a chunk's parsed lines, leaving `.skip` in their places; returns
+    /// the batches they filled. Past `maxErrors` rejections the rest is
+    /// dropped and `summary.stoppedEarly` set.
     mutating func add(
-        _ parsed: [EventLineParser.Parsed], of chunk: LineChunk, from input: ImportInput,
+        _ parsed: inout [EventLineParser.Parsed], of chunk: LineChunk, from input: ImportInput,
         onReject: (ImportRejection) -> Void
     ) -> [[ImportedEvent]] {
         var full: [[ImportedEvent]] = []
-        var parsed = parsed
-        // Each line is moved out of `parsed` (a `.skip` left in its place), so
-        // an event's texts change hands without being retained and released.
+        // Each line is moved out of the caller's array (inout, so it is not
+        // copied first), and an event's texts change hands without being
+        // retained and released.
         parsed.withUnsafeMutableBufferPointer { lines in
             guard let first = lines.baseAddress else { return }
             for index in lines.indices {
                 let line = (first + index).move()
                 (first + index).initialize(to: .skip)
-                switch line {
+                switch consume line {
                 case .skip: continue
                 case .event(let event):
                     batch.append(event)
@@ -195,8 +196,8 @@ final class EventBatchStream: @unchecked Sendable {
             inputs: for (input, lines) in readers {
                 var chunk = LineChunk()
                 while try EventInputReader.read(lines, into: &chunk) {
-                    let parsed = Self.parseInParallel(chunk)
-                    for batch in assembler.add(parsed, of: chunk, from: input, onReject: { rejected.append($0) }) {
+                    var parsed = Self.parseInParallel(chunk)
+                    for batch in assembler.add(&parsed, of: chunk, from: input, onReject: { rejected.append($0) }) {
                         guard put(batch) else { return }
                     }
                     if assembler.summary.stoppedEarly { break inputs }

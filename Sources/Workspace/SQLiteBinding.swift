@@ -48,6 +48,15 @@ enum SQLiteBinding {
         }
     }
 
+    /// `withTexts` for one text.
+    static func withText<Result>(_ text: String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        if let result = text.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+            return result
+        }
+        var text = text
+        return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+
     /// `json_type`'s name for `kind`, from static memory.
     static func typeName(_ statement: SQLiteStatement, _ index: Int32, _ kind: LeafCell.Kind) {
         let name = kind.staticTypeName

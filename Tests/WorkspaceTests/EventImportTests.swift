@@ -84,6 +84,52 @@ import Testing
         #expect(perProfile == 11)
     }
 
+    /// An import with more events than profiles reads every identity once
+    /// before its first batch (`EventProfileResolver.preload`): events still
+    /// find their profiles through any identity, emails compared normalized,
+    /// and a profile made for an unknown identity in one batch is found by
+    /// that identity's events in later batches instead of being made again.
+    @Test func aPreloadedImportFindsProfilesByAnyIdentityAcrossBatches() async throws {
+        let temporary = try TemporaryWorkspace()
+        let workspace = temporary.workspace
+        let profiles = try temporary.file(
+            "profiles.jsonl",
+            [
+                #"{"identityMap":{"ECID":[{"id":"device"}],"Email":[{"id":"keep@x.io","primary":true}]},"tier":"gold"}"#,
+                #"{"identityMap":{"Email":[{"id":"other@x.io"}]}}"#,
+            ].joined(separator: "\n"))
+        _ = try await workspace.importProfiles([.file(profiles)], options: ImportOptions()) { Issue.record("\($0)") }
+        func event(_ id: String, _ map: String) -> String {
+            #"{"_id":"\#(id)","timestamp":"2026-06-01T00:00:00Z","eventType":"page","identityMap":{\#(map)}}"#
+        }
+        // The reader hands the writer batches of 25,000: the later events come in later batches.
+        let filler = (0..<30_000).map { event("f\($0)", #""Email":[{"id":"other@x.io"}]"#) }
+        let lines =
+            [
+                event("upper", #""Email":[{"id":"  KEEP@X.io "}]"#),
+                event("device", #""ECID":[{"id":"device"}]"#),
+                event("new1", #""Email":[{"id":"new@x.io"}]"#),
+            ] + filler
+            + [
+                event("new2", #""Email":[{"id":"new@x.io"}]"#),
+                event("linked", #""ECID":[{"id":"device"}],"Email":[{"id":"unknown@x.io","primary":true}]"#),
+            ]
+        let path = try temporary.file("events.jsonl", lines.joined(separator: "\n"))
+        let summary = try await workspace.importEvents([.file(path)], maxErrors: 0) { Issue.record("\($0)") }
+        #expect(summary.inserted == 30_005 && summary.profilesCreated == 1)
+        let owners = try await workspace.dbPool.read { db in
+            try [String: Int64](
+                uniqueKeysWithValues: Row.fetchAll(
+                    db, sql: "SELECT id, epid FROM event WHERE id IN ('upper', 'device', 'new1', 'new2', 'linked')"
+                ).map { ($0["id"], $0["epid"]) })
+        }
+        let keep = try await workspace.dbPool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT pid FROM identity WHERE namespace = 'Email' AND id = 'keep@x.io'")
+        }
+        #expect(owners["upper"] == keep && owners["device"] == keep && owners["linked"] == keep)
+        #expect(owners["new1"] != nil && owners["new2"] == owners["new1"] && owners["new1"] != keep)
+    }
+
     @Test func aRebuildingImportStoppedByBadLinesKeepsTheEventsBefore() async throws {
         let temporary = try TemporaryWorkspace()
         let workspace = temporary.workspace
