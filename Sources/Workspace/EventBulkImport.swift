@@ -102,7 +102,7 @@ enum EventBulkImport {
             // still merge in one pass at 10M events (up to 16 at once), and
             // the peak RSS stays well under 300 MiB. The readers are done by
             // now, so the sorter sorts its runs on a second thread.
-            releaseFreeMemory()
+            FreeMemory.release()
             try db.execute(sql: "PRAGMA cache_size = -32768; PRAGMA threads = 1")
             let duplicates = try buildIndexes(newAbove: stored, db)
             summary.inserted -= duplicates
@@ -128,13 +128,5 @@ enum EventBulkImport {
         }
         for (_, sql) in indexes.dropFirst() { try db.execute(sql: sql) }
         return duplicates
-    }
-
-    /// glibc's malloc_trim, where there is one: glibc keeps what threads freed
-    /// for their next allocations unless asked to give it back.
-    private static func releaseFreeMemory() {
-        typealias Trim = @convention(c) (Int) -> Int32
-        guard let symbol = dlsym(nil, "malloc_trim") else { return }
-        _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
 }

@@ -72,21 +72,13 @@ enum ProfileImportIndexes {
     /// FILE. The batches' memory goes back to the system first, so the
     /// sorter's share does not come on top of it.
     static func buildAfterImport(_ db: Database) throws {
-        releaseFreeMemory()
+        FreeMemory.release()
         try db.execute(sql: "PRAGMA temp_store = FILE")
         defer { try? db.execute(sql: "PRAGMA temp_store = MEMORY") }
         try db.inTransaction {
             try build(db)
             return .commit
         }
-    }
-
-    /// glibc's malloc_trim, where there is one: glibc keeps what threads freed
-    /// for their next allocations unless asked to give it back.
-    private static func releaseFreeMemory() {
-        typealias Trim = @convention(c) (Int) -> Int32
-        guard let symbol = dlsym(nil, "malloc_trim") else { return }
-        _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
 
     /// The inputs' total size in bytes; nil when one is not a plain file.
