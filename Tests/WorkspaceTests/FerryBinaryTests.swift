@@ -140,7 +140,13 @@ struct FerryBinaryTests {
         let deadline = Date().addingTimeInterval(60)
         while seen == 0, Date() < deadline, process.isRunning {
             try await Task.sleep(for: .milliseconds(20))
-            seen = (try? await temp.workspace.profileCount()) ?? 0
+            // The highest pid, not a count: while a large import leaves the
+            // secondary indexes out, a count reads the whole growing table,
+            // and under load the import could end before one came back.
+            seen =
+                (try? await temp.workspace.dbPool.read { db in
+                    try Int.fetchOne(db, sql: "SELECT max(pid) FROM profile") ?? 0
+                }) ?? 0
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
