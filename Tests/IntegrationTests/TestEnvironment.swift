@@ -174,7 +174,7 @@ extension TestEnvironment {
 extension FerryRun {
     /// Starts `ferry` in the background, for tests that signal it.
     static func spawn(
-        _ arguments: [String], environment: [String: String], stdout: Any = FileHandle.nullDevice,
+        _ arguments: [String], environment: [String: String], stdin: Any? = nil, stdout: Any = FileHandle.nullDevice,
         stderr: Any = FileHandle.nullDevice
     ) throws -> Process {
         let process = Process()
@@ -183,6 +183,7 @@ extension FerryRun {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
         env.merge(environment) { $1 }
         process.environment = env
+        if let stdin { process.standardInput = stdin }
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
@@ -266,12 +267,12 @@ struct WorkspaceCLI: Sendable {
             args + ["--workspace", dir], environment: (user ?? environment).merging(backendEnvironment) { $1 })
     }
 
-    func spawn(_ args: [String], stdout: Any = FileHandle.nullDevice, stderr: Any = FileHandle.nullDevice) throws
-        -> Process
-    {
+    func spawn(
+        _ args: [String], stdin: Any? = nil, stdout: Any = FileHandle.nullDevice, stderr: Any = FileHandle.nullDevice
+    ) throws -> Process {
         try FerryRun.spawn(
-            args + ["--workspace", dir], environment: environment.merging(backendEnvironment) { $1 }, stdout: stdout,
-            stderr: stderr)
+            args + ["--workspace", dir], environment: environment.merging(backendEnvironment) { $1 }, stdin: stdin,
+            stdout: stdout, stderr: stderr)
     }
 
     func importLines(_ lines: [String]) async throws {
