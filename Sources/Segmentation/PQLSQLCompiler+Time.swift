@@ -85,10 +85,11 @@ extension PQLSQLCompiler {
                 + ", '[]') @> CAST(" + time.part(.day) + " AS bigint))"
             : test(time.part(.day), days)
         if constants.contains(where: \.isDay) {
-            guard dialect == .postgresql, let window = dayWindow(time.text, op, constants.map(\.dayNumber)) else {
+            let days = constants.map(\.dayNumber)
+            guard dialect == .postgresql, let window = dayWindow(time.text, op, days) else {
                 return byDay
             }
-            return "(" + window + " AND " + byDay + ")"
+            return "(" + window + " AND " + (plainDayTest(time.text, op, days, otherwise: byDay) ?? byDay) + ")"
         }
         return "(CASE WHEN " + time.isDay + " THEN " + byDay + " ELSE "
             + test(time.part(.seconds), constants.map { .double($0.seconds) }) + " END)"
@@ -111,20 +112,49 @@ extension PQLSQLCompiler {
         case (">=", 1): low = days[0]
         default: return nil
         }
-        /// The text of a day, or nil past the four-digit years the grammar reads.
-        func spelled(_ day: Int64) -> String? {
-            let civil = PQLTimestamp(seconds: Double(day) * 86_400, isDay: true).civil
-            guard (0...9999).contains(civil.year) else { return nil }
-            return String(format: "%04d-%02d-%02d", Int(civil.year), civil.month, civil.day)
-        }
         var parts: [SQLFragment] = []
-        if let low, let bound = spelled(low - 1) {
+        if let low, let bound = Self.spelled(low - 1) {
             parts.append("(" + text + SQLFragment(sql: " COLLATE \"C\" >= ?)", arguments: [.string(bound)]))
         }
-        if let high, let bound = spelled(high + 2) {
+        if let high, let bound = Self.spelled(high + 2) {
             parts.append("(" + text + SQLFragment(sql: " COLLATE \"C\" < ?)", arguments: [.string(bound)]))
         }
         return parts.isEmpty ? nil : all(parts)
+    }
+
+    /// The text of a day, or nil past the four-digit years the grammar reads.
+    static func spelled(_ day: Int64) -> String? {
+        let civil = PQLTimestamp(seconds: Double(day) * 86_400, isDay: true).civil
+        guard (0...9999).contains(civil.year) else { return nil }
+        return String(format: "%04d-%02d-%02d", Int(civil.year), civil.month, civil.day)
+    }
+
+    /// PostgreSQL: `day op days` without the plpgsql call for a column holding a plain
+    /// `YYYY-MM-DD` whose day of the month is at most 28. Such text is always a valid
+    /// date, and its day orders as its bytes do, so it is compared as text; other
+    /// forms, the 29th to the 31st and malformed text still go to `otherwise`. The
+    /// call cost about 5 µs per row in the date window (`eighties`: 150k rows of 1M).
+    /// Nil for an expression rather than a column, which would be computed five times.
+    func plainDayTest(_ text: SQLFragment, _ op: String, _ days: [Int64], otherwise: SQLFragment) -> SQLFragment? {
+        guard text.arguments.isEmpty, !text.sql.isEmpty,
+            text.sql.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        else { return nil }
+        let bounds = days.compactMap { Self.spelled($0).map(SQLArgument.string) }
+        guard bounds.count == days.count else { return nil }
+        let comparison: SQLFragment
+        switch (op, bounds.count) {
+        case ("BETWEEN", 2): comparison = text + SQLFragment(sql: " COLLATE \"C\" BETWEEN ? AND ?", arguments: bounds)
+        case ("=", 1), ("<", 1), ("<=", 1), (">", 1), (">=", 1):
+            comparison = text + SQLFragment(sql: " COLLATE \"C\" \(op) ?", arguments: bounds)
+        default: return nil
+        }
+        let column = text.sql
+        let plain =
+            "\(column) LIKE '____-__-__' AND translate(\(column), '0123456789', '') = '--' "
+            + "AND substr(\(column), 6, 2) COLLATE \"C\" BETWEEN '01' AND '12' "
+            + "AND substr(\(column), 9, 2) COLLATE \"C\" BETWEEN '01' AND '28'"
+        return "(CASE WHEN " + SQLFragment(sql: plain, arguments: []) + " THEN " + comparison + " ELSE " + otherwise
+            + " END)"
     }
 
     /// `field occurs between low and high`: both bounds in one test when they are both days
