@@ -44,7 +44,7 @@ public struct ProfileImporter: Sendable {
         func settle() async throws {
             if let task = inflight {
                 inflight = nil
-                defer { beingWritten = [] }
+                defer { beingWritten.removeAll() }
                 let written = try await task.value
                 summary.inserted += written.inserted
                 summary.updated += written.updated
