@@ -116,14 +116,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
         ),
+        // Waiting for child processes without holding a thread of Swift's
+        // cooperative pool, for every test target that starts one.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "S3Tests", dependencies: ["S3"], resources: [.copy("Vectors")]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"]),
         .testTarget(
             name: "WorkspaceTests",
-            dependencies: ["Workspace", "Segmentation", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ExportTests", dependencies: ["Export"]),
+            dependencies: [
+                "Workspace", "Segmentation", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "TestSupport"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
-        .testTarget(name: "ParquetTests", dependencies: ["Parquet"]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet", "TestSupport"]),
         .testTarget(name: "OpenPGPTests", dependencies: ["OpenPGP"]),
         .testTarget(
             name: "PostgresStoreTests",
@@ -133,14 +138,14 @@ let package = Package(
         .testTarget(
             name: "FerryHTTPTests",
             dependencies: [
-                "FerryHTTP", "FerryApp",
+                "FerryHTTP", "FerryApp", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "S3", "Export", "Workspace", "PostgresStore",
+                "S3", "Export", "Workspace", "PostgresStore", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),

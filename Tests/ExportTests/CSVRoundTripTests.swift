@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Export
@@ -89,7 +90,7 @@ struct CSVRoundTripTests {
     }
 
     @Test(arguments: readers)
-    func pythonReadsBackExactValues(_ reader: Reader) throws {
+    func pythonReadsBackExactValues(_ reader: Reader) async throws {
         let (header, rows, expected) = Self.table()
         let encoder = CSVEncoder(format: reader.format)
         var bytes: [UInt8] = []
@@ -101,7 +102,7 @@ struct CSVRoundTripTests {
         defer { try? FileManager.default.removeItem(at: url) }
 
         let options = String(decoding: try JSONEncoder().encode(reader.options), as: UTF8.self)
-        let output = try Self.runPython(arguments: ["-c", Self.script, url.path, options])
+        let output = try await Self.runPython(arguments: ["-c", Self.script, url.path, options])
         let decoded = try JSONDecoder().decode(Output.self, from: output)
         #expect(decoded.csv.count == expected.count)
         for (index, row) in expected.enumerated() where index < decoded.csv.count {
@@ -116,22 +117,11 @@ struct CSVRoundTripTests {
     }
 
     /// Runs `python3` from PATH and returns its standard output; a non-zero exit fails with its standard error.
-    static func runPython(arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Read before waiting, so a large output cannot fill the pipe and stall the child.
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 {
-            Issue.record("python3 failed: \(String(decoding: errors, as: UTF8.self))")
+    static func runPython(arguments: [String]) async throws -> Data {
+        let result = try await CapturedOutput.run("python3", arguments)
+        if result.status != 0 {
+            Issue.record("python3 failed: \(String(decoding: result.stderr, as: UTF8.self))")
         }
-        return output
+        return result.stdout
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Metrics
 import S3
+import TestSupport
 import Testing
 
 @testable import FerryHTTP
@@ -100,7 +101,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: home)
         let gpg = ["gpg", "--batch", "--no-tty", "--homedir", home, "--passphrase", ""]
-        let (fingerprint, armored) = try await Self.offThePool {
+        let (fingerprint, armored) = try await offPool {
             defer {
                 _ = try? Self.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"])
                 try? FileManager.default.removeItem(atPath: home)
@@ -130,13 +131,7 @@ import Testing
         }
     }
 
-    /// gpg runs as child processes waited for; a thread of its own keeps that off the cooperative pool.
-    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
-    }
-
+    /// Runs to its end and waits for it: call it off the pool (`offPool`).
     static func run(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -8,7 +8,7 @@ import Testing
 
     @Test func runsPostStartSuccessFailureAndOneDelayAlert() async throws {
         let cli = try await ScheduledRunTests().setUpGoodAndBad(TestEnvironment.prefix("alerts"))
-        let sink = try WebhookSink()
+        let sink = try await WebhookSink()
         defer { sink.stop() }
         // The URL carries a token, as chat webhooks do; it must never be printed.
         let secretURL = sink.endpoint + "/hooks/T0KEN-\(UUID().uuidString)"

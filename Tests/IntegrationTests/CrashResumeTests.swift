@@ -52,25 +52,28 @@ import Testing
                 ["run", "--due", "--at", at, "--part-size", "5"], stdout: appendingLog(log),
                 stderr: appendingLog(log))
             // Kill only once the upload is under way (its id is recorded), then a
-            // little later each time. The polling is synchronous on purpose: an
-            // awaiting test can wait seconds for a thread while other suites run,
-            // and miss the whole upload.
-            func openUploads() throws -> Int {
+            // little later each time. The polling is synchronous, on a thread of
+            // its own: an awaiting test can wait seconds for a pool thread while
+            // other suites run, and miss the whole upload.
+            @Sendable func openUploads() throws -> Int {
                 try workspace.dbPool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0 }
             }
-            for _ in 0..<6000 where alive(process.processIdentifier) {
-                if try openUploads() > 0 { break }
-                usleep(5_000)
-            }
-            usleep(useconds_t(delay * 1_000_000))
-            trace.append(
-                "delay \(delay): running=\(alive(process.processIdentifier)) uploads=\(try openUploads()) log="
-                    + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(300))
-            if alive(process.processIdentifier) {
+            let (killed, seen) = try await offPool {
+                for _ in 0..<6000 where alive(process.processIdentifier) {
+                    if try openUploads() > 0 { break }
+                    usleep(5_000)
+                }
+                usleep(useconds_t(delay * 1_000_000))
+                let seen = "running=\(alive(process.processIdentifier)) uploads=\(try openUploads())"
+                guard alive(process.processIdentifier) else { return (false, seen) }
                 kill(process.processIdentifier, SIGKILL)
-                killedRuns += 1
+                return (true, seen)
             }
-            while alive(process.processIdentifier) { usleep(10_000) }
+            trace.append(
+                "delay \(delay): \(seen) log=" + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(300)
+            )
+            if killed { killedRuns += 1 }
+            _ = await exited(process, within: 60)
         }
         let finished = try await ferry(["run", "--due", "--at", at, "--part-size", "5"])
         #expect(finished.exitCode == 0, "\(finished.stderr)")

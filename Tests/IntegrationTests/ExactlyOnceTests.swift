@@ -66,10 +66,6 @@ import Testing
         let bucket = try await versionedBucket()
         let cli = try await largeExport(bucket: bucket)
         let workspace = try Workspace(directory: URL(fileURLWithPath: cli.dir), environment: [:])
-        // Polled synchronously, as the crash test explains.
-        func openUploads() throws -> Int {
-            try workspace.dbPool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0 }
-        }
         var tested = false
         var trace: [String] = []
         // The upload can finish before the stop lands; then the next day is tried.
@@ -80,18 +76,22 @@ import Testing
             let frozen = try cli.spawn(
                 ["run", "--due", "--at", at, "--part-size", "5", "--lease-seconds", "2"],
                 stdout: appendingLog(log), stderr: appendingLog(log))
-            for _ in 0..<6000 where alive(frozen.processIdentifier) {
-                if try openUploads() > 0 { break }
-                usleep(2_000)
+            // Polled closely on a thread of its own, as the crash test explains.
+            try await offPool {
+                for _ in 0..<6000 where alive(frozen.processIdentifier) {
+                    let open = try workspace.dbPool.read { db in
+                        try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload") ?? 0
+                    }
+                    if open > 0 { break }
+                    usleep(2_000)
+                }
+                kill(frozen.processIdentifier, SIGSTOP)
             }
-            kill(frozen.processIdentifier, SIGSTOP)
             // Twice the lease: the frozen holder can no longer renew it.
-            usleep(4_500_000)
+            try await Task.sleep(for: .milliseconds(4_500))
             let takeover = try await cli(["run", "--due", "--at", at, "--part-size", "5", "--lease-seconds", "2"])
             kill(frozen.processIdentifier, SIGCONT)
-            for _ in 0..<1200 where alive(frozen.processIdentifier) { usleep(50_000) }
-            #expect(!alive(frozen.processIdentifier))
-            frozen.waitUntilExit()
+            #expect(await exited(frozen, within: 60))
             let frozenOutput = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             trace.append("day \(day): takeover=\(takeover.stdout) frozen=\(frozenOutput.suffix(600))")
             #expect(takeover.exitCode == 0, "\(takeover.stderr)")
@@ -121,7 +121,7 @@ import Testing
         let bucket = try await versionedBucket()
         // The fault proxy answers the listing as S3 does for a key without
         // s3:ListBucketMultipartUploads; everything else goes through.
-        let proxy = try FaultProxy(
+        let proxy = try await FaultProxy(
             upstream: env.endpoint,
             rules: #"[{"method": "GET", "query_contains": "uploads", "count": 1000, "action": "denied"}]"#)
         defer { proxy.stop() }
@@ -129,17 +129,20 @@ import Testing
         let workspace = try Workspace(directory: URL(fileURLWithPath: cli.dir), environment: [:])
         let at = "2026-11-21T07:00:00Z"
         let killed = try cli.spawn(["run", "--due", "--at", at, "--part-size", "5"])
-        func recorded() throws -> Int {
+        @Sendable func recorded() throws -> Int {
             try workspace.dbPool.read { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM runUpload WHERE uploadId != ''") ?? 0
             }
         }
-        for _ in 0..<6000 where alive(killed.processIdentifier) {
-            if try recorded() > 0 { break }
-            usleep(2_000)
+        // Polled closely on a thread of its own, as the crash test explains.
+        try await offPool {
+            for _ in 0..<6000 where alive(killed.processIdentifier) {
+                if try recorded() > 0 { break }
+                usleep(2_000)
+            }
+            kill(killed.processIdentifier, SIGKILL)
         }
-        kill(killed.processIdentifier, SIGKILL)
-        killed.waitUntilExit()
+        _ = await exited(killed, within: 60)
         #expect(try recorded() == 1)
         // What the process would have left had it died a moment earlier.
         try await workspace.dbPool.write { db in try db.execute(sql: "UPDATE runUpload SET uploadId = ''") }
@@ -218,7 +221,7 @@ import Testing
         for _ in 0..<3 { workers.append(try await startWorker()) }
         var kills = 0
         for _ in 0..<15 {
-            usleep(UInt32.random(in: 50_000...400_000, using: &generator))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 50...400, using: &generator)))
             let victim = Int.random(in: 0..<workers.count, using: &generator)
             await stop(workers[victim], signal: SIGKILL)
             kills += 1
@@ -227,7 +230,7 @@ import Testing
         // Then the workers finish what is left.
         var done = false
         for _ in 0..<600 where !done {
-            usleep(100_000)
+            try await Task.sleep(for: .milliseconds(100))
             let runs = try await cli(["runs", "list", "--status", "success", "--json"])
             let parsed = (try? JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]]) ?? []
             done = parsed.count == 12

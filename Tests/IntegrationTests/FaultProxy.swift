@@ -14,14 +14,14 @@ final class FaultProxy: Sendable {
         var action: String
     }
 
-    init(upstream: String, rules: String? = nil, randomRate: Double? = nil, seed: Int = 7) throws {
+    init(upstream: String, rules: String? = nil, randomRate: Double? = nil, seed: Int = 7) async throws {
         var arguments = ["--upstream", upstream]
         if let rules { arguments += ["--rules", rules] }
         if let randomRate { arguments += ["--random-rate", String(randomRate), "--seed", String(seed)] }
         let script =
             ProcessInfo.processInfo.environment["FERRY_FAULT_PROXY"]
             ?? TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/fault_proxy.py").path
-        (process, endpoint, logPath) = try startLoopbackHelper(script: script, arguments: arguments)
+        (process, endpoint, logPath) = try await startLoopbackHelper(script: script, arguments: arguments)
     }
 
     var entries: [Entry] {
@@ -39,7 +39,9 @@ final class FaultProxy: Sendable {
 /// Starts one of the Python helpers in scripts/lib that listen on a free
 /// loopback port, announce it in a ready file and log to a file; each stops
 /// when this test process goes away.
-func startLoopbackHelper(script: String, arguments: [String]) throws -> (Process, endpoint: String, logPath: String) {
+func startLoopbackHelper(script: String, arguments: [String]) async throws -> (
+    Process, endpoint: String, logPath: String
+) {
     let dir = NSTemporaryDirectory() + "ferry-helper-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let ready = dir + "/ready"
@@ -50,7 +52,9 @@ func startLoopbackHelper(script: String, arguments: [String]) throws -> (Process
         ["python3", script, "--ready-file", ready, "--log-file", logPath, "--parent-pid", String(getpid())]
         + arguments
     try process.run()
-    for _ in 0..<200 where !FileManager.default.fileExists(atPath: ready) { usleep(50_000) }
+    for _ in 0..<200 where !FileManager.default.fileExists(atPath: ready) {
+        try await Task.sleep(for: .milliseconds(50))
+    }
     let port = try String(contentsOfFile: ready, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     return (process, "http://127.0.0.1:\(port)", logPath)
 }
@@ -62,9 +66,9 @@ final class WebhookSink: Sendable {
     let process: Process
 
     /// - Parameter hang: take each post and never answer, as a stalled webhook does.
-    init(status: Int = 204, hang: Bool = false) throws {
+    init(status: Int = 204, hang: Bool = false) async throws {
         let script = TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/webhook_sink.py").path
-        (process, endpoint, logPath) = try startLoopbackHelper(
+        (process, endpoint, logPath) = try await startLoopbackHelper(
             script: script, arguments: ["--status", String(status)] + (hang ? ["--hang"] : []))
     }
 

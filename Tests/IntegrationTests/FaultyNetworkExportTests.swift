@@ -10,7 +10,7 @@ import Workspace
     let env = TestEnvironment.shared
 
     @Test func tenPercentFaultsStillDeliverExactContent() async throws {
-        let proxy = try FaultProxy(upstream: env.endpoint, randomRate: 0.1, seed: 11)
+        let proxy = try await FaultProxy(upstream: env.endpoint, randomRate: 0.1, seed: 11)
         defer { proxy.stop() }
         let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
             "ferry-faulty-\(UUID().uuidString)")

@@ -42,8 +42,8 @@ import Testing
                 """)
         }
 
-        func stop() {
-            _ = try? Self.shellBlocking(
+        func stop() async {
+            _ = try? await Self.shell(
                 "FERRY_PG_BIN=\(bin) FERRY_PG_DATA=\(data) FERRY_PG_DIR=\(folder) ferry_stop_postgres")
         }
 
@@ -54,10 +54,6 @@ import Testing
         /// server `pg_ctl` leaves running would inherit it too, so waiting for
         /// this shell would never end (what hung this test before).
         static func shell(_ script: String) async throws -> String {
-            try await offPool { try shellBlocking(script) }
-        }
-
-        static func shellBlocking(_ script: String) throws -> String {
             let library = TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/postgres.sh").path
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -69,7 +65,7 @@ import Testing
                 source \(library) && \(script)
                 """,
             ]
-            let result = try CapturedOutput.run(process)
+            let result = try await CapturedOutput.run(process)
             guard result.status == 0 else {
                 throw TestSetupError("\(script) failed: \(String(decoding: result.stderr, as: UTF8.self))")
             }
@@ -95,7 +91,17 @@ import Testing
     @discardableResult
     func exportThrough(_ disruption: (Server) async throws -> Void) async throws -> [String: Any]? {
         let server = try await Server.start()
-        defer { server.stop() }
+        do {
+            let run = try await exportThrough(server, disruption)
+            await server.stop()
+            return run
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    func exportThrough(_ server: Server, _ disruption: (Server) async throws -> Void) async throws -> [String: Any]? {
         let bucket = "ferry-pg-restart-" + UUID().uuidString.prefix(8).lowercased()
         _ = try await runPython([
             TestEnvironment.repoRoot.appendingPathComponent("scripts/lib/s3_versions.py").path,
@@ -146,13 +152,13 @@ import Testing
             return (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8))) as? [[String: Any]] ?? []
         }
         let begun = Date().addingTimeInterval(120)
-        while try await runs().isEmpty, Date() < begun { usleep(50_000) }
+        while try await runs().isEmpty, Date() < begun { try await Task.sleep(for: .milliseconds(50)) }
         let early = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         try await #require(try !runs().isEmpty, "no run began: \(early)")
         try await disruption(server)
 
         let deadline = Date().addingTimeInterval(90)
-        while try await runs("success").isEmpty, Date() < deadline { usleep(250_000) }
+        while try await runs("success").isEmpty, Date() < deadline { try await Task.sleep(for: .milliseconds(250)) }
         let stopped = await stop(worker)
         let workerLog = try String(contentsOfFile: log, encoding: .utf8)
         let all = try await runs()

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresStore
 import S3
 import Testing
 
@@ -11,18 +12,11 @@ import Testing
 
     /// A fresh database on the server `scripts/test` started; its URL.
     static func freshDatabase() async throws -> String {
-        let environment = ProcessInfo.processInfo.environment
-        guard let server = environment["FERRY_TEST_POSTGRES_URL"], let psql = environment["FERRY_TEST_PSQL"] else {
-            throw TestSetupError(
-                "FERRY_TEST_POSTGRES_URL and FERRY_TEST_PSQL are not set: run the tests with scripts/test")
+        guard let server = ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES_URL"] else {
+            throw TestSetupError("FERRY_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
         }
         let name = "ferry_it_" + UUID().uuidString.prefix(8).lowercased()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: psql)
-        process.arguments = ["-q", server, "-c", "CREATE DATABASE \(name)"]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSetupError("psql could not create \(name)") }
+        try await PostgresAdmin.createDatabase(name, at: try PostgresURL(server))
         guard let slash = server.range(of: "/ferry?") else { throw TestSetupError("unexpected URL shape") }
         return server.replacingCharacters(in: slash, with: "/\(name)?")
     }
@@ -97,7 +91,7 @@ import Testing
         }
         let deadline = Date().addingTimeInterval(150)
         while try await successes() < activations, Date() < deadline {
-            usleep(UInt32.random(in: 300_000...900_000))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 300...900)))
             if kills < 6 {
                 let victim = Int.random(in: 0..<workers.count)
                 await stop(workers[victim], signal: SIGKILL)

@@ -17,7 +17,7 @@ import Testing
              {"method":"POST","query_contains":"uploads","nth":1,"action":"internal"},
              {"method":"POST","query_contains":"uploadId=","nth":1,"action":"slowdown"}]
             """
-        let proxy = try FaultProxy(upstream: env.endpoint, rules: rules)
+        let proxy = try await FaultProxy(upstream: env.endpoint, rules: rules)
         defer { proxy.stop() }
         let client = env.client(endpoint: proxy.endpoint)
         let key = TestEnvironment.prefix("retry") + "faulty.bin"
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func permanentErrorsAreNotRetried() async throws {
-        let proxy = try FaultProxy(upstream: env.endpoint)
+        let proxy = try await FaultProxy(upstream: env.endpoint)
         defer { proxy.stop() }
         let client = env.client(user: "no-s3:PutObject", endpoint: proxy.endpoint)
         let key = TestEnvironment.prefix("permanent") + "x"
@@ -62,7 +62,7 @@ import Testing
 
     @Test func retriesStopAtTheConfiguredCount() async throws {
         let rules = (1...10).map { #"{"method":"PUT","query_contains":"","nth":\#($0),"action":"slowdown"}"# }
-        let proxy = try FaultProxy(upstream: env.endpoint, rules: "[" + rules.joined(separator: ",") + "]")
+        let proxy = try await FaultProxy(upstream: env.endpoint, rules: "[" + rules.joined(separator: ",") + "]")
         defer { proxy.stop() }
         let client = env.client(
             endpoint: proxy.endpoint, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5)))

@@ -120,7 +120,7 @@ import Testing
     }
 
     @Test func aSilentServerFailsAtTheRequestTimeout() async throws {
-        let proxy = try FaultProxy(upstream: env.endpoint, rules: #"[{"action":"silent","count":1000000}]"#)
+        let proxy = try await FaultProxy(upstream: env.endpoint, rules: #"[{"action":"silent","count":1000000}]"#)
         defer { proxy.stop() }
         var environment = env.awsEnvironment()
         environment["AWS_ENDPOINT_URL_S3"] = proxy.endpoint
@@ -135,7 +135,7 @@ import Testing
     }
 
     @Test func exportAndDestinationTestTakeTheRequestTimeout() async throws {
-        let proxy = try FaultProxy(upstream: env.endpoint, rules: #"[{"action":"silent","count":1000000}]"#)
+        let proxy = try await FaultProxy(upstream: env.endpoint, rules: #"[{"action":"silent","count":1000000}]"#)
         defer { proxy.stop() }
         let cli = WorkspaceCLI(environment: env.awsEnvironment())
         try await cli.importLines([ScheduledRunTests.profile("a", country: "KR")])
@@ -164,7 +164,7 @@ import Testing
     }
 
     @Test func theLibraryStopsRetryingAtTheRequestTimeout() async throws {
-        let proxy = try FaultProxy(upstream: env.endpoint, rules: #"[{"action":"silent","count":1000000}]"#)
+        let proxy = try await FaultProxy(upstream: env.endpoint, rules: #"[{"action":"silent","count":1000000}]"#)
         defer { proxy.stop() }
         let client = S3Client(
             configuration: S3ClientConfiguration(
@@ -195,7 +195,7 @@ import Testing
 
     @Test(arguments: ["ok-no-etag", "ok-error-body"])
     func aPutAnsweredWithoutETagIsAnError(_ action: String) async throws {
-        let proxy = try FaultProxy(
+        let proxy = try await FaultProxy(
             upstream: env.endpoint, rules: #"[{"method":"PUT","action":"\#(action)","count":1000}]"#)
         defer { proxy.stop() }
         let client = env.client(endpoint: proxy.endpoint)
@@ -210,7 +210,7 @@ import Testing
 
     @Test(arguments: ["ok-no-etag", "ok-error-body"])
     func aPartAnsweredWithoutETagFailsTheUpload(_ action: String) async throws {
-        let proxy = try FaultProxy(
+        let proxy = try await FaultProxy(
             upstream: env.endpoint,
             rules: #"[{"method":"PUT","query_contains":"partNumber=2","action":"\#(action)","count":1000}]"#)
         defer { proxy.stop() }
@@ -229,7 +229,7 @@ import Testing
     }
 
     @Test func oneAnswerWithoutETagIsRetriedAndTheUploadCompletes() async throws {
-        let proxy = try FaultProxy(
+        let proxy = try await FaultProxy(
             upstream: env.endpoint,
             rules: #"""
                 [{"method":"PUT","query_contains":"partNumber=1","action":"ok-no-etag"},

@@ -43,10 +43,8 @@ import Testing
         let started = Date()
         let process = try cli.spawn(
             args, stdout: appendingLog(log), stderr: appendingLog(log))
-        while alive(process.processIdentifier), Date().timeIntervalSince(started) < seconds { usleep(50_000) }
+        _ = await exited(process, within: seconds)
         let elapsed = Date().timeIntervalSince(started)
-        if alive(process.processIdentifier) { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         return (FerryRun(exitCode: process.terminationStatus, stdout: output, stderr: output), elapsed)
     }
@@ -76,21 +74,17 @@ import Testing
             stdout: appendingLog(log), stderr: appendingLog(log))
         var objects = 0
         for _ in 0..<600 where objects < 64 && alive(serve.processIdentifier) {
-            usleep(200_000)
+            try await Task.sleep(for: .milliseconds(200))
             objects = try await env.client().listObjects(bucket: env.bucket, prefix: prefix).count
         }
         #expect(objects == 64)
-        kill(serve.processIdentifier, SIGTERM)
-        for _ in 0..<300 where alive(serve.processIdentifier) { usleep(100_000) }
-        #expect(!alive(serve.processIdentifier), "serve ignored SIGTERM")
-        if alive(serve.processIdentifier) { kill(serve.processIdentifier, SIGKILL) }
-        serve.waitUntilExit()
+        #expect(await stop(serve, within: 30), "serve ignored SIGTERM")
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(output.contains("ferry serve stopped"), "\(output.suffix(1000))")
     }
 
     @Test func aWebhookThatNeverAnswersDoesNotHoldRuns() async throws {
-        let sink = try WebhookSink(hang: true)
+        let sink = try await WebhookSink(hang: true)
         defer { sink.stop() }
         let prefix = TestEnvironment.prefix("hang")
         let cli = try await workspace(prefix)
@@ -147,13 +141,13 @@ import Testing
         }
         let evaluation = try cli.spawn(["segments", "evaluate"])
         // The scan is a read of a snapshot; give it time to start.
-        usleep(300_000)
+        try await Task.sleep(for: .milliseconds(300))
         #expect(alive(evaluation.processIdentifier), "the evaluation ended before the test could write during it")
         // Writes from another process go through while the scan runs.
         let created = try await cli(["segments", "create", "during", "--pql", #"name = "n1""#])
         #expect(created.exitCode == 0, "\(created.stderr)")
         let stillScanning = alive(evaluation.processIdentifier)
-        evaluation.waitUntilExit()
+        #expect(await exited(evaluation, within: 600), "the evaluation did not end")
         #expect(evaluation.terminationStatus == 0)
         #expect(stillScanning, "the write finished only after the evaluation")
         let names = try FileManager.default.contentsOfDirectory(atPath: cli.dir)

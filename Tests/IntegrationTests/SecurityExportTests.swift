@@ -15,14 +15,9 @@ struct GPGHome {
 
     @discardableResult
     func gpg(_ arguments: [String], input: Data? = nil) async throws -> (status: Int32, stdout: Data, stderr: String) {
-        let path = path
-        return try await offPool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["gpg", "--batch", "--no-tty", "--homedir", path] + arguments
-            let result = try CapturedOutput.run(process, input: input)
-            return (result.status, result.stdout, String(decoding: result.stderr, as: UTF8.self))
-        }
+        let result = try await CapturedOutput.run(
+            "gpg", ["--batch", "--no-tty", "--homedir", path] + arguments, input: input)
+        return (result.status, result.stdout, String(decoding: result.stderr, as: UTF8.self))
     }
 
     /// Makes a key and returns (its armored public key file, its primary fingerprint).
@@ -62,34 +57,21 @@ struct GPGHome {
         if result.status != 0 { throw GPGFailure(message: result.stderr) }
     }
 
+    /// Stops the home's agent, then removes the home, on a thread of its own
+    /// (it is called from `defer`, which cannot wait without blocking).
     func close() {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gpgconf", "--homedir", path, "--kill", "gpg-agent"]
-        try? process.run()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    struct GPGFailure: Error { var message: String }
-}
-
-/// Drains a pipe on its own thread.
-final class NIOLessReader: @unchecked Sendable {
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
+        let path = path
+        Thread.detachNewThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["gpgconf", "--homedir", path, "--kill", "gpg-agent"]
+            try? process.run()
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: path)
         }
     }
 
-    func wait() -> Data {
-        done.wait()
-        return data
-    }
+    struct GPGFailure: Error { var message: String }
 }
 
 /// PGP-encrypted files, assumed-role access and SSE, through the `ferry`
@@ -395,7 +377,7 @@ final class NIOLessReader: @unchecked Sendable {
     /// denies every upload without `x-amz-server-side-encryption`, answering
     /// AccessDenied as S3 does.
     @Test func aBucketPolicyRefusingUnencryptedUploadsIsNamedAtCreation() async throws {
-        let proxy = try FaultProxy(
+        let proxy = try await FaultProxy(
             upstream: env.endpoint,
             rules:
                 #"[{"method": "PUT", "header_absent": "x-amz-server-side-encryption", "count": 1000000, "action": "denied"}]"#

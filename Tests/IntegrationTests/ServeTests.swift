@@ -7,7 +7,7 @@ import Testing
     let env = TestEnvironment.shared
 
     @Test func serveRunsDueWorkAndStopsOnSIGTERM() async throws {
-        let sink = try WebhookSink()
+        let sink = try await WebhookSink()
         defer { sink.stop() }
         var environment = env.awsEnvironment()
         environment["FERRY_ALERT_WEBHOOK"] = sink.endpoint + "/serve"
@@ -29,9 +29,11 @@ import Testing
                 "--frequency", "every-3-hours", "--start", start,
             ]).exitCode == 0)
 
-        let output = Pipe()
-        let errors = Pipe()
-        let process = try ferry.spawn(["serve", "--poll-seconds", "1", "--verbose"], stdout: output, stderr: errors)
+        // Files, not pipes (see CapturedOutput): reading a pipe to its end blocks.
+        let output = try CapturedOutput()
+        defer { output.remove() }
+        let process = try ferry.spawn(
+            ["serve", "--poll-seconds", "1", "--verbose"], stdout: output.stdout, stderr: output.stderr)
         var objects: [S3Object] = []
         for _ in 0..<100 where objects.isEmpty {
             try await Task.sleep(for: .milliseconds(200))
@@ -41,13 +43,12 @@ import Testing
         func events() -> [String] { sink.posts.compactMap { $0["event"] as? String } }
         for _ in 0..<50 where !events().contains("run.succeeded") { try await Task.sleep(for: .milliseconds(100)) }
         #expect(events() == ["run.started", "run.succeeded"])
-        kill(process.processIdentifier, SIGTERM)
-        for _ in 0..<100 where alive(process.processIdentifier) { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(!alive(process.processIdentifier))
+        #expect(await stop(process, within: 30))
+        let written = try output.read()
         // It got to the end of its shutdown path rather than dying on the signal.
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let printed = String(decoding: written.stdout, as: UTF8.self)
         #expect(printed.contains("ferry serve stopped"))
-        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = String(decoding: written.stderr, as: UTF8.self)
         // One structured line at the start and one at the end of the run.
         #expect(log.contains("run start"))
         #expect(log.contains("run end"))

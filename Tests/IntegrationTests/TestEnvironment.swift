@@ -1,6 +1,9 @@
 import Foundation
 import NIOCore
 import S3
+// Exported for every file of this target, as their helpers were defined here
+// before other test targets needed them too.
+@_exported import TestSupport
 import Testing
 
 /// The moto server the integration tests talk to, with IAM enforced.
@@ -118,36 +121,22 @@ struct FerryRun {
         return TestEnvironment.repoRoot.appendingPathComponent(".build/debug/ferry")
     }
 
-    static func run(_ arguments: [String], environment: [String: String], input: String? = nil) throws -> FerryRun {
+    /// Waits for the child on a thread of its own: the cooperative pool has one
+    /// thread per core (two here), and a test parked on one while `ferry`
+    /// works starves every other test's async code.
+    static func run(_ arguments: [String], environment: [String: String], input: String? = nil) async throws
+        -> FerryRun
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
         env.merge(environment) { $1 }
         process.environment = env
-        let result = try CapturedOutput.run(process, input: input.map { Data($0.utf8) })
+        let result = try await CapturedOutput.run(process, input: input.map { Data($0.utf8) })
         return FerryRun(
             exitCode: result.status, stdout: String(decoding: result.stdout, as: UTF8.self),
             stderr: String(decoding: result.stderr, as: UTF8.self))
-    }
-}
-
-extension FerryRun {
-    /// As `run`, waiting for the child on a thread of its own: the cooperative
-    /// pool has one thread per core (two here), and a test parked on one while
-    /// `ferry` works starves every other test's async code.
-    static func run(_ arguments: [String], environment: [String: String], input: String? = nil) async throws
-        -> FerryRun
-    {
-        try await offPool { try run(arguments, environment: environment, input: input) }
-    }
-}
-
-/// Runs blocking work (waiting for a child process) on a new thread, so it holds
-/// no thread of Swift's cooperative pool.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
 
@@ -189,51 +178,6 @@ extension FerryRun {
         try process.run()
         return process
     }
-}
-
-/// Whether a child is still running. Read from /proc because Foundation's
-/// `isRunning` was seen reporting false early while many tests spawn
-/// processes at once; a zombie counts as gone.
-func alive(_ pid: Int32) -> Bool {
-    guard kill(pid, 0) == 0 else { return false }
-    if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")"),
-        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-    {
-        return state != "Z" && state != "X"
-    }
-    return true
-}
-
-/// Waits up to `seconds` for a child to end by itself, then kills it; whether it
-/// ended by itself. A stuck child fails its test instead of hanging the run, and
-/// the wait holds no thread (Foundation's `waitUntilExit` blocks one).
-func exited(_ process: Process, within seconds: Double) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while alive(process.processIdentifier), Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-    let ended = !alive(process.processIdentifier)
-    if !ended { kill(process.processIdentifier, SIGKILL) }
-    while alive(process.processIdentifier) { try? await Task.sleep(for: .milliseconds(20)) }
-    // A zombie counts as gone above, but Foundation records the status only
-    // when its own thread reaps the child, and `terminationStatus` traps
-    // before that (seen under load): wait for it too.
-    let reaped = Date().addingTimeInterval(30)
-    while process.isRunning, Date() < reaped { try? await Task.sleep(for: .milliseconds(10)) }
-    return ended
-}
-
-/// The file at `path`, opened to append, for a child's stdout and stderr
-/// alike: two handles opened without O_APPEND would each write from offset 0,
-/// so a line on one would be overwritten by the other's.
-func appendingLog(_ path: String) -> FileHandle {
-    FileHandle(fileDescriptor: open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644), closeOnDealloc: true)
-}
-
-/// Sends `signal` and waits for the child as `exited` does.
-@discardableResult
-func stop(_ process: Process, signal: Int32 = SIGTERM, within seconds: Double = 60) async -> Bool {
-    kill(process.processIdentifier, signal)
-    return await exited(process, within: seconds)
 }
 
 /// Which workspace a parameterised integration test runs on.
@@ -284,74 +228,15 @@ struct WorkspaceCLI: Sendable {
     }
 }
 
-/// As the blocking `runPython`, without holding a thread of the cooperative pool.
-func runPython(_ arguments: [String]) async throws -> Data {
-    try await offPool { try runPython(arguments) }
-}
-
 /// Runs the test Python (`FERRY_PYTHON`, else python3) with `arguments` and
 /// returns its standard output; a non-zero exit is recorded as a failure.
-func runPython(_ arguments: [String]) throws -> Data {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3"] + arguments
-    let result = try CapturedOutput.run(process)
+func runPython(_ arguments: [String]) async throws -> Data {
+    let result = try await CapturedOutput.run(
+        ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3", arguments)
     if result.status != 0 {
         Issue.record(
             "python \(arguments.first ?? "") exited \(result.status): \(String(decoding: result.stderr, as: UTF8.self))"
         )
     }
     return result.stdout
-}
-
-/// A child's output, written to files rather than pipes. Tests run in parallel
-/// and start helper processes (fault proxies, webhook sinks) that inherit
-/// whatever descriptors are open at that instant: one that inherits a pipe's
-/// write end keeps a read-to-end-of-file waiting until the helper exits, which
-/// hung a whole test run. A file has no such end.
-struct CapturedOutput {
-    let stdout: FileHandle
-    let stderr: FileHandle
-    private let paths: [String]
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-output-\(UUID().uuidString)")
-            .path
-        paths = [base + ".out", base + ".err"]
-        for path in paths { FileManager.default.createFile(atPath: path, contents: nil) }
-        stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: paths[0]))
-        stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: paths[1]))
-    }
-
-    /// What the child wrote; call after it exited.
-    func read() throws -> (stdout: Data, stderr: Data) {
-        try? stdout.close()
-        try? stderr.close()
-        return (
-            try Data(contentsOf: URL(fileURLWithPath: paths[0])), try Data(contentsOf: URL(fileURLWithPath: paths[1]))
-        )
-    }
-
-    func remove() {
-        try? stdout.close()
-        try? stderr.close()
-        for path in paths { try? FileManager.default.removeItem(atPath: path) }
-    }
-
-    /// Runs `process` to its end with its output captured and `input` (or
-    /// nothing) on a closed standard input, so it never reads the test's.
-    static func run(_ process: Process, input: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: Data) {
-        let output = try CapturedOutput()
-        defer { output.remove() }
-        process.standardOutput = output.stdout
-        process.standardError = output.stderr
-        let inPipe = Pipe()
-        process.standardInput = inPipe
-        try process.run()
-        if let input { inPipe.fileHandleForWriting.write(input) }
-        try? inPipe.fileHandleForWriting.close()
-        process.waitUntilExit()
-        let (stdout, stderr) = try output.read()
-        return (process.terminationStatus, stdout, stderr)
-    }
 }

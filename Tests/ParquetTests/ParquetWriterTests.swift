@@ -23,8 +23,8 @@ import Testing
     }
 
     /// pyarrow's rows as JSON, with timestamps as ISO text and floats in repr.
-    static func readWithPyarrow(_ url: URL) throws -> String {
-        try runPython(
+    static func readWithPyarrow(_ url: URL) async throws -> String {
+        try await runPython(
             """
             import pyarrow.parquet as pq, json, sys, datetime
             t = pq.read_table(sys.argv[1])
@@ -53,10 +53,10 @@ import Testing
     ]
 
     @Test(arguments: ["none", "snappy"])
-    func flatTypesReadBackExactly(codec: String) throws {
+    func flatTypesReadBackExactly(codec: String) async throws {
         let url = try Self.write(Self.flatFields, Self.flatRows, compression: codec == "snappy" ? .snappy : .none)
         defer { try? FileManager.default.removeItem(at: url) }
-        let json = try Self.readWithPyarrow(url)
+        let json = try await Self.readWithPyarrow(url)
         let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         #expect(
             parsed["schema"] as! [String] == [
@@ -80,7 +80,7 @@ import Testing
         #expect(rows[3]["seen"] as? String == "1969-12-31T23:59:59+00:00")
     }
 
-    @Test func nestedListsAndStructs() throws {
+    @Test func nestedListsAndStructs() async throws {
         let fields = [
             ParquetField("tags", .list(.string)),
             ParquetField(
@@ -102,7 +102,7 @@ import Testing
         ]
         let url = try Self.write(fields, rows)
         defer { try? FileManager.default.removeItem(at: url) }
-        let json = try Self.readWithPyarrow(url)
+        let json = try await Self.readWithPyarrow(url)
         let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         #expect(
             parsed["schema"] as! [String] == [
@@ -114,13 +114,13 @@ import Testing
             {"matrix": null, "person": {"age": null, "first": null, "ids": null}, "tags": []}, \
             {"matrix": [["-0.25"]], "person": null, "tags": null}]
             """
-        let rowsJSON = try runPython(
+        let rowsJSON = try await runPython(
             "import json,sys; print(json.dumps(json.loads(sys.argv[1])['rows'], ensure_ascii=False, sort_keys=True))",
             json)
         #expect(rowsJSON.trimmingCharacters(in: .newlines) == expected)
     }
 
-    @Test func manyRowGroupsAndDuckDBAgrees() throws {
+    @Test func manyRowGroupsAndDuckDBAgrees() async throws {
         let count = 50_000
         let rows: [[ParquetValue]] = (0..<count).map { i -> [ParquetValue] in
             let name: ParquetValue = i % 7 == 0 ? .null : .string("user\(i)@example.com")
@@ -129,7 +129,7 @@ import Testing
         }
         let url = try Self.write(Self.flatFields, rows, compression: .snappy, rowGroupBytes: 256 * 1024)
         defer { try? FileManager.default.removeItem(at: url) }
-        let summary = try runPython(
+        let summary = try await runPython(
             """
             import pyarrow.parquet as pq, duckdb, sys
             f = pq.ParquetFile(sys.argv[1])
@@ -149,14 +149,14 @@ import Testing
     /// Each chunk's min_value/max_value, as pyarrow reads them from the footer:
     /// strings by unsigned bytes, signed integers, NaN left out, zeros widened
     /// to both signs, and no bounds for a chunk of nulls.
-    @Test func chunkStatisticsHoldEachColumnsBounds() throws {
+    @Test func chunkStatisticsHoldEachColumnsBounds() async throws {
         let fields = Self.flatFields + [ParquetField("none", .string), ParquetField("zero", .double)]
         let rows = Self.flatRows.enumerated().map { i, row in
             row + [.null, i == 0 ? .double(.nan) : i == 1 ? .null : .double(0)]
         }
         let url = try Self.write(fields, rows, compression: .snappy)
         defer { try? FileManager.default.removeItem(at: url) }
-        let output = try runPython(
+        let output = try await runPython(
             """
             import pyarrow.parquet as pq, sys
             m = pq.ParquetFile(sys.argv[1]).metadata.row_group(0)
@@ -178,10 +178,10 @@ import Testing
             ])
     }
 
-    @Test func anEmptyFileHasItsSchema() throws {
+    @Test func anEmptyFileHasItsSchema() async throws {
         let url = try Self.write(Self.flatFields, [])
         defer { try? FileManager.default.removeItem(at: url) }
-        let json = try Self.readWithPyarrow(url)
+        let json = try await Self.readWithPyarrow(url)
         #expect(json.contains("\"rows\": []"))
         #expect(json.contains("seen:timestamp[us, tz=UTC]"))
     }
@@ -210,7 +210,7 @@ import Testing
     /// Repeated strings are dictionary-encoded (pyarrow reports RLE_DICTIONARY);
     /// distinct ones stay PLAIN; both read back exactly, nulls and lists included.
     @Test(arguments: ["none", "snappy"])
-    func repeatedStringsUseADictionary(codec: String) throws {
+    func repeatedStringsUseADictionary(codec: String) async throws {
         let countries = ["KR", "US", "Ünïcode", ""]
         let rows: [[ParquetValue]] = (0..<20_000).map { i -> [ParquetValue] in
             let country: ParquetValue = i % 11 == 0 ? .null : .string(countries[i % countries.count])
@@ -223,7 +223,7 @@ import Testing
         let url = try ParquetWriterTests.write(
             fields, rows, compression: codec == "snappy" ? .snappy : .none, rowGroupBytes: 64 * 1024)
         defer { try? FileManager.default.removeItem(at: url) }
-        let output = try runPython(
+        let output = try await runPython(
             """
             import pyarrow.parquet as pq, json, sys
             f = pq.ParquetFile(sys.argv[1])

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Parquet
@@ -56,7 +57,7 @@ import Testing
     }
 
     /// The reference decoder: pyarrow's snappy codec (Google's library) reads what Ferry writes.
-    @Test func pyarrowDecompressesIt() throws {
+    @Test func pyarrowDecompressesIt() async throws {
         let input = Self.inputs[5].1 + Self.pseudoRandom(20_000, seed: 9) + [UInt8](repeating: 0, count: 90_000)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("snappy-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -64,7 +65,7 @@ import Testing
         let compressedURL = directory.appendingPathComponent("block.snappy")
         let plainURL = directory.appendingPathComponent("block.out")
         try Data(Snappy.compress(input)).write(to: compressedURL)
-        try runPython(
+        try await runPython(
             """
             import pyarrow as pa, sys
             data = open(sys.argv[1], 'rb').read()
@@ -77,22 +78,11 @@ import Testing
 
 /// Runs `script` with the test Python (`FERRY_PYTHON`, else python3); its stdout, or an error with its stderr.
 @discardableResult
-func runPython(_ script: String, _ arguments: String...) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3", "-c", script] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw PythonError(message: String(decoding: errors, as: UTF8.self))
-    }
-    return String(decoding: output, as: UTF8.self)
+func runPython(_ script: String, _ arguments: String...) async throws -> String {
+    let result = try await CapturedOutput.run(
+        ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3", ["-c", script] + arguments)
+    guard result.status == 0 else { throw PythonError(message: String(decoding: result.stderr, as: UTF8.self)) }
+    return String(decoding: result.stdout, as: UTF8.self)
 }
 
 struct PythonError: Error, CustomStringConvertible {

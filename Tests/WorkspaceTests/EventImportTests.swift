@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Workspace
@@ -161,8 +162,7 @@ import Testing
             process.standardError = FileHandle.nullDevice
             try process.run()
             try await Task.sleep(for: .milliseconds(delay))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await stop(process, signal: SIGKILL)
 
             let reopened = try Workspace(directory: temporary.directory, environment: [:])
             let count = try await reopened.eventCount()
@@ -172,7 +172,7 @@ import Testing
             #expect(try await Self.indexes(reopened) == ["event_by_profile", "event_id"])
             if count == total { break }
         }
-        let again = try FerryBinary.run(arguments)
+        let again = try await FerryBinary.run(arguments)
         let stored = outcomes.contains(total) ? total : 0
         #expect(again.stdout.hasPrefix("inserted \(total - stored), already present \(stored),"), "\(again)")
         let reopened = try Workspace(directory: temporary.directory, environment: [:])

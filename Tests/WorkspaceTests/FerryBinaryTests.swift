@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Workspace
@@ -27,83 +28,61 @@ enum FerryBinary {
         var stderr: String
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+    /// Runs `ferry` to its end, waiting on a thread of its own (see TestSupport).
+    static func run(_ arguments: [String], stdin: String? = nil) async throws -> Result {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        // Files, not pipes: a helper process another suite starts at the same
-        // instant can inherit a pipe's write end and hold its end-of-file back.
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-bin-\(UUID().uuidString)")
-        let outURL = base.appendingPathExtension("out")
-        let errURL = base.appendingPathExtension("err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        try? out.close()
-        try? err.close()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        let stdoutData = try Data(contentsOf: outURL)
-        let stderrData = try Data(contentsOf: errURL)
+        let result = try await CapturedOutput.run(process, input: stdin.map { Data($0.utf8) })
         return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-            stderr: String(decoding: stderrData, as: UTF8.self))
+            status: result.status, stdout: String(decoding: result.stdout, as: UTF8.self),
+            stderr: String(decoding: result.stderr, as: UTF8.self))
     }
 }
 
 @Suite(.enabled(if: FerryBinary.url != nil, "needs the built ferry binary"), .serialized)
 struct FerryBinaryTests {
-    @Test func importSegmentEvaluateAndMembersThroughTheCLI() throws {
+    @Test func importSegmentEvaluateAndMembersThroughTheCLI() async throws {
         let temp = try TemporaryWorkspace()
         let ws = ["--workspace", temp.directory.path]
         let file = try temp.file("p.jsonl", SegmentFixtures.profiles.joined(separator: "\n") + "\nnot json\n")
 
-        let imported = try FerryBinary.run(["profiles", "import", file] + ws)
+        let imported = try await FerryBinary.run(["profiles", "import", file] + ws)
         #expect(imported.status == 0)
         #expect(imported.stdout == "inserted 5, updated 0, rejected 1\n")
         #expect(imported.stderr.contains("p.jsonl:6: broken JSON"))
 
-        let fromStdin = try FerryBinary.run(
+        let fromStdin = try await FerryBinary.run(
             ["profiles", "import", "-"] + ws, stdin: #"{"identityMap":{"Email":[{"id":"ann"}]},"vip":false}"# + "\n")
         #expect(fromStdin.stdout == "inserted 0, updated 1, rejected 0\n")
-        #expect(try FerryBinary.run(["profiles", "count"] + ws).stdout == "5\n")
-        #expect(try FerryBinary.run(["profiles", "show", "Email:ann"] + ws).stdout.contains(#""vip":false"#))
-        #expect(try FerryBinary.run(["profiles", "show", "Email:nobody"] + ws).status == 2)
+        #expect(try await FerryBinary.run(["profiles", "count"] + ws).stdout == "5\n")
+        #expect(try await FerryBinary.run(["profiles", "show", "Email:ann"] + ws).stdout.contains(#""vip":false"#))
+        #expect(try await FerryBinary.run(["profiles", "show", "Email:nobody"] + ws).status == 2)
 
-        let bad = try FerryBinary.run(["segments", "create", "bad", "--pql", "homeAddress.countryCode = "] + ws)
+        let bad = try await FerryBinary.run(["segments", "create", "bad", "--pql", "homeAddress.countryCode = "] + ws)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("1:27"))
         #expect(bad.stderr.contains("^"))
 
-        let created = try FerryBinary.run(
+        let created = try await FerryBinary.run(
             ["segments", "create", "ca", "--pql", #"homeAddress.countryCode = "CA""#] + ws)
         #expect(created.status == 0)
         #expect(UUID(uuidString: created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) != nil)
 
-        let evaluated = try FerryBinary.run(["segments", "evaluate"] + ws)
+        let evaluated = try await FerryBinary.run(["segments", "evaluate"] + ws)
         #expect(evaluated.stdout.hasPrefix("ca: realized 2, existing 0, exited 0"))
-        let members = try FerryBinary.run(["segments", "members", "ca"] + ws)
+        let members = try await FerryBinary.run(["segments", "members", "ca"] + ws)
         #expect(members.stdout == "Email:min\trealized\nEmail:sara\trealized\n")
-        #expect(try FerryBinary.run(["segments", "list", "--json"] + ws).stdout.contains(#""format" : "pql/text""#))
-        #expect(try FerryBinary.run(["segments", "show", "nope"] + ws).status == 2)
-        #expect(try FerryBinary.run(["segments", "delete", "ca"] + ws).status == 0)
+        #expect(
+            try await FerryBinary.run(["segments", "list", "--json"] + ws).stdout.contains(#""format" : "pql/text""#))
+        #expect(try await FerryBinary.run(["segments", "show", "nope"] + ws).status == 2)
+        #expect(try await FerryBinary.run(["segments", "delete", "ca"] + ws).status == 0)
     }
 
-    @Test func maxErrorsExitsNonZeroAfterPrintingCounts() throws {
+    @Test func maxErrorsExitsNonZeroAfterPrintingCounts() async throws {
         let temp = try TemporaryWorkspace()
         let file = try temp.file("m.jsonl", "x\ny\n" + #"{"identityMap":{"Email":[{"id":"a"}]}}"# + "\nz\n")
-        let result = try FerryBinary.run([
+        let result = try await FerryBinary.run([
             "profiles", "import", file, "--max-errors", "1", "--workspace", temp.directory.path,
         ])
         #expect(result.status == 2)
@@ -148,8 +127,7 @@ struct FerryBinaryTests {
                     try Int.fetchOne(db, sql: "SELECT max(pid) FROM profile") ?? 0
                 }) ?? 0
         }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await stop(process, signal: SIGKILL)
         #expect(process.terminationReason == .uncaughtSignal)
 
         let reopened = try Workspace(directory: temp.directory, environment: [:])
@@ -161,7 +139,7 @@ struct FerryBinaryTests {
         #expect(integrity == "ok")
         #expect(try await reopened.profile(namespace: "Email", identity: "u0@example.com") != nil)
 
-        let again = try FerryBinary.run(["profiles", "import", path, "--workspace", temp.directory.path])
+        let again = try await FerryBinary.run(["profiles", "import", path, "--workspace", temp.directory.path])
         #expect(again.stdout == "inserted \(total - committed), updated \(committed), rejected 0\n")
         #expect(try await reopened.profileCount() == total)
     }

@@ -23,19 +23,19 @@ struct ProfilesSchemaBinaryTests {
         }
     }
 
-    private func importProfiles(_ temp: TemporaryWorkspace) throws -> [String] {
+    private func importProfiles(_ temp: TemporaryWorkspace) async throws -> [String] {
         let ws = ["--workspace", temp.directory.path]
         let file = try temp.file("p.jsonl", Self.profiles.joined(separator: "\n") + "\n")
-        let imported = try FerryBinary.run(["profiles", "import", file] + ws)
+        let imported = try await FerryBinary.run(["profiles", "import", file] + ws)
         #expect(imported.status == 0, "\(imported.stderr)")
         return ws
     }
 
-    @Test func schemaListsPathsTypesAndCountsAsATableAndAsJSON() throws {
+    @Test func schemaListsPathsTypesAndCountsAsATableAndAsJSON() async throws {
         let temp = try TemporaryWorkspace()
-        let ws = try importProfiles(temp)
+        let ws = try await importProfiles(temp)
 
-        let json = try FerryBinary.run(["profiles", "schema", "--json"] + ws)
+        let json = try await FerryBinary.run(["profiles", "schema", "--json"] + ws)
         #expect(json.status == 0, "\(json.stderr)")
         let fields = try JSONDecoder().decode([Field].self, from: Data(json.stdout.utf8))
         let byPath = Dictionary(fields.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
@@ -56,7 +56,7 @@ struct ProfilesSchemaBinaryTests {
         #expect(try #require(byPath["loyalty.member"]).type == "boolean")
         #expect(try #require(byPath["homeAddress.countryCode"]).profiles == 1)
 
-        let table = try FerryBinary.run(["profiles", "schema"] + ws)
+        let table = try await FerryBinary.run(["profiles", "schema"] + ws)
         #expect(table.status == 0)
         let lines = table.stdout.split(separator: "\n").map(String.init)
         #expect(
@@ -75,31 +75,31 @@ struct ProfilesSchemaBinaryTests {
             ])
     }
 
-    @Test func schemaNeedsAWorkspaceAndIsEmptyBeforeAnyImport() throws {
+    @Test func schemaNeedsAWorkspaceAndIsEmptyBeforeAnyImport() async throws {
         let temp = try TemporaryWorkspace()
         let ws = ["--workspace", temp.directory.path]
-        let empty = try FerryBinary.run(["profiles", "schema", "--json"] + ws)
+        let empty = try await FerryBinary.run(["profiles", "schema", "--json"] + ws)
         #expect(empty.status == 0)
         #expect(try JSONDecoder().decode([Field].self, from: Data(empty.stdout.utf8)).isEmpty)
 
-        let missing = try FerryBinary.run(["profiles", "schema", "--workspace", temp.directory.path + "/nope"])
+        let missing = try await FerryBinary.run(["profiles", "schema", "--workspace", temp.directory.path + "/nope"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("No workspace"))
     }
 
-    @Test func segmentsCreateWarnsAboutUnknownFieldsWithASuggestionAndStillCreates() throws {
+    @Test func segmentsCreateWarnsAboutUnknownFieldsWithASuggestionAndStillCreates() async throws {
         let temp = try TemporaryWorkspace()
-        let ws = try importProfiles(temp)
+        let ws = try await importProfiles(temp)
 
-        func create(_ name: String, _ pql: String) throws -> FerryBinary.Result {
-            let result = try FerryBinary.run(["segments", "create", name, "--pql", pql] + ws)
+        func create(_ name: String, _ pql: String) async throws -> FerryBinary.Result {
+            let result = try await FerryBinary.run(["segments", "create", name, "--pql", pql] + ws)
             #expect(result.status == 0, "\(pql): \(result.stderr)")
             #expect(UUID(uuidString: result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) != nil)
             return result
         }
 
         // A wrong case and a typo: one warning each, naming the nearest known path.
-        let typo = try create("typo", #"person.birthyear < 1980 and loyalty.tir = "gold""#)
+        let typo = try await create("typo", #"person.birthyear < 1980 and loyalty.tir = "gold""#)
         let warnings = typo.stderr.split(separator: "\n").map(String.init)
         #expect(warnings.count == 2, "\(typo.stderr)")
         #expect(
@@ -108,9 +108,9 @@ struct ProfilesSchemaBinaryTests {
             })
         #expect(warnings.contains { $0.contains("person.birthyear") && $0.contains("did you mean person.birthYear?") })
         // A missing prefix is suggested too.
-        #expect(try create("short", "birthYear < 1980").stderr.contains("did you mean person.birthYear?"))
+        #expect(try await create("short", "birthYear < 1980").stderr.contains("did you mean person.birthYear?"))
         // Nothing close: the warning points at the schema instead.
-        let far = try create("far", #"subscription.plan = "pro""#)
+        let far = try await create("far", #"subscription.plan = "pro""#)
         #expect(far.stderr.contains("subscription.plan"))
         #expect(far.stderr.contains("ferry profiles schema"))
         #expect(!far.stderr.contains("did you mean"))
@@ -121,20 +121,20 @@ struct ProfilesSchemaBinaryTests {
             ("object", "loyalty.isNull()"),
             ("array", #"person.favoriteColors.includes("red")"#),
         ] {
-            let result = try create(name, pql)
+            let result = try await create(name, pql)
             #expect(result.stderr.isEmpty, "\(pql): \(result.stderr)")
         }
 
         // The segments exist and evaluate: a warning is not an error.
-        let evaluated = try FerryBinary.run(["segments", "evaluate", "typo", "known"] + ws)
+        let evaluated = try await FerryBinary.run(["segments", "evaluate", "typo", "known"] + ws)
         #expect(evaluated.status == 0)
         #expect(evaluated.stdout.contains("typo: realized 0"))
         #expect(evaluated.stdout.contains("known: realized 1"))
     }
 
-    @Test func segmentsCreateDoesNotWarnBeforeAnyProfileIsImported() throws {
+    @Test func segmentsCreateDoesNotWarnBeforeAnyProfileIsImported() async throws {
         let temp = try TemporaryWorkspace()
-        let result = try FerryBinary.run(
+        let result = try await FerryBinary.run(
             ["segments", "create", "early", "--pql", #"anything.at.all = "x""#, "--workspace", temp.directory.path])
         #expect(result.status == 0)
         #expect(result.stderr.isEmpty, "\(result.stderr)")

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Segmentation
+import TestSupport
 import Testing
 
 @testable import Workspace
@@ -205,7 +206,7 @@ extension Optional {
         let postgres = try await PostgresMirror.url.asyncMap {
             try await PostgresMirror(url: $0, workspace: temp.workspace, typed: typed)
         }
-        defer { try? postgres?.drop() }
+        defer { postgres?.drop() }
         /// PostgreSQL conditions (over the document, then over the typed columns) with what they must select.
         var postgresChecks: [(text: String, condition: SQLFragment, expected: Set<Int64>)] = []
         for _ in 0..<120 {
@@ -259,7 +260,7 @@ extension Optional {
         #expect(translated >= 60)
         if let postgres {
             #expect(postgresChecks.count >= 2 * 60)
-            let answers = try postgres.select(postgresChecks.map(\.condition))
+            let answers = try await postgres.select(postgresChecks.map(\.condition))
             for (check, answer) in zip(postgresChecks, answers) {
                 switch answer {
                 case .success(let actual):
@@ -329,20 +330,24 @@ struct PostgresMirror {
         script += "CREATE TABLE \(table) (pid bigint, doc jsonb"
         script += columns.isEmpty ? ");\n" : ", " + columns.joined(separator: ", ") + ");\n"
         script += "INSERT INTO \(table) VALUES " + rows.joined(separator: ",\n") + ";\n"
-        _ = try run(script)
+        _ = try await run(script)
     }
 
-    func drop() throws { _ = try run("DROP SCHEMA IF EXISTS \(table) CASCADE;") }
+    /// Drops the schema on a thread of its own: called from `defer`, which cannot await.
+    func drop() {
+        let script = "DROP SCHEMA IF EXISTS \(table) CASCADE;"
+        Thread.detachNewThread { [self] in _ = try? runBlocking(script) }
+    }
 
     /// The pids each condition selects, or the error text when PostgreSQL refused it.
-    func select(_ conditions: [SQLFragment]) throws -> [Result<Set<Int64>, QueryError>] {
+    func select(_ conditions: [SQLFragment]) async throws -> [Result<Set<Int64>, QueryError>] {
         var script = "SET search_path TO \(table);\n"
         for (index, condition) in conditions.enumerated() {
             script +=
                 "SELECT 'Q\(index):' || coalesce(string_agg(pid::text, ',' ORDER BY pid), '') FROM \(table) WHERE "
                 + Self.inlined(condition) + ";\n"
         }
-        let (output, errors) = try run(script)
+        let (output, errors) = try await run(script)
         var answers: [Int: Set<Int64>] = [:]
         for line in output.split(separator: "\n") where line.hasPrefix("Q") {
             let parts = line.dropFirst().split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
@@ -380,7 +385,11 @@ struct PostgresMirror {
         "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
     }
 
-    private func run(_ script: String) throws -> (String, String) {
+    private func run(_ script: String) async throws -> (String, String) {
+        try await offPool { [self] in try runBlocking(script) }
+    }
+
+    private func runBlocking(_ script: String) throws -> (String, String) {
         // The script goes through a file, so psql failing early can't leave a writer blocked.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pql-pg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
