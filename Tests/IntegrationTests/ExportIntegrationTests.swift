@@ -54,7 +54,10 @@ import Workspace
         case .postgresql:
             let postgres = try await PostgresWorkspace.open(
                 url: try PostgresURL(PostgresWorkersTests.freshDatabase()), create: true, maxConnections: 4,
-                environment: ["FERRY_MASTER_KEY": PostgresWorkersTests.masterKey])
+                environment: [
+                    "FERRY_MASTER_KEY": PostgresWorkersTests.masterKey,
+                    "FERRY_CONNECT_TIMEOUT_SECONDS": PostgresWorkersTests.connectTimeout,
+                ])
             (workspace, secretBox) = (postgres, postgres.secretBox)
             close = { await postgres.close() }
         }

@@ -10,7 +10,7 @@ import Testing
             database.split(separator: "@").first?.split(separator: ":").last.map(String.init), "\(database)")
         let environment = [
             "FERRY_DATABASE_URL": database, "FERRY_MASTER_KEY": PostgresWorkersTests.masterKey,
-            "FERRY_LOG_LEVEL": "trace",
+            "FERRY_LOG_LEVEL": "trace", "FERRY_CONNECT_TIMEOUT_SECONDS": PostgresWorkersTests.connectTimeout,
         ]
         let initialised = try await FerryRun.run(["workspace", "init"], environment: environment)
         #expect(initialised.exitCode == 0, "\(initialised.stderr)")

@@ -110,6 +110,7 @@ import Testing
         var environment = env.awsEnvironment(user: "admin")
         environment["FERRY_DATABASE_URL"] = server.url
         environment["FERRY_MASTER_KEY"] = PostgresWorkersTests.masterKey
+        environment["FERRY_CONNECT_TIMEOUT_SECONDS"] = PostgresWorkersTests.connectTimeout
         let folder = NSTemporaryDirectory() + "ferry-pg-restart-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }

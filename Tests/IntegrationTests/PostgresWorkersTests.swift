@@ -10,6 +10,12 @@ import Testing
     let env = TestEnvironment.shared
     static let masterKey = Data((0..<32).map { UInt8(255 - $0) }).base64EncodedString()
 
+    /// How long a test's `ferry` or in-process workspace waits for the server
+    /// to answer (FERRY_CONNECT_TIMEOUT_SECONDS): the 15 s default is a bound
+    /// for users, and on a loaded 2-core CI machine the shared server once
+    /// took longer than that to answer four workspaces opened at once.
+    static let connectTimeout = "60"
+
     /// A fresh database on the server `scripts/test` started; its URL.
     static func freshDatabase() async throws -> String {
         guard let server = ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES_URL"] else {
@@ -38,6 +44,7 @@ import Testing
         var environment = env.awsEnvironment(user: "admin")
         environment["FERRY_DATABASE_URL"] = database
         environment["FERRY_MASTER_KEY"] = Self.masterKey
+        environment["FERRY_CONNECT_TIMEOUT_SECONDS"] = Self.connectTimeout
         let cli = WorkspaceCLI(environment: environment)
         try FileManager.default.createDirectory(atPath: cli.dir, withIntermediateDirectories: true)
         func ferry(_ arguments: [String]) async throws -> FerryRun {

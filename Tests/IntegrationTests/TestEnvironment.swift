@@ -202,6 +202,7 @@ struct WorkspaceCLI: Sendable {
             backendEnvironment: [
                 "FERRY_DATABASE_URL": try await PostgresWorkersTests.freshDatabase(),
                 "FERRY_MASTER_KEY": PostgresWorkersTests.masterKey,
+                "FERRY_CONNECT_TIMEOUT_SECONDS": PostgresWorkersTests.connectTimeout,
             ])
     }
 

@@ -9,7 +9,9 @@ import Workspace
 /// (`FERRY_TEST_POSTGRES_URL`), dropped by `drop()`.
 struct TestDatabase: Sendable {
     static let masterKey = Data((0..<32).map { UInt8($0) }).base64EncodedString()
-    static let environment = ["FERRY_MASTER_KEY": masterKey]
+    /// The 15 s connect bound is for users; a loaded 2-core CI machine, with
+    /// many tests opening workspaces at once, is not what it is for.
+    static let environment = ["FERRY_MASTER_KEY": masterKey, "FERRY_CONNECT_TIMEOUT_SECONDS": "60"]
 
     let server: PostgresURL
     let url: PostgresURL
