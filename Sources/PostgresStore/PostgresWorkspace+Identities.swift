@@ -24,6 +24,24 @@ extension PostgresWorkspace: IdentityStore {
     ) async throws -> ImportSummary {
         let now = date.timeIntervalSince1970
         let hashes = footprint.map { _ in ImportFootprint.hashes(of: batch) } ?? []
+        let (summary, base, pure) = try await transaction { connection in
+            try await self.storeBatch(
+                batch, now: now, limit: limit, footprint: footprint, hashes: hashes, on: connection, after: previous)
+        }
+        footprint?.record(hashes, at: base, sole: pure)
+        return summary
+    }
+
+    /// `writeFragments`' work in the caller's transaction: the batch's
+    /// summary, its sequence number, and whether it only made new profiles
+    /// without looking anything up. `sharedTransaction` is set when earlier
+    /// batches ran in the same transaction (the bulk import's fallback), whose
+    /// staging tables are then emptied first, since no commit did it.
+    func storeBatch(
+        _ batch: [ImportedProfile], now: Double, limit: Int, footprint: ImportFootprint?, hashes: [Int],
+        sharedTransaction: Bool = false, on connection: PostgresConnection,
+        after previous: @escaping @Sendable () async throws -> Void
+    ) async throws -> (ImportSummary, Int64, Bool) {
         var documentRows = ByteBuffer()
         documentRows.reserveCapacity(batch.reduce(0) { $0 + $1.document.utf8.count + 64 })
         var identityRows = ByteBuffer()
@@ -37,7 +55,7 @@ extension PostgresWorkspace: IdentityStore {
             }
         }
         let (documentData, identityData) = (documentRows, identityRows)
-        let (summary, base, pure) = try await transaction { connection in
+        do {
             try await connection.query(
                 """
                 DO $$ BEGIN
@@ -47,6 +65,11 @@ extension PostgresWorkspace: IdentityStore {
                 END $$
                 """, logger: self.logger
             ).collect()
+            if sharedTransaction {
+                try await connection.query("TRUNCATE fragment_staging, identity_staging", logger: self.logger)
+                    .collect()
+                try await connection.query("DROP TABLE IF EXISTS fragment_value", logger: self.logger).collect()
+            }
             // Every document is parsed into jsonb here, before the lock, while
             // another connection may hold it: the fresh profiles are then
             // copied from this table, and the updates read it.
@@ -112,8 +135,6 @@ extension PostgresWorkspace: IdentityStore {
             // Only new profiles, each made of one record, keep the footprint whole.
             return (graph.summary, base, unheld && plan.same.isEmpty && plan.groups.isEmpty)
         }
-        footprint?.record(hashes, at: base, sole: pure)
-        return summary
     }
 
     /// Who holds each staged identity, and the stored row of each staged

@@ -22,6 +22,12 @@ extension PostgresWorkspace: ProfileStore {
         // graph's lock, the next is staged (its documents parsed into jsonb, most
         // of the server's work), so both cores work. One connection cannot wait
         // for another, so a pool of one writes a batch at a time.
+        if let summary = try await importIntoEmptyGraph(inputs, options: options, onReject: onReject) {
+            try await refreshStatistics(
+                of: "profile (pid), profile_value (pid), identity (pid)",
+                afterChanging: summary.inserted + summary.updated)
+            return summary
+        }
         let footprint = ImportFootprint()
         let summary = try await ProfileInputReader(options: options).run(
             inputs, onReject: onReject, overlapping: min(2, maxConnections)

@@ -15,7 +15,9 @@ struct ProfilesImportCommand: AsyncParsableCommand {
             newer values winning field by field; records sharing any identity make one profile, \
             merged by timestamp (docs/identities.md). A bad line is rejected with its reason, never altered. \
             Profiles are committed in batches of 10,000: a killed import keeps the batches before it, \
-            and running it again completes it. The format is described in docs/profiles.md.
+            and running it again completes it. On PostgreSQL, an import into a workspace holding no \
+            profiles is one transaction instead: killed, it keeps nothing. \
+            The format is described in docs/profiles.md.
             """
     )
 

@@ -1,0 +1,193 @@
+import Foundation
+import PostgresNIO
+import Segmentation
+import Testing
+import Workspace
+
+@testable import PostgresStore
+
+/// An import into an empty identity graph goes in one transaction without
+/// per-row index upkeep (`importIntoEmptyGraph`): it stores what importing
+/// batch by batch stores, and a killed one leaves the workspace as it was.
+@Suite struct BulkImportTests {
+    /// Records of `TypedColumnsTests.lines`; the later ones also name an earlier
+    /// record's email in their identityMap, so they merge into it.
+    static func lines(from start: Int, count: Int, linkingBack: Bool = false) -> [String] {
+        TypedColumnsTests.lines(from: start, count: count).enumerated().map { offset, line in
+            let index = start + offset
+            guard linkingBack, index % 3 == 0 else { return line }
+            let email = #"{"id":"p\#(index)@x.io","primary":true}]"#
+            return line.replacingOccurrences(
+                of: email + "}", with: email + #","CRMID":[{"id":"c\#(index / 6)"}]}"#)
+        }
+    }
+
+    /// Profiles by their key: document, merged flag and identities; typed values checked against the documents.
+    static func contents(of workspace: PostgresWorkspace) async throws -> [String: String] {
+        let columns = try await workspace.typedColumns()
+        return try await workspace.withConnection { connection in
+            for (path, number) in columns {
+                let differing = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT count(*) FROM profile p FULL JOIN profile_value v USING (pid)
+                            WHERE v.v\(number) IS DISTINCT FROM \(PostgresWorkspace.extraction(of: path, from: "p.doc"))
+                            """), logger: workspace.logger
+                ).collect()[0].decode(Int.self)
+                #expect(differing == 0, "typed values of \(path) differ from the documents in \(differing) rows")
+            }
+            var contents: [String: String] = [:]
+            for row in try await connection.query(
+                """
+                SELECT p.namespace || ':' || p.identity, p.doc::text || ' merged ' || p.merged::text || ' ids '
+                    || (SELECT string_agg(i.namespace || ':' || i.id, ',' ORDER BY i.namespace, i.id)
+                        FROM identity i WHERE i.pid = p.pid)
+                FROM profile p
+                """, logger: workspace.logger
+            ).collect() {
+                let (key, value) = try row.decode((String, String).self)
+                contents[key] = value
+            }
+            return contents
+        }
+    }
+
+    /// The same lines written batch by batch, as an import into a graph that is not empty is.
+    static func importInBatches(_ lines: [String], into subject: StoreUnderTest, batchSize: Int) async throws {
+        let workspace = try #require(subject.store as? PostgresWorkspace)
+        let url = subject.folder.appendingPathComponent("batches-\(UUID().uuidString).jsonl")
+        try lines.joined(separator: "\n").write(to: url, atomically: false, encoding: .utf8)
+        let options = ImportOptions(batchSize: batchSize)
+        _ = try await ProfileInputReader(options: options).run([.file(url.path)], onReject: { _ in }, overlapping: 2) {
+            batch, previous in
+            try await workspace.writeFragments(
+                batch, at: Date(), limit: options.identityLimit, footprint: ImportFootprint(), after: previous)
+        }
+    }
+
+    /// The OIDs of the identity and profile tables' indexes: new ones once the bulk path built them again.
+    static func indexes(of workspace: PostgresWorkspace) async throws -> [String: Int] {
+        try await workspace.withConnection { connection in
+            var indexes: [String: Int] = [:]
+            for row in try await connection.query(
+                """
+                SELECT indexrelid::regclass::text, indexrelid::oid::bigint::int FROM pg_index
+                WHERE indrelid IN ('profile'::regclass, 'identity'::regclass, 'profile_value'::regclass)
+                """, logger: workspace.logger
+            ).collect() {
+                let (name, oid) = try row.decode((String, Int).self)
+                indexes[name] = oid
+            }
+            return indexes
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aLargeImportIntoAnEmptyWorkspaceStoresWhatBatchesDo(linkingBack: Bool) async throws {
+        // 300 new records, then some of them again, changed, in a later batch.
+        let lines =
+            Self.lines(from: 0, count: 300, linkingBack: linkingBack)
+            + Self.lines(from: 100, count: 20).map { $0.replacingOccurrences(of: #""a":"#, with: #""a":9,"b":"#) }
+        let bulk = try await StoreUnderTest.make(.postgresql)
+        let batches = try await StoreUnderTest.make(.postgresql)
+        defer {
+            Task {
+                await bulk.cleanUp()
+                await batches.cleanUp()
+            }
+        }
+        let workspace = try #require(bulk.store as? PostgresWorkspace)
+        let before = try await Self.indexes(of: workspace)
+        let (summary, rejections) = try await bulk.importLines(lines, options: ImportOptions(batchSize: 40))
+        #expect(rejections.isEmpty)
+        #expect(summary.inserted + summary.updated + summary.merged > 0)
+        let after = try await Self.indexes(of: workspace)
+        #expect(Set(after.keys) == Set(before.keys) && before.count == 5, "\(before) -> \(after)")
+        #expect(after.allSatisfy { before[$0.key] != $0.value }, "the indexes were not built again: \(after)")
+        try await Self.importInBatches(lines, into: batches, batchSize: 40)
+        let reference = try #require(batches.store as? PostgresWorkspace)
+        let stored = try await Self.contents(of: workspace)
+        #expect(stored.count == (linkingBack ? 250 : 300))
+        #expect(stored == (try await Self.contents(of: reference)))
+        let documents = try await reference.withConnection { connection in
+            try await connection.query("SELECT doc::text FROM profile", logger: reference.logger).collect().map {
+                try JSONValue.parse(try $0.decode(String.self))
+            }
+        }
+        try await TypedColumnsTests.expectCountsAsEvaluated(
+            ["a > 2", "o.p = 3", "a = 9", "b.isNull()", "d occurs before date(1980, 1, 1)"], in: workspace,
+            documents: documents)
+    }
+
+    @Test func aLargeImportIntoAWorkspaceHoldingProfilesStoresWhatBatchesDo() async throws {
+        let first = Self.lines(from: 0, count: 50)
+        let lines = Self.lines(from: 30, count: 200, linkingBack: true)
+        let subject = try await StoreUnderTest.make(.postgresql)
+        let batches = try await StoreUnderTest.make(.postgresql)
+        defer {
+            Task {
+                await subject.cleanUp()
+                await batches.cleanUp()
+            }
+        }
+        _ = try await subject.importLines(first, options: ImportOptions(batchSize: 40))
+        let (_, rejections) = try await subject.importLines(lines, options: ImportOptions(batchSize: 40))
+        #expect(rejections.isEmpty)
+        try await Self.importInBatches(first, into: batches, batchSize: 40)
+        try await Self.importInBatches(lines, into: batches, batchSize: 40)
+        let workspace = try #require(subject.store as? PostgresWorkspace)
+        let reference = try #require(batches.store as? PostgresWorkspace)
+        let stored = try await Self.contents(of: workspace)
+        #expect(stored.count > 150)
+        #expect(stored == (try await Self.contents(of: reference)))
+    }
+
+    /// The import's connection is ended by the server once every batch is
+    /// written, as when its process is killed then: nothing of it is stored, the
+    /// indexes are as they were, and the next import stores everything.
+    @Test func aKilledBulkImportLeavesTheWorkspaceAsItWas() async throws {
+        let subject = try await StoreUnderTest.make(.postgresql)
+        defer { Task { await subject.cleanUp() } }
+        let workspace = try #require(subject.store as? PostgresWorkspace)
+        let before = try await Self.indexes(of: workspace)
+        let lines = Self.lines(from: 0, count: 30_000)
+        let importing = Task { try await subject.importLines(lines, options: ImportOptions(batchSize: 500)) }
+        // The tables are locked until the import ends, so only the server's
+        // views are read here. Not during a COPY: PostgresNIO may not notice a
+        // connection the server closes under one, and the import never ends.
+        var killed = false
+        let deadline = Date().addingTimeInterval(120)
+        while !killed, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            killed = try await workspace.withConnection { connection in
+                try await connection.query(
+                    """
+                    SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
+                        JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted
+                    WHERE a.pid <> pg_backend_pid() AND a.datname = current_database()
+                        AND a.query LIKE 'INSERT INTO profile_value%'
+                    """, logger: workspace.logger
+                ).collect().first?.decode(Bool.self) ?? false
+            }
+        }
+        #expect(killed, "the import ended before it could be killed")
+        await #expect(throws: (any Error).self) { try await importing.value }
+        #expect(try await workspace.profileCount() == 0)
+        let (identities, values, triggers) = try await workspace.withConnection { connection in
+            try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM identity), (SELECT count(*) FROM profile_value),
+                       (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'profile'::regclass AND NOT tgisinternal
+                            AND tgenabled = 'O')
+                """, logger: workspace.logger
+            ).collect()[0].decode((Int, Int, Int).self)
+        }
+        #expect(identities == 0 && values == 0 && triggers == 3)
+        #expect(try await Self.indexes(of: workspace) == before)
+
+        let (summary, _) = try await subject.importLines(
+            Array(lines.prefix(2_000)), options: ImportOptions(batchSize: 500))
+        #expect(summary.inserted == 2_000)
+        #expect(try await workspace.profileCount() == 2_000)
+    }
+}
