@@ -427,6 +427,13 @@ enum PostgresSchema {
             PostgresWorkspace.nativeValuesMigration,
             []
         ),
+        (
+            // Typed event columns (see PostgresWorkspace+EventColumns.swift): the
+            // catalog here; the columns are added as paths are met, and for the
+            // events stored before, from all of them once this is applied.
+            PostgresWorkspace.eventColumnsMigration,
+            ["CREATE TABLE event_field (col INTEGER PRIMARY KEY, path TEXT[] NOT NULL UNIQUE)"]
+        ),
     ]
 
     /// `ferry_pql_time` (see `PQL.postgresTimeFunction`) with a fast path for `YYYY-MM-DD`: the
@@ -509,6 +516,10 @@ enum PostgresSchema {
                     logger: workspace.logger
                 ).collect()
                 workspace.logger.info("applied migration \(migration.name)")
+                if migration.name == PostgresWorkspace.eventColumnsMigration {
+                    let paths = try await PostgresWorkspace.storedEventPaths(on: connection, logger: workspace.logger)
+                    try await PostgresWorkspace.addEventColumns(paths, on: connection, logger: workspace.logger)
+                }
                 if migration.name == typedColumnsMigration {
                     let paths = try await PostgresWorkspace.storedLeafPaths(on: connection, logger: workspace.logger)
                     try await PostgresWorkspace.addTypedColumns(for: paths, on: connection, logger: workspace.logger)

@@ -40,7 +40,17 @@ extension PostgresWorkspace: EventStore {
             buffer.writeInteger(UInt8(ascii: "\n"))
         }
         let data = buffer
+        let paths = ImportedEvent.scalarPaths(of: batch)
         let written = try await transaction { connection in
+            if !paths.isEmpty {
+                let known = try await Self.eventColumns(on: connection, logger: self.logger)
+                let fresh = paths.filter { known[$0] == nil }
+                if !fresh.isEmpty, known.count < Self.maximumEventPaths,
+                    try await Self.hasEventCatalog(on: connection, logger: self.logger)
+                {
+                    try await Self.addEventColumns(fresh, on: connection, logger: self.logger)
+                }
+            }
             try await connection.query(
                 """
                 CREATE TEMP TABLE event_stage (id TEXT, epid BIGINT, ets DOUBLE PRECISION, etype TEXT, edoc TEXT)
@@ -167,9 +177,12 @@ extension PostgresWorkspace: EventStore {
 
     /// The compiler's view of the event table for an evaluation at `now`.
     func eventTable(now: Date) async throws -> PQLEventStore {
-        PQLEventStore(
+        let columns = try await withConnection { connection in
+            try await Self.eventColumns(on: connection, logger: self.logger)
+        }
+        return PQLEventStore(
             profileKey: "profile.pid",
-            retainedSince: EventRetention.since(now: now, days: try await eventRetentionDays()))
+            retainedSince: EventRetention.since(now: now, days: try await eventRetentionDays()), columns: columns)
     }
 }
 

@@ -14,6 +14,14 @@ public struct PQLEventStore: Sendable, Equatable {
     public var profileKey: String
     /// Events before this instant (seconds since 1970) are past retention and never seen.
     public var retainedSince: Double
+    /// Event paths with typed columns, to their numbers: `xvN` and, in SQLite,
+    /// `xtN` (what `json_extract` and `json_type` give for the path), or in
+    /// PostgreSQL `xvN` (jsonb), `xsN` (text) and `xnN` (numeric), as a
+    /// profile's `vN`, `tN`, `sN`, `nN` (see `SQLDialect`). Other paths are
+    /// read from `edoc`.
+    public var columns: [[String]: Int] = [:]
+    /// SQLite: per typed path, the `json_type` names its events hold there.
+    public var kinds: [[String]: Set<String>] = [:]
 
     /// SQLite: the text `strftime` writes for the instant `seconds` (an `ets`):
     /// whole seconds as `2026-06-15T12:00:00Z`, else with milliseconds.
@@ -22,10 +30,15 @@ public struct PQLEventStore: Sendable, Equatable {
             + "ELSE '%Y-%m-%dT%H:%M:%fZ' END, \(seconds), 'unixepoch')"
     }
 
-    public init(table: String = "event", profileKey: String, retainedSince: Double) {
+    public init(
+        table: String = "event", profileKey: String, retainedSince: Double, columns: [[String]: Int] = [:],
+        kinds: [[String]: Set<String>] = [:]
+    ) {
         self.table = table
         self.profileKey = profileKey
         self.retainedSince = retainedSince
+        self.columns = columns
+        self.kinds = kinds
     }
 }
 
@@ -141,9 +154,45 @@ extension PQLSQLCompiler {
                 "coalesce(json_extract(\(alias).edoc, '$.timestamp'), \(PQLEventStore.timestampText("\(alias).ets")))"
             return Operand(type: SQLFragment(sql: "'text'"), values: [.text: SQLFragment(sql: text)], known: nil)
         }
+        return eventDocument(alias).field(path)
+    }
+
+    /// An array test (`includes`, `intersects`, ...) of a field inside an event
+    /// subquery, on the event's document or columns; nil when the field is the
+    /// profile's (noted, see `Usage`), so the caller tests the profile's.
+    func scopedArrayTarget(_ path: [String]) -> (PQLSQLCompiler, [String])? {
+        guard eventScope.depth > 0 || !eventScope.items.isEmpty else { return nil }
+        if path.first == PQL.upKey {
+            let levels = path.prefix { $0 == PQL.upKey }.count
+            let rest = Array(path.dropFirst(levels))
+            if levels < eventScope.items.count {
+                return (eventDocument(eventScope.items[eventScope.items.count - 1 - levels]), rest)
+            }
+            eventScope.usage.readsProfile = true
+            return (profileCompiler, rest)
+        }
+        if let first = path.first, let alias = eventScope.names[first] {
+            return (eventDocument(alias), Array(path.dropFirst()))
+        }
+        if let alias = eventScope.items.last { return (eventDocument(alias), path) }
+        eventScope.usage.readsProfile = true
+        return (profileCompiler, path)
+    }
+
+    /// A compiler of the fields of the event in row `alias`: its typed columns, else its document.
+    private func eventDocument(_ alias: String) -> PQLSQLCompiler {
         var document = PQLSQLCompiler(column: "\(alias).edoc", dialect: dialect, now: now)
         document.eventScope.usage = eventScope.usage
-        return document.field(path)
+        if let events {
+            // The event's own typed columns, named apart from the profile's (`xvN`),
+            // so a profile field read in the same subquery still finds its own.
+            document.typedColumns = events.columns
+            document.typedKinds = events.kinds
+            document.columnPrefix = "\(alias).x"
+            document.nativeValues = dialect == .postgresql
+            document.derivedTypes = dialect == .postgresql
+        }
+        return document
     }
 
     /// The alias whose `ets` a path names: `timestamp` of the item event, or `E.timestamp` of a bound one.

@@ -13,7 +13,7 @@ extension PQLSQLCompiler {
         let below = typedColumns.filter { $0.key.count > path.count && $0.key.starts(with: path) }.values.sorted()
         if !below.isEmpty {
             // A few columns decide for nearly every row; more would only lengthen the SQL.
-            let set = below.prefix(4).map { "t\($0) IS NOT NULL" }.joined(separator: " OR ")
+            let set = below.prefix(4).map { "\(t($0)) IS NOT NULL" }.joined(separator: " OR ")
             cases.append(SQLFragment(sql: "WHEN \(set) THEN 'object' "))
         }
         if let key = path.last, !key.isEmpty, Self.spelledAsItself(key) {
@@ -78,7 +78,7 @@ extension PQLSQLCompiler {
             guard case .literal(.string(let string), _) = item, Self.spelledAsItself(string) else { return test }
             quoted.append(.string("\"" + string + "\""))
         }
-        let v = "v\(number)"
+        let v = v(number)
         let present = quoted.map { _ in "instr(\(v), ?) > 0" }.joined(separator: " OR ")
         // Most arrays hold none of the items: one search each settles them, before any other.
         return SQLFragment(
@@ -93,8 +93,9 @@ extension PQLSQLCompiler {
     /// A SQLite typed column as an operand, with what the catalog says of its values.
     func typedOperand(_ path: [String], _ number: Int) -> Operand {
         var operand = Operand(
-            type: SQLFragment(sql: "t\(number)"), value: SQLFragment(sql: "v\(number)"), known: nil)
+            type: SQLFragment(sql: t(number)), value: SQLFragment(sql: v(number)), known: nil)
         operand.column = number
+        operand.columnPrefix = columnPrefix
         if let kinds = typedKinds[path]?.subtracting(["null"]), !kinds.isEmpty {
             operand.onlyClass = ValueClass.allCases.first { kinds.isSubset(of: $0.typeNames) }
             operand.onlyArrays = kinds == ["array"]
@@ -145,7 +146,7 @@ extension PQLSQLCompiler {
     /// `@>` holds for an array with an element equal to each string (the caller tests that
     /// the value is an array).
     func contained(_ function: PQLFunction, _ items: [PQLExpression], _ path: [String]) -> SQLFragment {
-        let array = typedColumns[path].map { SQLFragment(sql: "v\($0)") } ?? documentPath(path)
+        let array = typedColumns[path].map { SQLFragment(sql: v($0)) } ?? documentPath(path)
         func holds(_ strings: [PQLExpression]) -> SQLFragment {
             let json = JSONValue.array(
                 strings.map { item in
@@ -172,7 +173,7 @@ extension PQLSQLCompiler {
         }.values.sorted()
         guard dialect == .postgresql, !below.isEmpty else { return operand }
         // A few columns decide for nearly every row; more would only lengthen the SQL.
-        let set = below.prefix(4).map { "v\($0) IS NOT NULL" }.joined(separator: " OR ")
+        let set = below.prefix(4).map { "\(v($0)) IS NOT NULL" }.joined(separator: " OR ")
         // The document is fetched once per row that needs it: its type expression reads the
         // value up to three times, and each read of `lazyDocument` would probe `profile` again.
         let documentType =

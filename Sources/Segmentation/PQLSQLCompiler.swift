@@ -28,6 +28,17 @@ struct PQLSQLCompiler {
     /// PostgreSQL: each typed column `vN` has `sN` (text) and `nN` (numeric) beside it,
     /// its value when it is a string or a number and NULL otherwise (see `SQLDialect`).
     var nativeValues = false
+    /// Put before every typed column's name: an event subquery's are its row's
+    /// (`ev1.xv3`), so no name resolves to the profile's own `v3` or another level's.
+    var columnPrefix = ""
+    /// PostgreSQL: the typed columns have no `tN`; their type is read off `vN`.
+    var derivedTypes = false
+
+    /// The names of typed column N's value, type, text and number columns.
+    func v(_ number: Int) -> String { "\(columnPrefix)v\(number)" }
+    func t(_ number: Int) -> String { "\(columnPrefix)t\(number)" }
+    func s(_ number: Int) -> String { "\(columnPrefix)s\(number)" }
+    func n(_ number: Int) -> String { "\(columnPrefix)n\(number)" }
 
     /// A value in SQL: its `json_type` name, its SQL value per class, plus the class when known statically.
     ///
@@ -70,7 +81,9 @@ struct PQLSQLCompiler {
         var literal: String?
 
         /// `vN IS NOT NULL`: the value is present and not null.
-        var isSet: SQLFragment? { column.map { SQLFragment(sql: "(v\($0) IS NOT NULL)") } }
+        var isSet: SQLFragment? { column.map { SQLFragment(sql: "(\(columnPrefix)v\($0) IS NOT NULL)") } }
+        /// What the typed columns' names start with (`PQLSQLCompiler.columnPrefix`).
+        var columnPrefix = ""
 
         /// PostgreSQL: each of `values` is NULL unless the value is of that class, so a
         /// comparison or string test of it needs no class test first (it is NULL, then
@@ -294,28 +307,29 @@ struct PQLSQLCompiler {
     func field(_ path: [String]) -> Operand? {
         if let scoped = scopedField(path) { return scoped }
         if let number = typedColumns[path] {
-            let type = SQLFragment(sql: "t\(number)")
             switch dialect {
             case .sqlite:
                 return typedOperand(path, number)
             case .postgresql:
+                let type = derivedTypes ? jsonb(SQLFragment(sql: v(number))).type : SQLFragment(sql: t(number))
                 // The class is read off the jsonb itself: `tN` spells SQLite's type
                 // names, which costs a CASE (and a numeric scale) per row.
-                let kind = "jsonb_typeof(v\(number))"
+                let kind = "jsonb_typeof(\(v(number)))"
                 // Reading a stored text or numeric costs a fraction of decoding the jsonb.
                 var operand = Operand(
                     type: type,
                     values: [
                         .number: SQLFragment(
                             sql: nativeValues
-                                ? "n\(number)" : "CASE WHEN \(kind) = 'number' THEN (v\(number))::numeric END"),
+                                ? n(number) : "CASE WHEN \(kind) = 'number' THEN (\(v(number)))::numeric END"),
                         .text: SQLFragment(
                             sql: nativeValues
-                                ? "s\(number)" : "CASE WHEN \(kind) = 'string' THEN v\(number) #>> '{}' END"),
-                        .bool: SQLFragment(sql: "CASE WHEN \(kind) = 'boolean' THEN (v\(number))::boolean END"),
+                                ? s(number) : "CASE WHEN \(kind) = 'string' THEN \(v(number)) #>> '{}' END"),
+                        .bool: SQLFragment(sql: "CASE WHEN \(kind) = 'boolean' THEN (\(v(number)))::boolean END"),
                     ], known: nil)
                 operand.classSeparated = true
                 operand.jsonbColumn = number
+                operand.columnPrefix = columnPrefix
                 return operand
             }
         }
@@ -365,8 +379,11 @@ struct PQLSQLCompiler {
             let isNull: SQLFragment =
                 receiver.known != nil
                 ? no
-                : receiver.column.map { SQLFragment(sql: "(v\($0) IS NULL)") }
-                    ?? receiver.jsonbColumn.map { SQLFragment(sql: "(v\($0) IS NULL OR v\($0) = 'null'::jsonb)") }
+                : receiver.column.map { SQLFragment(sql: "(\(receiver.columnPrefix)v\($0) IS NULL)") }
+                    ?? receiver.jsonbColumn.map {
+                        let v = "\(receiver.columnPrefix)v\($0)"
+                        return SQLFragment(sql: "(\(v) IS NULL OR \(v) = 'null'::jsonb)")
+                    }
                     ?? "(COALESCE(" + receiver.type + ", 'null') = 'null')"
             return function == .isNull ? isNull : "(NOT " + isNull + ")"
         case .includes, .intersects, .supersetOf, .subsetOf:
@@ -449,10 +466,18 @@ struct PQLSQLCompiler {
 
     /// Array tests scan the field with `json_each`; elements are compared with literals only, so nothing
     /// inside the subquery can resolve a name against `json_each`'s own columns.
-    private func arrayTest(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression])
+    func arrayTest(_ function: PQLFunction, _ receiverExpression: PQLExpression, _ arguments: [PQLExpression])
         -> SQLFragment?
     {
         guard case .field(let path, _) = receiverExpression, !Self.isShadowedInsideJSONEach(column) else { return nil }
+        if let (compiler, rest) = scopedArrayTarget(path) {
+            // Inside an event subquery the field is an event's, or the profile's read from there.
+            guard !rest.isEmpty else { return nil }
+            var target = compiler
+            target.eventScope = PQLEventScope()
+            target.eventScope.usage = eventScope.usage
+            return target.arrayTest(function, .field(rest), arguments)
+        }
         let jsonPath = Self.jsonPath(path)
         if dialect == .sqlite, jsonPath == nil, typedColumns[path] == nil { return nil }
         let itemExpressions: [PQLExpression]
@@ -477,15 +502,15 @@ struct PQLSQLCompiler {
                 type: SQLFragment(sql: "\(alias).type"), value: SQLFragment(sql: "\(alias).value"), known: nil)
             if let number = typedColumns[path], typedOperand(path, number).onlyArrays {
                 // Arrays only, by the catalog: the column is an array's JSON text or NULL.
-                each = SQLFragment(sql: "FROM json_each(v\(number)) AS \(alias)")
-                isArray = SQLFragment(sql: "v\(number) IS NOT NULL")
+                each = SQLFragment(sql: "FROM json_each(\(v(number))) AS \(alias)")
+                isArray = SQLFragment(sql: "\(v(number)) IS NOT NULL")
             } else if let number = typedColumns[path] {
                 // The column holds the array's JSON text whenever the type says array.
                 // SQLite may run the subquery before the type test, so a value that is
                 // not an array is swapped for an empty one rather than parsed.
                 each = SQLFragment(
-                    sql: "FROM json_each(CASE WHEN t\(number) = 'array' THEN v\(number) ELSE '[]' END) AS \(alias)")
-                isArray = SQLFragment(sql: "t\(number) = 'array'")
+                    sql: "FROM json_each(CASE WHEN \(t(number)) = 'array' THEN \(v(number)) ELSE '[]' END) AS \(alias)")
+                isArray = SQLFragment(sql: "\(t(number)) = 'array'")
             } else {
                 each = SQLFragment(sql: "FROM json_each(\(column), \(jsonPath!)) AS \(alias)")
                 isArray = SQLFragment(sql: "json_type(\(column), \(jsonPath!)) = 'array'")
@@ -495,8 +520,8 @@ struct PQLSQLCompiler {
             let array: SQLFragment
             if let number = typedColumns[path] {
                 array = SQLFragment(
-                    sql: "CASE WHEN jsonb_typeof(v\(number)) = 'array' THEN v\(number) ELSE '[]'::jsonb END")
-                isArray = SQLFragment(sql: "jsonb_typeof(v\(number)) = 'array'")
+                    sql: "CASE WHEN jsonb_typeof(\(v(number))) = 'array' THEN \(v(number)) ELSE '[]'::jsonb END")
+                isArray = SQLFragment(sql: "jsonb_typeof(\(v(number))) = 'array'")
             } else {
                 let value = documentPath(path)
                 array = "CASE WHEN jsonb_typeof(" + value + ") = 'array' THEN " + value + " ELSE '[]'::jsonb END"
@@ -565,7 +590,8 @@ struct PQLSQLCompiler {
     func present(_ operand: Operand) -> SQLFragment {
         guard operand.known == nil else { return yes }
         if let number = operand.jsonbColumn {
-            return SQLFragment(sql: "(v\(number) IS NOT NULL AND v\(number) <> 'null'::jsonb)")
+            let v = "\(operand.columnPrefix)v\(number)"
+            return SQLFragment(sql: "(\(v) IS NOT NULL AND \(v) <> 'null'::jsonb)")
         }
         return operand.isSet ?? "(COALESCE(" + operand.type + ", 'null') <> 'null')"
     }

@@ -17,9 +17,12 @@ enum EventBatchWriter {
         let order = batch.indices.filter { pids[$0] != nil }.sorted {
             (pids[$0]!, batch[$0].seconds, $0) < (pids[$1]!, batch[$1].seconds, $1)
         }
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO event (id, epid, ets, etype, edoc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
-        (summary.inserted, summary.duplicates) = try store(order, of: batch, pids, with: insert, in: db)
+        var columns = try EventCellWriter(db)
+        try columns.prepare(batch, in: db)
+        let insert = try db.cachedStatement(sql: columns.insertSQL + " ON CONFLICT (id) DO NOTHING")
+        (summary.inserted, summary.duplicates) = try store(
+            order, of: batch, pids, with: insert, columns: &columns, in: db)
+        try columns.finish(in: db)
         // Profiles' versions are left as they are: only segments that read
         // nothing but the profile's row are evaluated incrementally, and an
         // event changes no row.
@@ -31,13 +34,19 @@ enum EventBatchWriter {
     /// `resolver` is kept from batch to batch: in the one transaction no other
     /// writer can move an identity to another profile.
     static func append(
-        _ batch: [ImportedEvent], resolver: inout EventProfileResolver, at now: Date, in db: Database
+        _ batch: [ImportedEvent], resolver: inout EventProfileResolver, columns: inout EventCellWriter, at now: Date,
+        in db: Database
     ) throws -> EventImportSummary {
         var summary = EventImportSummary()
         let pids = try profiles(for: batch, resolver: &resolver, at: now, in: db, created: &summary.profilesCreated)
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO event (id, epid, ets, etype, edoc) VALUES (?, ?, ?, ?, ?)")
-        summary.inserted = try store(batch.indices.filter { pids[$0] != nil }, of: batch, pids, with: insert, in: db).0
+        try columns.prepare(batch, in: db)
+        let insert = try db.cachedStatement(sql: columns.insertSQL)
+        summary.inserted =
+            try store(
+                batch.indices.filter { pids[$0] != nil }, of: batch, pids, with: insert, columns: &columns, in: db
+            )
+            .0
+        try columns.finish(in: db)
         return summary
     }
 
@@ -61,14 +70,16 @@ enum EventBatchWriter {
 
     /// Steps `insert` for the events at `order`; returns how many rows went in and how many did not.
     private static func store(
-        _ order: [Int], of batch: [ImportedEvent], _ pids: [Int64?], with insert: Statement, in db: Database
+        _ order: [Int], of batch: [ImportedEvent], _ pids: [Int64?], with insert: Statement,
+        columns: inout EventCellWriter, in db: Database
     ) throws -> (Int, Int) {
         let handle = insert.sqliteStatement
         var inserted = 0
         var shortened: [UInt8] = []
         try batch.withUnsafeBufferPointer { events in
             for index in order {
-                let code = step(events.baseAddress! + index, pid: pids[index]!, handle, shortened: &shortened)
+                let code = step(
+                    events.baseAddress! + index, pid: pids[index]!, handle, columns: &columns, shortened: &shortened)
                 guard code == SQLITE_DONE else { throw SQLiteBinding.error(code, handle) }
                 inserted += Int(sqlite3_changes(db.sqliteConnection))
             }
@@ -81,7 +92,8 @@ enum EventBatchWriter {
     /// SQLite) for the one step and unbound before their buffers may go.
     /// The event is read through a pointer, which the closures capture instead of copying it.
     private static func step(
-        _ event: UnsafePointer<ImportedEvent>, pid: Int64, _ handle: SQLiteStatement, shortened: inout [UInt8]
+        _ event: UnsafePointer<ImportedEvent>, pid: Int64, _ handle: SQLiteStatement, columns: inout EventCellWriter,
+        shortened: inout [UInt8]
     ) -> Int32 {
         sqlite3_reset(handle)
         defer { sqlite3_clear_bindings(handle) }
@@ -99,11 +111,11 @@ enum EventBatchWriter {
                 SQLiteBinding.borrowedText(handle, 5, lead > 0 ? short : whole)
                 guard let type = event.pointee.eventType else {
                     sqlite3_bind_null(handle, 4)
-                    return sqlite3_step(handle)
+                    return columns.bind(event, handle) { sqlite3_step(handle) }
                 }
                 return SQLiteBinding.withText(type) { type in
                     SQLiteBinding.borrowedText(handle, 4, type)
-                    return sqlite3_step(handle)
+                    return columns.bind(event, handle) { sqlite3_step(handle) }
                 }
             }
         }

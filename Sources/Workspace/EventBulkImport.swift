@@ -90,10 +90,13 @@ enum EventBulkImport {
             for (name, _) in indexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") }
             do {
                 var resolver = try EventProfileResolver(db)
+                var columns = try EventCellWriter(db, storedBefore: stored)
                 if try preloads(estimatedEvents, firstBatch: pending?.count ?? 0, db) { try resolver.preload(db) }
                 while let rows = pending {
                     pending = nil
-                    summary.add(try EventBatchWriter.append(rows, resolver: &resolver, at: Date(), in: db))
+                    summary.add(
+                        try EventBatchWriter.append(
+                            rows, resolver: &resolver, columns: &columns, at: Date(), in: db))
                     pending = try stream.next()
                 }
             }

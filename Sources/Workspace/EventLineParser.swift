@@ -13,14 +13,20 @@ public struct ImportedEvent: Sendable, Equatable {
     public let identities: [EventIdentity]
     /// The whole event as JSON text, as read.
     public let document: String
+    /// Its values at the paths typed columns may hold, for the SQLite import.
+    let cells: EventCells
     /// Where the SQLite import's cache finds the profile of the first identity
     /// (normalized): hashed on the parsing threads, not on the one writer.
     let profileKey: EventProfileCache.Key
     /// Leading bytes of `document` the SQLite store leaves out (`EventDocumentLead`).
     let lead: Int
 
-    init(id: String, seconds: Double, eventType: String?, identities: [EventIdentity], document: String) {
+    init(
+        id: String, seconds: Double, eventType: String?, identities: [EventIdentity], document: String,
+        cells: EventCells = EventCells()
+    ) {
         self.id = id
+        self.cells = cells
         self.seconds = seconds
         self.eventType = eventType
         self.identities = identities
@@ -93,7 +99,7 @@ enum EventLineParser {
         return .event(
             ImportedEvent(
                 id: id, seconds: seconds, eventType: eventType, identities: identities,
-                document: String(decoding: line, as: UTF8.self)))
+                document: String(decoding: line, as: UTF8.self), cells: EventCells(of: document)))
     }
 
     /// The identityMap's ids, the one flagged primary first, then by namespace.

@@ -34,6 +34,7 @@ private struct EventScan {
     var eventType: Range<Int>?
     var identityMap = false
     var identities: [(namespace: Range<Int>, id: Range<Int>, primary: Bool)] = []
+    var cells = EventCells()
 
     init(bytes: UnsafeRawBufferPointer, keys: UnsafeMutableBufferPointer<Int>) {
         self.bytes = bytes
@@ -49,7 +50,7 @@ private struct EventScan {
         else { return nil }
         return ImportedEvent(
             id: text(id), seconds: seconds, eventType: eventType.map(text), identities: orderedIdentities(),
-            document: String(decoding: bytes, as: UTF8.self))
+            document: String(decoding: bytes, as: UTF8.self), cells: cells)
     }
 
     /// As the tree parse orders them: the primary ones first, each group by
@@ -110,7 +111,54 @@ private struct EventScan {
                 scan.identityMap = true
                 return scan.peek == UInt8(ascii: "{") && scan.namespaces()
             }
-            return scan.value()
+            return scan.node(key)
+        }
+    }
+
+    /// The value of member `key` of the current path, checked, with its cells
+    /// (`EventCells`): a scalar's value, an object's members, an array's kind.
+    private mutating func node(_ key: Range<Int>) -> Bool {
+        let depth = cells.depth
+        cells.enter(UnsafeRawBufferPointer(rebasing: bytes[key]))
+        defer { cells.leave(depth) }
+        guard let byte = peek else { return false }
+        switch byte {
+        case UInt8(ascii: "{"):
+            cells.mark(.object)
+            return members { scan, key in scan.node(key) }
+        case UInt8(ascii: "["):
+            cells.mark(.array)
+            return value()
+        case UInt8(ascii: "\""):
+            guard let range = string(escapes: true) else { return false }
+            let text = UnsafeRawBufferPointer(rebasing: bytes[range])
+            if !text.contains(UInt8(ascii: "\\")) {
+                text.withMemoryRebound(to: UInt8.self) { cells.appendText($0) }
+                return true
+            }
+            // Escapes are rare: the tree parse's reading of the quoted text.
+            let quoted = UnsafeRawBufferPointer(rebasing: bytes[(range.lowerBound - 1)..<(range.upperBound + 1)])
+            guard let value = try? JSONValue.parse(quoted) else { return false }
+            cells.append(value)
+            return true
+        case UInt8(ascii: "t"):
+            guard word("true") else { return false }
+            cells.append(.bool(true))
+            return true
+        case UInt8(ascii: "f"):
+            guard word("false") else { return false }
+            cells.append(.bool(false))
+            return true
+        case UInt8(ascii: "n"):
+            guard word("null") else { return false }
+            cells.append(.null)
+            return true
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = index
+            guard number(), let value = JSONValue.number(literal: text(start..<index)) else { return false }
+            cells.append(value)
+            return true
+        default: return false
         }
     }
 

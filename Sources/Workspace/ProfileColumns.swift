@@ -15,6 +15,27 @@ import Segmentation
 /// The document stays in `doc` for `profiles show`, for paths without a column
 /// and for the rows whose numbers must be written exactly as imported.
 public struct ProfileColumns: Sendable, Equatable {
+    /// Where a set of typed columns lives: the profiles' (`vN`, `tN` on
+    /// `profile`) or the events' (`xvN`, `xtN` on `event`, see `EventColumns`).
+    struct Layout: Sendable, Equatable {
+        var table: String
+        /// The catalog of paths: (col, path, kinds).
+        var catalog: String
+        var document: String
+        /// Put before `vN` and `tN`.
+        var prefix: String
+        var maximumColumns: Int
+
+        /// SQLite allows 2,000 columns; the rest of a very wide schema stays in `doc`.
+        static let profile = Layout(
+            table: "profile", catalog: "profileField", document: "doc", prefix: "", maximumColumns: 600)
+        /// Every event row pays a byte of its record's header for each column,
+        /// NULL or not, and there are many more events than profiles.
+        static let event = Layout(
+            table: "event", catalog: "eventField", document: "edoc", prefix: "x", maximumColumns: 100)
+    }
+
+    var layout = Layout.profile
     /// Paths as their keys, to column numbers.
     public private(set) var numbers: [[String]: Int] = [:]
     /// Column numbers in the order they were added, with their paths.
@@ -22,16 +43,16 @@ public struct ProfileColumns: Sendable, Equatable {
     /// Per entry of `paths`, the `json_type` names seen there so far.
     private(set) var kinds: [Set<String>] = []
 
-    /// SQLite allows 2,000 columns; the rest of a very wide schema stays in `doc`.
-    static let maximumColumns = 600
+    static var maximumColumns: Int { Layout.profile.maximumColumns }
 
     public static func == (a: ProfileColumns, b: ProfileColumns) -> Bool { a.numbers == b.numbers }
 
     public func column(for keys: [String]) -> Int? { numbers[keys] }
 
-    static func load(_ db: Database) throws -> ProfileColumns {
+    static func load(_ db: Database, _ layout: Layout = .profile) throws -> ProfileColumns {
         var columns = ProfileColumns()
-        for row in try Row.fetchAll(db, sql: "SELECT col, path, kinds FROM profileField ORDER BY col") {
+        columns.layout = layout
+        for row in try Row.fetchAll(db, sql: "SELECT col, path, kinds FROM \(layout.catalog) ORDER BY col") {
             let number: Int = row["col"]
             let keys = try JSONDecoder().decode([String].self, from: Data((row["path"] as String).utf8))
             columns.numbers[keys] = number
@@ -42,36 +63,45 @@ public struct ProfileColumns: Sendable, Equatable {
     }
 
     /// Adds columns for `newPaths` not seen before and fills them for the rows
-    /// already stored, from their documents.
-    mutating func register(_ newPaths: some Sequence<[String]>, in db: Database) throws {
+    /// already stored, from their documents; `rows`, an SQL condition, limits
+    /// which (nil: all). Returns how many columns it added.
+    @discardableResult
+    mutating func register(_ newPaths: some Sequence<[String]>, in db: Database, rows: String? = nil) throws -> Int {
+        let (table, document, v, t) = (layout.table, layout.document, layout.prefix + "v", layout.prefix + "t")
         var added: [(Int, [String])] = []
         for keys in newPaths where numbers[keys] == nil {
-            guard numbers.count < Self.maximumColumns, Self.jsonPath(keys) != nil else { continue }
+            guard numbers.count < layout.maximumColumns, Self.jsonPath(keys) != nil else { continue }
             let number = (paths.last?.number ?? 0) + 1
             let path = String(decoding: try JSONEncoder().encode(keys), as: UTF8.self)
-            try db.execute(sql: "INSERT INTO profileField (col, path) VALUES (?, ?)", arguments: [number, path])
+            try db.execute(
+                sql: "INSERT INTO \(layout.catalog) (col, path) VALUES (?, ?)", arguments: [number, path])
             // No declared type: each row keeps the SQLite type of its own value.
-            try db.execute(sql: "ALTER TABLE profile ADD COLUMN v\(number)")
-            try db.execute(sql: "ALTER TABLE profile ADD COLUMN t\(number) TEXT")
+            try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN \(v)\(number)")
+            try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN \(t)\(number) TEXT")
             numbers[keys] = number
             paths.append((number, keys))
             kinds.append([])
             added.append((number, keys))
         }
-        guard !added.isEmpty else { return }
+        guard !added.isEmpty else { return 0 }
         let assignments = added.map { number, keys in
             let path = Self.jsonPath(keys)!
-            return "v\(number) = json_extract(doc, \(path)), t\(number) = json_type(doc, \(path))"
+            return "\(v)\(number) = json_extract(\(document), \(path)), "
+                + "\(t)\(number) = json_type(\(document), \(path))"
         }
         // Only rows that have one of the paths; a first import into an empty
         // workspace costs nothing here.
-        let having = added.map { "json_type(doc, \(Self.jsonPath($0.1)!)) IS NOT NULL" }.joined(separator: " OR ")
-        try db.execute(sql: "UPDATE profile SET \(assignments.joined(separator: ", ")) WHERE \(having)")
+        let having = added.map { "json_type(\(document), \(Self.jsonPath($0.1)!)) IS NOT NULL" }
+            .joined(separator: " OR ")
+        let limit = rows.map { "(\($0)) AND " } ?? ""
+        try db.execute(
+            sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE \(limit)(\(having))")
         for (number, _) in added {
             let seen = try String.fetchAll(
-                db, sql: "SELECT DISTINCT t\(number) FROM profile WHERE t\(number) IS NOT NULL")
+                db, sql: "SELECT DISTINCT \(t)\(number) FROM \(table) WHERE \(t)\(number) IS NOT NULL")
             if !seen.isEmpty { try record(Set(seen), forSlot: paths.firstIndex { $0.number == number }!, in: db) }
         }
+        return added.count
     }
 
     /// Adds `types` to what the path in `slot` is known to hold.
@@ -79,7 +109,7 @@ public struct ProfileColumns: Sendable, Equatable {
         guard !types.isSubset(of: kinds[slot]) else { return }
         kinds[slot].formUnion(types)
         try db.execute(
-            sql: "UPDATE profileField SET kinds = ? WHERE col = ?",
+            sql: "UPDATE \(layout.catalog) SET kinds = ? WHERE col = ?",
             arguments: [kinds[slot].sorted().joined(separator: ","), paths[slot].number])
     }
 

@@ -45,14 +45,16 @@ enum SegmentEvaluator {
     ) async throws -> [EvaluationSummary] {
         let catalog = catalogTries > 0
         let scanStart = Date()
-        let (columns, eventsSince) = try await pool.read { db in
-            (try ProfileColumns.load(db), try Workspace.eventsRetainedSince(now: now, db))
+        let (columns, eventColumns, eventsSince) = try await pool.read { db in
+            (try ProfileColumns.load(db), try EventColumns.load(db), try Workspace.eventsRetainedSince(now: now, db))
         }
         let typed = columns.numbers
         // An import may add a type to a path between this read and the scan's: the
         // scan reads the catalog again in its own snapshot and refuses a changed one.
         let kinds = catalog ? Self.kinds(of: columns) : [:]
-        let events = PQLEventStore(profileKey: "profile.pid", retainedSince: eventsSince)
+        let eventKinds = catalog ? Self.kinds(of: eventColumns) : [:]
+        let events = PQLEventStore(
+            profileKey: "profile.pid", retainedSince: eventsSince, columns: eventColumns.numbers, kinds: eventKinds)
         let referenced = Set(segments.flatMap { PQL.segmentReferences($0.1).compactMap(resolve) })
         let lookup = MemberLookup(sids: referenced)
         let fragments = segments.map { segment in
@@ -79,7 +81,7 @@ enum SegmentEvaluator {
         }
         let scan = try makeScan(
             segments, fragments: fragments, bases: bases, now: now, eventsSince: eventsSince, lookup: lookup,
-            kinds: kinds, resolve: resolve)
+            kinds: kinds, eventKinds: eventKinds, resolve: resolve)
         let outcomes: [Outcome]
         let version: Int64
         do {
@@ -158,6 +160,8 @@ enum SegmentEvaluator {
         var lookup: MemberLookup
         /// The catalog the SQL was compiled against (empty: compiled without it).
         var kinds: [[String]: Set<String>]
+        /// The event columns' catalog the SQL was compiled against.
+        var eventKinds: [[String]: Set<String>] = [:]
 
         /// Whether halves of the profiles may be scanned on two connections at once: a
         /// full scan of predicates over each row alone. Every write to `profile` stamps a
@@ -192,6 +196,9 @@ enum SegmentEvaluator {
             // stamped up to it is in what the scan sees.
             let version = try Int64.fetchOne(db, sql: "SELECT version FROM profileVersion WHERE id = 1") ?? 0
             if !kinds.isEmpty, try SegmentEvaluator.kinds(of: ProfileColumns.load(db)) != kinds {
+                throw CatalogChanged()
+            }
+            if !eventKinds.isEmpty, try SegmentEvaluator.kinds(of: EventColumns.load(db)) != eventKinds {
                 throw CatalogChanged()
             }
             var range: (Int64, Int64)?
@@ -269,7 +276,7 @@ enum SegmentEvaluator {
     private static func makeScan(
         _ segments: [(SegmentRecord, PQLExpression)], fragments: [SQLFragment?], bases: [Int64?], now: Date,
         eventsSince: Double, lookup: MemberLookup, kinds: [[String]: Set<String>],
-        resolve: @escaping @Sendable (String) -> Int64?
+        eventKinds: [[String]: Set<String>], resolve: @escaping @Sendable (String) -> Int64?
     ) throws -> Scan {
         var parts: [Scan.Part] = []
         let full = segments.indices.filter { bases[$0] == nil }
@@ -307,7 +314,7 @@ enum SegmentEvaluator {
                     sql: sql, arguments: statementArguments(arguments), members: members,
                     maskColumn: mask == nil ? nil : Int32(columns.count - 1), mask: mask?.function))
         }
-        var scan = Scan(parts: parts, count: segments.count, lookup: lookup, kinds: kinds)
+        var scan = Scan(parts: parts, count: segments.count, lookup: lookup, kinds: kinds, eventKinds: eventKinds)
         scan.splits =
             incremental.isEmpty && parts.allSatisfy { $0.mask == nil } && lookup.sids.isEmpty
             && !segments.contains { PQL.readsEvents($0.1) }

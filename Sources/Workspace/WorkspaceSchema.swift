@@ -396,6 +396,21 @@ enum WorkspaceSchema {
             // while building (etype, ets, epid) was a seventh of a large import.
             try db.execute(sql: "DROP INDEX IF EXISTS event_by_type")
         }
+        migrator.registerMigration("2026-12-02 typed event columns") { db in
+            // Event paths with a typed column pair (xvN, xtN) on event, as
+            // profileField is the profiles' (EventColumns).
+            try db.execute(
+                sql: """
+                    CREATE TABLE eventField (
+                        col INTEGER PRIMARY KEY,
+                        path TEXT NOT NULL UNIQUE,
+                        kinds TEXT NOT NULL DEFAULT ''
+                    );
+                    """)
+            // A workspace from before typed event columns gets them from its events.
+            var columns = try EventColumns.load(db)
+            try columns.register(try EventColumns.storedPaths(db), in: db)
+        }
         return migrator
     }
 }
