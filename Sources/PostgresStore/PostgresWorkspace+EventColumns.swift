@@ -55,13 +55,8 @@ extension PostgresWorkspace {
             ).collect()
             let keys = path.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
             let value = "jsonb_extract_path(edoc, \(keys))"
-            alterations += [
-                "ADD COLUMN xv\(number) JSONB GENERATED ALWAYS AS (\(value)) STORED",
-                "ADD COLUMN xs\(number) TEXT GENERATED ALWAYS AS "
-                    + "(CASE WHEN jsonb_typeof(\(value)) = 'string' THEN \(value) #>> '{}' END) STORED",
-                "ADD COLUMN xn\(number) NUMERIC GENERATED ALWAYS AS "
-                    + "(CASE WHEN jsonb_typeof(\(value)) = 'number' THEN (\(value))::numeric END) STORED",
-            ]
+            alterations.append("ADD COLUMN xv\(number) JSONB GENERATED ALWAYS AS (\(value)) STORED")
+            alterations += nativeValueColumns(text: "xs\(number)", number: "xn\(number)", of: value)
         }
         // One rewrite of the table for every column added.
         try await connection.query(

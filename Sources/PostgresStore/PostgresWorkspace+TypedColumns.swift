@@ -113,16 +113,22 @@ extension PostgresWorkspace {
     static func addNativeValues(_ numbers: [Int], on connection: PostgresConnection, logger: Logger) async throws {
         guard !numbers.isEmpty else { return }
         let columns = numbers.sorted().flatMap { number in
-            [
-                "ADD COLUMN s\(number) TEXT GENERATED ALWAYS AS "
-                    + "(CASE WHEN jsonb_typeof(v\(number)) = 'string' THEN v\(number) #>> '{}' END) STORED",
-                "ADD COLUMN n\(number) NUMERIC GENERATED ALWAYS AS "
-                    + "(CASE WHEN jsonb_typeof(v\(number)) = 'number' THEN (v\(number))::numeric END) STORED",
-            ]
+            nativeValueColumns(text: "s\(number)", number: "n\(number)", of: "v\(number)")
         }
         try await connection.query(
             PostgresQuery(unsafeSQL: "ALTER TABLE profile_value " + columns.joined(separator: ", ")), logger: logger
         ).collect()
+    }
+
+    /// The `ALTER TABLE` clauses adding a jsonb `value`'s string as column `text`
+    /// and its number as column `number`, NULL when it is another kind.
+    static func nativeValueColumns(text: String, number: String, of value: String) -> [String] {
+        [
+            "ADD COLUMN \(text) TEXT GENERATED ALWAYS AS "
+                + "(CASE WHEN jsonb_typeof(\(value)) = 'string' THEN \(value) #>> '{}' END) STORED",
+            "ADD COLUMN \(number) NUMERIC GENERATED ALWAYS AS "
+                + "(CASE WHEN jsonb_typeof(\(value)) = 'number' THEN (\(value))::numeric END) STORED",
+        ]
     }
 
     /// Whether the workspace has come past `nativeValuesMigration` (before it, `vN` stand alone).

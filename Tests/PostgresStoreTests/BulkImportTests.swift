@@ -24,18 +24,9 @@ import Workspace
 
     /// Profiles by their key: document, merged flag and identities; typed values checked against the documents.
     static func contents(of workspace: PostgresWorkspace) async throws -> [String: String] {
-        let columns = try await workspace.typedColumns()
+        let differing = try await typedValuesDifferingFromDocuments(in: workspace)
+        #expect(differing.isEmpty, "typed values differing from the documents: \(differing)")
         return try await workspace.withConnection { connection in
-            for (path, number) in columns {
-                let differing = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            SELECT count(*) FROM profile p FULL JOIN profile_value v USING (pid)
-                            WHERE v.v\(number) IS DISTINCT FROM \(PostgresWorkspace.extraction(of: path, from: "p.doc"))
-                            """), logger: workspace.logger
-                ).collect()[0].decode(Int.self)
-                #expect(differing == 0, "typed values of \(path) differ from the documents in \(differing) rows")
-            }
             var contents: [String: String] = [:]
             for row in try await connection.query(
                 """

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresNIO
 import Testing
 import Workspace
 
@@ -74,6 +75,26 @@ struct TestDatabaseError: Error, CustomStringConvertible {
 }
 
 /// One store under test, SQLite or PostgreSQL, with what is needed to clean it up.
+/// Per typed column of `workspace` whose values differ from its profiles'
+/// documents, its path and how many rows differ.
+func typedValuesDifferingFromDocuments(in workspace: PostgresWorkspace) async throws -> [String] {
+    let columns = try await workspace.typedColumns()
+    return try await workspace.withConnection { connection in
+        var differing: [String] = []
+        for (path, number) in columns {
+            let count = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT count(*) FROM profile p FULL JOIN profile_value v USING (pid)
+                        WHERE v.v\(number) IS DISTINCT FROM \(PostgresWorkspace.extraction(of: path, from: "p.doc"))
+                        """), logger: workspace.logger
+            ).collect()[0].decode(Int.self)
+            if count > 0 { differing.append("\(path): \(count) rows") }
+        }
+        return differing
+    }
+}
+
 struct StoreUnderTest: Sendable {
     enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case sqlite, postgresql

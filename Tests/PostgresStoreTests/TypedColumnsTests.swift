@@ -116,21 +116,7 @@ import Workspace
         #expect(summary.inserted == 60 && summary.updated == 21, "\(summary)")
         #expect(try await workspace.profileCount() == 100)
 
-        let columns = try await workspace.typedColumns()
-        let differing = try await workspace.withConnection { connection in
-            var differing: [String] = []
-            for (path, number) in columns {
-                let count = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            SELECT count(*) FROM profile p FULL JOIN profile_value v USING (pid)
-                            WHERE v.v\(number) IS DISTINCT FROM \(PostgresWorkspace.extraction(of: path, from: "p.doc"))
-                            """), logger: workspace.logger
-                ).collect()[0].decode(Int.self)
-                if count > 0 { differing.append("\(path): \(count) rows") }
-            }
-            return differing
-        }
+        let differing = try await typedValuesDifferingFromDocuments(in: workspace)
         #expect(differing.isEmpty, "typed values differing from the documents: \(differing)")
         for (index, line) in [(3, changed[3]), (45, Self.lines(from: 45, count: 1)[0]), (50, again[0])] {
             let stored = try await workspace.profile(namespace: "Email", identity: "p\(index)@x.io")
