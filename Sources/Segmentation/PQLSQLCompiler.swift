@@ -81,9 +81,11 @@ struct PQLSQLCompiler {
         var literal: String?
 
         /// `vN IS NOT NULL`: the value is present and not null.
-        var isSet: SQLFragment? { column.map { SQLFragment(sql: "(\(columnPrefix)v\($0) IS NOT NULL)") } }
+        var isSet: SQLFragment? { column.map { SQLFragment(sql: "(\(v($0)) IS NOT NULL)") } }
         /// What the typed columns' names start with (`PQLSQLCompiler.columnPrefix`).
         var columnPrefix = ""
+        /// The name of typed column N's value, as the compiler that made this operand names it.
+        func v(_ number: Int) -> String { "\(columnPrefix)v\(number)" }
 
         /// PostgreSQL: each of `values` is NULL unless the value is of that class, so a
         /// comparison or string test of it needs no class test first (it is NULL, then
@@ -379,10 +381,9 @@ struct PQLSQLCompiler {
             let isNull: SQLFragment =
                 receiver.known != nil
                 ? no
-                : receiver.column.map { SQLFragment(sql: "(\(receiver.columnPrefix)v\($0) IS NULL)") }
+                : receiver.column.map { SQLFragment(sql: "(\(receiver.v($0)) IS NULL)") }
                     ?? receiver.jsonbColumn.map {
-                        let v = "\(receiver.columnPrefix)v\($0)"
-                        return SQLFragment(sql: "(\(v) IS NULL OR \(v) = 'null'::jsonb)")
+                        SQLFragment(sql: "(\(receiver.v($0)) IS NULL OR \(receiver.v($0)) = 'null'::jsonb)")
                     }
                     ?? "(COALESCE(" + receiver.type + ", 'null') = 'null')"
             return function == .isNull ? isNull : "(NOT " + isNull + ")"
@@ -590,7 +591,7 @@ struct PQLSQLCompiler {
     func present(_ operand: Operand) -> SQLFragment {
         guard operand.known == nil else { return yes }
         if let number = operand.jsonbColumn {
-            let v = "\(operand.columnPrefix)v\(number)"
+            let v = operand.v(number)
             return SQLFragment(sql: "(\(v) IS NOT NULL AND \(v) <> 'null'::jsonb)")
         }
         return operand.isSet ?? "(COALESCE(" + operand.type + ", 'null') <> 'null')"

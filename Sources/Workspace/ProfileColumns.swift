@@ -43,8 +43,6 @@ public struct ProfileColumns: Sendable, Equatable {
     /// Per entry of `paths`, the `json_type` names seen there so far.
     private(set) var kinds: [Set<String>] = []
 
-    static var maximumColumns: Int { Layout.profile.maximumColumns }
-
     public static func == (a: ProfileColumns, b: ProfileColumns) -> Bool { a.numbers == b.numbers }
 
     public func column(for keys: [String]) -> Int? { numbers[keys] }
@@ -64,9 +62,8 @@ public struct ProfileColumns: Sendable, Equatable {
 
     /// Adds columns for `newPaths` not seen before and fills them for the rows
     /// already stored, from their documents; `rows`, an SQL condition, limits
-    /// which (nil: all). Returns how many columns it added.
-    @discardableResult
-    mutating func register(_ newPaths: some Sequence<[String]>, in db: Database, rows: String? = nil) throws -> Int {
+    /// which (nil: all).
+    mutating func register(_ newPaths: some Sequence<[String]>, in db: Database, rows: String? = nil) throws {
         let (table, document, v, t) = (layout.table, layout.document, layout.prefix + "v", layout.prefix + "t")
         var added: [(Int, [String])] = []
         for keys in newPaths where numbers[keys] == nil {
@@ -83,7 +80,7 @@ public struct ProfileColumns: Sendable, Equatable {
             kinds.append([])
             added.append((number, keys))
         }
-        guard !added.isEmpty else { return 0 }
+        guard !added.isEmpty else { return }
         let assignments = added.map { number, keys in
             let path = Self.jsonPath(keys)!
             return "\(v)\(number) = json_extract(\(document), \(path)), "
@@ -101,7 +98,6 @@ public struct ProfileColumns: Sendable, Equatable {
                 db, sql: "SELECT DISTINCT \(t)\(number) FROM \(table) WHERE \(t)\(number) IS NOT NULL")
             if !seen.isEmpty { try record(Set(seen), forSlot: paths.firstIndex { $0.number == number }!, in: db) }
         }
-        return added.count
     }
 
     /// Adds `types` to what the path in `slot` is known to hold.
