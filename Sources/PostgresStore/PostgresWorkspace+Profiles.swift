@@ -8,7 +8,8 @@ extension PostgresWorkspace: ProfileStore {
     /// staging tables, then set-based statements write it, the identity
     /// graph included (`writeFragments`): one transaction per batch, so a
     /// killed import keeps every batch committed before it, and other
-    /// processes keep working meanwhile.
+    /// processes keep working meanwhile. Into an empty identity graph it is
+    /// one transaction instead (`importIntoEmptyGraph`).
     public func importProfiles(_ inputs: [ImportInput], options: ImportOptions, onReject: (ImportRejection) -> Void)
         async throws -> ImportSummary
     {
@@ -18,21 +19,20 @@ extension PostgresWorkspace: ProfileStore {
         // batches four times larger (about 20 MB of documents in flight).
         var options = options
         if options.batchSize == ImportOptions().batchSize { options.batchSize *= Self.batchSizeFactor }
-        // Two batches at once, on two connections: while one holds the identity
-        // graph's lock, the next is staged (its documents parsed into jsonb, most
-        // of the server's work), so both cores work. One connection cannot wait
-        // for another, so a pool of one writes a batch at a time.
-        if let summary = try await importIntoEmptyGraph(inputs, options: options, onReject: onReject) {
-            try await refreshStatistics(
-                of: "profile (pid), profile_value (pid), identity (pid)",
-                afterChanging: summary.inserted + summary.updated)
-            return summary
-        }
-        let footprint = ImportFootprint()
-        let summary = try await ProfileInputReader(options: options).run(
-            inputs, onReject: onReject, overlapping: min(2, maxConnections)
-        ) { batch, previous in
-            try await self.writeFragments(batch, at: Date(), limit: limit, footprint: footprint, after: previous)
+        let summary: ImportSummary
+        if let bulk = try await importIntoEmptyGraph(inputs, options: options, onReject: onReject) {
+            summary = bulk
+        } else {
+            // Two batches at once, on two connections: while one holds the identity
+            // graph's lock, the next is staged (its documents parsed into jsonb, most
+            // of the server's work), so both cores work. One connection cannot wait
+            // for another, so a pool of one writes a batch at a time.
+            let footprint = ImportFootprint()
+            summary = try await ProfileInputReader(options: options).run(
+                inputs, onReject: onReject, overlapping: min(2, maxConnections)
+            ) { batch, previous in
+                try await self.writeFragments(batch, at: Date(), limit: limit, footprint: footprint, after: previous)
+            }
         }
         // Row counts are what plans over these tables need; statistics of every typed column would cost seconds.
         try await refreshStatistics(
