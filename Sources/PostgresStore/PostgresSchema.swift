@@ -434,6 +434,12 @@ enum PostgresSchema {
             PostgresWorkspace.eventColumnsMigration,
             ["CREATE TABLE event_field (col INTEGER PRIMARY KEY, path TEXT[] NOT NULL UNIQUE)"]
         ),
+        (
+            // `sN` and `nN` written beside `vN` rather than generated from it (see
+            // `PostgresWorkspace.plainNativeValuesMigration`); done by `migrate`.
+            PostgresWorkspace.plainNativeValuesMigration,
+            []
+        ),
     ]
 
     /// `ferry_pql_time` (see `PQL.postgresTimeFunction`) with a fast path for `YYYY-MM-DD`: the
@@ -533,6 +539,9 @@ enum PostgresSchema {
                 if migration.name == PostgresWorkspace.valuesWrittenMigration {
                     let columns = try await PostgresWorkspace.typedColumns(on: connection, logger: workspace.logger)
                     try await PostgresWorkspace.installValueTriggers(columns, on: connection, logger: workspace.logger)
+                }
+                if migration.name == PostgresWorkspace.plainNativeValuesMigration {
+                    try await PostgresWorkspace.makeNativeValuesPlain(on: connection, logger: workspace.logger)
                 }
                 if migration.name == PostgresWorkspace.nativeValuesMigration {
                     let columns = try await PostgresWorkspace.typedColumns(on: connection, logger: workspace.logger)

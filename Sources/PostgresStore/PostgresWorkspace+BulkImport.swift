@@ -245,12 +245,11 @@ final class BulkLoad: @unchecked Sendable {
     private func rebuild() async throws {
         guard case .bulk(let restore) = mode else { return }
         mode = .batches
-        let columns = try await PostgresWorkspace.typedColumns(on: connection, logger: logger)
-            .sorted { $0.value < $1.value }
-        let names = columns.map { ", v\($0.value)" }.joined()
-        let values = columns.map { ", " + PostgresWorkspace.extraction(of: $0.key, from: "doc") }.joined()
         try await connection.query(
-            PostgresQuery(unsafeSQL: "INSERT INTO profile_value (pid\(names)) SELECT pid\(values) FROM profile"),
+            PostgresQuery(
+                unsafeSQL: PostgresWorkspace.typedValuesInsert(
+                    try await PostgresWorkspace.typedColumns(on: connection, logger: logger), from: "profile",
+                    plain: try await PostgresWorkspace.nativeLayout(on: connection, logger: logger) == .plain)),
             logger: logger
         ).collect()
         // Each index is one sort of the whole table: in memory rather than in

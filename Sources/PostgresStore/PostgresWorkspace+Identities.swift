@@ -83,7 +83,10 @@ extension PostgresWorkspace: IdentityStore {
             // The typed values too, for the columns known now; used if no column
             // is added before the lock is taken (by this batch or another worker).
             let staged = try await Self.typedColumns(on: connection, logger: self.logger)
-            if !staged.isEmpty { try await Self.stageTypedValues(staged, on: connection, logger: self.logger) }
+            var stagedNames: [String] = []
+            if !staged.isEmpty {
+                stagedNames = try await Self.stageTypedValues(staged, on: connection, logger: self.logger)
+            }
             try await previous()
             // Each statement is a round trip, and a batch makes few rows per
             // statement, so the small ones are folded together.
@@ -120,7 +123,7 @@ extension PostgresWorkspace: IdentityStore {
                 identities: batch.map(\.identities), holders: holders, ownRows: ownRows, limit: limit)
             var graph = PostgresIdentityGraph(
                 connection: connection, logger: self.logger, now: now, base: base, limit: limit,
-                stagedValues: valuesStaged ? staged : nil)
+                stagedValues: valuesStaged ? stagedNames : nil)
             try await graph.insertFresh(plan.fresh, batch: batch)
             try await graph.updateSame(plan.same, batch: batch)
             for group in plan.groups {
@@ -291,9 +294,9 @@ struct PostgresIdentityGraph {
     /// The batch's sequence number; a fragment's order key is base * stride + ordinal.
     let base: Int64
     let limit: Int
-    /// The typed columns whose values are in `fragment_value`, nil when the
-    /// insert trigger must extract them (a column was added since they were).
-    let stagedValues: [[String]: Int]?
+    /// The columns of `profile_value` whose values are in `fragment_value`, nil
+    /// when the insert trigger must extract them (a column was added since they were).
+    let stagedValues: [String]?
     var summary = ImportSummary()
     /// Absorbed pid -> kept pid.
     var kept: [Int64: Int64] = [:]
@@ -350,7 +353,7 @@ struct PostgresIdentityGraph {
         if let columns = stagedValues {
             // The trigger left these rows alone; every later write of `profile` is its again.
             try await connection.query("SELECT set_config(\(setting), 'off', true)", logger: logger).collect()
-            let names = columns.values.sorted().map { ", v\($0)" }.joined()
+            let names = columns.map { ", " + $0 }.joined()
             var bindings = PostgresBindings()
             bindings.append(pidOf)
             try await connection.query(

@@ -12,9 +12,11 @@ import Workspace
 /// for every write of a document (COPY, a merge, a re-import, a delete), in
 /// the writing statement, so no write path has code of its own for them.
 /// `tN` is derived from `vN` where a segment reads it (`typedProfiles`):
-/// storing it too would double what each imported row costs. `sN` and `nN`,
-/// generated from `vN`, hold it as text or numeric when it is a string or a
-/// number (`addNativeValues`). `profile_field` lists the paths.
+/// storing it too would double what each imported row costs. `sN` and `nN`
+/// hold it as text or numeric when it is a string or a number, written with
+/// `vN` by whoever writes it (the triggers, `fillTypedColumns`, a bulk import's
+/// `typedValuesInsert`); before `plainNativeValuesMigration` they were
+/// generated from `vN` (`addNativeValues`). `profile_field` lists the paths.
 extension PostgresWorkspace {
     static let typedValuesMigration = "2026-12-02 typed values in their own table"
 
@@ -72,6 +74,17 @@ extension PostgresWorkspace {
             known[path] = next
             next += 1
         }
+        try await createTypedColumns(added, known: known, on: connection, logger: logger)
+        try await fillTypedColumns(added, on: connection, logger: logger)
+    }
+
+    /// Catalogues the columns `added` (numbers not used yet) and adds them to
+    /// `profile_value`, empty, with the triggers filling them from then on;
+    /// `known` is every column with them. The caller fills them for the rows
+    /// stored (`fillTypedColumns`).
+    static func createTypedColumns(
+        _ added: [(Int, [String])], known: [[String]: Int], on connection: PostgresConnection, logger: Logger
+    ) async throws {
         guard !added.isEmpty else { return }
         for (number, path) in added {
             try await connection.query(
@@ -83,24 +96,122 @@ extension PostgresWorkspace {
             try await connection.query("SELECT to_regclass('profile_value') IS NOT NULL", logger: logger).collect()
             .first?.decode(Bool.self) ?? false
         guard hasValues else { return }
+        let layout = try await nativeLayout(on: connection, logger: logger)
+        var columns = added.map { "ADD COLUMN v\($0.0) JSONB" }
+        if layout == .plain {
+            columns += added.flatMap { ["ADD COLUMN s\($0.0) TEXT", "ADD COLUMN n\($0.0) NUMERIC"] }
+        }
         // Without a default, adding a column rewrites nothing.
         try await connection.query(
-            PostgresQuery(
-                unsafeSQL: "ALTER TABLE profile_value "
-                    + added.map { "ADD COLUMN v\($0.0) JSONB" }.joined(separator: ", ")), logger: logger
+            PostgresQuery(unsafeSQL: "ALTER TABLE profile_value " + columns.joined(separator: ", ")), logger: logger
         ).collect()
-        let sets = added.map { "v\($0.0) = " + extraction(of: $0.1, from: "p.doc") }.joined(separator: ", ")
-        let holding = added.map { extraction(of: $0.1, from: "p.doc") + " IS NOT NULL" }.joined(separator: " OR ")
-        try await connection.query(
-            PostgresQuery(
-                unsafeSQL: "UPDATE profile_value v SET \(sets) FROM profile p WHERE p.pid = v.pid AND (\(holding))"),
-            logger: logger
-        ).collect()
-        if try await hasNativeValues(on: connection, logger: logger) {
-            try await addNativeValues(added.map(\.0), on: connection, logger: logger)
-        }
+        if layout == .generated { try await addNativeValues(added.map(\.0), on: connection, logger: logger) }
         try await installValueTriggers(known, on: connection, logger: logger)
         logger.info("typed columns for \(added.count) new attribute path(s)")
+    }
+
+    /// Sets the columns `columns` of the stored rows from their documents. Only
+    /// rows whose values differ are written, so new columns cost nothing on rows
+    /// that lack them.
+    static func fillTypedColumns(_ columns: [(Int, [String])], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        guard !columns.isEmpty else { return }
+        guard
+            try await connection.query("SELECT to_regclass('profile_value') IS NOT NULL", logger: logger)
+                .collect().first?.decode(Bool.self) ?? false
+        else { return }
+        let plain = try await nativeLayout(on: connection, logger: logger) == .plain
+        let extracted = columns.map { ", " + extraction(of: $0.1, from: "p.doc") + " AS v\($0.0)" }.joined()
+        let sets = columns.map { number, _ in
+            "v\(number) = x.v\(number)"
+                + (plain ? ", s\(number) = \(textOf("x.v\(number)")), n\(number) = \(numberOf("x.v\(number)"))" : "")
+        }.joined(separator: ", ")
+        let holding = columns.map { "x.v\($0.0) IS DISTINCT FROM v.v\($0.0)" }.joined(separator: " OR ")
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE profile_value v SET \(sets)
+                    FROM (SELECT p.pid\(extracted) FROM profile p OFFSET 0) x
+                    WHERE x.pid = v.pid AND (\(holding))
+                    """),
+            logger: logger
+        ).collect()
+    }
+
+    /// How `sN` and `nN` are kept: not at all before `nativeValuesMigration`,
+    /// generated from `vN` until `plainNativeValuesMigration`, by their writers since.
+    enum NativeLayout { case none, generated, plain }
+
+    static func nativeLayout(on connection: PostgresConnection, logger: Logger) async throws -> NativeLayout {
+        let names = try await connection.query(
+            """
+            SELECT name FROM ferry_migration WHERE name IN (\(nativeValuesMigration), \(plainNativeValuesMigration))
+            """, logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        return names.contains(plainNativeValuesMigration) ? .plain : names.isEmpty ? .none : .generated
+    }
+
+    /// A jsonb value's string as text, NULL when it is another kind.
+    static func textOf(_ value: String) -> String {
+        "CASE WHEN jsonb_typeof(\(value)) = 'string' THEN \(value) #>> '{}' END"
+    }
+
+    /// A jsonb value's number as numeric, NULL when it is another kind.
+    static func numberOf(_ value: String) -> String {
+        "CASE WHEN jsonb_typeof(\(value)) = 'number' THEN (\(value))::numeric END"
+    }
+
+    /// `, vN, sN, nN` for each of `numbers` in order (`, vN` before the plain layout).
+    static func valueColumnList(_ numbers: [Int], plain: Bool) -> String {
+        numbers.sorted().map { plain ? ", v\($0), s\($0), n\($0)" : ", v\($0)" }.joined()
+    }
+
+    /// `, x.vN, <text of x.vN>, <numeric of x.vN>` for each of `numbers`, in `valueColumnList`'s order.
+    static func valueExpressionList(_ numbers: [Int], of alias: String, plain: Bool) -> String {
+        numbers.sorted().map { number in
+            let value = "\(alias).v\(number)"
+            return plain ? ", \(value), \(textOf(value)), \(numberOf(value))" : ", \(value)"
+        }.joined()
+    }
+
+    /// `INSERT INTO profile_value` of every row of `table` (pid, doc), its
+    /// values extracted from the document once each (`OFFSET 0` keeps the
+    /// planner from pasting the extraction into each of `vN`, `sN` and `nN`).
+    static func typedValuesInsert(_ columns: [[String]: Int], from table: String, plain: Bool) -> String {
+        let ordered = columns.sorted { $0.value < $1.value }
+        let numbers = ordered.map(\.value)
+        let extracted = ordered.map { ", " + extraction(of: $0.key, from: "t.doc") + " AS v\($0.value)" }.joined()
+        return "INSERT INTO profile_value (pid\(valueColumnList(numbers, plain: plain))) SELECT x.pid"
+            + valueExpressionList(numbers, of: "x", plain: plain)
+            + " FROM (SELECT t.pid\(extracted) FROM \(table) t OFFSET 0) x"
+    }
+
+    /// Since this, `sN` and `nN` are plain columns that every writer of `vN`
+    /// fills in the same statement. Generated, they were most of the cost of
+    /// writing a row (200,000 rows: 2.98 s with them, 0.42 s without): the
+    /// server forms each row twice. Written by the statement, the same values
+    /// cost a third less (100,000 bench profiles: 0.97 s against 1.42 s).
+    /// Dropping the expressions keeps the values and rewrites nothing.
+    static let plainNativeValuesMigration = "2026-12-02 typed text and numeric kept by their writers"
+
+    static func makeNativeValuesPlain(on connection: PostgresConnection, logger: Logger) async throws {
+        let numbers = try await typedColumns(on: connection, logger: logger).values.sorted()
+        let hasValues =
+            try await connection.query("SELECT to_regclass('profile_value') IS NOT NULL", logger: logger).collect()
+            .first?.decode(Bool.self) ?? false
+        guard hasValues else { return }
+        if !numbers.isEmpty {
+            let alterations = numbers.flatMap {
+                ["ALTER COLUMN s\($0) DROP EXPRESSION", "ALTER COLUMN n\($0) DROP EXPRESSION"]
+            }
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "ALTER TABLE profile_value " + alterations.joined(separator: ", ")),
+                logger: logger
+            ).collect()
+        }
+        try await installValueTriggers(
+            try await typedColumns(on: connection, logger: logger), on: connection, logger: logger)
     }
 
     static let nativeValuesMigration = "2026-12-02 typed values as text and numeric"
@@ -108,8 +219,8 @@ extension PostgresWorkspace {
     /// Adds `sN` (text) and `nN` (numeric) beside each `vN` of `numbers`: the value
     /// when it is a string or a number, else NULL, which segment SQL reads
     /// (`nativeValues`) instead of decoding the jsonb, at a third of the cost per
-    /// row. Generated, so every write of `vN` (COPY, the triggers, an import's
-    /// own insert) keeps them; adding them rewrites `profile_value` once.
+    /// row. Generated here, for a workspace not yet past `plainNativeValuesMigration`;
+    /// adding them rewrites `profile_value` once.
     static func addNativeValues(_ numbers: [Int], on connection: PostgresConnection, logger: Logger) async throws {
         guard !numbers.isEmpty else { return }
         let columns = numbers.sorted().flatMap { number in
@@ -152,21 +263,22 @@ extension PostgresWorkspace {
         async throws
     {
         let ordered = columns.sorted { $0.value < $1.value }
-        let names = ordered.map { ", v\($0.value)" }.joined()
-        let values = ordered.map { ", " + extraction(of: $0.key, from: "doc") }.joined()
+        let numbers = ordered.map(\.value)
+        let plain = try await nativeLayout(on: connection, logger: logger) == .plain
+        let names = valueColumnList(numbers, plain: plain)
+        let extracted = ordered.map { ", " + extraction(of: $0.key, from: "n.doc") + " AS v\($0.value)" }.joined()
+        let values = valueExpressionList(numbers, of: "x", plain: plain)
         let update =
             ordered.isEmpty
             ? ""
-            : "UPDATE profile_value v SET ("
-                + ordered.map { "v\($0.value)" }.joined(separator: ", ") + ") = ROW("
-                + ordered.map { extraction(of: $0.key, from: "n.doc") }.joined(separator: ", ")
-                + ") FROM ferry_new n WHERE v.pid = n.pid;"
+            : "UPDATE profile_value v SET (" + names.dropFirst(2) + ") = ROW(" + values.dropFirst(2)
+                + ") FROM (SELECT n.pid\(extracted) FROM ferry_new n OFFSET 0) x WHERE v.pid = x.pid;"
         for statement in [
             triggerFunction(
                 "ferry_profile_values_insert",
                 """
                 IF current_setting('\(valuesWrittenSetting)', true) = 'on' THEN RETURN NULL; END IF;
-                    INSERT INTO profile_value (pid\(names)) SELECT pid\(values) FROM ferry_new;
+                    \(typedValuesInsert(columns, from: "ferry_new", plain: plain));
                 """),
             triggerFunction("ferry_profile_values_update", update),
         ] {
@@ -182,18 +294,26 @@ extension PostgresWorkspace {
     static let valuesWrittenMigration = "2026-12-02 typed values written by the import"
 
     /// Extracts the typed values of every staged document (`fragment_staging`)
-    /// into `fragment_value` (ordinal, v...), for `insertFresh` to copy.
+    /// into `fragment_value` (ordinal, v..., with s... and n... in the plain
+    /// layout), for `insertFresh` to copy; returns the names of the value columns.
     static func stageTypedValues(_ columns: [[String]: Int], on connection: PostgresConnection, logger: Logger)
-        async throws
+        async throws -> [String]
     {
         let ordered = columns.sorted { $0.value < $1.value }
-        let values = ordered.map { ", " + extraction(of: $0.key, from: "doc") + " AS v\($0.value)" }.joined()
+        let numbers = ordered.map(\.value)
+        let plain = try await nativeLayout(on: connection, logger: logger) == .plain
+        let extracted = ordered.map { ", " + extraction(of: $0.key, from: "f.doc") + " AS v\($0.value)" }.joined()
+        let names = valueColumnList(numbers, plain: plain)
+        let values = valueExpressionList(numbers, of: "x", plain: plain)
         try await connection.query(
             PostgresQuery(
-                unsafeSQL:
-                    "CREATE TEMP TABLE fragment_value ON COMMIT DROP AS SELECT ordinal\(values) FROM fragment_staging"),
+                unsafeSQL: """
+                    CREATE TEMP TABLE fragment_value (ordinal\(names)) ON COMMIT DROP AS
+                    SELECT x.ordinal\(values) FROM (SELECT f.ordinal\(extracted) FROM fragment_staging f OFFSET 0) x
+                    """),
             logger: logger
         ).collect()
+        return names.dropFirst(2).components(separatedBy: ", ")
     }
 
     /// A plpgsql statement-trigger function running `body`.

@@ -136,6 +136,55 @@ import Workspace
     /// The import's connection is ended by the server once every batch is
     /// written, as when its process is killed then: nothing of it is stored, the
     /// indexes are as they were, and the next import stores everything.
+    /// The bulk path's typed values, text and numeric forms are what the server
+    /// extracts from the documents, as the batch path's are: for text that COPY
+    /// escapes, numbers only their text spells, keys read as array indexes,
+    /// objects and arrays at a path others hold a scalar at, and paths first met
+    /// in every few batches.
+    @Test func aBulkImportStoresTypedValuesAsTheServerExtractsThem() async throws {
+        let tricky = [
+            #""tab\there""#, #""line\nbreak\r""#, #""back\\slash""#, #""quote\"d""#, #""ünï €""#, #""\\N""#,
+            "1.50", "1e400", "-0", "1E+2", "-12345678901234567890.25", "0.1", "5e-324", #"{"x":"\t","y":{}}"#,
+            #"[1,"a\tb"]"#, "{}", "[]", "null", "true", #""""#,
+        ]
+        let lines = (0..<240).map { index in
+            let value = tricky[index % tricky.count]
+            let k =
+                switch index % 4 {
+                case 0: #"{"0":\#(value),"-1":2}"#
+                case 1: "[\(value),3]"
+                case 2: value
+                default: #"{"1":[\#(value)]}"#
+                }
+            return
+                #"{"identityMap":{"Email":[{"id":"t\#(index)@x.io","primary":true}]},"t":\#(value),"k":\#(k),"m\#(index / 30)":\#(index)}"#
+        }
+        let bulk = try await StoreUnderTest.make(.postgresql)
+        let batches = try await StoreUnderTest.make(.postgresql)
+        defer {
+            Task {
+                await bulk.cleanUp()
+                await batches.cleanUp()
+            }
+        }
+        let workspace = try #require(bulk.store as? PostgresWorkspace)
+        let before = try await Self.indexes(of: workspace)
+        let (summary, rejections) = try await bulk.importLines(lines, options: ImportOptions(batchSize: 40))
+        #expect(rejections.isEmpty)
+        #expect(summary.inserted == lines.count)
+        let after = try await Self.indexes(of: workspace)
+        #expect(after.allSatisfy { before[$0.key] != $0.value }, "the bulk path was not taken: \(after)")
+        let typed = try await workspace.typedColumns()
+        #expect(typed[["k", "0"]] != nil && typed[["k", "-1"]] != nil && typed[["m7"]] != nil, "\(typed)")
+        try await Self.importInBatches(lines, into: batches, batchSize: 40)
+        let reference = try #require(batches.store as? PostgresWorkspace)
+        #expect(try await Self.contents(of: workspace) == (try await Self.contents(of: reference)))
+        let documents = try lines.map { try JSONValue.parse($0) }
+        try await TypedColumnsTests.expectCountsAsEvaluated(
+            ["t > 0.05", "t.isNull()", #"t = "ünï €""#, #"t = "quote\"d""#, "m3 > 100", "k.isNull()"], in: workspace,
+            documents: documents)
+    }
+
     @Test func aKilledBulkImportLeavesTheWorkspaceAsItWas() async throws {
         let subject = try await StoreUnderTest.make(.postgresql)
         defer { Task { await subject.cleanUp() } }

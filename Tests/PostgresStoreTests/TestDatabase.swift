@@ -80,13 +80,24 @@ struct TestDatabaseError: Error, CustomStringConvertible {
 func typedValuesDifferingFromDocuments(in workspace: PostgresWorkspace) async throws -> [String] {
     let columns = try await workspace.typedColumns()
     return try await workspace.withConnection { connection in
+        let native = try await PostgresWorkspace.nativeLayout(on: connection, logger: workspace.logger) != .none
         var differing: [String] = []
         for (path, number) in columns {
+            let value = PostgresWorkspace.extraction(of: path, from: "p.doc")
+            // The text and numeric forms too, however they are kept.
+            let forms =
+                native
+                ? """
+                 OR v.s\(number) IS DISTINCT FROM \(PostgresWorkspace.textOf(value))
+                 OR v.n\(number) IS DISTINCT FROM \(PostgresWorkspace.numberOf(value))
+                 OR v.n\(number)::text IS DISTINCT FROM (\(PostgresWorkspace.numberOf(value)))::text
+                """ : ""
             let count = try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT count(*) FROM profile p FULL JOIN profile_value v USING (pid)
-                        WHERE v.v\(number) IS DISTINCT FROM \(PostgresWorkspace.extraction(of: path, from: "p.doc"))
+                        WHERE v.v\(number) IS DISTINCT FROM \(value)
+                            OR v.v\(number)::text IS DISTINCT FROM (\(value))::text\(forms)
                         """), logger: workspace.logger
             ).collect()[0].decode(Int.self)
             if count > 0 { differing.append("\(path): \(count) rows") }

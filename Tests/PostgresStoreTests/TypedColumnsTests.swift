@@ -194,6 +194,48 @@ import Workspace
         try await Self.expectCountsAsEvaluated(Self.conditions, in: workspace, documents: documents)
     }
 
+    @Test func textAndNumericOfAnOlderWorkspaceStayWhenTheWritersKeepThem() async throws {
+        let database = try await TestDatabase.make()
+        let older = try await database.older(before: PostgresWorkspace.plainNativeValuesMigration)
+        let before = StoreUnderTest(
+            store: older, secretBox: older.secretBox, folder: FileManager.default.temporaryDirectory, cleanUp: {})
+        _ = try await before.importLines(Self.lines(from: 0, count: 40), options: ImportOptions(batchSize: 10))
+        #expect(try await Self.generatedColumns(of: older) > 0)
+        let workspace = try await database.upgrade(older)
+        defer { Task { await database.close(workspace) } }
+        #expect(try await Self.generatedColumns(of: workspace) == 0)
+        #expect(try await typedValuesDifferingFromDocuments(in: workspace).isEmpty)
+
+        // Every later write keeps them: new profiles with a new path, changed ones, merged ones.
+        let subject = StoreUnderTest(
+            store: workspace, secretBox: workspace.secretBox, folder: FileManager.default.temporaryDirectory,
+            cleanUp: {})
+        _ = try await subject.importLines(Self.lines(from: 40, count: 10, extra: #","late":{"x":"y"}"#))
+        _ = try await subject.importLines(Self.lines(from: 3, count: 10, extra: #","late":{"x":2}"#))
+        let merging = Self.lines(from: 20, count: 5).enumerated().map { offset, line in
+            line.replacingOccurrences(
+                of: #""primary":true}]"#, with: #""primary":true},{"id":"p\#(30 + offset)@x.io"}]"#)
+        }
+        _ = try await subject.importLines(merging)
+        #expect(try await typedValuesDifferingFromDocuments(in: workspace).isEmpty)
+        let documents = try await workspace.withConnection { connection in
+            try await connection.query("SELECT doc::text FROM profile", logger: workspace.logger).collect().map {
+                try JSONValue.parse(try $0.decode(String.self))
+            }
+        }
+        try await Self.expectCountsAsEvaluated(Self.conditions, in: workspace, documents: documents)
+    }
+
+    /// How many columns of `profile_value` the server generates.
+    static func generatedColumns(of workspace: PostgresWorkspace) async throws -> Int {
+        try await workspace.withConnection { connection in
+            try await connection.query(
+                "SELECT count(*) FROM pg_attribute WHERE attrelid = 'profile_value'::regclass AND attgenerated <> ''",
+                logger: workspace.logger
+            ).collect()[0].decode(Int.self)
+        }
+    }
+
     @Test func typedValuesOfAnOlderWorkspaceMoveToTheirOwnTableWithNothingLost() async throws {
         let database = try await TestDatabase.make()
         let older = try await database.older(before: PostgresWorkspace.typedValuesMigration)
