@@ -44,6 +44,20 @@ struct EventCells: Sendable {
     /// (with those of other events of the same store).
     var bytes: [UInt8] { store?.bytes ?? [] }
 
+    /// The cells and the bytes their ranges index, read in place: the writer
+    /// reads every event's cells twice, and copies of the arrays were a
+    /// retain and a release each.
+    func withCells<R>(_ body: (UnsafeBufferPointer<Cell>, UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        guard let store else {
+            return try body(UnsafeBufferPointer(start: nil, count: 0), UnsafeBufferPointer(start: nil, count: 0))
+        }
+        return try store.cells.withUnsafeBufferPointer { cells in
+            try store.bytes.withUnsafeBufferPointer { bytes in
+                try body(UnsafeBufferPointer(rebasing: cells[first..<(first + count)]), bytes)
+            }
+        }
+    }
+
     init() {
         store = nil
         first = 0

@@ -97,21 +97,11 @@ struct EventCellWriter {
         var fresh: [UInt64: [UInt8]] = [:]
         cellSlots.removeAll(keepingCapacity: true)
         eventStarts.removeAll(keepingCapacity: true)
-        for event in batch {
-            eventStarts.append(Int32(cellSlots.count))
-            event.cells.bytes.withUnsafeBufferPointer { bytes in
-                for cell in event.cells.cells {
-                    let path = UnsafeBufferPointer(rebasing: bytes[cell.pathRange])
-                    let slot = known.find(path, hash: cell.hash)
-                    cellSlots.append(slot)
-                    guard slot < 0, slot != EventPathTable.refused else { continue }
-                    if cell.kind.isScalar {
-                        if fresh[cell.hash] == nil { fresh[cell.hash] = Array(path) }
-                    } else if slot == EventPathTable.unknown {
-                        seenOther.insert(cell.hash)
-                        known.set(Array(path), to: EventPathTable.other)
-                    }
-                }
+        // Events read in place: a copy of one is a retain and a release of each of its texts.
+        batch.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                eventStarts.append(Int32(cellSlots.count))
+                events[index].cells.withCells { cells, bytes in note(cells, bytes, into: &fresh) }
             }
         }
         guard !fresh.isEmpty, cataloged else { return }
@@ -128,12 +118,34 @@ struct EventCellWriter {
         // New columns: the batch's cells are looked up again.
         guard columns.paths.count > before else { return }
         var next = 0
-        for event in batch {
-            event.cells.bytes.withUnsafeBufferPointer { bytes in
-                for cell in event.cells.cells {
-                    cellSlots[next] = known.find(UnsafeBufferPointer(rebasing: bytes[cell.pathRange]), hash: cell.hash)
-                    next += 1
+        batch.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                events[index].cells.withCells { cells, bytes in
+                    for cell in cells {
+                        cellSlots[next] = known.find(
+                            UnsafeBufferPointer(rebasing: bytes[cell.pathRange]), hash: cell.hash)
+                        next += 1
+                    }
                 }
+            }
+        }
+    }
+
+    /// Finds the slots of one event's cells; the scalar paths with no column yet go in `fresh`.
+    private mutating func note(
+        _ cells: UnsafeBufferPointer<EventCells.Cell>, _ bytes: UnsafeBufferPointer<UInt8>,
+        into fresh: inout [UInt64: [UInt8]]
+    ) {
+        for cell in cells {
+            let path = UnsafeBufferPointer(rebasing: bytes[cell.pathRange])
+            let slot = known.find(path, hash: cell.hash)
+            cellSlots.append(slot)
+            guard slot < 0, slot != EventPathTable.refused else { continue }
+            if cell.kind.isScalar {
+                if fresh[cell.hash] == nil { fresh[cell.hash] = Array(path) }
+            } else if slot == EventPathTable.unknown {
+                seenOther.insert(cell.hash)
+                known.set(Array(path), to: EventPathTable.other)
             }
         }
     }
@@ -147,11 +159,11 @@ struct EventCellWriter {
     mutating func bind<R>(
         _ event: UnsafePointer<ImportedEvent>, index: Int, _ handle: SQLiteStatement, _ body: () -> R
     ) -> R {
-        guard !seen.isEmpty, !event.pointee.cells.cells.isEmpty else { return body() }
+        guard !seen.isEmpty else { return body() }
         let start = Int(eventStarts[index])
-        return event.pointee.cells.bytes.withUnsafeBufferPointer { bytes in
+        return event.pointee.cells.withCells { cells, bytes in
             var documentValue: JSONValue?
-            for (offset, cell) in event.pointee.cells.cells.enumerated() {
+            for (offset, cell) in cells.enumerated() {
                 let slot = Int(cellSlots[start + offset])
                 guard slot >= 0 else { continue }
                 seen[slot] |= 1 << cell.kind.rawValue
