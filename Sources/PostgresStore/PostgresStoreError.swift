@@ -36,6 +36,13 @@ extension PostgresStoreError {
             return PostgresStoreError(.server, "The database failed: \(PostgresWorkspace.describe(error)).")
         case let error as PostgresTransactionError:
             return (error.closureError ?? error.beginError ?? error.commitError).flatMap(from)
+        case is ConnectionLost:
+            // Left to the argument parser's fallback, it read as a usage mistake.
+            return PostgresStoreError(
+                .unreachable,
+                "The database connection closed under a statement that then never ended (the server restarted "
+                    + "or ended the session), so the command did not finish; run it again."
+            )
         default:
             return nil
         }

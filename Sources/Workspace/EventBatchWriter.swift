@@ -79,7 +79,8 @@ enum EventBatchWriter {
         try batch.withUnsafeBufferPointer { events in
             for index in order {
                 let code = step(
-                    events.baseAddress! + index, pid: pids[index]!, handle, columns: &columns, shortened: &shortened)
+                    events.baseAddress! + index, index: index, pid: pids[index]!, handle, columns: &columns,
+                    shortened: &shortened)
                 guard code == SQLITE_DONE else { throw SQLiteBinding.error(code, handle) }
                 inserted += Int(sqlite3_changes(db.sqliteConnection))
             }
@@ -92,8 +93,8 @@ enum EventBatchWriter {
     /// SQLite) for the one step and unbound before their buffers may go.
     /// The event is read through a pointer, which the closures capture instead of copying it.
     private static func step(
-        _ event: UnsafePointer<ImportedEvent>, pid: Int64, _ handle: SQLiteStatement, columns: inout EventCellWriter,
-        shortened: inout [UInt8]
+        _ event: UnsafePointer<ImportedEvent>, index: Int, pid: Int64, _ handle: SQLiteStatement,
+        columns: inout EventCellWriter, shortened: inout [UInt8]
     ) -> Int32 {
         sqlite3_reset(handle)
         defer { sqlite3_clear_bindings(handle) }
@@ -111,11 +112,11 @@ enum EventBatchWriter {
                 SQLiteBinding.borrowedText(handle, 5, lead > 0 ? short : whole)
                 guard let type = event.pointee.eventType else {
                     sqlite3_bind_null(handle, 4)
-                    return columns.bind(event, handle) { sqlite3_step(handle) }
+                    return columns.bind(event, index: index, handle) { sqlite3_step(handle) }
                 }
                 return SQLiteBinding.withText(type) { type in
                     SQLiteBinding.borrowedText(handle, 4, type)
-                    return columns.bind(event, handle) { sqlite3_step(handle) }
+                    return columns.bind(event, index: index, handle) { sqlite3_step(handle) }
                 }
             }
         }

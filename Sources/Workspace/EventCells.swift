@@ -31,20 +31,50 @@ struct EventCells: Sendable {
         }
     }
 
-    var cells: [Cell] = []
-    /// Joined paths and texts, back to back.
-    var bytes: [UInt8] = []
-    /// The path being walked, its keys joined with NUL.
-    private var current: [UInt8] = []
+    /// Where the cells lie: the events a thread parses from one chunk share
+    /// one store, so an event's cells cost no allocation of their own. Nil
+    /// when the event has none.
+    private let store: EventCellStore?
+    private let first: Int
+    private let count: Int
 
-    init() {}
+    /// The cells, in the order the event holds them.
+    var cells: ArraySlice<Cell> { store.map { $0.cells[first..<(first + count)] } ?? [] }
+    /// Joined paths and texts, back to back, which the cells' ranges index
+    /// (with those of other events of the same store).
+    var bytes: [UInt8] { store?.bytes ?? [] }
+
+    /// The cells and the bytes their ranges index, read in place: the writer
+    /// reads every event's cells twice, and copies of the arrays were a
+    /// retain and a release each.
+    func withCells<R>(_ body: (UnsafeBufferPointer<Cell>, UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        guard let store else {
+            return try body(UnsafeBufferPointer(start: nil, count: 0), UnsafeBufferPointer(start: nil, count: 0))
+        }
+        return try store.cells.withUnsafeBufferPointer { cells in
+            try store.bytes.withUnsafeBufferPointer { bytes in
+                try body(UnsafeBufferPointer(rebasing: cells[first..<(first + count)]), bytes)
+            }
+        }
+    }
+
+    init() {
+        store = nil
+        first = 0
+        count = 0
+    }
+
+    fileprivate init(store: EventCellStore, first: Int, count: Int) {
+        self.store = store
+        self.first = first
+        self.count = count
+    }
 
     /// The cells of a parsed event (`EventLineParser.parseTree`).
     init(of document: JSONValue) {
-        guard case .object(let members) = document else { return }
-        for (key, value) in members where !Self.isOwnColumn(key) {
-            walk(key, value)
-        }
+        var builder = Builder()
+        builder.walk(document)
+        self = builder.finish()
     }
 
     /// Top-level members the event table holds otherwise, or never as a column.
@@ -52,67 +82,108 @@ struct EventCells: Sendable {
         key == "_id" || key == "timestamp" || key == "eventType" || key == "identityMap"
     }
 
-    private mutating func walk(_ key: String, _ value: JSONValue) {
-        // A key holding NUL has no column (SQLite paths cannot quote it), and
-        // joined it could pass for another path; nor has anything below it.
-        guard !key.utf8.contains(0) else { return }
-        let depth = current.count
-        enter(key.utf8)
-        defer { leave(depth) }
-        switch value {
-        case .object(let members):
-            mark(.object)
-            for (key, member) in members { walk(key, member) }
-        case .array: mark(.array)
-        default: append(value)
+    /// Gathers the cells of a thread's events, one after another, in a store
+    /// they share: grown value by value in each event's own arrays, they cost
+    /// the parsing threads several allocations per event, as much CPU as the
+    /// rest of the scan. A store is only appended to, by its one builder, and
+    /// is read once its events are handed over.
+    struct Builder {
+        private let store = EventCellStore()
+        /// Where the event being gathered starts.
+        private var firstCell = 0
+        private var firstByte = 0
+        /// The path being walked, its keys joined with NUL.
+        private var current: [UInt8] = []
+
+        init() {}
+
+        /// The cells gathered since the last `finish` or `reset`.
+        mutating func finish() -> EventCells {
+            let count = store.cells.count - firstCell
+            let out = count == 0 ? EventCells() : EventCells(store: store, first: firstCell, count: count)
+            firstCell = store.cells.count
+            firstByte = store.bytes.count
+            current.removeAll(keepingCapacity: true)
+            return out
         }
-    }
 
-    /// Starts the cells of a member `key` (UTF-8) of the current path.
-    mutating func enter(_ key: some Sequence<UInt8>) {
-        if !current.isEmpty { current.append(0) }
-        current.append(contentsOf: key)
-    }
-
-    /// Back to the path `depth` bytes long, as before `enter`.
-    mutating func leave(_ depth: Int) { current.removeSubrange(depth...) }
-
-    var depth: Int { current.count }
-
-    /// An array or object at the current path: its kind only.
-    mutating func mark(_ kind: LeafCell.Kind) { add(kind, 0) }
-
-    /// A scalar at the current path.
-    mutating func append(_ value: JSONValue) {
-        switch value {
-        case .null: add(.null, 0)
-        case .bool(let flag): add(flag ? .yes : .no, 0)
-        case .int(let number): add(.integer, UInt64(bitPattern: number))
-        case .double(let number): add(.real, number.bitPattern)
-        case .number:
-            // As SQLite's json_extract reads it (`LeafCell`).
-            let leaf = LeafCell(keys: [], value: value)
-            add(leaf.kind, leaf.kind == .integer ? UInt64(bitPattern: leaf.integer) : leaf.real.bitPattern)
-        case .string(var text): text.withUTF8 { appendText($0) }
-        case .array: mark(.array)
-        case .object: mark(.object)
+        /// Drops what was gathered since the last `finish` (a line the scanner gave up on).
+        mutating func reset() {
+            store.cells.removeSubrange(firstCell...)
+            store.bytes.removeSubrange(firstByte...)
+            current.removeAll(keepingCapacity: true)
         }
-    }
 
-    /// A string at the current path, its UTF-8 as stored.
-    mutating func appendText(_ text: UnsafeBufferPointer<UInt8>) {
-        let offset = bytes.count
-        bytes.append(contentsOf: text)
-        add(.text, UInt64(offset) << 32 | UInt64(text.count))
-    }
+        /// The members of a parsed event's top-level object.
+        mutating func walk(_ document: JSONValue) {
+            guard case .object(let members) = document else { return }
+            for (key, value) in members where !EventCells.isOwnColumn(key) {
+                walk(key, value)
+            }
+        }
 
-    private mutating func add(_ kind: LeafCell.Kind, _ payload: UInt64) {
-        let offset = bytes.count
-        bytes.append(contentsOf: current)
-        cells.append(
-            Cell(
-                hash: Self.pathHash(current), path: UInt64(offset) << 32 | UInt64(current.count), kind: kind,
-                payload: payload))
+        private mutating func walk(_ key: String, _ value: JSONValue) {
+            // A key holding NUL has no column (SQLite paths cannot quote it), and
+            // joined it could pass for another path; nor has anything below it.
+            guard !key.utf8.contains(0) else { return }
+            let depth = current.count
+            enter(key.utf8)
+            defer { leave(depth) }
+            switch value {
+            case .object(let members):
+                mark(.object)
+                for (key, member) in members { walk(key, member) }
+            case .array: mark(.array)
+            default: append(value)
+            }
+        }
+
+        /// Starts the cells of a member `key` (UTF-8) of the current path.
+        mutating func enter(_ key: some Sequence<UInt8>) {
+            if !current.isEmpty { current.append(0) }
+            current.append(contentsOf: key)
+        }
+
+        /// Back to the path `depth` bytes long, as before `enter`.
+        mutating func leave(_ depth: Int) { current.removeLast(current.count - depth) }
+
+        var depth: Int { current.count }
+
+        /// An array or object at the current path: its kind only.
+        mutating func mark(_ kind: LeafCell.Kind) { add(kind, 0) }
+
+        /// A scalar at the current path.
+        mutating func append(_ value: JSONValue) {
+            switch value {
+            case .null: add(.null, 0)
+            case .bool(let flag): add(flag ? .yes : .no, 0)
+            case .int(let number): add(.integer, UInt64(bitPattern: number))
+            case .double(let number): add(.real, number.bitPattern)
+            case .number:
+                // As SQLite's json_extract reads it (`LeafCell`).
+                let leaf = LeafCell(keys: [], value: value)
+                add(leaf.kind, leaf.kind == .integer ? UInt64(bitPattern: leaf.integer) : leaf.real.bitPattern)
+            case .string(var text): text.withUTF8 { appendText($0) }
+            case .array: mark(.array)
+            case .object: mark(.object)
+            }
+        }
+
+        /// A string at the current path, its UTF-8 as stored.
+        mutating func appendText(_ text: UnsafeBufferPointer<UInt8>) {
+            let offset = store.bytes.count
+            store.bytes.append(contentsOf: text)
+            add(.text, UInt64(offset) << 32 | UInt64(text.count))
+        }
+
+        private mutating func add(_ kind: LeafCell.Kind, _ payload: UInt64) {
+            let offset = store.bytes.count
+            store.bytes.append(contentsOf: current)
+            store.cells.append(
+                Cell(
+                    hash: EventCells.pathHash(current), path: UInt64(offset) << 32 | UInt64(current.count),
+                    kind: kind, payload: payload))
+        }
     }
 
     static func pathHash(_ joined: some Sequence<UInt8>) -> UInt64 {
@@ -144,6 +215,15 @@ struct EventCells: Sendable {
                 + (value(of: cell).map { $0.serialized() } ?? "")
         }.sorted()
     }
+}
+
+/// The cells and bytes a `EventCells.Builder` appends to, shared by the
+/// events it made. Mutated only by that builder on its thread, before its
+/// events are handed to another (through a lock), and only at its end, past
+/// every cell an event refers to.
+final class EventCellStore: @unchecked Sendable {
+    @exclusivity(unchecked) var cells: [EventCells.Cell] = []
+    @exclusivity(unchecked) var bytes: [UInt8] = []
 }
 
 extension EventCells: Equatable {

@@ -53,18 +53,20 @@ extension LeafCell.Kind {
 /// registers the paths a batch brings first, then binds each event's values.
 struct EventCellWriter {
     private(set) var columns: ProfileColumns
-    /// Column slot (index in `columns.paths`) by the hash of its joined path.
-    private var slots: [UInt64: Int] = [:]
-    /// Per slot, its keys joined with NUL.
-    private var joined: [[UInt8]] = []
-    /// Hashes of paths that get no column: past the cap, or keys SQLite paths cannot quote.
-    private var refused = Set<UInt64>()
+    /// Every path met so far, to its column slot (index in `columns.paths`)
+    /// or to why it has none.
+    private var known = EventPathTable()
     /// Hashes of paths this import saw as an array, object or null without a
     /// column: stored rows of this import may hold them, so a column added for
     /// one later is filled for every row, not only for those before the import.
     private var seenOther = Set<UInt64>()
     /// Per slot, the kinds this batch bound (bits by `LeafCell.Kind` raw value).
     private var seen: [UInt16] = []
+    /// The slot (or `EventPathTable` code) of each cell of the batch `prepare`
+    /// saw, event after event, and where each event's start: each path is
+    /// looked up once per batch, not again when its value is bound.
+    private var cellSlots: [Int32] = []
+    private var eventStarts: [Int32] = []
     /// The rows stored before this import: `eid <= storedBefore`. Nil when the
     /// import's rows are not in the table yet (each batch registers before it inserts).
     private let storedBefore: Int?
@@ -73,18 +75,14 @@ struct EventCellWriter {
         columns = try EventColumns.load(db)
         self.storedBefore = storedBefore
         cataloged = try db.tableExists("eventField")
-        index()
+        for (slot, path) in columns.paths.enumerated() {
+            known.set(EventCells.joined(path.keys), to: Int32(slot))
+        }
+        seen = [UInt16](repeating: 0, count: columns.paths.count)
     }
 
     /// Whether the workspace has the columns' catalog (it is migrated to them).
     private let cataloged: Bool
-
-    private mutating func index() {
-        slots = [:]
-        joined = columns.paths.map { EventCells.joined($0.keys) }
-        for (slot, path) in joined.enumerated() { slots[EventCells.pathHash(path)] = slot }
-        seen = [UInt16](repeating: 0, count: joined.count)
-    }
 
     /// The insert naming every typed column after the five fixed ones.
     var insertSQL: String {
@@ -93,57 +91,81 @@ struct EventCellWriter {
         return "INSERT INTO event (id, epid, ets, etype, edoc\(names)) VALUES (?, ?, ?, ?, ?\(marks))"
     }
 
-    /// The slot of a cell's path, or nil when it has no column.
-    private func slot(_ cell: EventCells.Cell, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        let path = UnsafeBufferPointer(rebasing: bytes[cell.pathRange])
-        func matches(_ slot: Int) -> Bool {
-            joined[slot].count == path.count
-                && joined[slot].withUnsafeBufferPointer { memcmp($0.baseAddress!, path.baseAddress!, path.count) == 0 }
-        }
-        if let slot = slots[cell.hash], matches(slot) { return slot }
-        // Two paths sharing a hash: the other is found by its keys.
-        guard slots[cell.hash] != nil else { return nil }
-        return joined.indices.first(where: matches)
-    }
-
-    /// Adds columns for the scalar paths of `batch` that have none yet.
+    /// Adds columns for the scalar paths of `batch` that have none yet, and
+    /// finds the slot of every cell for `bind`.
     mutating func prepare(_ batch: [ImportedEvent], in db: Database) throws {
         var fresh: [UInt64: [UInt8]] = [:]
-        for event in batch {
-            event.cells.bytes.withUnsafeBufferPointer { bytes in
-                for cell in event.cells.cells where slot(cell, in: bytes) == nil {
-                    if cell.kind.isScalar {
-                        if !refused.contains(cell.hash), fresh[cell.hash] == nil {
-                            fresh[cell.hash] = Array(bytes[cell.pathRange])
-                        }
-                    } else {
-                        seenOther.insert(cell.hash)
-                    }
-                }
+        cellSlots.removeAll(keepingCapacity: true)
+        eventStarts.removeAll(keepingCapacity: true)
+        // Events read in place: a copy of one is a retain and a release of each of its texts.
+        batch.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                eventStarts.append(Int32(cellSlots.count))
+                events[index].cells.withCells { cells, bytes in note(cells, bytes, into: &fresh) }
             }
         }
         guard !fresh.isEmpty, cataloged else { return }
         let paths = fresh.values.map(Self.keys).sorted { $0.lexicographicallyPrecedes($1) }
         let everyRow = fresh.keys.contains(where: seenOther.contains)
         let rows = storedBefore.flatMap { everyRow ? nil : "eid <= \($0)" }
+        let before = columns.paths.count
         try columns.register(paths, in: db, rows: rows)
-        index()
-        for (hash, path) in fresh where !joined.contains(path) { refused.insert(hash) }
+        for slot in before..<columns.paths.count {
+            known.set(EventCells.joined(columns.paths[slot].keys), to: Int32(slot))
+        }
+        seen += [UInt16](repeating: 0, count: columns.paths.count - before)
+        for path in fresh.values where known.find(path) < 0 { known.set(path, to: EventPathTable.refused) }
+        // New columns: the batch's cells are looked up again.
+        guard columns.paths.count > before else { return }
+        var next = 0
+        batch.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                events[index].cells.withCells { cells, bytes in
+                    for cell in cells {
+                        cellSlots[next] = known.find(
+                            UnsafeBufferPointer(rebasing: bytes[cell.pathRange]), hash: cell.hash)
+                        next += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// Finds the slots of one event's cells; the scalar paths with no column yet go in `fresh`.
+    private mutating func note(
+        _ cells: UnsafeBufferPointer<EventCells.Cell>, _ bytes: UnsafeBufferPointer<UInt8>,
+        into fresh: inout [UInt64: [UInt8]]
+    ) {
+        for cell in cells {
+            let path = UnsafeBufferPointer(rebasing: bytes[cell.pathRange])
+            let slot = known.find(path, hash: cell.hash)
+            cellSlots.append(slot)
+            guard slot < 0, slot != EventPathTable.refused else { continue }
+            if cell.kind.isScalar {
+                if fresh[cell.hash] == nil { fresh[cell.hash] = Array(path) }
+            } else if slot == EventPathTable.unknown {
+                seenOther.insert(cell.hash)
+                known.set(Array(path), to: EventPathTable.other)
+            }
+        }
     }
 
     static func keys(_ joined: some Collection<UInt8>) -> [String] {
         joined.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Binds the event's typed values to `handle` (parameters 6 on), for one step.
+    /// Binds the typed values of the batch's event at `index` (as `prepare`
+    /// saw the batch) to `handle` (parameters 6 on), for one step.
     mutating func bind<R>(
-        _ event: UnsafePointer<ImportedEvent>, _ handle: SQLiteStatement, _ body: () -> R
+        _ event: UnsafePointer<ImportedEvent>, index: Int, _ handle: SQLiteStatement, _ body: () -> R
     ) -> R {
-        guard !joined.isEmpty else { return body() }
-        return event.pointee.cells.bytes.withUnsafeBufferPointer { bytes in
+        guard !seen.isEmpty else { return body() }
+        let start = Int(eventStarts[index])
+        return event.pointee.cells.withCells { cells, bytes in
             var documentValue: JSONValue?
-            for cell in event.pointee.cells.cells {
-                guard let slot = slot(cell, in: bytes) else { continue }
+            for (offset, cell) in cells.enumerated() {
+                let slot = Int(cellSlots[start + offset])
+                guard slot >= 0 else { continue }
                 seen[slot] |= 1 << cell.kind.rawValue
                 let value = Int32(6 + 2 * slot)
                 SQLiteBinding.typeName(handle, value + 1, cell.kind)
@@ -177,6 +199,88 @@ struct EventCellWriter {
             try columns.record(types, forSlot: slot, in: db)
             seen[slot] = 0
         }
+    }
+}
+
+/// The paths an import has met, each to its column slot or to a code for why
+/// it has none: open addressing on the cells' own FNV hash, each hit checked
+/// against the path's bytes. A page-view event has three cells; looked up in
+/// a `Dictionary` and a `Set` (SipHash of the hash again), twice per batch,
+/// they cost the one writer a tenth of its time.
+struct EventPathTable {
+    /// No entry: the path was never met.
+    static let unknown: Int32 = -1
+    /// Met as an array, object or null only, and has no column.
+    static let other: Int32 = -2
+    /// A scalar path that gets no column: past the cap, or keys SQLite paths cannot quote.
+    static let refused: Int32 = -3
+    /// Past this many paths, those with no column are not remembered (looked up as unknown each time).
+    private static let maxEntries = 1 << 16
+
+    private var paths: [[UInt8]] = []
+    private var hashes: [UInt64] = []
+    private var values: [Int32] = []
+    /// Entry index + 1 per bucket, 0 for an empty one.
+    private var buckets = [Int32](repeating: 0, count: 256)
+
+    /// The slot or code of `path`, `hash` its `EventCells.pathHash`.
+    func find(_ path: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32 {
+        let entry = self.entry(path, hash: hash)
+        return entry < 0 ? Self.unknown : values[entry]
+    }
+
+    func find(_ path: [UInt8]) -> Int32 {
+        path.withUnsafeBufferPointer { find($0, hash: EventCells.pathHash($0)) }
+    }
+
+    /// Sets the slot or code of `path`.
+    mutating func set(_ path: [UInt8], to value: Int32) {
+        let hash = EventCells.pathHash(path)
+        let found = path.withUnsafeBufferPointer { entry($0, hash: hash) }
+        if found >= 0 {
+            values[found] = value
+            return
+        }
+        guard value >= 0 || paths.count < Self.maxEntries else { return }
+        if (paths.count + 1) * 2 > buckets.count { grow() }
+        paths.append(path)
+        hashes.append(hash)
+        values.append(value)
+        place(paths.count - 1)
+    }
+
+    private func bucket(_ hash: UInt64) -> Int {
+        // The FNV hash's low bits vary little for paths sharing a prefix: mixed first.
+        Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 32) & (buckets.count - 1)
+    }
+
+    private func entry(_ path: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int {
+        let mask = buckets.count - 1
+        var bucket = self.bucket(hash)
+        while true {
+            let entry = Int(buckets[bucket]) - 1
+            if entry < 0 { return -1 }
+            if hashes[entry] == hash, matches(entry, path) { return entry }
+            bucket = (bucket + 1) & mask
+        }
+    }
+
+    private func matches(_ entry: Int, _ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard paths[entry].count == path.count else { return false }
+        if path.isEmpty { return true }
+        return paths[entry].withUnsafeBufferPointer { memcmp($0.baseAddress!, path.baseAddress!, path.count) == 0 }
+    }
+
+    private mutating func place(_ entry: Int) {
+        let mask = buckets.count - 1
+        var bucket = self.bucket(hashes[entry])
+        while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
+        buckets[bucket] = Int32(entry + 1)
+    }
+
+    private mutating func grow() {
+        buckets = [Int32](repeating: 0, count: buckets.count * 2)
+        for entry in paths.indices { place(entry) }
     }
 }
 

@@ -77,11 +77,17 @@ public struct EventInputReader: Sendable {
 
     static let linesPerChunk = 8192
 
+    /// The lines of `range`, the scanner's buffers kept from one to the next.
+    static func parse(_ chunk: LineChunk, _ range: Range<Int>) -> [EventLineParser.Parsed] {
+        var cells = EventCells.Builder()
+        return chunk.map(range) { EventLineParser.parse($0, cells: &cells) }
+    }
+
     /// Parses a chunk's lines in two halves at once, results in line order.
     static func parseInParallel(_ chunk: LineChunk) async -> [EventLineParser.Parsed] {
         let half = chunk.count / 2
-        async let first = chunk.map(0..<half, EventLineParser.parse)
-        let second = chunk.map(half..<chunk.count, EventLineParser.parse)
+        async let first = parse(chunk, 0..<half)
+        let second = parse(chunk, half..<chunk.count)
         return await first + second
     }
 }
@@ -237,8 +243,9 @@ final class EventBatchStream: @unchecked Sendable {
             DispatchQueue.concurrentPerform(iterations: 2) { part in
                 guard let start = output.start else { return }
                 var slot = part == 0 ? 0 : half
+                var cells = EventCells.Builder()
                 _ = chunk.map(part == 0 ? 0..<half : half..<chunk.count) { line in
-                    (start + slot).initialize(to: EventLineParser.parse(line))
+                    (start + slot).initialize(to: EventLineParser.parse(line, cells: &cells))
                     slot += 1
                 }
             }

@@ -60,12 +60,22 @@ enum EventLineParser {
 
     static func parse(_ line: UnsafeRawBufferPointer) -> Parsed { read(line, scanning: true) }
 
-    /// `scanning`: the common line is read in one pass (`EventLineScanner`), the rest as a tree.
+    /// `cells`: the scanner's buffers, kept from line to line by the caller's thread.
+    static func parse(_ line: UnsafeRawBufferPointer, cells: inout EventCells.Builder) -> Parsed {
+        read(line, scanning: true, cells: &cells)
+    }
+
     static func read(_ line: UnsafeRawBufferPointer, scanning: Bool) -> Parsed {
+        var cells = EventCells.Builder()
+        return read(line, scanning: scanning, cells: &cells)
+    }
+
+    /// `scanning`: the common line is read in one pass (`EventLineScanner`), the rest as a tree.
+    static func read(_ line: UnsafeRawBufferPointer, scanning: Bool, cells: inout EventCells.Builder) -> Parsed {
         var line = line
         if line.starts(with: [0xEF, 0xBB, 0xBF]) { line = UnsafeRawBufferPointer(rebasing: line.dropFirst(3)) }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .skip }
-        if scanning, let event = EventLineScanner.scan(line) { return .event(event) }
+        if scanning, let event = EventLineScanner.scan(line, cells: &cells) { return .event(event) }
         return parseTree(line)
     }
 

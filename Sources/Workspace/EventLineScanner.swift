@@ -15,9 +15,18 @@ enum EventLineScanner {
     static let maxKeys = 64
 
     static func scan(_ line: UnsafeRawBufferPointer) -> ImportedEvent? {
+        var cells = EventCells.Builder()
+        return scan(line, cells: &cells)
+    }
+
+    /// `cells`: buffers kept from line to line by the caller's thread.
+    static func scan(_ line: UnsafeRawBufferPointer, cells: inout EventCells.Builder) -> ImportedEvent? {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * maxKeys) { keys in
-            var scan = EventScan(bytes: line, keys: keys)
-            return scan.event()
+            withUnsafeMutablePointer(to: &cells) { cells in
+                cells.pointee.reset()
+                var scan = EventScan(bytes: line, keys: keys, cells: cells)
+                return scan.event()
+            }
         }
     }
 }
@@ -34,11 +43,16 @@ private struct EventScan {
     var eventType: Range<Int>?
     var identityMap = false
     var identities: [(namespace: Range<Int>, id: Range<Int>, primary: Bool)] = []
-    var cells = EventCells()
+    /// The caller's, for the length of the scan.
+    let cells: UnsafeMutablePointer<EventCells.Builder>
 
-    init(bytes: UnsafeRawBufferPointer, keys: UnsafeMutableBufferPointer<Int>) {
+    init(
+        bytes: UnsafeRawBufferPointer, keys: UnsafeMutableBufferPointer<Int>,
+        cells: UnsafeMutablePointer<EventCells.Builder>
+    ) {
         self.bytes = bytes
         self.keys = keys
+        self.cells = cells
     }
 
     mutating func event() -> ImportedEvent? {
@@ -50,7 +64,7 @@ private struct EventScan {
         else { return nil }
         return ImportedEvent(
             id: text(id), seconds: seconds, eventType: eventType.map(text), identities: orderedIdentities(),
-            document: String(decoding: bytes, as: UTF8.self), cells: cells)
+            document: String(decoding: bytes, as: UTF8.self), cells: cells.pointee.finish())
     }
 
     /// As the tree parse orders them: the primary ones first, each group by
@@ -118,45 +132,45 @@ private struct EventScan {
     /// The value of member `key` of the current path, checked, with its cells
     /// (`EventCells`): a scalar's value, an object's members, an array's kind.
     private mutating func node(_ key: Range<Int>) -> Bool {
-        let depth = cells.depth
-        cells.enter(UnsafeRawBufferPointer(rebasing: bytes[key]))
-        defer { cells.leave(depth) }
+        let depth = cells.pointee.depth
+        cells.pointee.enter(UnsafeRawBufferPointer(rebasing: bytes[key]))
+        defer { cells.pointee.leave(depth) }
         guard let byte = peek else { return false }
         switch byte {
         case UInt8(ascii: "{"):
-            cells.mark(.object)
+            cells.pointee.mark(.object)
             return members { scan, key in scan.node(key) }
         case UInt8(ascii: "["):
-            cells.mark(.array)
+            cells.pointee.mark(.array)
             return value()
         case UInt8(ascii: "\""):
             guard let range = string(escapes: true) else { return false }
             let text = UnsafeRawBufferPointer(rebasing: bytes[range])
             if !text.contains(UInt8(ascii: "\\")) {
-                text.withMemoryRebound(to: UInt8.self) { cells.appendText($0) }
+                text.withMemoryRebound(to: UInt8.self) { cells.pointee.appendText($0) }
                 return true
             }
             // Escapes are rare: the tree parse's reading of the quoted text.
             let quoted = UnsafeRawBufferPointer(rebasing: bytes[(range.lowerBound - 1)..<(range.upperBound + 1)])
             guard let value = try? JSONValue.parse(quoted) else { return false }
-            cells.append(value)
+            cells.pointee.append(value)
             return true
         case UInt8(ascii: "t"):
             guard word("true") else { return false }
-            cells.append(.bool(true))
+            cells.pointee.append(.bool(true))
             return true
         case UInt8(ascii: "f"):
             guard word("false") else { return false }
-            cells.append(.bool(false))
+            cells.pointee.append(.bool(false))
             return true
         case UInt8(ascii: "n"):
             guard word("null") else { return false }
-            cells.append(.null)
+            cells.pointee.append(.null)
             return true
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = index
             guard number(), let value = JSONValue.number(literal: text(start..<index)) else { return false }
-            cells.append(value)
+            cells.pointee.append(value)
             return true
         default: return false
         }

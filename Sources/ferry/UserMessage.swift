@@ -1,5 +1,6 @@
 import ArgumentParser
 import Export
+import FerryApp
 import Foundation
 import S3
 import Workspace
@@ -50,6 +51,10 @@ enum UserMessage {
             return ("ferry: \(error)", ExitStatus.failure)
         default:
             if let busy = WorkspaceBusyError.from(error) { return ("ferry: \(busy)", ExitStatus.failure) }
+            // A database failure from a command that did not translate it at its edge.
+            if let store = StoreLocator.userMessage(for: error) {
+                return ("ferry: \(store.message)", store.isBadInput ? ExitStatus.badInput : ExitStatus.failure)
+            }
             return nil
         }
     }

@@ -230,4 +230,54 @@ import Workspace
         #expect(summary.inserted == 2_000)
         #expect(try await workspace.profileCount() == 2_000)
     }
+
+    /// The server ends the import's connection while it streams a COPY, as a
+    /// restart or `pg_terminate_backend` does: the import still ends, within
+    /// `ConnectionWatch`'s grace, with a sentence a user can act on (it once read
+    /// as a usage mistake), and nothing of it is stored.
+    @Test func anImportWhoseConnectionEndsDuringACopyEndsWithASentence() async throws {
+        let subject = try await StoreUnderTest.make(.postgresql)
+        defer { Task { await subject.cleanUp() } }
+        let workspace = try #require(subject.store as? PostgresWorkspace)
+        let lines = Self.lines(from: 0, count: 60_000)
+        let importing = Task { try await subject.importLines(lines, options: ImportOptions(batchSize: 2_000)) }
+        var killed = false
+        let deadline = Date().addingTimeInterval(120)
+        while !killed, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+            killed = try await workspace.withConnection { connection in
+                try await connection.query(
+                    """
+                    SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
+                        JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted
+                    WHERE a.pid <> pg_backend_pid() AND a.datname = current_database()
+                        AND a.query LIKE 'COPY %' AND a.state = 'active'
+                    """, logger: workspace.logger
+                ).collect().first?.decode(Bool.self) ?? false
+            }
+        }
+        #expect(killed, "the import ended before a COPY of it could be ended")
+        // Bounded, so a regression fails here instead of hanging the suite.
+        let outcome = await withTaskGroup(of: (any Error)??.self) { group in
+            group.addTask {
+                do {
+                    _ = try await importing.value
+                    return .some(nil)
+                } catch { return .some(error) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(60))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        let ended = try #require(outcome, "the import did not end within 60 s of its connection's end")
+        let error = try #require(ended, "the import succeeded although its connection was ended")
+        let described = try #require(PostgresStoreError.from(error), "not a store failure: \(error)")
+        #expect(!described.isBadInput)
+        #expect(!described.message.isEmpty && !described.message.contains("ConnectionLost"))
+        #expect(try await workspace.profileCount() == 0)
+    }
 }
