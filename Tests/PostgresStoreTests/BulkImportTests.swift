@@ -73,30 +73,84 @@ import Workspace
         }
     }
 
+    /// The same lines imported into one empty workspace by the bulk path (40 a
+    /// batch) and into another batch by batch, with the first's indexes before
+    /// and after.
+    struct BothPaths {
+        var bulk: StoreUnderTest
+        var batches: StoreUnderTest
+        var workspace: PostgresWorkspace
+        var reference: PostgresWorkspace
+        var before: [String: Int]
+        var after: [String: Int]
+        var summary: ImportSummary
+        var rejections: [ImportRejection]
+
+        static func importing(_ lines: [String]) async throws -> BothPaths {
+            let bulk = try await StoreUnderTest.make(.postgresql)
+            let batches = try await StoreUnderTest.make(.postgresql)
+            do {
+                let workspace = try #require(bulk.store as? PostgresWorkspace)
+                let reference = try #require(batches.store as? PostgresWorkspace)
+                let before = try await BulkImportTests.indexes(of: workspace)
+                let (summary, rejections) = try await bulk.importLines(lines, options: ImportOptions(batchSize: 40))
+                let after = try await BulkImportTests.indexes(of: workspace)
+                try await BulkImportTests.importInBatches(lines, into: batches, batchSize: 40)
+                return BothPaths(
+                    bulk: bulk, batches: batches, workspace: workspace, reference: reference, before: before,
+                    after: after, summary: summary, rejections: rejections)
+            } catch {
+                await bulk.cleanUp()
+                await batches.cleanUp()
+                throw error
+            }
+        }
+
+        func cleanUp() async {
+            await bulk.cleanUp()
+            await batches.cleanUp()
+        }
+    }
+
+    /// Has the server end the connection of the import holding the identity
+    /// graph's lock once it runs a statement `LIKE pattern`, as a killed process
+    /// or a restart would; false when that did not happen within 120 s. The
+    /// tables are locked until the import ends, so only the server's views are read.
+    static func endImportConnection(
+        of workspace: PostgresWorkspace, whenRunning pattern: String, every interval: Duration = .milliseconds(20)
+    ) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            try await Task.sleep(for: interval)
+            let killed = try await workspace.withConnection { connection in
+                try await connection.query(
+                    """
+                    SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
+                        JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted
+                    WHERE a.pid <> pg_backend_pid() AND a.datname = current_database()
+                        AND a.query LIKE \(pattern) AND a.state = 'active'
+                    """, logger: workspace.logger
+                ).collect().first?.decode(Bool.self) ?? false
+            }
+            if killed { return true }
+        }
+        return false
+    }
+
     @Test(arguments: [false, true])
     func aLargeImportIntoAnEmptyWorkspaceStoresWhatBatchesDo(linkingBack: Bool) async throws {
         // 300 new records, then some of them again, changed, in a later batch.
         let lines =
             Self.lines(from: 0, count: 300, linkingBack: linkingBack)
             + Self.lines(from: 100, count: 20).map { $0.replacingOccurrences(of: #""a":"#, with: #""a":9,"b":"#) }
-        let bulk = try await StoreUnderTest.make(.postgresql)
-        let batches = try await StoreUnderTest.make(.postgresql)
-        defer {
-            Task {
-                await bulk.cleanUp()
-                await batches.cleanUp()
-            }
-        }
-        let workspace = try #require(bulk.store as? PostgresWorkspace)
-        let before = try await Self.indexes(of: workspace)
-        let (summary, rejections) = try await bulk.importLines(lines, options: ImportOptions(batchSize: 40))
+        let both = try await BothPaths.importing(lines)
+        defer { Task { await both.cleanUp() } }
+        let (workspace, reference, before, after) = (both.workspace, both.reference, both.before, both.after)
+        let (summary, rejections) = (both.summary, both.rejections)
         #expect(rejections.isEmpty)
         #expect(summary.inserted + summary.updated + summary.merged > 0)
-        let after = try await Self.indexes(of: workspace)
         #expect(Set(after.keys) == Set(before.keys) && before.count == 5, "\(before) -> \(after)")
         #expect(after.allSatisfy { before[$0.key] != $0.value }, "the indexes were not built again: \(after)")
-        try await Self.importInBatches(lines, into: batches, batchSize: 40)
-        let reference = try #require(batches.store as? PostgresWorkspace)
         let stored = try await Self.contents(of: workspace)
         #expect(stored.count == (linkingBack ? 250 : 300))
         #expect(stored == (try await Self.contents(of: reference)))
@@ -159,25 +213,15 @@ import Workspace
             return
                 #"{"identityMap":{"Email":[{"id":"t\#(index)@x.io","primary":true}]},"t":\#(value),"k":\#(k),"m\#(index / 30)":\#(index)}"#
         }
-        let bulk = try await StoreUnderTest.make(.postgresql)
-        let batches = try await StoreUnderTest.make(.postgresql)
-        defer {
-            Task {
-                await bulk.cleanUp()
-                await batches.cleanUp()
-            }
-        }
-        let workspace = try #require(bulk.store as? PostgresWorkspace)
-        let before = try await Self.indexes(of: workspace)
-        let (summary, rejections) = try await bulk.importLines(lines, options: ImportOptions(batchSize: 40))
+        let both = try await BothPaths.importing(lines)
+        defer { Task { await both.cleanUp() } }
+        let (workspace, reference, before, after) = (both.workspace, both.reference, both.before, both.after)
+        let (summary, rejections) = (both.summary, both.rejections)
         #expect(rejections.isEmpty)
         #expect(summary.inserted == lines.count)
-        let after = try await Self.indexes(of: workspace)
         #expect(after.allSatisfy { before[$0.key] != $0.value }, "the bulk path was not taken: \(after)")
         let typed = try await workspace.typedColumns()
         #expect(typed[["k", "0"]] != nil && typed[["k", "-1"]] != nil && typed[["m7"]] != nil, "\(typed)")
-        try await Self.importInBatches(lines, into: batches, batchSize: 40)
-        let reference = try #require(batches.store as? PostgresWorkspace)
         #expect(try await Self.contents(of: workspace) == (try await Self.contents(of: reference)))
         let documents = try lines.map { try JSONValue.parse($0) }
         try await TypedColumnsTests.expectCountsAsEvaluated(
@@ -192,24 +236,8 @@ import Workspace
         let before = try await Self.indexes(of: workspace)
         let lines = Self.lines(from: 0, count: 30_000)
         let importing = Task { try await subject.importLines(lines, options: ImportOptions(batchSize: 500)) }
-        // The tables are locked until the import ends, so only the server's
-        // views are read here. Not during a COPY: PostgresNIO may not notice a
-        // connection the server closes under one, and the import never ends.
-        var killed = false
-        let deadline = Date().addingTimeInterval(120)
-        while !killed, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            killed = try await workspace.withConnection { connection in
-                try await connection.query(
-                    """
-                    SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
-                        JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted
-                    WHERE a.pid <> pg_backend_pid() AND a.datname = current_database()
-                        AND a.query LIKE 'INSERT INTO profile_value%'
-                    """, logger: workspace.logger
-                ).collect().first?.decode(Bool.self) ?? false
-            }
-        }
+        // The final fill, after every COPY (a COPY has a test of its own below).
+        let killed = try await Self.endImportConnection(of: workspace, whenRunning: "INSERT INTO profile_value%")
         #expect(killed, "the import ended before it could be killed")
         await #expect(throws: (any Error).self) { try await importing.value }
         #expect(try await workspace.profileCount() == 0)
@@ -241,21 +269,7 @@ import Workspace
         let workspace = try #require(subject.store as? PostgresWorkspace)
         let lines = Self.lines(from: 0, count: 60_000)
         let importing = Task { try await subject.importLines(lines, options: ImportOptions(batchSize: 2_000)) }
-        var killed = false
-        let deadline = Date().addingTimeInterval(120)
-        while !killed, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-            killed = try await workspace.withConnection { connection in
-                try await connection.query(
-                    """
-                    SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
-                        JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted
-                    WHERE a.pid <> pg_backend_pid() AND a.datname = current_database()
-                        AND a.query LIKE 'COPY %' AND a.state = 'active'
-                    """, logger: workspace.logger
-                ).collect().first?.decode(Bool.self) ?? false
-            }
-        }
+        let killed = try await Self.endImportConnection(of: workspace, whenRunning: "COPY %", every: .milliseconds(5))
         #expect(killed, "the import ended before a COPY of it could be ended")
         // Bounded, so a regression fails here instead of hanging the suite.
         let outcome = await withTaskGroup(of: (any Error)??.self) { group in
