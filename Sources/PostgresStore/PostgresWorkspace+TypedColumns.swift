@@ -92,10 +92,7 @@ extension PostgresWorkspace {
             ).collect()
         }
         // An older workspace being migrated gets its columns with `profile_value` itself.
-        let hasValues =
-            try await connection.query("SELECT to_regclass('profile_value') IS NOT NULL", logger: logger).collect()
-            .first?.decode(Bool.self) ?? false
-        guard hasValues else { return }
+        guard try await hasValueTable(on: connection, logger: logger) else { return }
         let layout = try await nativeLayout(on: connection, logger: logger)
         var columns = added.map { "ADD COLUMN v\($0.0) JSONB" }
         if layout == .plain {
@@ -117,12 +114,9 @@ extension PostgresWorkspace {
         async throws
     {
         guard !columns.isEmpty else { return }
-        guard
-            try await connection.query("SELECT to_regclass('profile_value') IS NOT NULL", logger: logger)
-                .collect().first?.decode(Bool.self) ?? false
-        else { return }
+        guard try await hasValueTable(on: connection, logger: logger) else { return }
         let plain = try await nativeLayout(on: connection, logger: logger) == .plain
-        let extracted = columns.map { ", " + extraction(of: $0.1, from: "p.doc") + " AS v\($0.0)" }.joined()
+        let extracted = extractedValues(columns, from: "p.doc")
         let sets = columns.map { number, _ in
             "v\(number) = x.v\(number)"
                 + (plain ? ", s\(number) = \(textOf("x.v\(number)")), n\(number) = \(numberOf("x.v\(number)"))" : "")
@@ -150,6 +144,17 @@ extension PostgresWorkspace {
             """, logger: logger
         ).collect().map { try $0.decode(String.self) }
         return names.contains(plainNativeValuesMigration) ? .plain : names.isEmpty ? .none : .generated
+    }
+
+    /// Whether `profile_value` exists yet: an older workspace being migrated gets it later.
+    static func hasValueTable(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.query("SELECT to_regclass('profile_value') IS NOT NULL", logger: logger).collect()
+            .first?.decode(Bool.self) ?? false
+    }
+
+    /// `, <value at path> AS vN` for each column, extracted from the jsonb `document`.
+    static func extractedValues(_ columns: [(Int, [String])], from document: String) -> String {
+        columns.map { number, path in ", " + extraction(of: path, from: document) + " AS v\(number)" }.joined()
     }
 
     /// A jsonb value's string as text, NULL when it is another kind.
@@ -181,7 +186,7 @@ extension PostgresWorkspace {
     static func typedValuesInsert(_ columns: [[String]: Int], from table: String, plain: Bool) -> String {
         let ordered = columns.sorted { $0.value < $1.value }
         let numbers = ordered.map(\.value)
-        let extracted = ordered.map { ", " + extraction(of: $0.key, from: "t.doc") + " AS v\($0.value)" }.joined()
+        let extracted = extractedValues(ordered.map { ($0.value, $0.key) }, from: "t.doc")
         return "INSERT INTO profile_value (pid\(valueColumnList(numbers, plain: plain))) SELECT x.pid"
             + valueExpressionList(numbers, of: "x", plain: plain)
             + " FROM (SELECT t.pid\(extracted) FROM \(table) t OFFSET 0) x"
@@ -197,10 +202,7 @@ extension PostgresWorkspace {
 
     static func makeNativeValuesPlain(on connection: PostgresConnection, logger: Logger) async throws {
         let numbers = try await typedColumns(on: connection, logger: logger).values.sorted()
-        let hasValues =
-            try await connection.query("SELECT to_regclass('profile_value') IS NOT NULL", logger: logger).collect()
-            .first?.decode(Bool.self) ?? false
-        guard hasValues else { return }
+        guard try await hasValueTable(on: connection, logger: logger) else { return }
         if !numbers.isEmpty {
             let alterations = numbers.flatMap {
                 ["ALTER COLUMN s\($0) DROP EXPRESSION", "ALTER COLUMN n\($0) DROP EXPRESSION"]
@@ -235,18 +237,9 @@ extension PostgresWorkspace {
     /// and its number as column `number`, NULL when it is another kind.
     static func nativeValueColumns(text: String, number: String, of value: String) -> [String] {
         [
-            "ADD COLUMN \(text) TEXT GENERATED ALWAYS AS "
-                + "(CASE WHEN jsonb_typeof(\(value)) = 'string' THEN \(value) #>> '{}' END) STORED",
-            "ADD COLUMN \(number) NUMERIC GENERATED ALWAYS AS "
-                + "(CASE WHEN jsonb_typeof(\(value)) = 'number' THEN (\(value))::numeric END) STORED",
+            "ADD COLUMN \(text) TEXT GENERATED ALWAYS AS (\(textOf(value))) STORED",
+            "ADD COLUMN \(number) NUMERIC GENERATED ALWAYS AS (\(numberOf(value))) STORED",
         ]
-    }
-
-    /// Whether the workspace has come past `nativeValuesMigration` (before it, `vN` stand alone).
-    static func hasNativeValues(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        try await connection.query(
-            "SELECT EXISTS (SELECT 1 FROM ferry_migration WHERE name = \(nativeValuesMigration))", logger: logger
-        ).collect().first?.decode(Bool.self) ?? false
     }
 
     /// `jsonb_extract_path(document, 'a', 'b')`, keys pasted as literals (for DDL and trigger bodies).
@@ -266,7 +259,7 @@ extension PostgresWorkspace {
         let numbers = ordered.map(\.value)
         let plain = try await nativeLayout(on: connection, logger: logger) == .plain
         let names = valueColumnList(numbers, plain: plain)
-        let extracted = ordered.map { ", " + extraction(of: $0.key, from: "n.doc") + " AS v\($0.value)" }.joined()
+        let extracted = extractedValues(ordered.map { ($0.value, $0.key) }, from: "n.doc")
         let values = valueExpressionList(numbers, of: "x", plain: plain)
         let update =
             ordered.isEmpty
@@ -302,7 +295,7 @@ extension PostgresWorkspace {
         let ordered = columns.sorted { $0.value < $1.value }
         let numbers = ordered.map(\.value)
         let plain = try await nativeLayout(on: connection, logger: logger) == .plain
-        let extracted = ordered.map { ", " + extraction(of: $0.key, from: "f.doc") + " AS v\($0.value)" }.joined()
+        let extracted = extractedValues(ordered.map { ($0.value, $0.key) }, from: "f.doc")
         let names = valueColumnList(numbers, plain: plain)
         let values = valueExpressionList(numbers, of: "x", plain: plain)
         try await connection.query(
