@@ -75,10 +75,15 @@ struct EventCellWriter {
         columns = try EventColumns.load(db)
         self.storedBefore = storedBefore
         cataloged = try db.tableExists("eventField")
-        for (slot, path) in columns.paths.enumerated() {
-            known.set(EventCells.joined(path.keys), to: Int32(slot))
+        learnSlots(from: 0)
+    }
+
+    /// Has `known` find the columns from slot `start` on, and `seen` count their kinds.
+    private mutating func learnSlots(from start: Int) {
+        for slot in start..<columns.paths.count {
+            known.set(EventCells.joined(columns.paths[slot].keys), to: Int32(slot))
         }
-        seen = [UInt16](repeating: 0, count: columns.paths.count)
+        seen += [UInt16](repeating: 0, count: columns.paths.count - start)
     }
 
     /// Whether the workspace has the columns' catalog (it is migrated to them).
@@ -110,10 +115,7 @@ struct EventCellWriter {
         let rows = storedBefore.flatMap { everyRow ? nil : "eid <= \($0)" }
         let before = columns.paths.count
         try columns.register(paths, in: db, rows: rows)
-        for slot in before..<columns.paths.count {
-            known.set(EventCells.joined(columns.paths[slot].keys), to: Int32(slot))
-        }
-        seen += [UInt16](repeating: 0, count: columns.paths.count - before)
+        learnSlots(from: before)
         for path in fresh.values where known.find(path) < 0 { known.set(path, to: EventPathTable.refused) }
         // New columns: the batch's cells are looked up again.
         guard columns.paths.count > before else { return }
