@@ -178,12 +178,12 @@ import Testing
         }
         let openUploads = try await client.listMultipartUploads(bucket: bucket, prefix: "")
 
-        #expect(all.count == 1, "\(all) \(workerLog.suffix(4000))")
+        #expect(all.count == 1, "\(all) \(excerpt(workerLog))")
         #expect(dataFiles.values.allSatisfy { $0 == 1 }, "\(dataFiles)")
         // A statement PostgresNIO dropped on the closed connection once left the
         // worker waiting forever here, its run processing (ConnectionWatch).
-        #expect(stopped, "the worker did not stop on SIGTERM: \(workerLog.suffix(4000))")
-        #expect(all.first?["status"] as? String == "success", "\(all) \(workerLog.suffix(4000))")
+        #expect(stopped, "the worker did not stop on SIGTERM: \(excerpt(workerLog))")
+        #expect(all.first?["status"] as? String == "success", "\(all) \(excerpt(workerLog))")
         #expect(dataFiles.count == profiles / 1000, "\(dataFiles)")
         #expect(rows.count == profiles)
         #expect(openUploads.isEmpty)

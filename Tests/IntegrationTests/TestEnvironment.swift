@@ -231,6 +231,17 @@ struct WorkspaceCLI: Sendable {
 
 /// Runs the test Python (`FERRY_PYTHON`, else python3) with `arguments` and
 /// returns its standard output; a non-zero exit is recorded as a failure.
+/// A child's log cut to fit a failure message: its end, and, when the child
+/// crashed, the lines that say why, which the backtrace after them would push
+/// out of the end.
+func excerpt(_ log: String, tail: Int = 4000) -> String {
+    let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
+    guard let first = lines.firstIndex(where: { $0.contains("Fatal error") || $0.contains("*** Program crashed") })
+    else { return String(log.suffix(tail)) }
+    let cause = lines[max(0, first - 5)..<min(lines.count, first + 25)].joined(separator: "\n")
+    return cause + "\n...\n" + log.suffix(tail)
+}
+
 func runPython(_ arguments: [String]) async throws -> Data {
     let result = try await CapturedOutput.run(
         ProcessInfo.processInfo.environment["FERRY_PYTHON"] ?? "python3", arguments)
