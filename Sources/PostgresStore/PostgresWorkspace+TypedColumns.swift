@@ -17,6 +17,9 @@ import Workspace
 /// `vN` by whoever writes it (the triggers, `fillTypedColumns`, a bulk import's
 /// `typedValuesInsert`); before `plainNativeValuesMigration` they were
 /// generated from `vN` (`addNativeValues`). `profile_field` lists the paths.
+/// Beside them, `oN` is the object mark of a path that is an object and has
+/// no column (`objectMarksMigration`, `PQL.markValue`), listed in `profile_object`
+/// and written by the same writers (`ValueLayout`).
 extension PostgresWorkspace {
     static let typedValuesMigration = "2026-12-02 typed values in their own table"
 
