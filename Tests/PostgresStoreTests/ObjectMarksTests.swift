@@ -132,4 +132,34 @@ import Workspace
         try await TypedColumnsTests.expectCountsAsEvaluated(
             Self.conditions, in: workspace, documents: try await Self.documents(of: workspace))
     }
+
+    @Test func anEvaluationCompiledBeforeAColumnBelowWasAddedIsCompiledAgain() async throws {
+        let subject = try await StoreUnderTest.make(.postgresql)
+        defer { Task { await subject.cleanUp() } }
+        let workspace = try #require(subject.store as? PostgresWorkspace)
+        _ = try await subject.importLines(Self.lines(from: 0, count: 256), options: ImportOptions(batchSize: 256))
+        let stale = try await workspace.withConnection { connection in
+            try await PostgresWorkspace.valueLayout(on: connection, logger: workspace.logger)
+        }
+        // Profiles whose `m` holds only a path met since: NULL marks, which SQL
+        // compiled without its column would take for a missing `m`.
+        let fresh = (300..<310).map {
+            #"{"identityMap":{"Email":[{"id":"p\#($0)@x.io","primary":true}]},"m":{"fresh":1}}"#
+        }
+        _ = try await subject.importLines(fresh)
+        await #expect(throws: PostgresWorkspace.ValueLayoutChanged.self) {
+            try await workspace.withConnection { connection in
+                try await PostgresWorkspace.expectLayout(stale, on: connection, logger: workspace.logger)
+            }
+        }
+        let now = TypedColumnsTests.now
+        let segment = try await workspace.createSegment(
+            name: "no-m", pql: "m.isNull()", description: nil, id: nil, now: now)
+        let summary = try await workspace.evaluateOne(
+            segment, now: now, events: try await workspace.eventTable(now: now), layout: stale)
+        let expression = try PQL.parse("m.isNull()")
+        let expected = try await Self.documents(of: workspace).filter { PQL.evaluate(expression, on: $0, now: now) }
+        #expect(summary.failure == nil)
+        #expect(summary.realized + summary.existing == expected.count)
+    }
 }
