@@ -253,10 +253,12 @@ extension PostgresWorkspace {
             marks.sorted { $0.value < $1.value }.map { ($0.value, $0.key) }
         }
 
-        /// `, <value at path> AS vN` per column and `AS oN` per mark, from the jsonb `document`.
+        /// `, <value at path> AS vN` per column, from the jsonb `document`, which
+        /// comes along as `ferry_doc` for the marks: a mark reads its path only when no
+        /// typed value below it is set, for few rows.
         func extracted(from document: String) -> String {
             extractedValues(columns.map { ($0.number, $0.path) }, from: document)
-                + markColumns.map { ", " + extraction(of: $0.path, from: document) + " AS o\($0.number)" }.joined()
+                + (marks.isEmpty ? "" : ", \(document) AS ferry_doc")
         }
 
         /// `, vN, sN, nN, ..., oN, ...`: the columns `expressions` gives values for.
@@ -264,12 +266,12 @@ extension PostgresWorkspace {
             valueColumnList(columns.map(\.number), plain: plain) + markColumns.map { ", o\($0.number)" }.joined()
         }
 
-        /// `names`' values from the `extracted` ones, named `alias.vN` and `alias.oN`.
+        /// `names`' values from the `extracted` ones, named `alias.vN` and `alias.ferry_doc`.
         func expressions(of alias: String) -> String {
             valueExpressionList(columns.map(\.number), of: alias, plain: plain)
                 + markColumns.map { number, path in
                     let below = PQL.objectMarkColumns(below: path, in: typed).map { "\(alias).v\($0)" }
-                    return ", " + PQL.markValue("\(alias).o\(number)", below: below)
+                    return ", " + PQL.markValue(extraction(of: path, from: "\(alias).ferry_doc"), below: below)
                 }.joined()
         }
     }

@@ -38,9 +38,9 @@ extension PQL {
         return found
     }
 
-    /// The mark's value (see above) in SQL: `value` is the jsonb at the path (an
-    /// expression read twice, so a column), `below` the names of the typed values
-    /// of `objectMarkColumns`, as the writing statement has them.
+    /// The mark's value (see above) in SQL: `value` is the jsonb at the path (read
+    /// up to twice, only when none of `below` is set), `below` the names of the
+    /// typed values of `objectMarkColumns`, as the writing statement has them.
     public static func markValue(_ value: String, below: [String]) -> String {
         let object = "WHEN jsonb_typeof(\(value)) = 'object' THEN '{}'::jsonb ELSE \(value) END"
         guard !below.isEmpty else { return "CASE " + object }
