@@ -440,6 +440,12 @@ enum PostgresSchema {
             PostgresWorkspace.plainNativeValuesMigration,
             []
         ),
+        (
+            // Object marks (see `PostgresWorkspace.objectMarksMigration`): the catalog
+            // here; `migrate` adds the columns and fills them.
+            PostgresWorkspace.objectMarksMigration,
+            ["CREATE TABLE profile_object (col INTEGER PRIMARY KEY, path TEXT[] NOT NULL UNIQUE)"]
+        ),
     ]
 
     /// `ferry_pql_time` (see `PQL.postgresTimeFunction`) with a fast path for `YYYY-MM-DD`: the
@@ -537,8 +543,11 @@ enum PostgresSchema {
                     try await PostgresWorkspace.moveTypedValues(on: connection, logger: workspace.logger)
                 }
                 if migration.name == PostgresWorkspace.valuesWrittenMigration {
-                    let columns = try await PostgresWorkspace.typedColumns(on: connection, logger: workspace.logger)
-                    try await PostgresWorkspace.installValueTriggers(columns, on: connection, logger: workspace.logger)
+                    try await PostgresWorkspace.installValueTriggers(on: connection, logger: workspace.logger)
+                }
+                if migration.name == PostgresWorkspace.objectMarksMigration {
+                    // No new path: the marks the typed columns call for, filled for the stored rows.
+                    try await PostgresWorkspace.addTypedColumns(for: [], on: connection, logger: workspace.logger)
                 }
                 if migration.name == PostgresWorkspace.plainNativeValuesMigration {
                     try await PostgresWorkspace.makeNativeValuesPlain(on: connection, logger: workspace.logger)

@@ -248,8 +248,7 @@ final class BulkLoad: @unchecked Sendable {
         try await connection.query(
             PostgresQuery(
                 unsafeSQL: PostgresWorkspace.typedValuesInsert(
-                    try await PostgresWorkspace.typedColumns(on: connection, logger: logger), from: "profile",
-                    plain: try await PostgresWorkspace.nativeLayout(on: connection, logger: logger) == .plain)),
+                    try await PostgresWorkspace.valueLayout(on: connection, logger: logger), from: "profile")),
             logger: logger
         ).collect()
         // Each index is one sort of the whole table: in memory rather than in

@@ -23,14 +23,16 @@ extension PostgresWorkspace {
         // Events past retention are never seen again; the segment SQL skips them too.
         _ = try await pruneEvents(now: now)
         let events = try await eventTable(now: now)
-        let typed = try await typedColumns()
+        let layout = try await withConnection { connection in
+            try await Self.valueLayout(on: connection, logger: self.logger)
+        }
         // Segments whose SQL reads only `profile_value` share scans (`evaluateTogether`):
         // one parallel scan computes all their member sets, where a scan each cost the
         // tuple reading and grouping once per segment. The rest are evaluated one by one.
         var shared: [SharedCondition] = []
         var alone: [Int] = []
         for (index, segment) in targets.enumerated() {
-            if let condition = Self.sharedCondition(segment, now: now, typed: typed, events: events) {
+            if let condition = Self.sharedCondition(segment, now: now, layout: layout, events: events) {
                 shared.append(SharedCondition(index: index, segment: segment, condition: condition))
             } else {
                 alone.append(index)
@@ -56,10 +58,24 @@ extension PostgresWorkspace {
                 tasks.addTask {
                     switch job {
                     case .together(let segments):
-                        return try await self.evaluateTogether(segments, now: now, typed: typed, events: events)
+                        do {
+                            return try await self.evaluateTogether(segments, now: now, layout: layout, events: events)
+                        } catch is ValueLayoutChanged {
+                            var summaries: [(Int, EvaluationSummary)] = []
+                            for shared in segments {
+                                summaries.append(
+                                    (shared.index, try await self.evaluateOne(shared.segment, now: now, events: events))
+                                )
+                            }
+                            return summaries
+                        }
                     case .alone(let index):
-                        let segment = targets[index]
-                        return [(index, try await self.evaluateOne(segment, now: now, typed: typed, events: events))]
+                        return [
+                            (
+                                index,
+                                try await self.evaluateOne(targets[index], now: now, events: events, layout: layout)
+                            )
+                        ]
                     }
                 }
             }
@@ -103,13 +119,13 @@ extension PostgresWorkspace {
     /// only the typed values, without a subquery (the document read row by row,
     /// events, other segments' members), which would keep the aggregates out of
     /// the parallel workers.
-    static func sharedCondition(_ segment: SegmentRecord, now: Date, typed: [[String]: Int], events: PQLEventStore)
+    static func sharedCondition(_ segment: SegmentRecord, now: Date, layout: ValueLayout, events: PQLEventStore)
         -> SQLFragment?
     {
         guard let expression = try? PQL.parse(segment.pql),
             let fragment = PQL.sqlWhere(
-                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
-                events: events, lazyDocument: Self.lazyDocument, nativeValues: true),
+                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: layout.typed, now: now,
+                events: events, lazyDocument: Self.lazyDocument, nativeValues: true, objectColumns: layout.marks),
             !readsDocument(fragment), fragment.sql.range(of: "select", options: .caseInsensitive) == nil
         else { return nil }
         return fragment
@@ -119,7 +135,7 @@ extension PostgresWorkspace {
     /// a member set per segment, each then recorded as `evaluateOne` records it.
     /// When PostgreSQL refuses the scan, each segment is evaluated by itself, so
     /// the failure is the failing segment's alone.
-    func evaluateTogether(_ segments: [SharedCondition], now: Date, typed: [[String]: Int], events: PQLEventStore)
+    func evaluateTogether(_ segments: [SharedCondition], now: Date, layout: ValueLayout, events: PQLEventStore)
         async throws -> [(Int, EvaluationSummary)]
     {
         let started = Date()
@@ -135,7 +151,7 @@ extension PostgresWorkspace {
         }
         let sql =
             "SELECT pid >> 6, \(columns.joined(separator: ", ")) FROM "
-            + "\(Self.typedProfiles(typed, readsDocument: false)) GROUP BY 1"
+            + "\(Self.typedProfiles(layout.typed, marks: layout.marks, readsDocument: false)) GROUP BY 1"
         let binds = bindings
         let logger = self.logger
         do {
@@ -153,6 +169,7 @@ extension PostgresWorkspace {
                         }
                     }
                 }
+                try await Self.expectLayout(layout, on: connection, logger: logger)
                 var summaries: [(Int, EvaluationSummary)] = []
                 for (shared, members) in zip(segments, sets) {
                     summaries.append(
@@ -175,7 +192,7 @@ extension PostgresWorkspace {
             var summaries: [(Int, EvaluationSummary)] = []
             for shared in segments {
                 summaries.append(
-                    (shared.index, try await evaluateOne(shared.segment, now: now, typed: typed, events: events)))
+                    (shared.index, try await evaluateOne(shared.segment, now: now, events: events, layout: layout)))
             }
             return summaries
         }
@@ -196,16 +213,41 @@ extension PostgresWorkspace {
     }
 
     /// One segment's evaluation; a failure that is the segment's own comes back in the summary.
-    func evaluateOne(_ segment: SegmentRecord, now: Date, typed: [[String]: Int], events: PQLEventStore) async throws
-        -> EvaluationSummary
+    /// Compiled for `layout` (the current one when nil), and again for the current one
+    /// when columns were added while it ran (`expectLayout`).
+    func evaluateOne(_ segment: SegmentRecord, now: Date, events: PQLEventStore, layout: ValueLayout? = nil)
+        async throws -> EvaluationSummary
+    {
+        var attempt = 0
+        var layout = layout
+        while true {
+            attempt += 1
+            do {
+                let current: ValueLayout
+                if let layout {
+                    current = layout
+                } else {
+                    current = try await withConnection { connection in
+                        try await Self.valueLayout(on: connection, logger: self.logger)
+                    }
+                }
+                return try await evaluateOnce(segment, now: now, layout: current, events: events)
+            } catch is ValueLayoutChanged where attempt < 5 {
+                layout = nil
+            }
+        }
+    }
+
+    private func evaluateOnce(_ segment: SegmentRecord, now: Date, layout: ValueLayout, events: PQLEventStore)
+        async throws -> EvaluationSummary
     {
         let started = Date()
         do {
             let expression = try PQL.parse(segment.pql)
             var summary: EvaluationSummary
             if let fragment = PQL.sqlWhere(
-                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: typed, now: now,
-                events: events, lazyDocument: Self.lazyDocument, nativeValues: true)
+                expression, dialect: .postgresql, documentColumn: "doc", typedColumns: layout.typed, now: now,
+                events: events, lazyDocument: Self.lazyDocument, nativeValues: true, objectColumns: layout.marks)
             {
                 var bindings = PostgresBindings()
                 for argument in fragment.arguments { try Self.bind(argument, to: &bindings) }
@@ -214,10 +256,13 @@ extension PostgresWorkspace {
                 summary = try await applyEvaluation(of: segment, usedSQL: true, now: now, started: started) {
                     connection in
                     try await Self.prepareScan(shared: false, on: connection, logger: logger)
-                    return try await Self.qualifyingSet(
-                        from: Self.typedProfiles(typed, readsDocument: Self.readsDocument(fragment)),
+                    let members = try await Self.qualifyingSet(
+                        from: Self.typedProfiles(
+                            layout.typed, marks: layout.marks, readsDocument: Self.readsDocument(fragment)),
                         where: fragment.numberedPlaceholders(), binds: binds,
                         on: connection, logger: logger)
+                    try await Self.expectLayout(layout, on: connection, logger: logger)
+                    return members
                 }
             } else {
                 let pids = try await qualifyingInSwift(expression, now: now, events: events)
@@ -243,6 +288,19 @@ extension PostgresWorkspace {
 
     /// Why a segment could not be evaluated, in one sentence without its SQL; nil for
     /// errors that are not the segment's own (a lost connection), which stop the evaluation.
+    /// Thrown by an evaluation whose scan may have met values written with
+    /// columns added since its SQL was compiled.
+    struct ValueLayoutChanged: Error {}
+
+    /// Throws `ValueLayoutChanged` unless the typed columns and object marks are
+    /// still `layout`, read after a scan: catalogs only grow, so the rows the scan
+    /// saw were written with no column it did not know. A mark is NULL for a typed
+    /// value below it, which the SQL reads as an object only for the columns it knows.
+    static func expectLayout(_ layout: ValueLayout, on connection: PostgresConnection, logger: Logger) async throws {
+        guard !layout.marks.isEmpty else { return }
+        guard try await valueLayout(on: connection, logger: logger) == layout else { throw ValueLayoutChanged() }
+    }
+
     static func evaluationFailure(_ error: any Error) -> String? {
         if let error = error as? PQLError { return "its PQL no longer parses (\(error))" }
         guard let error = error as? PSQLError, error.code == .server,

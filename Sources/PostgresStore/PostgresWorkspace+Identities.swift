@@ -82,9 +82,9 @@ extension PostgresWorkspace: IdentityStore {
             ) { writer in try await writer.write(identityData) }
             // The typed values too, for the columns known now; used if no column
             // is added before the lock is taken (by this batch or another worker).
-            let staged = try await Self.typedColumns(on: connection, logger: self.logger)
+            let staged = try await Self.valueLayout(on: connection, logger: self.logger)
             var stagedNames: [String] = []
-            if !staged.isEmpty {
+            if !staged.typed.isEmpty {
                 stagedNames = try await Self.stageTypedValues(staged, on: connection, logger: self.logger)
             }
             try await previous()
@@ -118,7 +118,7 @@ extension PostgresWorkspace: IdentityStore {
             let known = try await Self.typedColumns(on: connection, logger: self.logger)
             let paths = Self.leafPaths(ofSampleOf: batch, known: Set(known.keys))
             if !paths.isEmpty { try await Self.addTypedColumns(for: paths, on: connection, logger: self.logger) }
-            let valuesStaged = paths.isEmpty && !staged.isEmpty && known == staged
+            let valuesStaged = paths.isEmpty && !staged.typed.isEmpty && known == staged.typed
             let plan = IdentityBatchPlan(
                 identities: batch.map(\.identities), holders: holders, ownRows: ownRows, limit: limit)
             var graph = PostgresIdentityGraph(

@@ -17,6 +17,9 @@ import Workspace
 /// `vN` by whoever writes it (the triggers, `fillTypedColumns`, a bulk import's
 /// `typedValuesInsert`); before `plainNativeValuesMigration` they were
 /// generated from `vN` (`addNativeValues`). `profile_field` lists the paths.
+/// Beside them, `oN` is the object mark of a path that is an object and has
+/// no column (`objectMarksMigration`, `PQL.markValue`), listed in `profile_object`
+/// and written by the same writers (`ValueLayout`).
 extension PostgresWorkspace {
     static let typedValuesMigration = "2026-12-02 typed values in their own table"
 
@@ -40,11 +43,13 @@ extension PostgresWorkspace {
     /// `profile` as segment SQL reads it: each typed column's type `tN` beside
     /// its value, from `profile_value` alone unless the condition reads the
     /// document too (`readsDocument`).
-    static func typedProfiles(_ columns: [[String]: Int], readsDocument: Bool) -> String {
+    static func typedProfiles(_ columns: [[String]: Int], marks: [[String]: Int], readsDocument: Bool) -> String {
         let numbers = columns.values.sorted()
         let types = numbers.map { ", " + sqliteTypeName("v\($0)") + " AS t\($0)" }.joined()
         guard readsDocument else { return "(SELECT profile_value.*\(types) FROM profile_value) AS profile" }
-        let values = numbers.map { ", profile_value.v\($0), profile_value.s\($0), profile_value.n\($0)" }.joined()
+        let values =
+            numbers.map { ", profile_value.v\($0), profile_value.s\($0), profile_value.n\($0)" }.joined()
+            + marks.values.sorted().map { ", profile_value.o\($0)" }.joined()
         return "(SELECT p.*\(values)\(types) FROM profile p JOIN profile_value USING (pid)) AS profile"
     }
 
@@ -74,21 +79,45 @@ extension PostgresWorkspace {
             known[path] = next
             next += 1
         }
-        try await createTypedColumns(added, known: known, on: connection, logger: logger)
+        let marks = try await newObjectMarks(for: known, on: connection, logger: logger)
+        try await createTypedColumns(added, marks: marks, on: connection, logger: logger)
         try await fillTypedColumns(added, on: connection, logger: logger)
+        try await fillObjectMarks(marks, typed: known, on: connection, logger: logger)
     }
 
-    /// Catalogues the columns `added` (numbers not used yet) and adds them to
-    /// `profile_value`, empty, with the triggers filling them from then on;
-    /// `known` is every column with them. The caller fills them for the rows
-    /// stored (`fillTypedColumns`).
+    /// The object marks (numbers not used yet, with their paths) that the typed
+    /// columns `typed` call for and the catalog lacks; none before `objectMarksMigration`.
+    static func newObjectMarks(for typed: [[String]: Int], on connection: PostgresConnection, logger: Logger)
+        async throws -> [(Int, [String])]
+    {
+        guard try await hasObjectMarks(on: connection, logger: logger) else { return [] }
+        let known = try await objectMarks(on: connection, logger: logger)
+        var next = (known.values.max() ?? 0) + 1
+        var marks: [(Int, [String])] = []
+        for path in PQL.objectMarkPaths(for: typed, marked: Set(known.keys))
+        where known.count + marks.count < maximumTypedPaths {
+            marks.append((next, path))
+            next += 1
+        }
+        return marks
+    }
+
+    /// Catalogues the columns `added` and the object marks `marks` (numbers not
+    /// used yet) and adds them to `profile_value`, empty, with the triggers
+    /// filling them from then on. The caller fills them for the rows stored
+    /// (`fillTypedColumns`, `fillObjectMarks`).
     static func createTypedColumns(
-        _ added: [(Int, [String])], known: [[String]: Int], on connection: PostgresConnection, logger: Logger
+        _ added: [(Int, [String])], marks: [(Int, [String])], on connection: PostgresConnection, logger: Logger
     ) async throws {
-        guard !added.isEmpty else { return }
+        guard !added.isEmpty || !marks.isEmpty else { return }
         for (number, path) in added {
             try await connection.query(
                 "INSERT INTO profile_field (col, path) VALUES (\(number), \(path))", logger: logger
+            ).collect()
+        }
+        for (number, path) in marks {
+            try await connection.query(
+                "INSERT INTO profile_object (col, path) VALUES (\(number), \(path))", logger: logger
             ).collect()
         }
         // An older workspace being migrated gets its columns with `profile_value` itself.
@@ -98,13 +127,14 @@ extension PostgresWorkspace {
         if layout == .plain {
             columns += added.flatMap { ["ADD COLUMN s\($0.0) TEXT", "ADD COLUMN n\($0.0) NUMERIC"] }
         }
+        columns += marks.map { "ADD COLUMN o\($0.0) JSONB" }
         // Without a default, adding a column rewrites nothing.
         try await connection.query(
             PostgresQuery(unsafeSQL: "ALTER TABLE profile_value " + columns.joined(separator: ", ")), logger: logger
         ).collect()
         if layout == .generated { try await addNativeValues(added.map(\.0), on: connection, logger: logger) }
-        try await installValueTriggers(known, on: connection, logger: logger)
-        logger.info("typed columns for \(added.count) new attribute path(s)")
+        try await installValueTriggers(on: connection, logger: logger)
+        logger.info("typed columns for \(added.count) new attribute path(s), \(marks.count) object mark(s)")
     }
 
     /// Sets the columns `columns` of the stored rows from their documents. Only
@@ -133,6 +163,32 @@ extension PostgresWorkspace {
         ).collect()
     }
 
+    /// Sets the object marks `marks` of the stored rows from their documents and
+    /// the typed values stored (`typed` is every typed column). Only rows whose
+    /// mark is not NULL are written: those whose path is missing, or an object
+    /// with a typed value below it set, cost one read.
+    static func fillObjectMarks(
+        _ marks: [(Int, [String])], typed: [[String]: Int], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !marks.isEmpty else { return }
+        let extracted = marks.map { ", " + extraction(of: $0.1, from: "p.doc") + " AS o\($0.0)" }.joined()
+        let values = marks.map { number, path in
+            let below = PQL.objectMarkColumns(below: path, in: typed).map { "v.v\($0)" }
+            return (number, PQL.markValue("x.o\(number)", below: below))
+        }
+        let sets = values.map { "o\($0.0) = \($0.1)" }.joined(separator: ", ")
+        let holding = values.map { "(\($0.1)) IS NOT NULL" }.joined(separator: " OR ")
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE profile_value v SET \(sets)
+                    FROM (SELECT p.pid\(extracted) FROM profile p OFFSET 0) x
+                    WHERE x.pid = v.pid AND (\(holding))
+                    """),
+            logger: logger
+        ).collect()
+    }
+
     /// How `sN` and `nN` are kept: not at all before `nativeValuesMigration`,
     /// generated from `vN` until `plainNativeValuesMigration`, by their writers since.
     enum NativeLayout { case none, generated, plain }
@@ -150,6 +206,90 @@ extension PostgresWorkspace {
     static func hasValueTable(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
         try await connection.query("SELECT to_regclass('profile_value') IS NOT NULL", logger: logger).collect()
             .first?.decode(Bool.self) ?? false
+    }
+
+    /// Since this, `profile_value` has an object mark `oN` per path that is an
+    /// object in profiles and has no typed column (`PQL.markValue`), catalogued
+    /// in `profile_object`: segment SQL answers `loyalty.isNull()` from it and the
+    /// typed values below instead of reading each document without them (an
+    /// index probe per profile, which also kept the segment out of the shared,
+    /// parallel scan). `migrate` adds the marks the typed columns call for.
+    static let objectMarksMigration = "2026-12-03 object marks"
+
+    /// Whether `profile_object` exists yet: an older workspace being migrated gets it later.
+    static func hasObjectMarks(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.query("SELECT to_regclass('profile_object') IS NOT NULL", logger: logger).collect()
+            .first?.decode(Bool.self) ?? false
+    }
+
+    /// Paths to their object marks' numbers (`oN`); none before `objectMarksMigration`.
+    func objectMarks() async throws -> [[String]: Int] {
+        try await withConnection { connection in try await Self.objectMarks(on: connection, logger: self.logger) }
+    }
+
+    static func objectMarks(on connection: PostgresConnection, logger: Logger) async throws -> [[String]: Int] {
+        guard try await hasObjectMarks(on: connection, logger: logger) else { return [:] }
+        var marks: [[String]: Int] = [:]
+        for row in try await connection.query("SELECT col, path FROM profile_object", logger: logger).collect() {
+            let (number, path) = try row.decode((Int, [String]).self)
+            marks[path] = number
+        }
+        return marks
+    }
+
+    /// What every writer of `profile_value` writes of a row, in one order: per
+    /// typed column `vN` (with `sN` and `nN` in the plain layout), then per
+    /// object mark `oN`, whose NULL for a set typed value below it (`PQL.markValue`)
+    /// is decided by the typed values written beside it.
+    struct ValueLayout: Equatable {
+        var typed: [[String]: Int]
+        var marks: [[String]: Int]
+        var plain: Bool
+
+        var columns: [(number: Int, path: [String])] {
+            typed.sorted { $0.value < $1.value }.map { ($0.value, $0.key) }
+        }
+        var markColumns: [(number: Int, path: [String])] {
+            marks.sorted { $0.value < $1.value }.map { ($0.value, $0.key) }
+        }
+
+        /// `, <value at path> AS vN` per column, from the jsonb `document`, which
+        /// comes along as `ferry_doc` for the marks: a mark reads its path only when no
+        /// typed value below it is set, for few rows.
+        func extracted(from document: String) -> String {
+            extractedValues(columns.map { ($0.number, $0.path) }, from: document)
+                + (marks.isEmpty ? "" : ", \(document) AS ferry_doc")
+        }
+
+        /// `, vN, sN, nN, ..., oN, ...`: the columns `expressions` gives values for.
+        var names: String {
+            valueColumnList(columns.map(\.number), plain: plain) + markColumns.map { ", o\($0.number)" }.joined()
+        }
+
+        /// `names`' values from the `extracted` ones, named `alias.vN` and `alias.ferry_doc`.
+        func expressions(of alias: String) -> String {
+            valueExpressionList(columns.map(\.number), of: alias, plain: plain)
+                + markColumns.map { number, path in
+                    let below = PQL.objectMarkColumns(below: path, in: typed).map { "\(alias).v\($0)" }
+                    return ", " + PQL.markValue(extraction(of: path, from: "\(alias).ferry_doc"), below: below)
+                }.joined()
+        }
+    }
+
+    /// The layout of `profile_value` now; both catalogs are read by one statement,
+    /// so a writer never pairs marks with typed columns of another moment.
+    static func valueLayout(on connection: PostgresConnection, logger: Logger) async throws -> ValueLayout {
+        let plain = try await nativeLayout(on: connection, logger: logger) == .plain
+        let marked = try await hasObjectMarks(on: connection, logger: logger)
+        var layout = ValueLayout(typed: [:], marks: [:], plain: plain)
+        let sql =
+            "SELECT col, path, false FROM profile_field"
+            + (marked ? " UNION ALL SELECT col, path, true FROM profile_object" : "")
+        for row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect() {
+            let (number, path, mark) = try row.decode((Int, [String], Bool).self)
+            if mark { layout.marks[path] = number } else { layout.typed[path] = number }
+        }
+        return layout
     }
 
     /// `, <value at path> AS vN` for each column, extracted from the jsonb `document`.
@@ -183,13 +323,9 @@ extension PostgresWorkspace {
     /// `INSERT INTO profile_value` of every row of `table` (pid, doc), its
     /// values extracted from the document once each (`OFFSET 0` keeps the
     /// planner from pasting the extraction into each of `vN`, `sN` and `nN`).
-    static func typedValuesInsert(_ columns: [[String]: Int], from table: String, plain: Bool) -> String {
-        let ordered = columns.sorted { $0.value < $1.value }
-        let numbers = ordered.map(\.value)
-        let extracted = extractedValues(ordered.map { ($0.value, $0.key) }, from: "t.doc")
-        return "INSERT INTO profile_value (pid\(valueColumnList(numbers, plain: plain))) SELECT x.pid"
-            + valueExpressionList(numbers, of: "x", plain: plain)
-            + " FROM (SELECT t.pid\(extracted) FROM \(table) t OFFSET 0) x"
+    static func typedValuesInsert(_ layout: ValueLayout, from table: String) -> String {
+        "INSERT INTO profile_value (pid\(layout.names)) SELECT x.pid" + layout.expressions(of: "x")
+            + " FROM (SELECT t.pid\(layout.extracted(from: "t.doc")) FROM \(table) t OFFSET 0) x"
     }
 
     /// Since this, `sN` and `nN` are plain columns that every writer of `vN`
@@ -212,8 +348,7 @@ extension PostgresWorkspace {
                 logger: logger
             ).collect()
         }
-        try await installValueTriggers(
-            try await typedColumns(on: connection, logger: logger), on: connection, logger: logger)
+        try await installValueTriggers(on: connection, logger: logger)
     }
 
     static let nativeValuesMigration = "2026-12-02 typed values as text and numeric"
@@ -252,17 +387,13 @@ extension PostgresWorkspace {
     /// rows it updated have theirs computed again, rows it deleted lose theirs.
     /// Statement triggers over transition tables, so a COPY of 20,000 profiles
     /// costs one set-based INSERT, not 20,000 calls.
-    static func installValueTriggers(_ columns: [[String]: Int], on connection: PostgresConnection, logger: Logger)
-        async throws
-    {
-        let ordered = columns.sorted { $0.value < $1.value }
-        let numbers = ordered.map(\.value)
-        let plain = try await nativeLayout(on: connection, logger: logger) == .plain
-        let names = valueColumnList(numbers, plain: plain)
-        let extracted = extractedValues(ordered.map { ($0.value, $0.key) }, from: "n.doc")
-        let values = valueExpressionList(numbers, of: "x", plain: plain)
+    static func installValueTriggers(on connection: PostgresConnection, logger: Logger) async throws {
+        let layout = try await valueLayout(on: connection, logger: logger)
+        let names = layout.names
+        let extracted = layout.extracted(from: "n.doc")
+        let values = layout.expressions(of: "x")
         let update =
-            ordered.isEmpty
+            names.isEmpty
             ? ""
             : "UPDATE profile_value v SET (" + names.dropFirst(2) + ") = ROW(" + values.dropFirst(2)
                 + ") FROM (SELECT n.pid\(extracted) FROM ferry_new n OFFSET 0) x WHERE v.pid = x.pid;"
@@ -271,7 +402,7 @@ extension PostgresWorkspace {
                 "ferry_profile_values_insert",
                 """
                 IF current_setting('\(valuesWrittenSetting)', true) = 'on' THEN RETURN NULL; END IF;
-                    \(typedValuesInsert(columns, from: "ferry_new", plain: plain));
+                    \(typedValuesInsert(layout, from: "ferry_new"));
                 """),
             triggerFunction("ferry_profile_values_update", update),
         ] {
@@ -289,15 +420,12 @@ extension PostgresWorkspace {
     /// Extracts the typed values of every staged document (`fragment_staging`)
     /// into `fragment_value` (ordinal, v..., with s... and n... in the plain
     /// layout), for `insertFresh` to copy; returns the names of the value columns.
-    static func stageTypedValues(_ columns: [[String]: Int], on connection: PostgresConnection, logger: Logger)
+    static func stageTypedValues(_ layout: ValueLayout, on connection: PostgresConnection, logger: Logger)
         async throws -> [String]
     {
-        let ordered = columns.sorted { $0.value < $1.value }
-        let numbers = ordered.map(\.value)
-        let plain = try await nativeLayout(on: connection, logger: logger) == .plain
-        let extracted = extractedValues(ordered.map { ($0.value, $0.key) }, from: "f.doc")
-        let names = valueColumnList(numbers, plain: plain)
-        let values = valueExpressionList(numbers, of: "x", plain: plain)
+        let extracted = layout.extracted(from: "f.doc")
+        let names = layout.names
+        let values = layout.expressions(of: "x")
         try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
@@ -347,7 +475,7 @@ extension PostgresWorkspace {
             PostgresQuery(unsafeSQL: "INSERT INTO profile_value (pid\(names)) SELECT pid\(values) FROM profile"),
             logger: logger
         ).collect()
-        try await installValueTriggers(columns, on: connection, logger: logger)
+        try await installValueTriggers(on: connection, logger: logger)
     }
 
     /// The leaf paths, not known yet, of a sample of a batch's documents

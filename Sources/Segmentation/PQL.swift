@@ -89,16 +89,19 @@ public enum PQL {
     /// - Parameter typedKinds: SQLite: per typed path, every `json_type` name stored in its `tN`
     ///   (the workspace's catalog); a path of one class is then compared without a type test.
     /// - Parameter nativeValues: PostgreSQL: the typed columns have `sN`/`nN` beside `vN` (see `SQLDialect`).
+    /// - Parameter objectColumns: PostgreSQL: paths with an object mark `oN` (see `PQL.markValue`).
     public static func sqlWhere(
         _ expression: PQLExpression, dialect: SQLDialect, documentColumn: String, typedColumns: [[String]: Int] = [:],
         typedKinds: [[String]: Set<String>] = [:], now: Date, membership: SegmentMembershipSQL? = nil,
-        events: PQLEventStore? = nil, lazyDocument: String? = nil, nativeValues: Bool = false
+        events: PQLEventStore? = nil, lazyDocument: String? = nil, nativeValues: Bool = false,
+        objectColumns: [[String]: Int] = [:]
     ) -> SQLFragment? {
         var compiler = PQLSQLCompiler(
             column: documentColumn, typedColumns: typedColumns, typedKinds: typedKinds, dialect: dialect, now: now,
             membership: membership, events: events)
         compiler.lazyDocument = lazyDocument
         compiler.nativeValues = nativeValues
+        compiler.objectColumns = objectColumns
         guard let fragment = compiler.condition(expression), fragment.sql.utf8.count <= maximumSQLLength,
             parserDepth(fragment.sql) <= maximumParserDepth
         else {

@@ -146,7 +146,9 @@ extension PQLSQLCompiler {
     /// `@>` holds for an array with an element equal to each string (the caller tests that
     /// the value is an array).
     func contained(_ function: PQLFunction, _ items: [PQLExpression], _ path: [String]) -> SQLFragment {
-        let array = typedColumns[path].map { SQLFragment(sql: v($0)) } ?? documentPath(path)
+        let array =
+            typedColumns[path].map { SQLFragment(sql: v($0)) } ?? markColumn(path).map { SQLFragment(sql: $0) }
+            ?? documentPath(path)
         func holds(_ strings: [PQLExpression]) -> SQLFragment {
             let json = JSONValue.array(
                 strings.map { item in
@@ -167,10 +169,7 @@ extension PQLSQLCompiler {
     /// reads a digit key as an index into an array). Those rows read the document through
     /// `lazyDocument`, so a test like `loyalty.isNull()` needs no join with every document.
     func objectShortcut(_ path: [String], _ operand: Operand) -> Operand {
-        let below = typedColumns.filter { typed in
-            typed.key.count > path.count && typed.key.starts(with: path)
-                && !typed.key[path.count].unicodeScalars.contains { CharacterSet.decimalDigits.contains($0) }
-        }.values.sorted()
+        let below = PQL.objectMarkColumns(below: path, in: typedColumns)
         guard dialect == .postgresql, !below.isEmpty else { return operand }
         // A few columns decide for nearly every row; more would only lengthen the SQL.
         let set = below.prefix(4).map { "\(v($0)) IS NOT NULL" }.joined(separator: " OR ")
@@ -183,5 +182,34 @@ extension PQLSQLCompiler {
         var shortcut = operand
         shortcut.type = SQLFragment(sql: "(CASE WHEN \(set) THEN 'object' ELSE ") + documentType + " END)"
         return shortcut
+    }
+
+    /// PostgreSQL: a path with an object mark `oN` (see `PQL.markValue`), read
+    /// without the document: NULL in `oN` is an object when a typed column below
+    /// is set, else a missing path; any other `oN` is the value, objects as `{}`
+    /// (which no comparison or string test selects, as the evaluator's objects).
+    func objectMark(_ path: [String]) -> Operand? {
+        guard let mark = markColumn(path) else { return nil }
+        let below = PQL.objectMarkColumns(below: path, in: typedColumns)
+        var operand = jsonb(SQLFragment(sql: mark))
+        let unset = below.map { "\(v($0)) IS NULL" }
+        if !below.isEmpty {
+            operand.type =
+                "(CASE WHEN \(mark) IS NOT NULL THEN " + operand.type + " WHEN NOT ("
+                + unset.joined(separator: " AND ") + ") THEN 'object' END)"
+        }
+        operand.missingOrNull = SQLFragment(
+            sql: "COALESCE(\(mark) = 'null'::jsonb, " + (unset.isEmpty ? "TRUE" : unset.joined(separator: " AND "))
+                + ")")
+        return operand
+    }
+
+    /// The name of the path's object mark, when segment SQL reads it (an array
+    /// there is the array itself).
+    func markColumn(_ path: [String]) -> String? {
+        guard dialect == .postgresql, typedColumns[path] == nil, let number = objectColumns[path],
+            PQL.objectMarkColumns(below: path, in: typedColumns).count <= PQL.maximumMarkColumnsBelow
+        else { return nil }
+        return "\(columnPrefix)o\(number)"
     }
 }

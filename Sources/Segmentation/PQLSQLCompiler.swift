@@ -33,6 +33,8 @@ struct PQLSQLCompiler {
     var columnPrefix = ""
     /// PostgreSQL: the typed columns have no `tN`; their type is read off `vN`.
     var derivedTypes = false
+    /// PostgreSQL: paths without a typed column that have an object mark `oN` (see `PQL.markValue`).
+    var objectColumns: [[String]: Int] = [:]
 
     /// The names of typed column N's value, type, text and number columns.
     func v(_ number: Int) -> String { "\(columnPrefix)v\(number)" }
@@ -91,8 +93,8 @@ struct PQLSQLCompiler {
         /// comparison or string test of it needs no class test first (it is NULL, then
         /// false, for a value of another class).
         var classSeparated = false
-        /// PostgreSQL: the typed column `vN` the value is (jsonb: SQL NULL when missing, `null` when null).
-        var jsonbColumn: Int?
+        /// PostgreSQL: a condition, never NULL, that the value is missing or null, read off its columns.
+        var missingOrNull: SQLFragment?
     }
 
     /// The dialect's true and false; conditions are 1/0 in SQLite and booleans in PostgreSQL.
@@ -330,7 +332,8 @@ struct PQLSQLCompiler {
                         .bool: SQLFragment(sql: "CASE WHEN \(kind) = 'boolean' THEN (\(v(number)))::boolean END"),
                     ], known: nil)
                 operand.classSeparated = true
-                operand.jsonbColumn = number
+                operand.missingOrNull = SQLFragment(
+                    sql: "(\(v(number)) IS NULL OR \(v(number)) = 'null'::jsonb)")
                 operand.columnPrefix = columnPrefix
                 return operand
             }
@@ -345,6 +348,7 @@ struct PQLSQLCompiler {
             )
         case .postgresql:
             guard !path.contains(where: { $0.utf8.contains(0) }) else { return nil }
+            if let marked = objectMark(path) { return marked }
             return objectShortcut(path, jsonb(documentPath(path)))
         }
     }
@@ -382,9 +386,7 @@ struct PQLSQLCompiler {
                 receiver.known != nil
                 ? no
                 : receiver.column.map { SQLFragment(sql: "(\(receiver.v($0)) IS NULL)") }
-                    ?? receiver.jsonbColumn.map {
-                        SQLFragment(sql: "(\(receiver.v($0)) IS NULL OR \(receiver.v($0)) = 'null'::jsonb)")
-                    }
+                    ?? receiver.missingOrNull
                     ?? "(COALESCE(" + receiver.type + ", 'null') = 'null')"
             return function == .isNull ? isNull : "(NOT " + isNull + ")"
         case .includes, .intersects, .supersetOf, .subsetOf:
@@ -524,7 +526,7 @@ struct PQLSQLCompiler {
                     sql: "CASE WHEN jsonb_typeof(\(v(number))) = 'array' THEN \(v(number)) ELSE '[]'::jsonb END")
                 isArray = SQLFragment(sql: "jsonb_typeof(\(v(number))) = 'array'")
             } else {
-                let value = documentPath(path)
+                let value = markColumn(path).map { SQLFragment(sql: $0) } ?? documentPath(path)
                 array = "CASE WHEN jsonb_typeof(" + value + ") = 'array' THEN " + value + " ELSE '[]'::jsonb END"
                 isArray = "jsonb_typeof(" + value + ") = 'array'"
             }
@@ -590,10 +592,7 @@ struct PQLSQLCompiler {
 
     func present(_ operand: Operand) -> SQLFragment {
         guard operand.known == nil else { return yes }
-        if let number = operand.jsonbColumn {
-            let v = operand.v(number)
-            return SQLFragment(sql: "(\(v) IS NOT NULL AND \(v) <> 'null'::jsonb)")
-        }
+        if let missingOrNull = operand.missingOrNull { return "(NOT " + missingOrNull + ")" }
         return operand.isSet ?? "(COALESCE(" + operand.type + ", 'null') <> 'null')"
     }
 

@@ -86,16 +86,17 @@ import Workspace
         var summary: ImportSummary
         var rejections: [ImportRejection]
 
-        static func importing(_ lines: [String]) async throws -> BothPaths {
+        static func importing(_ lines: [String], batchSize: Int = 40) async throws -> BothPaths {
             let bulk = try await StoreUnderTest.make(.postgresql)
             let batches = try await StoreUnderTest.make(.postgresql)
             do {
                 let workspace = try #require(bulk.store as? PostgresWorkspace)
                 let reference = try #require(batches.store as? PostgresWorkspace)
                 let before = try await BulkImportTests.indexes(of: workspace)
-                let (summary, rejections) = try await bulk.importLines(lines, options: ImportOptions(batchSize: 40))
+                let (summary, rejections) = try await bulk.importLines(
+                    lines, options: ImportOptions(batchSize: batchSize))
                 let after = try await BulkImportTests.indexes(of: workspace)
-                try await BulkImportTests.importInBatches(lines, into: batches, batchSize: 40)
+                try await BulkImportTests.importInBatches(lines, into: batches, batchSize: batchSize)
                 return BothPaths(
                     bulk: bulk, batches: batches, workspace: workspace, reference: reference, before: before,
                     after: after, summary: summary, rejections: rejections)

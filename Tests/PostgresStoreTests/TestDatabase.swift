@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Segmentation
 import Testing
 import Workspace
 
@@ -101,6 +102,21 @@ func typedValuesDifferingFromDocuments(in workspace: PostgresWorkspace) async th
                         """), logger: workspace.logger
             ).collect()[0].decode(Int.self)
             if count > 0 { differing.append("\(path): \(count) rows") }
+        }
+        // Each object mark is what `PQL.markValue` makes of the document, or `{}`
+        // where a typed value below was set later (which reads the same).
+        for (path, number) in try await PostgresWorkspace.objectMarks(on: connection, logger: workspace.logger) {
+            let value = PostgresWorkspace.extraction(of: path, from: "p.doc")
+            let below = PQL.objectMarkColumns(below: path, in: columns).map { "v.v\($0)" }
+            let count = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT count(*) FROM profile p FULL JOIN profile_value v USING (pid)
+                        WHERE v.o\(number) IS DISTINCT FROM (\(PQL.markValue(value, below: below)))
+                            AND NOT (v.o\(number) = '{}'::jsonb AND jsonb_typeof(\(value)) = 'object')
+                        """), logger: workspace.logger
+            ).collect()[0].decode(Int.self)
+            if count > 0 { differing.append("object mark \(path): \(count) rows") }
         }
         return differing
     }

@@ -69,6 +69,12 @@ struct RandomPQL {
         if chance(0.6) { fields.append("\"ünï\":\(scalar())") }
         if chance(0.3) { fields.append("\"we\\\"ird\":\(scalar())") }
         if chance(0.3) { fields.append("\"o.p\":\(scalar())") }
+        // Nested objects: an object, `{}`, null or a scalar at each level, and keys
+        // no other profile has.
+        if chance(0.85) {
+            let inner = chance(0.7) ? "{\"k\":\(scalar())}" : pick(["{}", "null", "{\"z\":1}", scalar()])
+            fields.append("\"n\":" + (chance(0.8) ? "{\"m\":\(inner)}" : pick(["{}", "null", "{\"y\":2}", scalar()])))
+        }
         return "{" + fields.joined(separator: ",") + "}"
     }
 
@@ -85,7 +91,7 @@ struct RandomPQL {
         "[" + (0..<Int.random(in: 1...3, using: &rng)).map { _ in literal() }.joined(separator: ", ") + "]"
     }
 
-    mutating func field() -> String { pick(["a", "b", "o.p", "arr", "d", "o", "missing.x"]) }
+    mutating func field() -> String { pick(["a", "b", "o.p", "arr", "d", "o", "missing.x", "n", "n.m", "n.m.k"]) }
 
     mutating func atom() -> String {
         let f = field()
@@ -203,8 +209,18 @@ extension Optional {
         let typed = try await temp.workspace.dbPool.read { db in try ProfileColumns.load(db) }.numbers
         #expect(typed[["a"]] != nil && typed[["o", "p"]] != nil && typed[["ünï"]] != nil, "\(typed)")
         var translated = 0
+        // The PostgreSQL workspace's layout when the objects (`o`, `n`, `n.m`) have no
+        // typed columns of their own, as when the import's sample met only objects
+        // there: object marks stand in for them (`PQL.markValue`).
+        let leafTyped = typed.filter { entry in
+            !typed.keys.contains { $0.count > entry.key.count && $0.starts(with: entry.key) }
+        }
+        let marks = Dictionary(
+            uniqueKeysWithValues: PQL.objectMarkPaths(for: leafTyped, marked: []).enumerated().map { ($1, $0 + 1) })
+        #expect(marks[["o"]] != nil && marks[["n", "m"]] != nil, "\(marks)")
         let postgres = try await PostgresMirror.url.asyncMap {
-            try await PostgresMirror(url: $0, workspace: temp.workspace, typed: typed)
+            try await PostgresMirror(
+                url: $0, workspace: temp.workspace, typed: typed, marks: marks, markedTyped: leafTyped)
         }
         defer { postgres?.drop() }
         /// PostgreSQL conditions (over the document, then over the typed columns) with what they must select.
@@ -221,10 +237,12 @@ extension Optional {
             guard let fragment = PQL.sqliteWhere(expression, jsonColumn: "doc", now: now) else { continue }
             translated += 1
             let expected = Set(documents.filter { PQL.evaluate(expression, on: $0.1, now: now) }.map(\.0))
-            for (columns, native) in [([:], false), (typed, false), (typed, true)] {
+            for (columns, native, objects) in [
+                ([:], false, [:]), (typed, false, [:]), (typed, true, [:]), (leafTyped, true, marks),
+            ] {
                 if let condition = PQL.sqlWhere(
                     expression, dialect: .postgresql, documentColumn: "doc", typedColumns: columns, now: now,
-                    nativeValues: native)
+                    nativeValues: native, objectColumns: objects)
                 {
                     postgresChecks.append((text, condition, expected))
                 } else {
@@ -259,7 +277,7 @@ extension Optional {
         // Most generated expressions must translate, or the property says little.
         #expect(translated >= 60)
         if let postgres {
-            #expect(postgresChecks.count >= 2 * 60)
+            #expect(postgresChecks.count >= 4 * 60)
             let answers = try await postgres.select(postgresChecks.map(\.condition))
             for (check, answer) in zip(postgresChecks, answers) {
                 switch answer {
@@ -290,8 +308,14 @@ struct PostgresMirror {
         ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Copies `profile` (pid, doc and the typed columns) from the workspace.
-    init(url: String, workspace: Workspace, typed: [[String]: Int]) async throws {
+    /// Copies `profile` (pid, doc and the typed columns) from the workspace, with an
+    /// object mark `oN` per path of `marks` as a workspace whose typed columns are
+    /// `markedTyped` keeps it.
+    init(
+        url: String, workspace: Workspace, typed: [[String]: Int], marks: [[String]: Int], markedTyped: [[String]: Int]
+    )
+        async throws
+    {
         self.url = url
         table = "pql_property_\(UInt32.random(in: 0...UInt32.max))"
         let numbers = typed.values.sorted()
@@ -324,11 +348,16 @@ struct PostgresMirror {
                         + "(CASE WHEN jsonb_typeof(v\(number)) = 'number' THEN (v\(number))::numeric END) STORED",
                 ]
             }
+        let markColumns = marks.sorted { $0.value < $1.value }.map { path, number in
+            let value = "jsonb_extract_path(doc, " + path.map(Self.literal).joined(separator: ", ") + ")"
+            let below = PQL.objectMarkColumns(below: path, in: markedTyped).map { "v\($0)" }
+            return "o\(number) jsonb GENERATED ALWAYS AS (\(PQL.markValue(value, below: below))) STORED"
+        }
         // A schema of its own holds the table and the time function its migrations would
         // create, so parallel seeds never replace one function at the same time.
         var script = "CREATE SCHEMA \(table);\nSET search_path TO \(table);\n" + PQL.postgresTimeFunction + ";\n"
         script += "CREATE TABLE \(table) (pid bigint, doc jsonb"
-        script += columns.isEmpty ? ");\n" : ", " + columns.joined(separator: ", ") + ");\n"
+        script += columns.isEmpty ? ");\n" : ", " + (columns + markColumns).joined(separator: ", ") + ");\n"
         script += "INSERT INTO \(table) VALUES " + rows.joined(separator: ",\n") + ";\n"
         _ = try await run(script)
     }
