@@ -152,15 +152,7 @@ extension PostgresWorkspace {
                 + (plain ? ", s\(number) = \(textOf("x.v\(number)")), n\(number) = \(numberOf("x.v\(number)"))" : "")
         }.joined(separator: ", ")
         let holding = columns.map { "x.v\($0.0) IS DISTINCT FROM v.v\($0.0)" }.joined(separator: " OR ")
-        try await connection.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    UPDATE profile_value v SET \(sets)
-                    FROM (SELECT p.pid\(extracted) FROM profile p OFFSET 0) x
-                    WHERE x.pid = v.pid AND (\(holding))
-                    """),
-            logger: logger
-        ).collect()
+        try await updateValues(set: sets, from: extracted, where: holding, on: connection, logger: logger)
     }
 
     /// Sets the object marks `marks` of the stored rows from their documents and
@@ -178,6 +170,15 @@ extension PostgresWorkspace {
         }
         let sets = values.map { "o\($0.0) = \($0.1)" }.joined(separator: ", ")
         let holding = values.map { "(\($0.1)) IS NOT NULL" }.joined(separator: " OR ")
+        try await updateValues(set: sets, from: extracted, where: holding, on: connection, logger: logger)
+    }
+
+    /// Writes `profile_value` from the documents: `extracted` reads each row's
+    /// values once (as `x`), and only the rows where `holding` is true are written.
+    private static func updateValues(
+        set sets: String, from extracted: String, where holding: String, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
