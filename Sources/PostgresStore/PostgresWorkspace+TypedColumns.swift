@@ -91,7 +91,7 @@ extension PostgresWorkspace {
         async throws -> [(Int, [String])]
     {
         guard try await hasObjectMarks(on: connection, logger: logger) else { return [] }
-        let known = try await objectMarks(on: connection, logger: logger)
+        let known = try await valueLayout(on: connection, logger: logger).marks
         var next = (known.values.max() ?? 0) + 1
         var marks: [(Int, [String])] = []
         for path in PQL.objectMarkPaths(for: typed, marked: Set(known.keys))
@@ -223,21 +223,6 @@ extension PostgresWorkspace {
             .first?.decode(Bool.self) ?? false
     }
 
-    /// Paths to their object marks' numbers (`oN`); none before `objectMarksMigration`.
-    func objectMarks() async throws -> [[String]: Int] {
-        try await withConnection { connection in try await Self.objectMarks(on: connection, logger: self.logger) }
-    }
-
-    static func objectMarks(on connection: PostgresConnection, logger: Logger) async throws -> [[String]: Int] {
-        guard try await hasObjectMarks(on: connection, logger: logger) else { return [:] }
-        var marks: [[String]: Int] = [:]
-        for row in try await connection.query("SELECT col, path FROM profile_object", logger: logger).collect() {
-            let (number, path) = try row.decode((Int, [String]).self)
-            marks[path] = number
-        }
-        return marks
-    }
-
     /// What every writer of `profile_value` writes of a row, in one order: per
     /// typed column `vN` (with `sN` and `nN` in the plain layout), then per
     /// object mark `oN`, whose NULL for a set typed value below it (`PQL.markValue`)
@@ -247,11 +232,11 @@ extension PostgresWorkspace {
         var marks: [[String]: Int]
         var plain: Bool
 
-        var columns: [(number: Int, path: [String])] {
-            typed.sorted { $0.value < $1.value }.map { ($0.value, $0.key) }
-        }
-        var markColumns: [(number: Int, path: [String])] {
-            marks.sorted { $0.value < $1.value }.map { ($0.value, $0.key) }
+        var columns: [(number: Int, path: [String])] { Self.ordered(typed) }
+        var markColumns: [(number: Int, path: [String])] { Self.ordered(marks) }
+
+        private static func ordered(_ numbers: [[String]: Int]) -> [(number: Int, path: [String])] {
+            numbers.sorted { $0.value < $1.value }.map { ($0.value, $0.key) }
         }
 
         /// `, <value at path> AS vN` per column, from the jsonb `document`, which

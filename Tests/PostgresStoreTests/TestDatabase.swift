@@ -105,7 +105,7 @@ func typedValuesDifferingFromDocuments(in workspace: PostgresWorkspace) async th
         }
         // Each object mark is what `PQL.markValue` makes of the document, or `{}`
         // where a typed value below was set later (which reads the same).
-        for (path, number) in try await PostgresWorkspace.objectMarks(on: connection, logger: workspace.logger) {
+        for (path, number) in try await PostgresWorkspace.valueLayout(on: connection, logger: workspace.logger).marks {
             let value = PostgresWorkspace.extraction(of: path, from: "p.doc")
             let below = PQL.objectMarkColumns(below: path, in: columns).map { "v.v\($0)" }
             let count = try await connection.query(
