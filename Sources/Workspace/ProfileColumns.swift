@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Segmentation
 
 /// The typed columns of `profile`: one pair per attribute path seen at import.
@@ -189,37 +190,46 @@ public struct ProfileColumns: Sendable, Equatable {
     }
 }
 
-extension JSONValue {
+/// Reads result columns straight through SQLite's C API.
+enum SQLiteColumn {
+    /// The text at `index`; nil when it is NULL or a number, as GRDB reads a `String`.
+    static func text(_ statement: SQLiteStatement, _ index: Int32) -> String? {
+        let storage = sqlite3_column_type(statement, index)
+        guard storage == SQLITE_TEXT || storage == SQLITE_BLOB, let start = sqlite3_column_text(statement, index)
+        else { return nil }
+        let count = Int(sqlite3_column_bytes(statement, index))
+        return String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+    }
+
     /// The value that the (`json_type`, `json_extract`) pair at `index` and
-    /// `index + 1` of `row` describes, turned back into JSON: no document is
-    /// parsed unless the value is an array or an object.
-    init(sqlitePairAt index: Int, of row: Row) {
-        let raw = row[index + 1] as DatabaseValue
-        switch SQLiteCell.string(row[index] as DatabaseValue) {
-        case "text": self = SQLiteCell.string(raw).map(JSONValue.string) ?? .null
+    /// `index + 1` describes, turned back into JSON: no document is parsed
+    /// unless the value is an array or an object.
+    @inline(never)
+    static func jsonPair(_ statement: SQLiteStatement, _ index: Int32) -> JSONValue {
+        // Type names are at most 7 bytes: Swift keeps them inline, with no allocation.
+        guard let type = text(statement, index) else { return .null }
+        let value = index + 1
+        let storage = sqlite3_column_type(statement, value)
+        switch type {
+        case "text": return text(statement, value).map(JSONValue.string) ?? .null
         case "integer":
             // An integer past Int64 comes back from SQLite as a real.
-            if let number = SQLiteCell.int64(raw) {
-                self = .int(number)
-            } else {
-                self = SQLiteCell.double(raw).map(JSONValue.double) ?? .null
+            switch storage {
+            case SQLITE_INTEGER: return .int(sqlite3_column_int64(statement, value))
+            case SQLITE_FLOAT:
+                let real = sqlite3_column_double(statement, value)
+                return real >= Double(Int64.min) && real < Double(Int64.max) ? .int(Int64(real)) : .double(real)
+            default: return .null
             }
-        case "real": self = SQLiteCell.double(raw).map(JSONValue.double) ?? .null
-        case "true": self = .bool(true)
-        case "false": self = .bool(false)
-        case "array", "object":
-            self = SQLiteCell.string(raw).flatMap { try? JSONValue.parse($0) } ?? .null
-        default: self = .null
+        case "real":
+            return storage == SQLITE_FLOAT || storage == SQLITE_INTEGER
+                ? .double(sqlite3_column_double(statement, value)) : .null
+        case "true": return .bool(true)
+        case "false": return .bool(false)
+        case "array", "object": return text(statement, value).flatMap { try? JSONValue.parse($0) } ?? .null
+        default: return .null
         }
     }
-}
-
-/// Conversions kept out of line: inlined together into one function, they
-/// crash Swift 6.3's optimizer (an ownership verifier error) in release builds.
-enum SQLiteCell {
-    @inline(never) static func string(_ value: DatabaseValue) -> String? { String.fromDatabaseValue(value) }
-    @inline(never) static func int64(_ value: DatabaseValue) -> Int64? { Int64.fromDatabaseValue(value) }
-    @inline(never) static func double(_ value: DatabaseValue) -> Double? { Double.fromDatabaseValue(value) }
 }
 
 /// The typed columns' paths, one key per level, keys kept as UTF-8 so a line

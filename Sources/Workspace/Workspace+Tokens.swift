@@ -36,7 +36,7 @@ extension Workspace: TokenStore {
     }
 
     public func touchToken(id: String, at: Date) async throws {
-        try await dbPool.write { db in
+        _ = try await dbPool.write { db in
             try TokenRecord.filter(key: id).updateAll(
                 db, TokenRecord.Columns.lastUsedAt.set(to: at.timeIntervalSince1970))
         }
