@@ -69,40 +69,21 @@ public struct ExportRowReader: Sendable {
     public func page(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
         let pids = selected.members(after: afterPid, limit: limit)
         guard let first = pids.first, let last = pids.last else { return [] }
-        let inRange = last - first < Self.rangeSpread * Int64(pids.count)
-        let sql =
-            "SELECT \(columns) FROM profile p WHERE "
-            + (inRange ? "p.pid BETWEEN ? AND ?" : "p.pid IN (SELECT value FROM json_each(?))") + " ORDER BY p.pid"
-        let fieldCount = self.fieldCount
+        let (columns, fieldCount, selected) = (self.columns, self.fieldCount, self.selected)
         let rows = try await dbPool.read { db in
-            let statement = try db.cachedStatement(sql: sql)
-            try statement.setArguments(inRange ? [first, last] : [Workspace.pidList(pids)])
-            // Stepped through SQLite's C API: a GRDB row and its decoded values per
-            // member were most of an export's reading time.
-            let handle = statement.sqliteStatement
-            defer { sqlite3_reset(handle) }
-            var rows: [ExportRow] = []
-            rows.reserveCapacity(pids.count)
-            var next = 0
-            while true {
-                let code = sqlite3_step(handle)
-                if code == SQLITE_DONE { break }
-                guard code == SQLITE_ROW else { throw SQLiteBinding.error(code, handle) }
-                let pid = sqlite3_column_int64(handle, 0)
-                while next < pids.count, pids[next] < pid { next += 1 }
-                guard next < pids.count, pids[next] == pid else { continue }
-                var values: [JSONValue] = []
-                values.reserveCapacity(fieldCount)
-                if let exact = SQLiteColumn.text(handle, 1) {
-                    if case .array(let items) = (try? JSONValue.parse(exact)) ?? .array([]) { values = items }
-                } else {
-                    for field in 0..<fieldCount {
-                        values.append(SQLiteColumn.jsonPair(handle, Int32(2 + 2 * field)))
-                    }
-                }
-                rows.append(ExportRow(pid: pid, status: "", qualifiedAt: 0, values: values))
+            guard last - first < Self.rangeSpread * Int64(pids.count) else {
+                return try Self.rows(
+                    "SELECT \(columns) FROM profile p WHERE p.pid IN (SELECT value FROM json_each(?)) ORDER BY p.pid",
+                    [Workspace.pidList(pids)], fieldCount: fieldCount, db)
             }
-            return rows
+            // Every selected pid in the range is one of this page's.
+            return try SQLiteMemberFilter.with(selected, on: db) {
+                try Self.rows(
+                    """
+                    SELECT \(columns) FROM profile p
+                    WHERE p.pid BETWEEN ? AND ? AND \(SQLiteMemberFilter.functionName)(p.pid) ORDER BY p.pid
+                    """, [first, last], fieldCount: fieldCount, db)
+            }
         }
         let (snapshot, exited) = (self.snapshot, self.exited)
         return rows.compactMap { row in
@@ -111,6 +92,33 @@ public struct ExportRowReader: Sendable {
             row.status = facts.status.rawValue
             row.qualifiedAt = facts.lastQualificationTime
             return row
+        }
+    }
+
+    /// The rows `sql` selects, stepped through SQLite's C API: a GRDB row and
+    /// its decoded values per member were most of an export's reading time.
+    private static func rows(_ sql: String, _ arguments: StatementArguments, fieldCount: Int, _ db: Database)
+        throws -> [ExportRow]
+    {
+        let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(arguments)
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        var rows: [ExportRow] = []
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return rows }
+            guard code == SQLITE_ROW else { throw SQLiteBinding.error(code, handle) }
+            var values: [JSONValue] = []
+            values.reserveCapacity(fieldCount)
+            if let exact = SQLiteColumn.text(handle, 1) {
+                if case .array(let items) = (try? JSONValue.parse(exact)) ?? .array([]) { values = items }
+            } else {
+                for field in 0..<fieldCount {
+                    values.append(SQLiteColumn.jsonPair(handle, Int32(2 + 2 * field)))
+                }
+            }
+            rows.append(ExportRow(pid: sqlite3_column_int64(handle, 0), status: "", qualifiedAt: 0, values: values))
         }
     }
 }
