@@ -8,8 +8,8 @@ import Workspace
 /// order, from the member set as it was when the export began.
 ///
 /// A field with a typed column is read from `profile_value`: a string from
-/// `sN` as it is, anything else as the JSON text of `vN`, so no document is
-/// taken apart per row (the bench's 5 extractions from `doc` cost the server
+/// `sN` as it is, anything else as the JSON text of `vN`, in one column, so no
+/// document is taken apart per row (the bench's 5 extractions from `doc` cost the server
 /// two to three times what reading the columns does). A field without one is
 /// taken out of the jsonb document by PostgreSQL. Either way only small
 /// values are parsed here.
@@ -18,11 +18,13 @@ import Workspace
 /// server's work then runs on another core beside Ferry's instead of after
 /// it, which is what a PostgreSQL export waited on that a SQLite one does not.
 final class PostgresExportRowReader: ExportRowPages {
-    /// How a field comes out of the select: one column of JSON text, or a
-    /// string column followed by a JSON-text column for the other types.
+    /// How a field comes out of the select: JSON text, or a string marked
+    /// by a leading `s` (JSON text never starts with one) and JSON text for
+    /// the other types. One column per field: each cell costs the client a
+    /// slice, a retain and a release, and a string needs no JSON parse.
     enum Cells: Sendable {
         case json
-        case stringOrJSON
+        case tagged
     }
 
     let workspace: PostgresWorkspace
@@ -49,11 +51,13 @@ final class PostgresExportRowReader: ExportRowPages {
             switch field {
             case .attribute(let keys) where typed[keys] != nil:
                 let n = typed[keys]!
-                columns += ", v.s\(n), CASE WHEN v.s\(n) IS NULL THEN v.v\(n)::text END"
-                cells.append(.stringOrJSON)
+                columns += ", CASE WHEN v.s\(n) IS NOT NULL THEN 's' || v.s\(n) ELSE v.v\(n)::text END"
+                cells.append(.tagged)
             case .identity(let namespace) where typed[["identityMap", namespace]] != nil:
-                columns += ", (v.v\(typed[["identityMap", namespace]]!) #> '{0,id}')::text"
-                cells.append(.json)
+                let id = "(v.v\(typed[["identityMap", namespace]]!) #> '{0,id}')"
+                columns +=
+                    ", CASE WHEN jsonb_typeof(\(id)) = 'string' THEN 's' || (\(id) #>> '{}') ELSE \(id)::text END"
+                cells.append(.tagged)
             case .identityList(let namespace) where typed[["identityMap", namespace]] != nil:
                 columns += ", v.v\(typed[["identityMap", namespace]]!)::text"
                 cells.append(.json)
@@ -152,14 +156,17 @@ final class PostgresExportRowReader: ExportRowPages {
                 var values: [JSONValue] = []
                 values.reserveCapacity(cells.count)
                 for kind in cells {
-                    if case .stringOrJSON = kind, let text = iterator.next()?.bytes {
-                        values.append(.string(String(buffer: text)))
-                        _ = iterator.next()
+                    guard let cell = iterator.next()?.bytes else {
+                        values.append(.null)
+                        continue
+                    }
+                    if case .tagged = kind, cell.readableBytesView.first == UInt8(ascii: "s") {
+                        values.append(
+                            .string(cell.getString(at: cell.readerIndex + 1, length: cell.readableBytes - 1) ?? ""))
                         continue
                     }
                     // The JSON text is parsed where the row holds it, without a String of its own.
-                    let json = iterator.next()?.bytes
-                    values.append(try json?.withUnsafeReadableBytes { try JSONValue.parse($0) } ?? .null)
+                    values.append(try cell.withUnsafeReadableBytes { try JSONValue.parse($0) })
                 }
                 return ExportRow.make(
                     pid: pid, status: facts.status.rawValue, qualifiedAt: facts.lastQualificationTime, values: values)
