@@ -56,7 +56,7 @@ public struct CSVEncoder: Sendable {
     public func appendHeader(_ columns: [String], to out: inout [UInt8]) {
         for index in columns.indices {
             if index > 0 { out.append(delimiter) }
-            appendText(columns[index], to: &out)
+            _ = appendText(columns[index], to: &out)
         }
         out.append(contentsOf: lineEnding)
     }

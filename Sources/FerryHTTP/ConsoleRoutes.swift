@@ -584,8 +584,8 @@ struct ConsoleRoutes {
         }
         values["segmentChoices"] = segments.map { ["id": $0.id, "name": $0.name, "selected": $0.id == segment] }
         values["since"] = since == nil ? "" : sinceText
-        values["statuses"] = ["processing", "success", "failed"].map {
-            ["name": $0, "selected": $0 == status?.rawValue]
+        values["statuses"] = ["processing", "success", "failed"].map { (name: String) -> [String: Any] in
+            ["name": name, "selected": name == status?.rawValue]
         }
         return page("runs", values)
     }

@@ -40,7 +40,7 @@ public enum PostgresAdmin {
                 tls: url.sslMode == .disable ? .disable : .prefer(try NIOSSLContext(configuration: tls))),
             id: 1, logger: logger)
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
         } catch {
             try? await connection.close()
             throw error

@@ -494,7 +494,7 @@ enum PostgresSchema {
     static func migrate(_ workspace: PostgresWorkspace, create: Bool, upTo: Int? = nil) async throws {
         let url = workspace.url
         try await workspace.transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(advisoryLock))", logger: workspace.logger)
+            _ = try await connection.query("SELECT pg_advisory_xact_lock(\(advisoryLock))", logger: workspace.logger)
                 .collect()
             let exists =
                 try await connection.query(
@@ -506,7 +506,7 @@ enum PostgresSchema {
                         .notInitialized,
                         "The database \(url) holds no Ferry workspace; run `ferry workspace init` first.")
                 }
-                try await connection.query(
+                _ = try await connection.query(
                     "CREATE TABLE ferry_migration (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)",
                     logger: workspace.logger
                 ).collect()
@@ -520,10 +520,10 @@ enum PostgresSchema {
             }
             for migration in migrations.prefix(upTo ?? migrations.count) where !applied.contains(migration.name) {
                 for statement in migration.statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: workspace.logger)
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: workspace.logger)
                         .collect()
                 }
-                try await connection.query(
+                _ = try await connection.query(
                     "INSERT INTO ferry_migration (name, applied_at) VALUES (\(migration.name), \(Date().timeIntervalSince1970))",
                     logger: workspace.logger
                 ).collect()

@@ -73,7 +73,7 @@ extension PostgresWorkspace: Catalog {
                     "Destination '\(destination.name)' is used by activation(s) \(users.map { "'\($0)'" }.joined(separator: ", ")); delete them first."
                 )
             }
-            try await connection.query("DELETE FROM destination WHERE id = \(destination.id)", logger: self.logger)
+            _ = try await connection.query("DELETE FROM destination WHERE id = \(destination.id)", logger: self.logger)
                 .collect()
             return destination
         }
@@ -98,7 +98,7 @@ extension PostgresWorkspace: Catalog {
             if let other = try await self.conflictingActivation(for: record, on: connection) {
                 throw try await self.conflictError(record, other, on: connection)
             }
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 INSERT INTO activation (\(unescaped: PostgresRows.activationColumns))
                 VALUES (\(record.id), \(record.name), \(record.destinationId), \(PostgresRows.json(record.segmentIds)),
@@ -143,7 +143,7 @@ extension PostgresWorkspace: Catalog {
 
     public func updateActivation(_ activation: ActivationRecord) async throws {
         let record = activation
-        try await transaction { connection in
+        _ = try await transaction { connection in
             try await connection.query(
                 """
                 UPDATE activation SET name = \(record.name), destination_id = \(record.destinationId),
@@ -165,7 +165,7 @@ extension PostgresWorkspace: Catalog {
     public func deleteActivation(_ nameOrId: String) async throws -> ActivationRecord {
         try await transaction { connection in
             let activation = try await self.activation(nameOrId, on: connection)
-            try await connection.query("DELETE FROM activation WHERE id = \(activation.id)", logger: self.logger)
+            _ = try await connection.query("DELETE FROM activation WHERE id = \(activation.id)", logger: self.logger)
                 .collect()
             return activation
         }

@@ -204,12 +204,12 @@ extension PostgresWorkspace {
     /// grouping is hashed: the planner cannot estimate how few groups `pid >> 6`
     /// makes and would sort every row by it.
     static func prepareScan(shared: Bool, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SET LOCAL jit = off", logger: logger).collect()
+        _ = try await connection.query("SET LOCAL jit = off", logger: logger).collect()
         guard shared else { return }
-        try await connection.query(
+        _ = try await connection.query(
             PostgresQuery(unsafeSQL: "SET LOCAL work_mem = '\(sharedScanWorkMemory)'"), logger: logger
         ).collect()
-        try await connection.query("SET LOCAL enable_sort = off", logger: logger).collect()
+        _ = try await connection.query("SET LOCAL enable_sort = off", logger: logger).collect()
     }
 
     /// One segment's evaluation; a failure that is the segment's own comes back in the summary.
@@ -315,14 +315,14 @@ extension PostgresWorkspace {
         try await transaction { connection in
             for summary in summaries {
                 if let failure = summary.failure {
-                    try await connection.query(
+                    _ = try await connection.query(
                         """
                         UPDATE segment SET last_failure = \(failure), last_failed_at = \(now.timeIntervalSince1970)
                         WHERE id = \(summary.segmentId)
                         """, logger: self.logger
                     ).collect()
                 } else {
-                    try await connection.query(
+                    _ = try await connection.query(
                         """
                         UPDATE segment SET last_failure = NULL, last_failed_at = NULL
                         WHERE id = \(summary.segmentId) AND last_failure IS NOT NULL
@@ -336,9 +336,9 @@ extension PostgresWorkspace {
     static func bind(_ argument: SQLArgument, to bindings: inout PostgresBindings) throws {
         switch argument {
         case .null: bindings.appendNull()
-        case .int(let value): try bindings.append(value)
-        case .double(let value): try bindings.append(value)
-        case .string(let value): try bindings.append(value)
+        case .int(let value): bindings.append(value)
+        case .double(let value): bindings.append(value)
+        case .string(let value): bindings.append(value)
         }
     }
 
@@ -378,11 +378,11 @@ extension PostgresWorkspace {
         // An import that merges profiles moves their bits under a SHARE ROW
         // EXCLUSIVE lock of this table (`PostgresIdentityGraph.finish`): it
         // waits for the evaluations running, and those starting wait for it.
-        try await connection.query("LOCK TABLE segment_members IN ROW EXCLUSIVE MODE", logger: logger).collect()
+        _ = try await connection.query("LOCK TABLE segment_members IN ROW EXCLUSIVE MODE", logger: logger).collect()
         // Two workers evaluating one segment at once would compute the same
         // changes twice; the second waits for the first. In sid order, so two
         // evaluations of overlapping segments cannot deadlock.
-        try await connection.query(
+        _ = try await connection.query(
             "SELECT 1 FROM segment WHERE sid = ANY(\(sids)) ORDER BY sid FOR UPDATE", logger: logger
         ).collect()
     }
@@ -408,13 +408,13 @@ extension PostgresWorkspace {
             """,
             logger: logger
         ).collect()[0].decode(Int64.self)
-        try await connection.query(
+        _ = try await connection.query(
             """
             INSERT INTO member_delta (evaluation_id, entered, exited)
             VALUES (\(evaluationId), \(entered.data), \(exited.data))
             """, logger: logger
         ).collect()
-        try await connection.query(
+        _ = try await connection.query(
             """
             INSERT INTO segment_members (sid, evaluation_id, members) VALUES (\(sid), \(evaluationId), \(members.data))
             ON CONFLICT (sid) DO UPDATE SET evaluation_id = excluded.evaluation_id, members = excluded.members
@@ -430,7 +430,7 @@ extension PostgresWorkspace {
         // activation owes one run per finish time, so a crash between two
         // commits, or a slower evaluation finishing "earlier", would lose one.
         let finished = time + Date().timeIntervalSince(started)
-        try await connection.query(
+        _ = try await connection.query(
             """
             UPDATE evaluation SET finished_at = GREATEST(\(finished)::double precision,
                     (SELECT max(finished_at) FROM evaluation WHERE sid = \(sid) AND id <> \(evaluationId)) + 0.001)

@@ -38,7 +38,7 @@ extension PostgresWorkspace {
         async throws
     {
         // Two imports adding columns at once would pick the same numbers.
-        try await connection.query("SELECT pg_advisory_xact_lock(\(eventColumnsLock))", logger: logger).collect()
+        _ = try await connection.query("SELECT pg_advisory_xact_lock(\(eventColumnsLock))", logger: logger).collect()
         let known = try await eventColumns(on: connection, logger: logger)
         var next = (known.values.max() ?? 0) + 1
         var added: [(Int, [String])] = []
@@ -50,7 +50,7 @@ extension PostgresWorkspace {
         guard !added.isEmpty else { return }
         var alterations: [String] = []
         for (number, path) in added {
-            try await connection.query(
+            _ = try await connection.query(
                 "INSERT INTO event_field (col, path) VALUES (\(number), \(path))", logger: logger
             ).collect()
             let keys = path.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
@@ -59,7 +59,7 @@ extension PostgresWorkspace {
             alterations += nativeValueColumns(text: "xs\(number)", number: "xn\(number)", of: value)
         }
         // One rewrite of the table for every column added.
-        try await connection.query(
+        _ = try await connection.query(
             PostgresQuery(unsafeSQL: "ALTER TABLE event " + alterations.joined(separator: ", ")), logger: logger
         ).collect()
         logger.info("typed event columns for \(added.count) new path(s)")

@@ -51,7 +51,7 @@ extension PostgresWorkspace: EventStore {
                     try await Self.addEventColumns(fresh, on: connection, logger: self.logger)
                 }
             }
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 CREATE TEMP TABLE event_stage (id TEXT, epid BIGINT, ets DOUBLE PRECISION, etype TEXT, edoc TEXT)
                 ON COMMIT DROP
@@ -94,8 +94,8 @@ extension PostgresWorkspace: EventStore {
         let (namespaceList, idList) = (namespaces, ids)
         let rows = try await withConnection { connection in
             var bindings = PostgresBindings()
-            try bindings.append(namespaceList)
-            try bindings.append(idList)
+            bindings.append(namespaceList)
+            bindings.append(idList)
             let query = PostgresQuery(
                 unsafeSQL: """
                     SELECT s.i, t.pid FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(ns, id, i)

@@ -131,7 +131,7 @@ final class PostgresExportRowReader: ExportRowPages {
     func read(_ pids: [Int64]) async throws -> [ExportRow] {
         var bindings = PostgresBindings()
         bindings.append(pids)
-        for path in paths { try bindings.append(path) }
+        for path in paths { bindings.append(path) }
         let key = from == "profile p" ? "p.pid" : "v.pid"
         // Pids that fill most of their range are read by one scan of it, the
         // others filtered out by a hash of the list (`+ 0` keeps the list out
@@ -205,7 +205,7 @@ extension PostgresWorkspace: ExportRowStore {
         let members = Self.selectedMembers(try await membershipSnapshot(sid: sid), selection)
         var bindings = PostgresBindings()
         bindings.append(members.pids)
-        try bindings.append(members.statuses)
+        bindings.append(members.statuses)
         bindings.append(members.times)
         var values: [String] = []
         for key in keys {
@@ -215,14 +215,14 @@ extension PostgresWorkspace: ExportRowStore {
             case .qualificationTime:
                 values.append("m.last_qualification_time::text")
             case .field(let field):
-                try bindings.append(Self.path(field))
+                bindings.append(Self.path(field))
                 // A JSON null counts as no value, as SQLite's json_extract has it.
                 values.append("NULLIF(p.doc #> $\(bindings.count), 'null'::jsonb)::text")
             }
         }
         var required = ""
         for field in mandatory {
-            try bindings.append(Self.path(field))
+            bindings.append(Self.path(field))
             required += " AND COALESCE(jsonb_typeof(p.doc #> $\(bindings.count)) <> 'null', false)"
         }
         let selected = values.enumerated().map { "\($1) AS k\($0)" }.joined(separator: ", ")
@@ -253,12 +253,12 @@ extension PostgresWorkspace: ExportRowStore {
         let members = Self.selectedMembers(try await membershipSnapshot(sid: sid), selection)
         var bindings = PostgresBindings()
         bindings.append(members.pids)
-        try bindings.append(members.statuses)
+        bindings.append(members.statuses)
         bindings.append(members.times)
-        try bindings.append(Self.path(.identityList(namespace: namespace)))
+        bindings.append(Self.path(.identityList(namespace: namespace)))
         var required = ""
         for field in mandatory {
-            try bindings.append(Self.path(field))
+            bindings.append(Self.path(field))
             required += " AND COALESCE(jsonb_typeof(p.doc #> $\(bindings.count)) <> 'null', false)"
         }
         let key =

@@ -10,7 +10,7 @@ extension PostgresWorkspace: LeaseStore {
         -> RunLease?
     {
         try await transaction { connection in
-            try await connection.query(
+            _ = try await connection.query(
                 "INSERT INTO lease (run_key, holder, expires_at, token) VALUES (\(runKey), '', 0, 0) ON CONFLICT DO NOTHING",
                 logger: self.logger
             ).collect()
@@ -23,7 +23,7 @@ extension PostgresWorkspace: LeaseStore {
             let (current, expiresAt, token) = try row.decode((String, Double, Int64).self)
             if expiresAt >= now.timeIntervalSince1970, current != holder { return nil }
             let next = token + 1
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 UPDATE lease SET holder = \(holder), expires_at = \(now.addingTimeInterval(duration).timeIntervalSince1970),
                     token = \(next)
@@ -73,7 +73,7 @@ extension PostgresWorkspace: LeaseStore {
     }
 
     public func expireLease(_ runKey: String, heldBy holder: String) async throws {
-        try await transaction { connection in
+        _ = try await transaction { connection in
             try await connection.query(
                 "UPDATE lease SET expires_at = 0 WHERE run_key = \(runKey) AND holder = \(holder)", logger: self.logger
             ).collect()

@@ -89,7 +89,7 @@ extension PostgresWorkspace {
         for row in try await connection.query("SELECT sid, members FROM segment_members", logger: logger).collect() {
             let (sid, members) = try row.decode((Int64, Data).self)
             guard let moved = try remapped(members) else { continue }
-            try await connection.query(
+            _ = try await connection.query(
                 "UPDATE segment_members SET members = \(moved.data) WHERE sid = \(sid)", logger: logger
             ).collect()
         }
@@ -102,7 +102,7 @@ extension PostgresWorkspace {
             guard newEntered != nil || newExited != nil else { continue }
             let enteredData = try (newEntered ?? MemberBitmap(data: entered)).data
             let exitedData = try (newExited ?? MemberBitmap(data: exited)).data
-            try await connection.query(
+            _ = try await connection.query(
                 "UPDATE member_delta SET entered = \(enteredData), exited = \(exitedData) WHERE evaluation_id = \(id)",
                 logger: logger
             ).collect()
@@ -147,7 +147,7 @@ extension PostgresWorkspace {
                 }
             }
             for id in evaluations {
-                try await connection.query(
+                _ = try await connection.query(
                     """
                     INSERT INTO member_delta (evaluation_id, entered, exited)
                     VALUES (\(id), \((entered[id] ?? MemberBitmap()).data), \((exited[id] ?? MemberBitmap()).data))
@@ -155,7 +155,7 @@ extension PostgresWorkspace {
                 ).collect()
             }
             if let latest = evaluations.last {
-                try await connection.query(
+                _ = try await connection.query(
                     """
                     INSERT INTO segment_members (sid, evaluation_id, members)
                     VALUES (\(sid), \(latest), \(current.data))
@@ -163,7 +163,7 @@ extension PostgresWorkspace {
                 ).collect()
             }
         }
-        try await connection.query("DROP TABLE membership", logger: logger).collect()
+        _ = try await connection.query("DROP TABLE membership", logger: logger).collect()
     }
 }
 

@@ -53,7 +53,7 @@ extension PostgresWorkspace: RunLedger {
     public func saveRun(_ run: RunRecord, lease: RunLease?) async throws {
         try await transaction { connection in
             try await self.verify(lease, on: connection)
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 UPDATE run SET started_at = \(run.startedAt.timeIntervalSince1970),
                     finished_at = \(run.finishedAt?.timeIntervalSince1970), status = \(run.status.rawValue),
@@ -150,7 +150,7 @@ extension PostgresWorkspace: RunLedger {
     {
         var bindings = PostgresBindings()
         for value in values { try bindings.append(value) }
-        try bindings.append(limit)
+        bindings.append(limit)
         let query = PostgresQuery(
             unsafeSQL: "SELECT \(PostgresRows.runColumns) FROM run \(clause) LIMIT $\(values.count + 1)",
             binds: bindings)
@@ -181,7 +181,7 @@ extension PostgresWorkspace: RunLedger {
                 throw WorkspaceError(
                     .runNotFound, "Run \(run.id) is being processed by a ferry process now; wait for it to end.")
             }
-            try await connection.query("DELETE FROM run WHERE id = \(run.id)", logger: self.logger).collect()
+            _ = try await connection.query("DELETE FROM run WHERE id = \(run.id)", logger: self.logger).collect()
             return run
         }
     }
@@ -208,7 +208,7 @@ extension PostgresWorkspace: RunLedger {
                 SELECT count(*) FROM changed
                 """, logger: self.logger
             ).collect()[0].decode(Int.self)
-            try await connection.query(
+            _ = try await connection.query(
                 "DELETE FROM claim WHERE claimed_at < \(cutoff.timeIntervalSince1970)", logger: self.logger
             ).collect()
             return removed
@@ -218,7 +218,7 @@ extension PostgresWorkspace: RunLedger {
     public func recordUpload(runId: String, key: String, uploadId: String, lease: RunLease?) async throws {
         try await transaction { connection in
             try await self.verify(lease, on: connection)
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 INSERT INTO run_upload (run_id, key, upload_id) VALUES (\(runId), \(key), \(uploadId))
                 ON CONFLICT (run_id, key) DO UPDATE SET upload_id = excluded.upload_id
@@ -236,7 +236,7 @@ extension PostgresWorkspace: RunLedger {
     }
 
     public func clearUpload(runId: String, key: String) async throws {
-        try await transaction { connection in
+        _ = try await transaction { connection in
             try await connection.query(
                 "DELETE FROM run_upload WHERE run_id = \(runId) AND key = \(key)", logger: self.logger
             ).collect()
@@ -246,7 +246,7 @@ extension PostgresWorkspace: RunLedger {
     public func recordFile(runId: String, file: RunFile, lease: RunLease?) async throws {
         try await transaction { connection in
             try await self.verify(lease, on: connection)
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 INSERT INTO run_file (run_id, key, rows, bytes, sha256)
                 VALUES (\(runId), \(file.key), \(file.rows), \(file.bytes), \(file.sha256))

@@ -84,7 +84,7 @@ extension PostgresWorkspace: SegmentStore {
                     "Segment '\(segment.name)' is exported by activation(s) \(users.map { "'\($0.name)'" }.joined(separator: ", ")); delete them first."
                 )
             }
-            try await connection.query("DELETE FROM segment WHERE sid = \(segment.sid)", logger: self.logger)
+            _ = try await connection.query("DELETE FROM segment WHERE sid = \(segment.sid)", logger: self.logger)
                 .collect()
             return segment
         }

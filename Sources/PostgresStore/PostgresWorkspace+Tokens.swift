@@ -58,7 +58,7 @@ extension PostgresWorkspace: TokenStore {
     }
 
     public func touchToken(id: String, at: Date) async throws {
-        try await transaction { connection in
+        _ = try await transaction { connection in
             try await connection.query(
                 "UPDATE api_token SET last_used_at = \(at.timeIntervalSince1970) WHERE id = \(id)", logger: self.logger
             ).collect()

@@ -14,7 +14,7 @@ enum SQLiteBinding {
     /// SQLite copies the bytes (SQLITE_TRANSIENT), so Swift's buffer may go after the call.
     static func text(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
         var text = text
-        text.withUTF8 { bytes in
+        _ = text.withUTF8 { bytes in
             sqlite3_bind_text(statement, index, start(UnsafeRawBufferPointer(bytes)), Int32(bytes.count), transient)
         }
     }
