@@ -18,4 +18,12 @@ import Testing
         #expect(Self.row(["\\start", "end\\", "a\tb\nc\rd"]) == "\\\\start\tend\\\\\ta\\tb\\nc\\rd\n")
         #expect(Self.row(["\n\n", "\t"]) == "\\n\\n\t\\t\n")
     }
+
+    @Test func digitsAreWrittenAsStringSpellsThem() {
+        for value: Int64 in [0, 7, -7, 10, 1_000_000, 123_456_789_012, .max, .min, .max - 1, .min + 1] {
+            var buffer = ByteBuffer()
+            BulkLoad.writeDigits(value, to: &buffer)
+            #expect(buffer.readString(length: buffer.readableBytes) == String(value))
+        }
+    }
 }
