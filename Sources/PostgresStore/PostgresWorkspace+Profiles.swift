@@ -62,7 +62,22 @@ extension PostgresWorkspace: ProfileStore {
         text.withUTF8 { bytes in
             let raw = UnsafeRawBufferPointer(bytes)
             var start = 0
-            for index in bytes.indices {
+            var index = 0
+            while index < bytes.count {
+                // Eight bytes at a time while none is below 0x0E or a backslash
+                // (the byte loop was still 8% of a bulk import's own CPU).
+                while index + 8 <= bytes.count {
+                    let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                    let ones: UInt64 = 0x0101_0101_0101_0101
+                    let highs: UInt64 = 0x8080_8080_8080_8080
+                    let below = (word &- ones &* 0x0E) & ~word & highs
+                    let slashes = word ^ (ones &* 0x5C)
+                    let backslash = (slashes &- ones) & ~slashes & highs
+                    if below | backslash != 0 { break }
+                    index += 8
+                }
+                guard index < bytes.count else { break }
+                defer { index += 1 }
                 let escaped: StaticString
                 switch bytes[index] {
                 case UInt8(ascii: "\\"): escaped = "\\\\"

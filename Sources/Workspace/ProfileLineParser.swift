@@ -9,8 +9,8 @@ struct ProfileLineParser {
     /// are resolved to their columns here, on the parsing threads. Without it
     /// every leaf is left for the writer to resolve.
     var columns: ColumnTrie?
-    /// Whether the common record skips the tree (`ProfileLineScanner`); its
-    /// tests read every line both ways.
+    /// Whether the common record skips the tree (`ProfileLineSkimmer`,
+    /// `ProfileLineScanner`); their tests read every line both ways.
     var scansCommonRecords = true
     /// Whether the SQLite workspace's per-record facts are derived: typed cells,
     /// exact numbers, nulls, whitespace to compact. A store that reads only the
@@ -41,7 +41,14 @@ struct ProfileLineParser {
         let document: JSONValue
         switch format {
         case .jsonl:
-            // The common record, once its paths have columns, skips the tree.
+            // The common record skips the tree: a store that reads only the
+            // document, its identities and its timestamp needs no columns for that.
+            if scansCommonRecords, namespace == nil, !derivesStoreFacts,
+                let profile = ProfileLineSkimmer.profile(of: line)
+            {
+                return .profile(profile)
+            }
+            // Once its paths have columns, so does the SQLite workspace's.
             if scansCommonRecords, namespace == nil, let columns,
                 let profile = ProfileLineScanner.profile(of: line, trie: columns)
             {

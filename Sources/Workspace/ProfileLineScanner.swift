@@ -20,17 +20,8 @@ struct ProfileLineScanner {
     private var containsNull = false
     private var hasExactNumber = false
     private var identityMap: JSONValue?
-    /// The identityMap as the quick reading found it: per namespace, its ids
-    /// and primary flags (ids as ranges of the line).
+    /// The identityMap as the quick reading found it.
     private var quickMap: QuickIdentityMap?
-
-    /// An identityMap as the quick reading found it: per namespace (in the
-    /// line's order), the range of its entries, each an id (a range of the
-    /// line) and its primary flag. Two flat arrays: few allocations per record.
-    private struct QuickIdentityMap {
-        var namespaces: [(name: String, entries: Range<Int>)] = []
-        var entries: [(id: Range<Int>, primary: Bool)] = []
-    }
 
     /// Nesting the scanner follows before leaving a record to the tree parse.
     private static let maximumDepth = 64
@@ -56,7 +47,7 @@ struct ProfileLineScanner {
         let id: String
         let identities: [IdentityKey]
         if let map = scanner.quickMap {
-            guard let found = scanner.identities(of: map) else { return nil }
+            guard let found = map.identities(in: line) else { return nil }
             (namespace, id, identities) = found
         } else {
             guard let map = scanner.identityMap else { return nil }
@@ -72,37 +63,6 @@ struct ProfileLineScanner {
             document: text.count == line.count ? text : Array(text[0..<line.count]),
             needsCompaction: ProfileLineParser.hasWhitespaceBetweenTokens(line), containsNull: scanner.containsNull,
             cells: scanner.cells, hasExactNumber: scanner.hasExactNumber, identities: identities, timestamp: nil)
-    }
-
-    /// The primary identity and every identity of a quickly read identityMap,
-    /// as `PrimaryIdentity.fromIdentityMap` and `IdentityKey.all` find them in
-    /// its tree; nil when it holds no id.
-    private func identities(of map: QuickIdentityMap) -> (String, String, [IdentityKey])? {
-        let sorted = map.namespaces.sorted { $0.name < $1.name }
-        func text(_ range: Range<Int>) -> String {
-            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
-        }
-        var primary: (String, Range<Int>)?
-        var fallback: (String, Range<Int>)?
-        search: for (namespace, entries) in sorted {
-            for entry in map.entries[entries] where !entry.id.isEmpty {
-                if entry.primary {
-                    primary = (namespace, entry.id)
-                    break search
-                }
-                if fallback == nil { fallback = (namespace, entry.id) }
-            }
-        }
-        guard let (namespace, range) = primary ?? fallback else { return nil }
-        let id = text(range)
-        var keys = [IdentityKey(namespace: namespace, id: id)]
-        for (namespace, entries) in sorted {
-            for entry in map.entries[entries] where !entry.id.isEmpty {
-                let key = IdentityKey(namespace: namespace, id: text(entry.id))
-                if !keys.contains(key) { keys.append(key) }
-            }
-        }
-        return (namespace, id, keys)
     }
 
     /// An object at `node`, from its `{`; false to give the line up.

@@ -1,0 +1,39 @@
+/// An identityMap as a quick reading of a compact line found it
+/// (`ProfileLineScanner`, `ProfileLineSkimmer`): per namespace (in the line's
+/// order), the range of its entries, each an id (a range of the line) and its
+/// primary flag. Two flat arrays: few allocations per record.
+struct QuickIdentityMap {
+    var namespaces: [(name: String, entries: Range<Int>)] = []
+    var entries: [(id: Range<Int>, primary: Bool)] = []
+
+    /// The primary identity and every identity, as `PrimaryIdentity.fromIdentityMap`
+    /// and `IdentityKey.all` find them in the map's tree; nil when it holds no
+    /// id. `bytes` is the line the ranges are of.
+    func identities(in bytes: UnsafeRawBufferPointer) -> (String, String, [IdentityKey])? {
+        let sorted = namespaces.sorted { $0.name < $1.name }
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        }
+        var primary: (String, Range<Int>)?
+        var fallback: (String, Range<Int>)?
+        search: for (namespace, range) in sorted {
+            for entry in entries[range] where !entry.id.isEmpty {
+                if entry.primary {
+                    primary = (namespace, entry.id)
+                    break search
+                }
+                if fallback == nil { fallback = (namespace, entry.id) }
+            }
+        }
+        guard let (namespace, range) = primary ?? fallback else { return nil }
+        let id = text(range)
+        var keys = [IdentityKey(namespace: namespace, id: id)]
+        for (namespace, range) in sorted {
+            for entry in entries[range] where !entry.id.isEmpty {
+                let key = IdentityKey(namespace: namespace, id: text(entry.id))
+                if !keys.contains(key) { keys.append(key) }
+            }
+        }
+        return (namespace, id, keys)
+    }
+}
