@@ -44,10 +44,10 @@ extension PostgresWorkspace {
             try await self.client.withConnection { connection in
                 watch(connection)
                 return try await connection.withTransaction(logger: logger) { connection -> ImportSummary? in
-                    try await connection.query(
+                    _ = try await connection.query(
                         "SELECT pg_advisory_xact_lock(\(Self.identityGraphLock))", logger: logger
                     ).collect()
-                    try await connection.query(
+                    _ = try await connection.query(
                         "LOCK TABLE profile, identity, profile_value IN ACCESS EXCLUSIVE MODE", logger: logger
                     ).collect()
                     guard try await Self.graphIsEmpty(on: connection, logger: logger) else { return nil }
@@ -201,7 +201,7 @@ final class BulkLoad: @unchecked Sendable {
         drop.append("ALTER TABLE profile DISABLE TRIGGER profile_values_insert")
         restore.insert("ALTER TABLE profile ENABLE TRIGGER profile_values_insert", at: 0)
         for statement in drop {
-            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
+            _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
         }
         return restore
     }
@@ -299,7 +299,7 @@ final class BulkLoad: @unchecked Sendable {
     private func rebuild() async throws {
         guard case .bulk(let restore) = mode else { return }
         mode = .batches
-        try await connection.query(
+        _ = try await connection.query(
             PostgresQuery(
                 unsafeSQL: PostgresWorkspace.typedValuesInsert(
                     try await PostgresWorkspace.valueLayout(on: connection, logger: logger), from: "profile")),
@@ -307,10 +307,10 @@ final class BulkLoad: @unchecked Sendable {
         ).collect()
         // Each index is one sort of the whole table: in memory rather than in
         // runs on disk, with the parallel workers the server allows.
-        try await connection.query("SET LOCAL maintenance_work_mem = '256MB'", logger: logger).collect()
+        _ = try await connection.query("SET LOCAL maintenance_work_mem = '256MB'", logger: logger).collect()
         for statement in restore {
-            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
+            _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
         }
-        try await connection.query("RESET maintenance_work_mem", logger: logger).collect()
+        _ = try await connection.query("RESET maintenance_work_mem", logger: logger).collect()
     }
 }

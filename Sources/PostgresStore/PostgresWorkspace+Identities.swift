@@ -56,7 +56,7 @@ extension PostgresWorkspace: IdentityStore {
         }
         let (documentData, identityData) = (documentRows, identityRows)
         do {
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 DO $$ BEGIN
                 CREATE TEMP TABLE IF NOT EXISTS fragment_staging (
@@ -66,9 +66,9 @@ extension PostgresWorkspace: IdentityStore {
                 """, logger: self.logger
             ).collect()
             if sharedTransaction {
-                try await connection.query("TRUNCATE fragment_staging, identity_staging", logger: self.logger)
+                _ = try await connection.query("TRUNCATE fragment_staging, identity_staging", logger: self.logger)
                     .collect()
-                try await connection.query("DROP TABLE IF EXISTS fragment_value", logger: self.logger).collect()
+                _ = try await connection.query("DROP TABLE IF EXISTS fragment_value", logger: self.logger).collect()
             }
             // Every document is parsed into jsonb here, before the lock, while
             // another connection may hold it: the fresh profiles are then
@@ -172,7 +172,7 @@ extension PostgresWorkspace: IdentityStore {
     /// Allows or forbids hash and merge joins until the transaction ends.
     static func setJoins(hashAndMerge allowed: Bool, on connection: PostgresConnection, logger: Logger) async throws {
         let value = allowed ? "on" : "off"
-        try await connection.query(
+        _ = try await connection.query(
             "SELECT set_config('enable_hashjoin', \(value), true), set_config('enable_mergejoin', \(value), true)",
             logger: logger
         ).collect()
@@ -340,9 +340,9 @@ struct PostgresIdentityGraph {
         let stride = PostgresWorkspace.sequenceStride
         let setting = PostgresWorkspace.valuesWrittenSetting
         if stagedValues != nil {
-            try await connection.query("SELECT set_config(\(setting), 'on', true)", logger: logger).collect()
+            _ = try await connection.query("SELECT set_config(\(setting), 'on', true)", logger: logger).collect()
         }
-        try await connection.query(
+        _ = try await connection.query(
             """
             INSERT INTO profile (pid, namespace, identity, doc, updated_at, fragment_time, fragment_sequence)
             SELECT p.pid, f.namespace, f.identity, f.doc, \(now), f.time, \(base) * \(stride) + f.ordinal
@@ -352,11 +352,11 @@ struct PostgresIdentityGraph {
         ).collect()
         if let columns = stagedValues {
             // The trigger left these rows alone; every later write of `profile` is its again.
-            try await connection.query("SELECT set_config(\(setting), 'off', true)", logger: logger).collect()
+            _ = try await connection.query("SELECT set_config(\(setting), 'off', true)", logger: logger).collect()
             let names = columns.map { ", " + $0 }.joined()
             var bindings = PostgresBindings()
             bindings.append(pidOf)
-            try await connection.query(
+            _ = try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
                         INSERT INTO profile_value (pid\(names))
@@ -380,13 +380,14 @@ struct PostgresIdentityGraph {
         // The staged documents of the batch's other records are left out: the
         // fresh ones are in `profile` by now, under the same keys.
         let same = ordinals.map(Int32.init)
-        try await connection.query(
+        _ = try await connection.query(
             "DELETE FROM fragment_staging WHERE NOT ordinal = ANY(\(same))", logger: logger
         ).collect()
-        try await connection.query("ANALYZE fragment_staging (ordinal, namespace, identity)", logger: logger).collect()
-        try await connection.query("ANALYZE identity_staging", logger: logger).collect()
+        _ = try await connection.query("ANALYZE fragment_staging (ordinal, namespace, identity)", logger: logger)
+            .collect()
+        _ = try await connection.query("ANALYZE identity_staging", logger: logger).collect()
         let stride = PostgresWorkspace.sequenceStride
-        try await connection.query(
+        _ = try await connection.query(
             """
             UPDATE profile p SET doc = ferry_merge(p.doc, f.doc), updated_at = \(now), fragment_time = f.time,
                 fragment_sequence = \(base) * \(stride) + f.ordinal
@@ -468,11 +469,13 @@ struct PostgresIdentityGraph {
             keep = first
             let others = Array(group.pids.dropFirst())
             if !others.isEmpty {
-                try await connection.query(
+                _ = try await connection.query(
                     "UPDATE identity SET pid = \(keep) WHERE pid = ANY(\(others))", logger: logger
                 ).collect()
-                try await connection.query("DELETE FROM fragment WHERE pid = ANY(\(others))", logger: logger).collect()
-                try await connection.query("DELETE FROM profile WHERE pid = ANY(\(others))", logger: logger).collect()
+                _ = try await connection.query("DELETE FROM fragment WHERE pid = ANY(\(others))", logger: logger)
+                    .collect()
+                _ = try await connection.query("DELETE FROM profile WHERE pid = ANY(\(others))", logger: logger)
+                    .collect()
                 for pid in others {
                     for (from, to) in kept where to == pid { kept[from] = keep }
                     kept[pid] = keep
@@ -489,7 +492,7 @@ struct PostgresIdentityGraph {
                     """, logger: logger
                 ).collect().first?.decode(Int64.self) ?? 0
         }
-        try await connection.query(
+        _ = try await connection.query(
             """
             INSERT INTO identity (namespace, id, pid, linked_at)
             SELECT namespace, id, \(keep), \(now) FROM unnest(\(keys.map(\.namespace)), \(keys.map(\.id))) AS k(namespace, id)
@@ -497,11 +500,11 @@ struct PostgresIdentityGraph {
             """, logger: logger
         ).collect()
         try await enforceLimit(on: keep)
-        try await connection.query("DELETE FROM fragment WHERE pid = \(keep)", logger: logger).collect()
+        _ = try await connection.query("DELETE FROM fragment WHERE pid = \(keep)", logger: logger).collect()
         if fragments.count == 1 {
             // One record after all (the same one twice in a batch): kept in the row.
             let only = fragments[0]
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 UPDATE profile SET doc = \(only.document.serialized())::jsonb, updated_at = \(now),
                     fragment_time = \(only.time), fragment_sequence = \(only.sequence), merged = FALSE
@@ -518,7 +521,7 @@ struct PostgresIdentityGraph {
         }
         let document = IdentityMergePolicy.merge(
             fragments, identities: identities, primary: primary ?? fragments[0].key)
-        try await connection.query(
+        _ = try await connection.query(
             """
             INSERT INTO fragment (pid, namespace, identity, time, sequence, doc)
             SELECT \(keep), namespace, identity, time, sequence, doc::jsonb
@@ -527,7 +530,7 @@ struct PostgresIdentityGraph {
                 AS f(namespace, identity, time, sequence, doc)
             """, logger: logger
         ).collect()
-        try await connection.query(
+        _ = try await connection.query(
             """
             UPDATE profile SET doc = \(document.serialized())::jsonb, updated_at = \(now),
                 fragment_time = \(fragments.map(\.time).max() ?? now), merged = TRUE
@@ -572,7 +575,8 @@ struct PostgresIdentityGraph {
         // Waits for the evaluations running (they never wait for the identity
         // graph, so no cycle) and keeps new ones out until the batch commits:
         // each replaces its segment's set with one read before this remap.
-        try await connection.query("LOCK TABLE segment_members IN SHARE ROW EXCLUSIVE MODE", logger: logger).collect()
+        _ = try await connection.query("LOCK TABLE segment_members IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+            .collect()
         try await PostgresWorkspace.remapMemberSets(kept, on: connection, logger: logger)
         for (table, column) in ProfileRemap.pidColumns {
             let exists =
@@ -584,7 +588,7 @@ struct PostgresIdentityGraph {
             var bindings = PostgresBindings()
             bindings.append(from)
             bindings.append(to)
-            try await connection.query(
+            _ = try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
                         UPDATE \(quotedTable) t SET \(quotedColumn) = r.kept FROM unnest($1::bigint[], $2::bigint[]) AS r(absorbed, kept)

@@ -49,7 +49,7 @@ extension PostgresWorkspace: ProfileStore {
     /// it costs a fraction of a second whatever the size.
     func refreshStatistics(of tables: String, afterChanging rows: Int) async throws {
         guard rows >= 10_000 else { return }
-        try await withConnection { connection in
+        _ = try await withConnection { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "ANALYZE \(tables)"), logger: self.logger).collect()
         }
     }

@@ -111,12 +111,12 @@ extension PostgresWorkspace {
     ) async throws {
         guard !added.isEmpty || !marks.isEmpty else { return }
         for (number, path) in added {
-            try await connection.query(
+            _ = try await connection.query(
                 "INSERT INTO profile_field (col, path) VALUES (\(number), \(path))", logger: logger
             ).collect()
         }
         for (number, path) in marks {
-            try await connection.query(
+            _ = try await connection.query(
                 "INSERT INTO profile_object (col, path) VALUES (\(number), \(path))", logger: logger
             ).collect()
         }
@@ -129,7 +129,7 @@ extension PostgresWorkspace {
         }
         columns += marks.map { "ADD COLUMN o\($0.0) JSONB" }
         // Without a default, adding a column rewrites nothing.
-        try await connection.query(
+        _ = try await connection.query(
             PostgresQuery(unsafeSQL: "ALTER TABLE profile_value " + columns.joined(separator: ", ")), logger: logger
         ).collect()
         if layout == .generated { try await addNativeValues(added.map(\.0), on: connection, logger: logger) }
@@ -179,7 +179,7 @@ extension PostgresWorkspace {
         set sets: String, from extracted: String, where holding: String, on connection: PostgresConnection,
         logger: Logger
     ) async throws {
-        try await connection.query(
+        _ = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
                     UPDATE profile_value v SET \(sets)
@@ -329,7 +329,7 @@ extension PostgresWorkspace {
             let alterations = numbers.flatMap {
                 ["ALTER COLUMN s\($0) DROP EXPRESSION", "ALTER COLUMN n\($0) DROP EXPRESSION"]
             }
-            try await connection.query(
+            _ = try await connection.query(
                 PostgresQuery(unsafeSQL: "ALTER TABLE profile_value " + alterations.joined(separator: ", ")),
                 logger: logger
             ).collect()
@@ -349,7 +349,7 @@ extension PostgresWorkspace {
         let columns = numbers.sorted().flatMap { number in
             nativeValueColumns(text: "s\(number)", number: "n\(number)", of: "v\(number)")
         }
-        try await connection.query(
+        _ = try await connection.query(
             PostgresQuery(unsafeSQL: "ALTER TABLE profile_value " + columns.joined(separator: ", ")), logger: logger
         ).collect()
     }
@@ -392,7 +392,7 @@ extension PostgresWorkspace {
                 """),
             triggerFunction("ferry_profile_values_update", update),
         ] {
-            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
+            _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
         }
     }
 
@@ -412,7 +412,7 @@ extension PostgresWorkspace {
         let extracted = layout.extracted(from: "f.doc")
         let names = layout.names
         let values = layout.expressions(of: "x")
-        try await connection.query(
+        _ = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
                     CREATE TEMP TABLE fragment_value (ordinal\(names)) ON COMMIT DROP AS
@@ -443,12 +443,12 @@ extension PostgresWorkspace {
         let columns = try await typedColumns(on: connection, logger: logger)
         let ordered = columns.sorted { $0.value < $1.value }
         if !ordered.isEmpty {
-            try await connection.query(
+            _ = try await connection.query(
                 PostgresQuery(
                     unsafeSQL: "ALTER TABLE profile_value "
                         + ordered.map { "ADD COLUMN v\($0.value) JSONB" }.joined(separator: ", ")), logger: logger
             ).collect()
-            try await connection.query(
+            _ = try await connection.query(
                 PostgresQuery(
                     unsafeSQL: "ALTER TABLE profile "
                         + ordered.map { "DROP COLUMN IF EXISTS v\($0.value)" }.joined(separator: ", ")),
@@ -457,7 +457,7 @@ extension PostgresWorkspace {
         }
         let names = ordered.map { ", v\($0.value)" }.joined()
         let values = ordered.map { ", " + extraction(of: $0.key, from: "doc") }.joined()
-        try await connection.query(
+        _ = try await connection.query(
             PostgresQuery(unsafeSQL: "INSERT INTO profile_value (pid\(names)) SELECT pid\(values) FROM profile"),
             logger: logger
         ).collect()
