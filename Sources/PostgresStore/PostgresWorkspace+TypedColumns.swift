@@ -473,7 +473,9 @@ extension PostgresWorkspace {
             guard let document = try? JSONValue.parse(batch[index].document) else { continue }
             for path in ProfileColumns.leafPaths(of: document) where seen.insert(path).inserted { found.append(path) }
         }
-        return found
+        // A document's keys come in the order of a Swift dictionary, which differs
+        // from process to process: sorted, the same input numbers its columns the same way.
+        return found.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     /// The leaf paths in up to 1,000 stored documents, for a workspace that

@@ -2,9 +2,9 @@ import Foundation
 import PostgresNIO
 import Segmentation
 import Testing
-import Workspace
 
 @testable import PostgresStore
+@testable import Workspace
 
 /// PostgreSQL's typed columns: paths met at import get a `vN` column, segment
 /// SQL reads it with its derived type `tN`, and what it selects is what the
@@ -55,6 +55,19 @@ import Workspace
         #"a in ["Kim", "Kirby"]"#, "a.x = 1", "o.isNull()", #"o.p.includes("red")"#, #"a.intersects(["red", "x"])"#,
         #"a.supersetOf(["x", "red"])"#, #"o.p.supersetOf(["red", 2])"#, #"missing.includes("red")"#,
     ]
+
+    /// New columns are numbered in path order, not in the order of a Swift
+    /// dictionary (which differs between processes), so the same input gives
+    /// the same numbers in every import.
+    @Test func newPathsOfABatchComeInPathOrder() {
+        let keys = (0..<40).map { "k\($0)" }.shuffled()
+        let document = "{" + keys.map { #""\#($0)":{"b":1,"a":"x"}"# }.joined(separator: ",") + "}"
+        let batch = [ImportedProfile(namespace: "email", identity: "a@x.io", document: document)]
+        let paths = PostgresWorkspace.leafPaths(ofSampleOf: batch, known: [["k3", "a"]])
+        #expect(paths.count == 79)
+        #expect(paths == paths.sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(!paths.contains(["k3", "a"]))
+    }
 
     @Test func segmentSQLReadsTypedColumnsAndSelectsWhatSwiftDoes() async throws {
         let subject = try await StoreUnderTest.make(.postgresql)
