@@ -11,10 +11,10 @@ import Segmentation
 /// timestamp for the merge policy) returns nil, and the line goes through
 /// `JSONValue.parse` as before, which reports errors and finds new paths. So
 /// a record either comes out exactly as the tree parse makes it, or not at all.
-struct ProfileLineScanner {
-    private let bytes: UnsafeRawBufferPointer
+struct ProfileLineScanner: ByteCursor {
+    let bytes: UnsafeRawBufferPointer
     private let trie: ColumnTrie
-    private var index = 0
+    var index = 0
     private var depth = 0
     private var cells = ProfileCells()
     private var containsNull = false
@@ -227,23 +227,6 @@ struct ProfileLineScanner {
         return take(UInt8(ascii: "]"))
     }
 
-    /// Moves past `byte` if it is next.
-    private mutating func take(_ byte: UInt8) -> Bool {
-        guard peek() == byte else { return false }
-        index += 1
-        return true
-    }
-
-    /// Moves past `word` if it comes next.
-    private mutating func take(_ word: StaticString) -> Bool {
-        let count = word.utf8CodeUnitCount
-        guard index + count <= bytes.count, memcmp(bytes.baseAddress! + index, word.utf8Start, count) == 0 else {
-            return false
-        }
-        index += count
-        return true
-    }
-
     /// Where `slice` (a part of the line) starts in it.
     private func offset(of slice: UnsafeRawBufferPointer) -> Int {
         slice.baseAddress.map { $0 - bytes.baseAddress! } ?? index
@@ -335,14 +318,4 @@ struct ProfileLineScanner {
         }
     }
 
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x0A, 0x0D, 0x09: index += 1
-            default: return
-            }
-        }
-    }
-
-    private func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 }

@@ -14,9 +14,9 @@ import Segmentation
 /// any other, and `extSourceSystemAudit`, are parsed into trees and go through
 /// the functions the tree parse's record goes through. So a record either
 /// comes out exactly as the tree parse makes it, or not at all.
-struct ProfileLineSkimmer {
-    private let bytes: UnsafeRawBufferPointer
-    private var index = 0
+struct ProfileLineSkimmer: ByteCursor {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
     private var depth = 0
     /// The keys of the objects being read, innermost last: a duplicate is
     /// found by comparing bytes, with no hashing or allocation per key.
@@ -249,29 +249,4 @@ struct ProfileLineSkimmer {
             && memcmp(bytes.baseAddress! + key.lowerBound, name.utf8Start, key.count) == 0
     }
 
-    private mutating func take(_ byte: UInt8) -> Bool {
-        guard peek() == byte else { return false }
-        index += 1
-        return true
-    }
-
-    private mutating func take(_ word: StaticString) -> Bool {
-        let count = word.utf8CodeUnitCount
-        guard index + count <= bytes.count, memcmp(bytes.baseAddress! + index, word.utf8Start, count) == 0 else {
-            return false
-        }
-        index += count
-        return true
-    }
-
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x0A, 0x0D, 0x09: index += 1
-            default: return
-            }
-        }
-    }
-
-    private func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 }
