@@ -7,12 +7,14 @@ protocol ByteCursor {
     var index: Int { get set }
 }
 
+// Called per byte of every imported line: kept inline, as the scanners' own
+// private copies were, rather than left to the optimizer's size heuristics.
 extension ByteCursor {
     /// The byte here, or nil at the end.
-    func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+    @inline(__always) func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 
     /// Moves past `byte` if it is next.
-    mutating func take(_ byte: UInt8) -> Bool {
+    @inline(__always) mutating func take(_ byte: UInt8) -> Bool {
         guard peek() == byte else { return false }
         index += 1
         return true
@@ -29,7 +31,7 @@ extension ByteCursor {
     }
 
     /// Moves past JSON's whitespace.
-    mutating func skipWhitespace() {
+    @inline(__always) mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
