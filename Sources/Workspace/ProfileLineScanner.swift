@@ -194,20 +194,13 @@ struct ProfileLineScanner: ByteCursor {
             let start = index
             guard take(UInt8(ascii: "[")) else { return false }
             let first = map.entries.count
-            if !take(UInt8(ascii: "]")) {
-                repeat {
-                    guard take(#"{"id":"#), let id = scanString() else { return false }
-                    var primary = false
-                    if take(#","primary":true"#) {
-                        primary = true
-                    } else {
-                        _ = take(#","primary":false"#)
-                    }
-                    guard take(UInt8(ascii: "}")) else { return false }
-                    map.entries.append((offset(of: id)..<offset(of: id) + id.count, primary))
-                } while take(UInt8(ascii: ","))
-                guard take(UInt8(ascii: "]")) else { return false }
-            }
+            guard
+                takeCompactIdentityEntries(
+                    into: &map.entries,
+                    id: { cursor in
+                        cursor.scanString().map { id in cursor.offset(of: id)..<cursor.offset(of: id) + id.count }
+                    })
+            else { return false }
             cells.appendSlice(slot: trie.slot(child), kind: .array, start..<index)
             map.namespaces.append((String(decoding: key, as: UTF8.self), first..<map.entries.count))
         } while take(UInt8(ascii: ","))

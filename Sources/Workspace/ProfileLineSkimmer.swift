@@ -80,19 +80,8 @@ struct ProfileLineSkimmer: ByteCursor {
             for earlier in keys[first...] where same(earlier, key) { return false }
             keys.append(key)
             let start = map.entries.count
-            if !take(UInt8(ascii: "]")) {
-                repeat {
-                    guard take(#"{"id":"#), let id = skipString() else { return false }
-                    var primary = false
-                    if take(#","primary":true"#) {
-                        primary = true
-                    } else {
-                        _ = take(#","primary":false"#)
-                    }
-                    guard take(UInt8(ascii: "}")) else { return false }
-                    map.entries.append((id, primary))
-                } while take(UInt8(ascii: ","))
-                guard take(UInt8(ascii: "]")) else { return false }
+            guard takeCompactIdentityEntries(into: &map.entries, id: { cursor in cursor.skipString() }) else {
+                return false
             }
             map.namespaces.append(
                 (

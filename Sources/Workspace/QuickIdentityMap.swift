@@ -37,3 +37,27 @@ struct QuickIdentityMap {
         return (namespace, id, keys)
     }
 }
+
+extension ByteCursor {
+    /// Moves past the rest of a compact identity array, after its `[`:
+    /// `{"id":...}` entries with an optional `"primary"` flag, each appended to
+    /// `entries` with the range of its id, which `id` reads; false for any
+    /// other shape, which the caller then parses whole.
+    mutating func takeCompactIdentityEntries(
+        into entries: inout [(id: Range<Int>, primary: Bool)], id: (inout Self) -> Range<Int>?
+    ) -> Bool {
+        if take(UInt8(ascii: "]")) { return true }
+        repeat {
+            guard take(#"{"id":"#), let range = id(&self) else { return false }
+            var primary = false
+            if take(#","primary":true"#) {
+                primary = true
+            } else {
+                _ = take(#","primary":false"#)
+            }
+            guard take(UInt8(ascii: "}")) else { return false }
+            entries.append((range, primary))
+        } while take(UInt8(ascii: ","))
+        return take(UInt8(ascii: "]"))
+    }
+}
