@@ -78,6 +78,34 @@ public struct CSVEncoder: Sendable {
         out.append(contentsOf: lineEnding)
     }
 
+    /// Appends row `row` of `rows` followed by the line ending, a profile
+    /// string straight from the rows' bytes; on error `out` is left as it was.
+    func appendRow(_ rows: ExportRows, _ row: Int, to out: inout [UInt8]) throws(CSVEncodingError) {
+        let start = out.count
+        for column in 0..<rows.columns {
+            if column > 0 { out.append(delimiter) }
+            let refusal: String?
+            switch rows[row, column] {
+            case .bytes(let range):
+                refusal = rows.text.withUnsafeBufferPointer {
+                    appendBytes(UnsafeBufferPointer(rebasing: $0[range]), to: &out)
+                }
+            case let cell:
+                switch cell.csvField(rows.text) {
+                case .null:
+                    out.append(contentsOf: nullBytes)
+                    refusal = nil
+                case .text(let text): refusal = appendText(text, to: &out)
+                }
+            }
+            if let refusal {
+                out.removeSubrange(start...)
+                throw error(column: column, refusal)
+            }
+        }
+        out.append(contentsOf: lineEnding)
+    }
+
     /// Appends one field without a delimiter or line ending, for callers that assemble rows themselves.
     public func appendField(_ field: CSVField, column: Int = 0, to out: inout [UInt8]) throws(CSVEncodingError) {
         switch field {

@@ -88,7 +88,8 @@ public struct DestinationSettings: Sendable {
         guard nested else { return String(decoding: csv, as: UTF8.self) }
         var object = try! JSONSerialization.jsonObject(with: csv) as! [String: Any]
         object["nested"] = true
-        return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        return String(
+            decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 }
 

@@ -7,32 +7,89 @@ import Segmentation
 public enum ExportCell: Sendable, Equatable {
     /// A profile value; `.null` when the profile lacks it.
     case value(JSONValue)
+    /// A profile string, as its UTF-8 bytes: this range of its rows' `text`.
+    case bytes(Range<Int>)
     /// Text Ferry makes: the membership status, a hashed value.
     case text(String)
     /// The membership's last qualification time.
     case time(Date)
 
     /// The CSV cell: profile values as `CSVField` renders them, times as ISO-8601 UTC.
-    var csvField: CSVField {
+    func csvField(_ text: [UInt8]) -> CSVField {
         switch self {
         case .value(let value): CSVField(value)
+        case .bytes(let range): .text(ExportRows.string(range, of: text))
         case .text(let text): .text(text)
         case .time(let date): .text(ISO8601.string(date))
         }
     }
 
     /// The SHA-256 form ad platforms match on, of the value's text; see `CSVField.hashedForMatching()`.
-    func hashedForMatching() -> ExportCell {
-        switch csvField.hashedForMatching() {
+    func hashedForMatching(_ text: [UInt8]) -> ExportCell {
+        switch csvField(text).hashedForMatching() {
         case .null: .value(.null)
         case .text(let text): .text(text)
         }
     }
 }
 
-/// One member's row: its cells in column order and its pid, which names the
-/// profile when a value cannot be written.
-public struct ExportRecord: Sendable {
-    public var pid: Int64
-    public var cells: [ExportCell]
+/// Members' rows on their way to a file: `columns` cells per row, in column
+/// order, and each profile string's bytes in one buffer, so a row costs no
+/// allocation of its own.
+public struct ExportRows: Sendable {
+    public let columns: Int
+    /// Per row, the member's pid, which names the profile when a value cannot be written.
+    public private(set) var pids: [Int64] = []
+    public private(set) var cells: [ExportCell] = []
+    /// The bytes of every `.bytes` cell.
+    public private(set) var text: [UInt8]
+
+    public init(columns: Int, text: [UInt8] = []) {
+        self.columns = columns
+        self.text = text
+    }
+
+    /// Rows given cell by cell, their strings as `.value`.
+    public init(columns: Int, rows: [(pid: Int64, cells: [ExportCell])]) {
+        self.init(columns: columns)
+        for row in rows {
+            precondition(row.cells.count == columns)
+            pids.append(row.pid)
+            cells += row.cells
+        }
+    }
+
+    public var count: Int { pids.count }
+    public var isEmpty: Bool { pids.isEmpty }
+
+    public subscript(row: Int, column: Int) -> ExportCell { cells[row * columns + column] }
+
+    /// The cell with its bytes made a String, for the code that needs one.
+    public func resolved(row: Int, column: Int) -> ExportCell {
+        let cell = self[row, column]
+        guard case .bytes(let range) = cell else { return cell }
+        return .value(.string(Self.string(range, of: text)))
+    }
+
+    static func string(_ range: Range<Int>, of text: [UInt8]) -> String {
+        text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+    }
+
+    mutating func reserve(rows: Int) {
+        pids.reserveCapacity(rows)
+        cells.reserveCapacity(rows * columns)
+    }
+
+    /// Starts a row; its `columns` cells follow.
+    mutating func startRow(pid: Int64) { pids.append(pid) }
+
+    mutating func append(_ cell: ExportCell) { cells.append(cell) }
+
+    /// The rows in `range`, sharing this one's text.
+    func rows(_ range: Range<Int>) -> ExportRows {
+        var part = ExportRows(columns: columns, text: text)
+        part.pids = Array(pids[range])
+        part.cells = Array(cells[(range.lowerBound * columns)..<(range.upperBound * columns)])
+        return part
+    }
 }

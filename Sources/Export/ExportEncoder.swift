@@ -8,8 +8,8 @@ import Workspace
 protocol ExportEncoder: Sendable {
     /// Bytes before the first row: a CSV header, nothing for JSON Lines.
     mutating func begin(into out: inout [UInt8])
-    /// Appends one row; a row that cannot be written throws and leaves `out` as it was.
-    mutating func append(_ record: ExportRecord, into out: inout [UInt8]) throws(RowEncodingError)
+    /// Appends row `row` of `rows`; a row that cannot be written throws and leaves `out` as it was.
+    mutating func append(_ rows: ExportRows, row: Int, into out: inout [UInt8]) throws(RowEncodingError)
     /// Bytes after the last row: a Parquet file's last row group and footer.
     mutating func finish(into out: inout [UInt8])
 }
@@ -39,9 +39,9 @@ struct CSVFileEncoder: ExportEncoder {
         encoder.appendHeader(encoder.columns, to: &out)
     }
 
-    func append(_ record: ExportRecord, into out: inout [UInt8]) throws(RowEncodingError) {
+    func append(_ rows: ExportRows, row: Int, into out: inout [UInt8]) throws(RowEncodingError) {
         do {
-            try encoder.appendRow(record.cells.map(\.csvField), to: &out)
+            try encoder.appendRow(rows, row, to: &out)
         } catch {
             throw RowEncodingError { profile in
                 "the value in \(error.columnDescription) of \(profile) holds \(error.reason), which --quote none cannot write; use --quote needed or --escape backslash"

@@ -47,19 +47,19 @@ struct ExportFileStream: AsyncSequence, Sendable {
                 // without holding a page's worth of copies.
                 while !finished && plain.count < 256 * 1024 {
                     let want = stream.maxRows - rows
-                    let chunk = want > 0 ? try await stream.pager.next(maxRows: want) : []
+                    let chunk = want > 0 ? try await stream.pager.next(maxRows: want) : ExportRows(columns: 0)
                     if chunk.isEmpty {
                         finished = true
                         encoder.finish(into: &plain)
                         break
                     }
-                    for record in chunk {
+                    for row in 0..<chunk.count {
                         do {
-                            try encoder.append(record, into: &plain)
+                            try encoder.append(chunk, row: row, into: &plain)
                         } catch {
+                            let pid = chunk.pids[row]
                             throw error.exportError(
-                                identity: await stream.pager.workspace.qualifiedIdentity(ofPid: record.pid),
-                                pid: record.pid)
+                                identity: await stream.pager.workspace.qualifiedIdentity(ofPid: pid), pid: pid)
                         }
                     }
                     rows += chunk.count

@@ -117,11 +117,12 @@ extension ExportRunner {
         if encoders.isText {
             var out: [UInt8] = []
             encoder.begin(into: &out)
-            for row in rows {
+            for row in 0..<rows.count {
                 do {
-                    try encoder.append(row, into: &out)
+                    try encoder.append(rows, row: row, into: &out)
                 } catch {
-                    throw error.exportError(identity: await workspace.qualifiedIdentity(ofPid: row.pid), pid: row.pid)
+                    let pid = rows.pids[row]
+                    throw error.exportError(identity: await workspace.qualifiedIdentity(ofPid: pid), pid: pid)
                 }
             }
             return String(decoding: out, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
@@ -132,16 +133,19 @@ extension ExportRunner {
             "parquet schema: "
                 + parquet.columns.map { "\($0.name): \($0.type.name)" }.joined(separator: ", ")
         ]
-        for row in rows {
+        for row in 0..<rows.count {
             var members: [String: JSONValue] = [:]
             var order: [String] = []
-            for (column, cell) in zip(parquet.columns, row.cells) {
+            for (position, column) in parquet.columns.enumerated() {
                 let value: ParquetValue
-                do { value = try ParquetCellConversion.value(cell, as: column.type) } catch {
+                do {
+                    value = try ParquetCellConversion.value(rows[row, position], text: rows.text, as: column.type)
+                } catch {
+                    let pid = rows.pids[row]
                     throw RowEncodingError { profile in
                         "the value in column '\(column.name)' of \(profile) is \(error.value), which its Parquet type \(error.expected) cannot hold without loss"
                     }
-                    .exportError(identity: await workspace.qualifiedIdentity(ofPid: row.pid), pid: row.pid)
+                    .exportError(identity: await workspace.qualifiedIdentity(ofPid: pid), pid: pid)
                 }
                 members[column.name] = Self.json(value, type: column.type)
                 order.append(column.name)

@@ -62,10 +62,12 @@ extension ExportRunner {
             while true {
                 let rows = try await pager.next(maxRows: 10_000)
                 if rows.isEmpty { break }
-                for row in rows {
+                for row in 0..<rows.count {
                     for index in open {
-                        if case .value(let value) = row.cells[index] {
-                            shapes[index] = shapes[index].merged(ValueShape(value))
+                        switch rows[row, index] {
+                        case .value(let value): shapes[index] = shapes[index].merged(ValueShape(value))
+                        case .bytes: shapes[index] = shapes[index].merged(ValueShape(.string("")))
+                        case .text, .time: break
                         }
                     }
                 }

@@ -16,17 +16,19 @@ struct JSONLinesEncoder: ExportEncoder {
 
     func begin(into out: inout [UInt8]) {}
 
-    func append(_ record: ExportRecord, into out: inout [UInt8]) throws(RowEncodingError) {
+    func append(_ rows: ExportRows, row: Int, into out: inout [UInt8]) throws(RowEncodingError) {
         if keys.isEmpty { out.append(UInt8(ascii: "{")) }
-        for (key, cell) in zip(keys, record.cells) {
+        for (column, key) in keys.enumerated() {
             out.append(contentsOf: key)
-            let value: JSONValue
-            switch cell {
-            case .value(let profileValue): value = profileValue
-            case .text(let text): value = .string(text)
-            case .time(let date): value = .string(ISO8601.string(date))
+            switch rows[row, column] {
+            case .value(let value): Self.append(value, to: &out)
+            case .bytes(let range):
+                rows.text.withUnsafeBufferPointer {
+                    JSONValue.writeString(utf8: UnsafeBufferPointer(rebasing: $0[range]), to: &out)
+                }
+            case .text(let text): JSONValue.string(text).write(to: &out)
+            case .time(let date): JSONValue.string(ISO8601.string(date)).write(to: &out)
             }
-            Self.append(value, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         out.append(UInt8(ascii: "\n"))
@@ -43,7 +45,7 @@ struct JSONLinesEncoder: ExportEncoder {
         // JSON has no infinity; a profile value never holds one, and null is the only honest spelling.
         case .double(let number): out.append(contentsOf: (number.isFinite ? number.description : "null").utf8)
         case .number(let literal): out.append(contentsOf: literal.utf8)
-        case .string, .array, .object: out.append(contentsOf: value.serialized().utf8)
+        case .string, .array, .object: value.write(to: &out)
         }
     }
 }

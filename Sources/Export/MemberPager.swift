@@ -34,7 +34,7 @@ actor MemberPager {
 
     var lastPid: Int64 = 0
     var exhausted = false
-    var pending: [ExportRecord] = []
+    var pending: ExportRows
     var pendingStart = 0
     var counts = Counts()
     /// Positions of each mapped and mandatory source among the fields read.
@@ -50,6 +50,7 @@ actor MemberPager {
         self.hashed = hashed
         self.mandatory = mandatory
         self.pageSize = pageSize
+        pending = ExportRows(columns: sources.count)
         var slots = Self.slots(sources + mandatory)
         mappedSlots = Array(slots.slots.prefix(sources.count))
         mandatorySlots = Array(slots.slots.dropFirst(sources.count))
@@ -105,31 +106,34 @@ actor MemberPager {
     }
 
     /// The next rows, at most `maxRows` and at most a page of them; none when the members are exhausted.
-    func next(maxRows: Int) async throws -> [ExportRecord] {
+    func next(maxRows: Int) async throws -> ExportRows {
         while pendingStart == pending.count && !exhausted { try await fill() }
         let take = min(maxRows, pending.count - pendingStart)
         defer { pendingStart += take }
-        return Array(pending[pendingStart..<pendingStart + take])
+        if pendingStart == 0 && take == pending.count { return pending }
+        return pending.rows(pendingStart..<pendingStart + take)
     }
 
     func currentCounts() -> Counts { counts }
 
     private func fill() async throws {
-        pending.removeAll(keepingCapacity: true)
         pendingStart = 0
         let page = try await reader.page(afterPid: lastPid, limit: pageSize)
         if page.count < pageSize { exhausted = true }
-        for row in page {
-            let (pid, status, qualified, values) = (row.pid, row.status, row.qualifiedAt, row.values)
+        // The page's string bytes become the rows', uncopied.
+        pending = ExportRows(columns: sources.count, text: page.text)
+        pending.reserve(rows: page.count)
+        for row in 0..<page.count {
+            let pid = page.pids[row]
             lastPid = pid
             counts.received += 1
-            func present(_ slot: Int?, _ source: ExportSource) -> Bool {
+            func present(_ slot: Int?) -> Bool {
                 guard let slot else { return true }
-                guard slot < values.count else { return false }
-                if case .null = values[slot] { return false }
+                guard slot < page.fieldCount else { return false }
+                if case .json(.null) = page[row, slot] { return false }
                 return true
             }
-            if zip(mandatorySlots, mandatory).contains(where: { !present($0.0, $0.1) }) {
+            if mandatorySlots.contains(where: { !present($0) }) {
                 counts.excludedMandatory += 1
                 continue
             }
@@ -140,32 +144,38 @@ actor MemberPager {
                     continue
                 }
             }
-            func record(identity: (namespace: String, id: String)?) -> ExportRecord {
-                var cells: [ExportCell] = []
-                cells.reserveCapacity(sources.count)
+            func append(identity: (namespace: String, id: String)?) {
+                pending.startRow(pid: pid)
                 for (index, (source, slot)) in zip(sources, mappedSlots).enumerated() {
                     let cell: ExportCell
                     switch source {
-                    case .membershipStatus: cell = .text(status)
-                    case .lastQualificationTime: cell = .time(Date(timeIntervalSince1970: qualified))
+                    case .membershipStatus: cell = .text(page.statuses[row])
+                    case .lastQualificationTime: cell = .time(Date(timeIntervalSince1970: page.qualifiedAt[row]))
                     case .identity(let namespace) where namespace == identity?.namespace:
                         cell = .value(identity.map { .string($0.id) } ?? .null)
-                    default: cell = .value(slot.map { $0 < values.count ? values[$0] : .null } ?? .null)
+                    default:
+                        guard let slot, slot < page.fieldCount else {
+                            cell = .value(.null)
+                            break
+                        }
+                        switch page[row, slot] {
+                        case .json(let value): cell = .value(value)
+                        case .text(let range): cell = .bytes(range)
+                        }
                     }
-                    cells.append(hashed[index] ? cell.hashedForMatching() : cell)
+                    pending.append(hashed[index] ? cell.hashedForMatching(page.text) : cell)
                 }
-                return ExportRecord(pid: pid, cells: cells)
             }
             guard let perIdentity else {
-                pending.append(record(identity: nil))
+                append(identity: nil)
                 counts.exported += 1
                 continue
             }
-            let list = perIdentity.slot < values.count ? values[perIdentity.slot] : .null
+            let list = perIdentity.slot < page.fieldCount ? page.json(row: row, field: perIdentity.slot) : .null
             let ids = Self.ids(list, namespace: perIdentity.namespace)
             // A member with no id in the namespace keeps its row, as members with no dedup key value do.
             if ids.isEmpty {
-                pending.append(record(identity: nil))
+                append(identity: nil)
                 counts.exported += 1
             }
             for (id, key) in ids {
@@ -173,7 +183,7 @@ actor MemberPager {
                     counts.excludedDuplicate += 1
                     continue
                 }
-                pending.append(record(identity: (perIdentity.namespace, id)))
+                append(identity: (perIdentity.namespace, id))
                 counts.exported += 1
             }
         }

@@ -26,12 +26,12 @@ struct ParquetFileEncoder: ExportEncoder {
 
     func begin(into out: inout [UInt8]) {}
 
-    mutating func append(_ record: ExportRecord, into out: inout [UInt8]) throws(RowEncodingError) {
+    mutating func append(_ rows: ExportRows, row index: Int, into out: inout [UInt8]) throws(RowEncodingError) {
         var row: [ParquetValue] = []
         row.reserveCapacity(columns.count)
-        for (column, cell) in zip(columns, record.cells) {
+        for (position, column) in columns.enumerated() {
             do {
-                row.append(try ParquetCellConversion.value(cell, as: column.type))
+                row.append(try ParquetCellConversion.value(rows[index, position], text: rows.text, as: column.type))
             } catch {
                 let name = column.name
                 throw RowEncodingError { profile in
@@ -65,7 +65,10 @@ struct ParquetCellError: Error {
 }
 
 enum ParquetCellConversion {
-    static func value(_ cell: ExportCell, as type: ParquetType) throws(ParquetCellError) -> ParquetValue {
+    /// `text`: the bytes of the rows a `.bytes` cell comes from.
+    static func value(_ cell: ExportCell, text: [UInt8] = [], as type: ParquetType) throws(ParquetCellError)
+        -> ParquetValue
+    {
         switch cell {
         case .time(let date):
             switch type {
@@ -76,6 +79,8 @@ enum ParquetCellConversion {
             return .string(text)
         case .value(let value):
             return try convert(value, as: type)
+        case .bytes(let range):
+            return try convert(.string(ExportRows.string(range, of: text)), as: type)
         }
     }
 

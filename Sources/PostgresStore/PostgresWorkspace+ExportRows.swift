@@ -37,7 +37,7 @@ final class PostgresExportRowReader: ExportRowPages {
     let exited: MemberBitmap
     let selected: MemberBitmap
     /// The page expected next, being read: the pid it follows, its limit, the read.
-    private let ahead = Mutex<(afterPid: Int64, limit: Int, read: Task<[ExportRow], any Error>)?>(nil)
+    private let ahead = Mutex<(afterPid: Int64, limit: Int, read: Task<ExportPage, any Error>)?>(nil)
 
     init(
         workspace: PostgresWorkspace, fields: [MemberField], typed: [[String]: Int], snapshot: MembershipSnapshot,
@@ -87,8 +87,8 @@ final class PostgresExportRowReader: ExportRowPages {
 
     /// Up to `limit` members after `afterPid`; a member whose profile is gone
     /// (merged away since the evaluation) is passed over, not counted.
-    func page(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
-        let pending = ahead.withLock { ahead -> Task<[ExportRow], any Error>? in
+    func page(afterPid: Int64, limit: Int) async throws -> ExportPage {
+        let pending = ahead.withLock { ahead -> Task<ExportPage, any Error>? in
             defer { ahead = nil }
             guard let next = ahead, next.afterPid == afterPid, next.limit == limit else {
                 ahead?.read.cancel()
@@ -96,7 +96,7 @@ final class PostgresExportRowReader: ExportRowPages {
             }
             return next.read
         }
-        let rows: [ExportRow]
+        let rows: ExportPage
         if let pending {
             // The read runs in a task of its own, which the caller's cancellation does not reach by itself.
             rows = try await withTaskCancellationHandler {
@@ -109,26 +109,27 @@ final class PostgresExportRowReader: ExportRowPages {
         }
         // A full page is followed by another read from where it ends, the
         // pid the caller continues after, unless no member is left.
-        if rows.count == limit, let last = rows.last?.pid, selected.member(after: last) != nil {
+        if rows.count == limit, let last = rows.pids.last, selected.member(after: last) != nil {
             let read = Task { try await self.read(afterPid: last, limit: limit) }
             ahead.withLock { $0 = (last, limit, read) }
         }
         return rows
     }
 
-    private func read(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
-        var rows: [ExportRow] = []
+    private func read(afterPid: Int64, limit: Int) async throws -> ExportPage {
+        var rows = ExportPage(fieldCount: cells.count)
         var cursor = afterPid
         while rows.count < limit {
             let pids = selected.members(after: cursor, limit: limit - rows.count)
             guard let last = pids.last else { break }
-            rows += try await read(pids)
+            let read = try await read(pids)
+            if rows.count == 0 { rows = read } else { rows.append(contentsOf: read) }
             cursor = last
         }
         return rows
     }
 
-    func read(_ pids: [Int64]) async throws -> [ExportRow] {
+    func read(_ pids: [Int64]) async throws -> ExportPage {
         var bindings = PostgresBindings()
         bindings.append(pids)
         for path in paths { bindings.append(path) }
@@ -148,29 +149,31 @@ final class PostgresExportRowReader: ExportRowPages {
             unsafeSQL: "SELECT \(key)\(columns) FROM \(from) WHERE \(condition) ORDER BY \(key)", binds: bindings)
         let (cells, snapshot, exited, logger) = (self.cells, self.snapshot, self.exited, workspace.logger)
         return try await workspace.withConnection { connection in
-            try await connection.query(query, logger: logger).collect().compactMap { row in
+            var page = ExportPage(fieldCount: cells.count)
+            page.reserve(rows: pids.count, textBytes: pids.count * cells.count * 16)
+            for try await row in try await connection.query(query, logger: logger) {
                 var iterator = row.makeIterator()
                 guard let pid = try iterator.next()?.decode(Int64.self),
                     let facts = snapshot.describe(pid, exited: exited)
-                else { return nil }
-                var values: [JSONValue] = []
-                values.reserveCapacity(cells.count)
+                else { continue }
+                page.startRow(pid: pid, status: facts.status.rawValue, qualifiedAt: facts.lastQualificationTime)
                 for kind in cells {
                     guard let cell = iterator.next()?.bytes else {
-                        values.append(.null)
+                        page.append(.null)
                         continue
                     }
                     if case .tagged = kind, cell.readableBytesView.first == UInt8(ascii: "s") {
-                        values.append(
-                            .string(cell.getString(at: cell.readerIndex + 1, length: cell.readableBytes - 1) ?? ""))
+                        cell.withUnsafeReadableBytes {
+                            page.appendText(UnsafeRawBufferPointer(rebasing: $0.dropFirst()))
+                        }
                         continue
                     }
                     // The JSON text is parsed where the row holds it, without a String of its own.
-                    values.append(try cell.withUnsafeReadableBytes { try JSONValue.parse($0) })
+                    page.append(try cell.withUnsafeReadableBytes { try JSONValue.parse($0) })
                 }
-                return ExportRow.make(
-                    pid: pid, status: facts.status.rawValue, qualifiedAt: facts.lastQualificationTime, values: values)
+                page.finishRow()
             }
+            return page
         }
     }
 }

@@ -43,14 +43,19 @@ extension JSONValue {
     }
 
     private static func writeString(_ value: String, to output: inout [UInt8]) {
+        writeString(utf8: value.utf8, to: &output)
+    }
+
+    /// Appends a JSON string of these UTF-8 bytes, escaped as `serialized()` escapes strings.
+    public static func writeString(utf8 value: some Collection<UInt8>, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         // Most profile strings need no escaping, and copying them whole is several times faster.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            output.append(contentsOf: value.utf8)
+        if !value.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output.append(contentsOf: value)
             output.append(UInt8(ascii: "\""))
             return
         }
-        for byte in value.utf8 {
+        for byte in value {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
             case UInt8(ascii: "\\"): output.append(contentsOf: #"\\"#.utf8)

@@ -3,7 +3,7 @@ import Foundation
 /// One segment's export rows, read a page at a time in pid order.
 public protocol ExportRowPages: Sendable {
     /// Members after `afterPid`, at most `limit` of them.
-    func page(afterPid: Int64, limit: Int) async throws -> [ExportRow]
+    func page(afterPid: Int64, limit: Int) async throws -> ExportPage
 }
 
 extension ExportRowReader: ExportRowPages {}

@@ -201,6 +201,25 @@ enum SQLiteColumn {
         return String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
     }
 
+    /// Appends to `page` the value that the (`json_type`, `json_extract`)
+    /// pair at `index` and `index + 1` describes: a string as its bytes, with
+    /// no String made, and no document parsed unless the value is an array or
+    /// an object.
+    static func appendPair(_ statement: SQLiteStatement, _ index: Int32, to page: inout ExportPage) {
+        let value = index + 1
+        if sqlite3_column_bytes(statement, index) == 4, let type = sqlite3_column_text(statement, index),
+            memcmp(type, "text", 4) == 0
+        {
+            let storage = sqlite3_column_type(statement, value)
+            if storage == SQLITE_TEXT || storage == SQLITE_BLOB, let start = sqlite3_column_text(statement, value) {
+                page.appendText(
+                    UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(statement, value))))
+                return
+            }
+        }
+        page.append(jsonPair(statement, index))
+    }
+
     /// The value that the (`json_type`, `json_extract`) pair at `index` and
     /// `index + 1` describes, turned back into JSON: no document is parsed
     /// unless the value is an array or an object.

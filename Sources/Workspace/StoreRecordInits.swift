@@ -55,12 +55,6 @@ extension EvaluationSummary {
     }
 }
 
-extension ExportRow {
-    public static func make(pid: Int64, status: String, qualifiedAt: Double, values: [JSONValue]) -> Self {
-        Self(pid: pid, status: status, qualifiedAt: qualifiedAt, values: values)
-    }
-}
-
 extension ProfileField {
     public static func make(keys: [String], types: [TypeCount], profiles: Int) -> Self {
         Self(keys: keys, types: types, profiles: profiles)

@@ -35,17 +35,6 @@ public enum MemberValue: Sendable, Hashable {
     case qualificationTime
 }
 
-/// One member as an export reads it.
-public struct ExportRow: Sendable {
-    public var pid: Int64
-    /// `realized` or `exited`.
-    public var status: String
-    /// Unix seconds.
-    public var qualifiedAt: Double
-    /// Per requested field, its value; `.null` when the profile lacks it.
-    public var values: [JSONValue]
-}
-
 /// Reads one segment's members for an export, in pid order, a page at a time.
 ///
 /// Fields with a typed column are read as their (type, value) pair, so no
@@ -66,15 +55,16 @@ public struct ExportRowReader: Sendable {
     static let rangeSpread: Int64 = 4
 
     /// Members after `afterPid`, at most `limit` of them.
-    public func page(afterPid: Int64, limit: Int) async throws -> [ExportRow] {
+    public func page(afterPid: Int64, limit: Int) async throws -> ExportPage {
         let pids = selected.members(after: afterPid, limit: limit)
-        guard let first = pids.first, let last = pids.last else { return [] }
-        let (columns, fieldCount, selected) = (self.columns, self.fieldCount, self.selected)
-        let rows = try await dbPool.read { db in
+        guard let first = pids.first, let last = pids.last else { return ExportPage(fieldCount: fieldCount) }
+        let (columns, selected) = (self.columns, self.selected)
+        let facts = Facts(fieldCount: fieldCount, snapshot: snapshot, exited: exited)
+        return try await dbPool.read { db in
             guard last - first < Self.rangeSpread * Int64(pids.count) else {
                 return try Self.rows(
                     "SELECT \(columns) FROM profile p WHERE p.pid IN (SELECT value FROM json_each(?)) ORDER BY p.pid",
-                    [Workspace.pidList(pids)], fieldCount: fieldCount, db)
+                    [Workspace.pidList(pids)], facts, expected: pids.count, db)
             }
             // Every selected pid in the range is one of this page's.
             return try SQLiteMemberFilter.with(selected, on: db) {
@@ -82,43 +72,48 @@ public struct ExportRowReader: Sendable {
                     """
                     SELECT \(columns) FROM profile p
                     WHERE p.pid BETWEEN ? AND ? AND \(SQLiteMemberFilter.functionName)(p.pid) ORDER BY p.pid
-                    """, [first, last], fieldCount: fieldCount, db)
+                    """, [first, last], facts, expected: pids.count, db)
             }
-        }
-        let (snapshot, exited) = (self.snapshot, self.exited)
-        return rows.compactMap { row in
-            guard let facts = snapshot.describe(row.pid, exited: exited) else { return nil }
-            var row = row
-            row.status = facts.status.rawValue
-            row.qualifiedAt = facts.lastQualificationTime
-            return row
         }
     }
 
-    /// The rows `sql` selects, stepped through SQLite's C API: a GRDB row and
-    /// its decoded values per member were most of an export's reading time.
-    private static func rows(_ sql: String, _ arguments: StatementArguments, fieldCount: Int, _ db: Database)
-        throws -> [ExportRow]
-    {
+    /// What a page's rows are told apart and described by.
+    private struct Facts: Sendable {
+        let fieldCount: Int
+        let snapshot: MembershipSnapshot
+        let exited: MemberBitmap
+    }
+
+    /// The rows `sql` selects, stepped through SQLite's C API straight into
+    /// the page: a GRDB row and its decoded values per member were most of
+    /// an export's reading time. A member whose profile is gone (merged away
+    /// since the evaluation) is passed over.
+    private static func rows(
+        _ sql: String, _ arguments: StatementArguments, _ facts: Facts, expected: Int, _ db: Database
+    ) throws -> ExportPage {
         let statement = try db.makeStatement(sql: sql)
         try statement.setArguments(arguments)
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
-        var rows: [ExportRow] = []
+        var page = ExportPage(fieldCount: facts.fieldCount)
+        page.reserve(rows: expected, textBytes: expected * facts.fieldCount * 16)
         while true {
             let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { return rows }
+            if code == SQLITE_DONE { return page }
             guard code == SQLITE_ROW else { throw SQLiteBinding.error(code, handle) }
-            var values: [JSONValue] = []
-            values.reserveCapacity(fieldCount)
+            let pid = sqlite3_column_int64(handle, 0)
+            guard let described = facts.snapshot.describe(pid, exited: facts.exited) else { continue }
+            page.startRow(pid: pid, status: described.status.rawValue, qualifiedAt: described.lastQualificationTime)
             if let exact = SQLiteColumn.text(handle, 1) {
-                if case .array(let items) = (try? JSONValue.parse(exact)) ?? .array([]) { values = items }
+                if case .array(let items) = (try? JSONValue.parse(exact)) ?? .array([]) {
+                    for item in items { page.append(item) }
+                }
             } else {
-                for field in 0..<fieldCount {
-                    values.append(SQLiteColumn.jsonPair(handle, Int32(2 + 2 * field)))
+                for field in 0..<facts.fieldCount {
+                    SQLiteColumn.appendPair(handle, Int32(2 + 2 * field), to: &page)
                 }
             }
-            rows.append(ExportRow(pid: sqlite3_column_int64(handle, 0), status: "", qualifiedAt: 0, values: values))
+            page.finishRow()
         }
     }
 }

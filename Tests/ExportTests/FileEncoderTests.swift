@@ -11,7 +11,7 @@ import Workspace
         var out: [UInt8] = []
         var encoder = JSONLinesEncoder(columns: columns)
         encoder.begin(into: &out)
-        try encoder.append(ExportRecord(pid: 1, cells: cells), into: &out)
+        try encoder.append(ExportRows(columns: cells.count, rows: [(1, cells)]), row: 0, into: &out)
         encoder.finish(into: &out)
         return String(decoding: out, as: UTF8.self)
     }
@@ -28,6 +28,38 @@ import Workspace
             try line(columns, cells)
                 == #"{"z":"Zoë \"q\"\n","big":9223372036854775807,"huge":12345678901234567890,"d":0.1,"flag":false,"missing":null,"list":[1,"a"],"obj":{"a":null,"b":2},"status":"realized","at":"2023-11-14T22:13:20Z"}"#
                 + "\n")
+    }
+
+    /// A profile string read from a page comes as its bytes; every encoder
+    /// writes it exactly as it writes the same string as a value.
+    @Test func aStringAsBytesEncodesAsTheSameString() throws {
+        let strings = ["plain", "Zoë \"q\"\n", "a,b", " padded ", "null", "", "tab\there", "back\\slash 😀", "\u{1}"]
+        let values = ExportRows(columns: 1, rows: strings.enumerated().map { (Int64($0), [.value(.string($1))]) })
+        var asBytes = ExportRows(columns: 1, text: strings.flatMap { Array($0.utf8) })
+        var offset = 0
+        for (index, string) in strings.enumerated() {
+            asBytes.startRow(pid: Int64(index))
+            asBytes.append(.bytes(offset..<(offset + string.utf8.count)))
+            offset += string.utf8.count
+        }
+        func encoded(_ rows: ExportRows, _ encoder: some ExportEncoder) throws -> [UInt8] {
+            var encoder = encoder
+            var out: [UInt8] = []
+            for row in 0..<rows.count { try encoder.append(rows, row: row, into: &out) }
+            return out
+        }
+        let json = JSONLinesEncoder(columns: ["s"])
+        #expect(try encoded(asBytes, json) == encoded(values, json))
+        for format in [
+            CSVFormat.csv, CSVFormat(quoting: .all), CSVFormat(escape: .backslash), CSVFormat(nullValue: .null),
+        ] {
+            let csv = CSVFileEncoder(encoder: CSVEncoder(format: format, columns: ["s"]))
+            #expect(try encoded(asBytes, csv) == encoded(values, csv), "\(format)")
+        }
+        // And Parquet's conversion reads the same string.
+        #expect(
+            try ParquetCellConversion.value(asBytes[1, 0], text: asBytes.text, as: .string)
+                == ParquetCellConversion.value(values[1, 0], as: .string))
     }
 
     @Test func columnNamesAreEscaped() throws {

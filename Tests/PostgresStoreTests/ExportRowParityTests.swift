@@ -55,10 +55,12 @@ import Workspace
             var rows: [[JSONValue]] = []
             while true {
                 let page = try await reader.page(afterPid: after, limit: limit)
-                #expect(page.allSatisfy { $0.status == "realized" })
-                rows += page.map(\.values)
-                guard page.count == limit, let last = page.last else { break }
-                after = last.pid
+                #expect(page.statuses.allSatisfy { $0 == "realized" })
+                rows += (0..<page.count).map { row in
+                    (0..<page.fieldCount).map { page.json(row: row, field: $0) }
+                }
+                guard page.count == limit, let last = page.pids.last else { break }
+                after = last
             }
             result[segment.name] = rows
         }

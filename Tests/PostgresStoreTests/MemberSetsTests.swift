@@ -67,9 +67,9 @@ import Workspace
             segmentSid: 1, fields: [.attribute(["a"])], selection: .changedSince(evaluationId: 1, includingExited: true)
         )
         let rows = try await changed.page(afterPid: 0, limit: 10)
-        #expect(rows.map(\.pid) == [2, 3])
-        #expect(rows.map(\.status) == ["realized", "exited"])
-        #expect(rows.map(\.values) == [[.int(1)], [.int(1)]])
+        #expect(rows.pids == [2, 3])
+        #expect(rows.statuses == ["realized", "exited"])
+        #expect(rows.values == [.json(.int(1)), .json(.int(1))])
 
         // The next evaluation starts from the converted set: p3 comes back, p4 enters.
         let summary = try #require(

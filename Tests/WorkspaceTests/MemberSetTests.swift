@@ -105,7 +105,7 @@ import Testing
         func exported(_ selection: MemberSelection) async throws -> [Int64] {
             let reader = try await workspace.exportRowReader(
                 segmentSid: 7, fields: [.identity(namespace: "Email")], selection: selection)
-            return try await reader.page(afterPid: 0, limit: 100).map(\.pid)
+            return try await reader.page(afterPid: 0, limit: 100).pids
         }
         #expect(try await exported(.realized) == [1, 2])
         #expect(try await exported(.changedSince(evaluationId: 10, includingExited: true)) == [2, 3])
