@@ -16,6 +16,8 @@ import Workspace
 struct ParquetFileEncoder: ExportEncoder {
     private var writer: ParquetWriter
     let columns: [ParquetColumnPlan]
+    /// One row's values, kept between rows so that a row costs no array.
+    private var row: [ParquetValue] = []
 
     init(columns: [ParquetColumnPlan], compression: ParquetCompression, rowGroupBytes: Int) {
         self.columns = columns
@@ -27,8 +29,7 @@ struct ParquetFileEncoder: ExportEncoder {
     func begin(into out: inout [UInt8]) {}
 
     mutating func append(_ rows: ExportRows, row index: Int, into out: inout [UInt8]) throws(RowEncodingError) {
-        var row: [ParquetValue] = []
-        row.reserveCapacity(columns.count)
+        row.removeAll(keepingCapacity: true)
         for (position, column) in columns.enumerated() {
             do {
                 row.append(try ParquetCellConversion.value(rows[index, position], text: rows.text, as: column.type))

@@ -26,7 +26,10 @@ public struct ParquetField: Sendable, Hashable {
 }
 
 /// One cell; `group` holds its fields' values in the order of the type's fields.
-public indirect enum ParquetValue: Sendable, Hashable {
+///
+/// Not `indirect`: the nested cases hold arrays, which are references
+/// already, and an indirect enum boxed every scalar cell on the heap.
+public enum ParquetValue: Sendable, Hashable {
     case null
     case string(String)
     case int64(Int64)
