@@ -43,19 +43,10 @@ struct ProfileLineScanner: ByteCursor {
         }
         scanner.skipWhitespace()
         guard scanner.index == line.count else { return nil }
-        let namespace: String
-        let id: String
-        let identities: [IdentityKey]
-        if let map = scanner.quickMap {
-            guard let found = map.identities(in: line) else { return nil }
-            (namespace, id, identities) = found
-        } else {
-            guard let map = scanner.identityMap else { return nil }
-            let document = JSONValue.object(["identityMap": map])
-            guard let (primaryNamespace, primaryId) = PrimaryIdentity.fromIdentityMap(document) else { return nil }
-            (namespace, id) = (primaryNamespace, primaryId)
-            identities = IdentityKey.all(of: document, primary: IdentityKey(namespace: namespace, id: id))
-        }
+        guard
+            let (namespace, id, identities) = QuickIdentityMap.identities(
+                quick: scanner.quickMap, parsed: { scanner.identityMap }, in: line)
+        else { return nil }
         // The document shares the cells' buffer unless values were serialized after the line.
         let text = scanner.cells.text
         return ParsedProfile(

@@ -48,19 +48,10 @@ struct ProfileLineSkimmer: ByteCursor {
             guard let audit = skimmer.parse(auditRange) else { return nil }
             timestamp = IdentityMergePolicy.timestamp(of: .object(["extSourceSystemAudit": audit]))
         }
-        let namespace: String
-        let id: String
-        let identities: [IdentityKey]
-        if let map = skimmer.quickMap {
-            guard let found = map.identities(in: line) else { return nil }
-            (namespace, id, identities) = found
-        } else {
-            guard let map = skimmer.parse(mapRange) else { return nil }
-            let document = JSONValue.object(["identityMap": map])
-            guard let (primaryNamespace, primaryId) = PrimaryIdentity.fromIdentityMap(document) else { return nil }
-            (namespace, id) = (primaryNamespace, primaryId)
-            identities = IdentityKey.all(of: document, primary: IdentityKey(namespace: namespace, id: id))
-        }
+        guard
+            let (namespace, id, identities) = QuickIdentityMap.identities(
+                quick: skimmer.quickMap, parsed: { skimmer.parse(mapRange) }, in: line)
+        else { return nil }
         return ParsedProfile(
             namespace: namespace, identity: id, document: Array(line), needsCompaction: false, containsNull: false,
             identities: identities, timestamp: timestamp)

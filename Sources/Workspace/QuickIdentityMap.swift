@@ -1,3 +1,5 @@
+import Segmentation
+
 /// An identityMap as a quick reading of a compact line found it
 /// (`ProfileLineScanner`, `ProfileLineSkimmer`): per namespace (in the line's
 /// order), the range of its entries, each an id (a range of the line) and its
@@ -35,6 +37,19 @@ struct QuickIdentityMap {
             }
         }
         return (namespace, id, keys)
+    }
+
+    /// A line's primary identity and every identity: from `quick` when the
+    /// line was read quickly, else from its identityMap's tree, which `parsed`
+    /// reads; nil when there is no id or the map cannot be read.
+    static func identities(
+        quick: QuickIdentityMap?, parsed: () -> JSONValue?, in line: UnsafeRawBufferPointer
+    ) -> (String, String, [IdentityKey])? {
+        if let quick { return quick.identities(in: line) }
+        guard let map = parsed() else { return nil }
+        let document = JSONValue.object(["identityMap": map])
+        guard let (namespace, id) = PrimaryIdentity.fromIdentityMap(document) else { return nil }
+        return (namespace, id, IdentityKey.all(of: document, primary: IdentityKey(namespace: namespace, id: id)))
     }
 }
 
