@@ -11,6 +11,9 @@ release binary, timed with measure.py (wall time, peak RSS):
 
   PostgreSQL workspace (--database URL, a fresh database on a throwaway server)
     import     `ferry profiles import FILE` (COPY FROM STDIN)    target >= 150,000 profiles/s
+    (floor)    then the server itself loading the same rows: psql replays the bulk import's
+               statements in a second database, COPYing from files of what Ferry sent
+               (`postgres_floor`); the server's CPU of both, from /proc
     evaluate   the 10 segments of bench_segments.py, one process  target <= 10x DuckDB's 10 queries
     export     `ferry export` of ~half the profiles, 5 columns    target <= 1.5x the SQLite export
     workers    10 due activations (the `korea` segment each), `ferry serve` x1, then x2 on 10 new
@@ -37,6 +40,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -127,6 +131,167 @@ def workers_phase(args, ferry: str, env: dict, count: int, phase: str, work: Pat
             "split": per_worker, "peak_rss_mib": max(rss)}
 
 
+PROFILE_COLUMNS = "pid, namespace, identity, doc, updated_at, fragment_time, fragment_sequence"
+IDENTITY_COLUMNS = "namespace, id, pid, linked_at"
+# What BulkLoad.dropIndexes reads to drop, and later restore, the indexes and
+# keys of the three tables it fills (PostgresWorkspace+BulkImport.swift).
+BULK_TABLES = "ARRAY['profile', 'identity', 'profile_value']::regclass[]"
+BULK_CONSTRAINTS = (
+    "SELECT c.conrelid::regclass::text, quote_ident(c.conname), pg_get_constraintdef(c.oid) FROM pg_constraint c "
+    f"WHERE c.conrelid = ANY({BULK_TABLES}) AND c.contype IN ('p', 'u') ORDER BY c.conrelid::regclass::text, c.conname")
+BULK_INDEXES = (
+    "SELECT quote_ident(i.indexrelid::regclass::text), pg_get_indexdef(i.indexrelid) FROM pg_index i "
+    f"WHERE i.indrelid = ANY({BULK_TABLES}) AND NOT EXISTS "
+    "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1")
+
+
+def postgres_floor(args, ferry: str, n: int, work: Path) -> dict:
+    """The server's own time for what Ferry's import into an empty graph has it
+    do, from files, with no JSON parsed by a client.
+
+    The rows Ferry COPYed into `profile` and `identity` are dumped from the
+    workspace (`\\copy (SELECT ...) TO`); a second database on the same server
+    gets the same schema (`ferry workspace init`) and the typed columns the import
+    added (catalogue rows, `profile_value` columns, trigger functions, copied
+    untimed: on empty tables they cost milliseconds). Then psql replays the bulk
+    import in one transaction, as BulkLoad does: the tables locked, their keys
+    and indexes dropped and the insert trigger disabled, the two COPYs (one per
+    table rather than one per 40,000-profile batch), `profile_value` filled by
+    the same INSERT ... SELECT (taken from the workspace's insert trigger, over
+    `profile` instead of the transition table), the trigger enabled, keys and
+    indexes built again with maintenance_work_mem 256MB; after the commit, the
+    import's ANALYZE. Left out: the advisory lock and the sequence moves (one
+    statement per batch each). Ferry takes this path when its first batch is
+    full, so below 40,000 profiles the two do different work."""
+    files = {"profile": work / "floor-profile.copy", "identity": work / "floor-identity.copy"}
+    for table, columns, order in (("profile", PROFILE_COLUMNS, "pid"), ("identity", IDENTITY_COLUMNS, "pid")):
+        quiet([args.psql, "-X", "-q", "-d", args.database, "-c",
+               f"\\copy (SELECT {columns} FROM {table} ORDER BY {order}) TO '{files[table]}'"])
+    url = urlsplit(args.database)
+    floor_db = url.path.strip("/") + "_floor"
+    floor = urlunsplit(url._replace(path="/" + floor_db))
+    admin = urlunsplit(url._replace(path="/postgres"))
+    quiet([args.psql, "-X", "-q", "-d", admin, "-c", f"DROP DATABASE IF EXISTS {floor_db}"])
+    quiet([args.psql, "-X", "-q", "-d", admin, "-c", f"CREATE DATABASE {floor_db}"])
+    try:
+        quiet([ferry, "workspace", "init", "--database", floor])
+        # The typed columns and object marks the import catalogued and added, as statements for the floor.
+        catalogues = ["profile_field"]
+        if psql(args, "SELECT to_regclass('profile_object') IS NOT NULL") == "t":
+            catalogues.append("profile_object")
+        setup = [psql(args, f"SELECT string_agg(format('INSERT INTO {table} (col, path) VALUES (%s, %L);', col, path),"
+                            f" E'\\n' ORDER BY col) FROM {table}") for table in catalogues]
+        setup.append(psql(args, "SELECT string_agg(format('ALTER TABLE profile_value ADD COLUMN IF NOT EXISTS %I %s;',"
+                                " attname, format_type(atttypid, atttypmod)), E'\\n' ORDER BY attnum)"
+                                " FROM pg_attribute"
+                                " WHERE attrelid = 'profile_value'::regclass AND attnum > 0 AND NOT attisdropped"))
+        for function in ("ferry_profile_values_insert", "ferry_profile_values_update"):
+            setup.append(psql(args, f"SELECT pg_get_functiondef('{function}'::regproc)") + ";")
+        setup_path = work / "floor-setup.sql"
+        setup_path.write_text("\n".join(part for part in setup if part) + "\n")
+        quiet([args.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", floor, "-f", str(setup_path)])
+        columns = "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) " \
+                  "FROM pg_attribute WHERE attrelid = 'profile_value'::regclass AND attnum > 0 AND NOT attisdropped"
+        if psql(args, columns) != quiet([args.psql, "-X", "-At", "-d", floor, "-c", columns]).strip():
+            sys.exit("error: the floor database's profile_value differs from the workspace's")
+        trigger = psql(args, "SELECT prosrc FROM pg_proc WHERE proname = 'ferry_profile_values_insert'")
+        found = re.search(r"INSERT INTO profile_value \(.*? FROM ferry_new t OFFSET 0\) x", trigger, re.S)
+        if not found:
+            sys.exit(f"error: no typed-values INSERT in the workspace's insert trigger:\n{trigger}")
+        values = found.group(0).replace(" FROM ferry_new t ", " FROM profile t ")
+
+        drop, restore = [], []
+        for line in quiet([args.psql, "-X", "-At", "-F", "\t", "-d", floor, "-c", BULK_CONSTRAINTS]).splitlines():
+            table, name, definition = line.split("\t")
+            drop.append(f"ALTER TABLE {table} DROP CONSTRAINT {name};")
+            restore.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition};")
+        for line in quiet([args.psql, "-X", "-At", "-F", "\t", "-d", floor, "-c", BULK_INDEXES]).splitlines():
+            name, definition = line.split("\t")
+            drop.append(f"DROP INDEX {name};")
+            restore.append(definition + ";")
+        # Each statement, and the name its time (psql's \timing) is reported under.
+        steps = [("the rest", "BEGIN;"),
+                 ("the rest", "LOCK TABLE profile, identity, profile_value IN ACCESS EXCLUSIVE MODE;"),
+                 *(("the rest", statement) for statement in drop),
+                 ("the rest", "ALTER TABLE profile DISABLE TRIGGER profile_values_insert;"),
+                 ("COPY profile", f"\\copy profile ({PROFILE_COLUMNS}) FROM '{files['profile']}'"),
+                 ("COPY identity", f"\\copy identity ({IDENTITY_COLUMNS}) FROM '{files['identity']}'"),
+                 ("profile_value", values + ";"),
+                 ("the rest", "SET LOCAL maintenance_work_mem = '256MB';"),
+                 ("keys and indexes", "ALTER TABLE profile ENABLE TRIGGER profile_values_insert;"),
+                 *(("keys and indexes", statement) for statement in restore),
+                 ("the rest", "RESET maintenance_work_mem;"), ("the rest", "COMMIT;"),
+                 ("ANALYZE", "ANALYZE profile (pid), profile_value (pid), identity (pid);")]
+        script = ["\\timing on", *(statement for _, statement in steps)]
+        script_path = work / "floor-load.sql"
+        script_path.write_text("\n".join(script) + "\n")
+        # Ferry's import holds its tables locked, which keeps autovacuum off them;
+        # the floor gets the same quiet: autovacuum off until it ends, and a
+        # CHECKPOINT first writes what Ferry's steps left dirty.
+        quiet_autovacuum(args, True)
+        psql(args, "CHECKPOINT")
+        before = server_cpu_seconds(args)
+        timings = work / "pg-floor.out"
+        result = measured(f"psql loading the same rows ({n:,})",
+                          [args.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", floor, "-f", str(script_path)],
+                          work, "pg-floor", stdout=timings)
+        result["server_cpu_seconds"] = server_cpu_seconds(args) - before
+        seconds = [float(ms) / 1000 for ms in re.findall(r"^Time: ([\d.]+) ms", timings.read_text(), re.M)]
+        if len(seconds) != len(steps):
+            sys.exit(f"error: {len(seconds)} statement times from psql for {len(steps)} statements")
+        result["phases"] = {}
+        for (name, _), took in zip(steps, seconds):
+            result["phases"][name] = result["phases"].get(name, 0) + took
+        result["phases"]["the rest"] = result["phases"].pop("the rest")
+        count = ("SELECT (SELECT count(*) FROM profile) || ' ' || (SELECT count(*) FROM identity) || ' ' || "
+                 "(SELECT count(*) FROM profile_value)")
+        got = quiet([args.psql, "-X", "-At", "-d", floor, "-c", count]).split()
+        want = psql(args, count).split()
+        if got != want:
+            sys.exit(f"error: the floor database has {got} profiles, identities, typed rows; the workspace {want}")
+        result["rows"] = dict(zip(("profile", "identity", "profile_value"), map(int, got)))
+        result["mib"] = sum(f.stat().st_size for f in files.values()) / (1 << 20)
+        result["restored"] = len(restore)
+    finally:
+        subprocess.call([args.psql, "-X", "-q", "-d", admin, "-c", f"DROP DATABASE IF EXISTS {floor_db} WITH (FORCE)"])
+        quiet_autovacuum(args, False)
+        for path in files.values():
+            path.unlink(missing_ok=True)
+    return result
+
+
+def quiet_autovacuum(args, off: bool) -> None:
+    """Turns autovacuum off (waiting for its workers to end, cancelling them
+    after a minute) or back to the server's setting."""
+    psql(args, "ALTER SYSTEM SET autovacuum = off" if off else "ALTER SYSTEM RESET autovacuum")
+    psql(args, "SELECT pg_reload_conf()")
+    busy = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+    deadline = time.monotonic() + 60
+    while off and psql(args, busy) != "0":
+        if time.monotonic() > deadline:
+            psql(args, "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")
+        time.sleep(0.5)
+
+
+def server_cpu_seconds(args) -> float:
+    """User + system CPU of the PostgreSQL server so far: the postmaster, the
+    processes it runs now and those it has reaped (backends, parallel workers)."""
+
+    def stat(pid: int) -> list[str]:
+        # The fields after the command name: state is [0], ppid [1], utime..cstime [11:15] (proc(5)).
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return []
+
+    # A client's backend ends as the client does; reaped, its time is the postmaster's.
+    time.sleep(0.5)
+    # The checkpointer lives as long as the server; its parent is the postmaster.
+    postmaster = int(stat(int(psql(args, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")))[1])
+    ticks = sum(int(x) for pid in [postmaster, *children(postmaster)] for x in stat(pid)[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def median_phase(phases: list[dict]) -> dict:
     """The phase with the median wall time (the lower middle one of an even count)."""
     ranked = sorted(phases, key=lambda phase: phase["wall_seconds"])
@@ -155,8 +320,11 @@ def cmd_run(args) -> int:
     pg = ["--database", args.database]
     quiet([ferry, "workspace", "init", *pg])
     p: dict = {}
+    before = server_cpu_seconds(args)
     p["import"] = measured(f"postgres: import ({n:,})", [ferry, "profiles", "import", str(jsonl), *pg], work,
                            "pg-import")
+    p["import"]["server_cpu_seconds"] = server_cpu_seconds(args) - before
+    log(f"postgres: server CPU during the import {p['import']['server_cpu_seconds']:.2f} s")
     p["sizes"] = psql(args, "SELECT string_agg(relname || ' ' || pg_size_pretty(pg_total_relation_size(oid)), ', '"
                       " ORDER BY relname) FROM pg_class WHERE relname IN ('profile', 'profile_value', 'identity')")
     log(f"postgres: tables with their indexes: {p['sizes']}")
@@ -167,6 +335,11 @@ def cmd_run(args) -> int:
                              "pg-evaluate", stdout=out)
     p["counts"] = parse_evaluate(out.read_text(), [s[0] for s in SEGMENTS])
     p.update(export_steps(ferry, pg, n, work, bucket, env["endpoint"], "postgres"))
+    # After Ferry's steps on this server, so they run as they did before it was
+    # measured; nothing since the import has written `profile` or `identity`.
+    log("== PostgreSQL itself loading the same rows ==")
+    p["floor"] = postgres_floor(args, ferry, n, work)
+    log(f"postgres: server CPU during the floor {p['floor']['server_cpu_seconds']:.2f} s")
 
     log("== ferry on SQLite (baseline) ==")
     ws = work / "ws-sqlite"
@@ -226,6 +399,7 @@ def cmd_run(args) -> int:
 
     imp = p["import"]["wall_seconds"]
     rate = n / imp
+    fl = p["floor"]
     ev = p["evaluate"]["wall_seconds"]
     r_ev = ev / duck["queries_seconds"]
     ex, sx = p["export"]["wall_seconds"], s["export"]["wall_seconds"]
@@ -242,6 +416,14 @@ def cmd_run(args) -> int:
              f"{fmt_s(s['import']['wall_seconds'])}, {n / s['import']['wall_seconds']:,.0f} profiles/s | "
              f"{fmt_ratio(imp / s['import']['wall_seconds'])} | {p['import']['peak_rss_mib']:.0f} MiB | "
              f"{verdict((rate >= 150_000, f'{rate:,.0f}/s < 150,000/s'))} |",
+             f"| PostgreSQL itself loading the same rows (COPY from files, no parsing): "
+             f"{fl['rows']['profile']:,} profiles, {fl['rows']['identity']:,} identities | Ferry's import: "
+             f"{fmt_s(imp)} ({p['import']['cpu_seconds']:.2f} s CPU, server {p['import']['server_cpu_seconds']:.2f} s)"
+             f" | psql replaying the bulk import's statements: {fmt_s(fl['wall_seconds'])} "
+             f"({fl['cpu_seconds']:.2f} s CPU, server {fl['server_cpu_seconds']:.2f} s) | "
+             f"{fmt_ratio(imp / fl['wall_seconds'])} (server CPU "
+             f"{fmt_ratio(p['import']['server_cpu_seconds'] / fl['server_cpu_seconds'])}) | "
+             f"{p['import']['peak_rss_mib']:.0f} MiB | (no target) |",
              f"| evaluate the 10 bench segments | {fmt_s(ev)} | DuckDB, same 10 predicates: "
              f"{fmt_s(duck['queries_seconds'])} | {fmt_ratio(r_ev)} | {p['evaluate']['peak_rss_mib']:.0f} MiB | "
              f"{verdict((r_ev <= 10, f'{r_ev:.0f}x > 10x'), (not bad, 'counts differ'))} |",
@@ -267,6 +449,19 @@ def cmd_run(args) -> int:
              "Per segment (members: PostgreSQL / DuckDB): " + ", ".join(
                  f"{q['name']} {p['counts'][q['name']]:,}/{q['count']:,}" for q in duck["queries"]),
              f"PostgreSQL tables after the import, with their indexes: {p['sizes']}.",
+             "PostgreSQL's floor: the rows Ferry COPYed into `profile` and `identity`, dumped with psql `\\copy "
+             f"(SELECT ...) TO` ({fl['mib']:,.0f} MiB of COPY text; the documents as jsonb prints them), loaded by "
+             "psql into a second database on the same server (`ferry workspace init`, the workspace's typed columns "
+             "added untimed) in one transaction, replaying BulkLoad: tables locked, keys and indexes dropped, the "
+             "insert trigger disabled, one COPY per table (Ferry: one per 40,000-profile batch), `profile_value` "
+             "filled by the workspace's own INSERT ... SELECT, the trigger enabled and the "
+             f"{fl['restored']} keys and indexes rebuilt (maintenance_work_mem 256MB), then the import's ANALYZE. "
+             "Left out: the advisory lock and the sequence moves. Ferry takes this path when its first batch is "
+             "full (40,000 profiles); below that the two do different work. Timed after Ferry's steps on "
+             "PostgreSQL and a CHECKPOINT, with autovacuum off meanwhile (Ferry's import holds its tables locked, "
+             "so autovacuum leaves them alone). Server CPU: the postmaster and its processes, live and reaped, "
+             "from /proc (the checkpointer included). The floor's statements (psql \\timing): "
+             + ", ".join(f"{name} {fmt_s(t)}" for name, t in fl["phases"].items()) + ".",
              f"Load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
              *checks]
     return publish(

@@ -13,6 +13,11 @@ least-privilege `full` user):
   Ferry, each step a process of the release binary, wall time and peak RSS
   from os.wait4 (measure.py):
     import     `ferry profiles import FILE` into a new workspace
+    (floor)    then, before anything changes the workspace, SQLite itself
+               writing the same rows (`sqlite_floor`: the sqlite3 CLI copies
+               `profile` and `identity` into a new file with Ferry's pragmas,
+               one transaction per 10,000 pids, indexes after): how close the
+               import comes to what SQLite can do with Ferry's layout
     evaluate   the 10 segments of bench_segments.py, in one `segments evaluate`
     reevaluate the 10 segments again after 10,000 profiles changed (re-imported
                with a new homeAddress.city): incremental evaluation, against the
@@ -42,9 +47,12 @@ import argparse
 import json
 import os
 import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -110,14 +118,18 @@ def parse_evaluate(text: str, names: list[str]) -> dict[str, int]:
     return counts
 
 
-def ferry_steps(ferry: str, n: int, jsonl: Path, work: Path, bucket: str, endpoint: str) -> dict:
-    """Ferry's four steps at n profiles in a fresh workspace; returns their measurements and counts."""
+def ferry_steps(ferry: str, n: int, jsonl: Path, work: Path, bucket: str, endpoint: str,
+                floor: bool = False) -> dict:
+    """Ferry's four steps at n profiles in a fresh workspace; returns their measurements and counts
+    (with `floor`, SQLite's own time to write the imported rows too: `sqlite_floor`)."""
     ws = work / f"ws-{n}"
     subprocess.call(["rm", "-rf", str(ws)])
     wsarg = ["--workspace", str(ws)]
     r: dict = {"profiles": n}
     r["import"] = measured(f"ferry import ({n:,})", [ferry, "profiles", "import", str(jsonl), *wsarg],
                            work, f"ferry-import-{n}")
+    if floor:
+        r["floor"] = sqlite_floor(ws / "ferry.sqlite", n, work)
     for name, pql, _ in SEGMENTS:
         quiet([ferry, "segments", "create", name, "--pql", pql, *wsarg])
     out = work / f"ferry-evaluate-{n}.out"
@@ -165,6 +177,68 @@ def ferry_steps(ferry: str, n: int, jsonl: Path, work: Path, bucket: str, endpoi
     r["workspace_mib"] = sum(f.stat().st_size for f in ws.rglob("*") if f.is_file()) / (1 << 20)
     subprocess.call(["rm", "-rf", str(ws)])
     return r
+
+
+# Ferry's import commits every this many profiles; the floor does too.
+IMPORT_BATCH = 10_000
+FLOOR_PRAGMAS = ("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                 "PRAGMA cache_size=-32000; PRAGMA wal_autocheckpoint=8192;")
+
+
+def sqlite_floor(workspace: Path, n: int, work: Path) -> dict:
+    """SQLite's own time to write the rows Ferry's import stored, with no JSON to parse.
+
+    A new file with Ferry's pragmas and the workspace's own `profile` and
+    `identity` (their `sql` from sqlite_master, so the typed columns match) is
+    fed from the workspace, ATTACHed, one transaction per 10,000 pids as Ferry
+    commits, identities in pid order as Ferry inserts them; their secondary
+    indexes are built at the end, as a large Ferry import builds them
+    (ProfileImportIndexes). The sqlite3 CLI runs it, so all per-row work is
+    SQLite's; it only reads the workspace, before anything else changes it."""
+    with closing(sqlite3.connect(f"file:{workspace}?mode=ro", uri=True)) as source:
+        tables = dict(source.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('profile', 'identity')"))
+        indexes = [sql for (sql,) in source.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('profile', 'identity') "
+            "AND sql IS NOT NULL ORDER BY name")]
+        top = source.execute("SELECT coalesce(max(pid), 0) FROM profile").fetchone()[0]
+    if set(tables) != {"profile", "identity"}:
+        sys.exit(f"error: {workspace} has no profile and identity tables to copy")
+    floor = work / f"floor-{n}.sqlite"
+    for leftover in (floor, Path(f"{floor}-wal"), Path(f"{floor}-shm")):
+        leftover.unlink(missing_ok=True)
+    script = [FLOOR_PRAGMAS, tables["profile"] + ";", tables["identity"] + ";",
+              f"ATTACH '{workspace}' AS src;"]
+    for lo in range(0, top, IMPORT_BATCH):
+        hi = lo + IMPORT_BATCH
+        script.append(
+            f"BEGIN; INSERT INTO main.profile SELECT * FROM src.profile WHERE pid > {lo} AND pid <= {hi}; "
+            f"INSERT INTO main.identity SELECT * FROM src.identity WHERE pid > {lo} AND pid <= {hi} ORDER BY pid; "
+            "COMMIT;")
+    script.extend(sql + ";" for sql in indexes)
+    path = work / f"floor-{n}.sql"
+    path.write_text("\n".join(script) + "\n")
+    # Without the CLI, Python's sqlite3 module hands SQLite the same script.
+    run = (["sqlite3", "-bail", str(floor), f".read {path}"] if shutil.which("sqlite3") else [
+        sys.executable, "-c", "import sqlite3, sys; db = sqlite3.connect(sys.argv[1], isolation_level=None); "
+        "db.executescript(open(sys.argv[2]).read()); db.close()", str(floor), str(path)])
+    result = measured(f"SQLite writing the same rows ({n:,})", run, work, f"sqlite-floor-{n}")
+    result["runner"] = ("the `sqlite3` CLI" if run[0] == "sqlite3"
+                        else f"Python's sqlite3 module (SQLite {sqlite3.sqlite_version})")
+    count = "SELECT (SELECT count(*) FROM profile), (SELECT count(*) FROM identity)"
+    with closing(sqlite3.connect(floor)) as copy:
+        rows = copy.execute(count).fetchone()
+    with closing(sqlite3.connect(f"file:{workspace}?mode=ro", uri=True)) as source:
+        want = source.execute(count).fetchone()
+    if rows != want:
+        sys.exit(f"error: the floor file has {rows[0]:,} profiles and {rows[1]:,} identities, "
+                 f"the workspace {want[0]:,} and {want[1]:,}")
+    result["rows"] = {"profile": rows[0], "identity": rows[1]}
+    result["mib"] = sum(p.stat().st_size for p in (floor, Path(f"{floor}-wal")) if p.exists()) / (1 << 20)
+    result["indexes"] = len(indexes)
+    for done in (floor, Path(f"{floor}-wal"), Path(f"{floor}-shm"), path):
+        done.unlink(missing_ok=True)
+    return result
 
 
 def cmd_duckdb(args) -> int:
@@ -225,6 +299,16 @@ def table(n: int, f: dict, duck: dict, arrow_wall: dict, arrow: dict, large: dic
         f"{fmt_s(duck['load_seconds'])}, {n / duck['load_seconds']:,.0f} profiles/s | {fmt_ratio(r_imp)} | "
         f"{fmt_rss(f['import'])} | "
         f"{verdict((rate >= 250_000, f'{rate:,.0f}/s < 250,000/s'), (r_imp <= 3, f'{r_imp:.1f}x > 3x'), rss(f['import']))} |")
+    if "floor" in f:
+        fl = f["floor"]
+        lines.append(
+            f"| SQLite itself writing the same rows (no parsing): {fl['rows']['profile']:,} profiles, "
+            f"{fl['rows']['identity']:,} identities | Ferry's import: {fmt_s(imp)} "
+            f"({f['import']['cpu_seconds']:.2f} s CPU) | {fl['runner']}, Ferry's pragmas and tables, "
+            f"INSERT ... SELECT from the workspace: {fmt_s(fl['wall_seconds'])} ({fl['cpu_seconds']:.2f} s CPU, "
+            f"{fl['peak_rss_mib']:.0f} MiB) | {fmt_ratio(imp / fl['wall_seconds'])} "
+            f"(CPU {fmt_ratio(f['import']['cpu_seconds'] / fl['cpu_seconds'])}) | {fmt_rss(f['import'])} | "
+            f"(no target) |")
     ev = f["evaluate"]["wall_seconds"]
     r_ev = ev / duck["queries_seconds"]
     same = sum(1 for q in duck["queries"] if f["counts"][q["name"]] == q["count"])
@@ -286,6 +370,14 @@ def table(n: int, f: dict, duck: dict, arrow_wall: dict, arrow: dict, large: dic
     lines.append("Ratio = Ferry's time / the baseline's time (below 1: Ferry is faster). Ferry's times are the wall "
                  "time of each `ferry` process; DuckDB's are timed inside its process (load; sum of the 10 queries); "
                  "pyarrow's whole script is the wall time of its process.")
+    if "floor" in f:
+        lines.append(
+            f"SQLite's floor: a new file with Ferry's pragmas ({FLOOR_PRAGMAS.replace('PRAGMA ', '')[:-1]}) and the "
+            f"workspace's `profile` and `identity` as sqlite_master has them, filled by INSERT ... SELECT from the "
+            f"workspace just imported (ATTACHed), one transaction per {IMPORT_BATCH:,} pids as Ferry commits, "
+            f"identities in pid order; then the {f['floor']['indexes']} secondary indexes of those tables. "
+            f"SQLite's work to store Ferry's rows with nothing parsed; Ferry's import also reads and parses the "
+            f"JSON, builds each document and row and resolves its identities.")
     lines.append(f"pyarrow phases: imports {arrow['imports_seconds']:.2f} s, JSON read {arrow['load_seconds']:.2f} s, "
                  f"filter + columns + CSV {arrow['transform_seconds']:.2f} s, upload {arrow['upload_seconds']:.2f} s; "
                  f"peak RSS {arrow_wall['peak_rss_mib']:.0f} MiB. DuckDB {duck['version']} ({duck['threads']} threads).")
@@ -329,7 +421,7 @@ def cmd_run(args) -> int:
     jsonl = generate(n, args.seed, work)
     load_start = os.getloadavg()[0]
     log(f"== ferry at {n:,} profiles ==")
-    f = ferry_steps(ferry, n, jsonl, work, bucket, env["endpoint"])
+    f = ferry_steps(ferry, n, jsonl, work, bucket, env["endpoint"], floor=True)
 
     log("== baselines ==")
     measured(f"duckdb ({n:,})", [sys.executable, __file__, "duckdb", "--jsonl", str(jsonl), "--result",
