@@ -64,13 +64,6 @@ public struct ExportRows: Sendable {
 
     public subscript(row: Int, column: Int) -> ExportCell { cells[row * columns + column] }
 
-    /// The cell with its bytes made a String, for the code that needs one.
-    public func resolved(row: Int, column: Int) -> ExportCell {
-        let cell = self[row, column]
-        guard case .bytes(let range) = cell else { return cell }
-        return .value(.string(Self.string(range, of: text)))
-    }
-
     static func string(_ range: Range<Int>, of text: [UInt8]) -> String {
         text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }

@@ -85,17 +85,6 @@ public struct ExportPage: Sendable {
         while values.count < expected { values.append(.json(.null)) }
     }
 
-    /// The rows from `first` on, as their own page; strings keep their ranges.
-    package func dropFirst(_ first: Int) -> ExportPage {
-        var rest = ExportPage(fieldCount: fieldCount)
-        rest.pids = Array(pids[first...])
-        rest.statuses = Array(statuses[first...])
-        rest.qualifiedAt = Array(qualifiedAt[first...])
-        rest.values = Array(values[(first * fieldCount)...])
-        rest.text = text
-        return rest
-    }
-
     /// This page followed by `other`'s rows.
     package mutating func append(contentsOf other: ExportPage) {
         precondition(other.fieldCount == fieldCount)
