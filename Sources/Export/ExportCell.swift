@@ -1,5 +1,6 @@
 import Foundation
 import Segmentation
+import Workspace
 
 /// One mapped value of an exported member, before a file format writes it.
 /// Each format decides how a kind is spelled: a time is ISO-8601 text in CSV
@@ -18,7 +19,7 @@ public enum ExportCell: Sendable, Equatable {
     func csvField(_ text: [UInt8]) -> CSVField {
         switch self {
         case .value(let value): CSVField(value)
-        case .bytes(let range): .text(ExportRows.string(range, of: text))
+        case .bytes(let range): .text(ExportPage.string(range, of: text))
         case .text(let text): .text(text)
         case .time(let date): .text(ISO8601.string(date))
         }
@@ -63,10 +64,6 @@ public struct ExportRows: Sendable {
     public var isEmpty: Bool { pids.isEmpty }
 
     public subscript(row: Int, column: Int) -> ExportCell { cells[row * columns + column] }
-
-    static func string(_ range: Range<Int>, of text: [UInt8]) -> String {
-        text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
-    }
 
     mutating func reserve(rows: Int) {
         pids.reserveCapacity(rows)

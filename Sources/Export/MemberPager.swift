@@ -21,7 +21,6 @@ actor MemberPager {
     let sources: [ExportSource]
     /// Per mapped source: whether its cell is written hashed.
     let hashed: [Bool]
-    let mandatory: [ExportSource]
     let pageSize: Int
     /// Sorted pids that won deduplication; nil when no dedup key is set or
     /// the key is an identity namespace.
@@ -48,7 +47,6 @@ actor MemberPager {
         self.workspace = workspace
         self.sources = sources
         self.hashed = hashed
-        self.mandatory = mandatory
         self.pageSize = pageSize
         pending = ExportRows(columns: sources.count)
         var slots = Self.slots(sources + mandatory)
@@ -127,13 +125,8 @@ actor MemberPager {
             let pid = page.pids[row]
             lastPid = pid
             counts.received += 1
-            func present(_ slot: Int?) -> Bool {
-                guard let slot else { return true }
-                guard slot < page.fieldCount else { return false }
-                if case .json(.null) = page[row, slot] { return false }
-                return true
-            }
-            if mandatorySlots.contains(where: { !present($0) }) {
+            // A member lacking a mandatory profile field is left out; a membership field is always there.
+            if mandatorySlots.contains(where: { $0.map { page[row, $0] == .json(.null) } ?? false }) {
                 counts.excludedMandatory += 1
                 continue
             }
@@ -154,7 +147,7 @@ actor MemberPager {
                     case .identity(let namespace) where namespace == identity?.namespace:
                         cell = .value(identity.map { .string($0.id) } ?? .null)
                     default:
-                        guard let slot, slot < page.fieldCount else {
+                        guard let slot else {
                             cell = .value(.null)
                             break
                         }
@@ -171,7 +164,7 @@ actor MemberPager {
                 counts.exported += 1
                 continue
             }
-            let list = perIdentity.slot < page.fieldCount ? page.json(row: row, field: perIdentity.slot) : .null
+            let list = page.json(row: row, field: perIdentity.slot)
             let ids = Self.ids(list, namespace: perIdentity.namespace)
             // A member with no id in the namespace keeps its row, as members with no dedup key value do.
             if ids.isEmpty {

@@ -81,7 +81,7 @@ enum ParquetCellConversion {
         case .value(let value):
             return try convert(value, as: type)
         case .bytes(let range):
-            return try convert(.string(ExportRows.string(range, of: text)), as: type)
+            return try convert(.string(ExportPage.string(range, of: text)), as: type)
         }
     }
 

@@ -43,7 +43,10 @@ public struct ExportPage: Sendable {
         }
     }
 
-    public func string(_ range: Range<Int>) -> String {
+    public func string(_ range: Range<Int>) -> String { Self.string(range, of: text) }
+
+    /// The string whose UTF-8 bytes are `range` of `text`.
+    public static func string(_ range: Range<Int>, of text: [UInt8]) -> String {
         text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 

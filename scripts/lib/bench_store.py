@@ -205,7 +205,8 @@ def sqlite_floor(workspace: Path, n: int, work: Path) -> dict:
     if set(tables) != {"profile", "identity"}:
         sys.exit(f"error: {workspace} has no profile and identity tables to copy")
     floor = work / f"floor-{n}.sqlite"
-    for leftover in (floor, Path(f"{floor}-wal"), Path(f"{floor}-shm")):
+    files = [floor, Path(f"{floor}-wal"), Path(f"{floor}-shm")]
+    for leftover in files:
         leftover.unlink(missing_ok=True)
     script = [FLOOR_PRAGMAS, tables["profile"] + ";", tables["identity"] + ";",
               f"ATTACH '{workspace}' AS src;"]
@@ -236,7 +237,7 @@ def sqlite_floor(workspace: Path, n: int, work: Path) -> dict:
     result["rows"] = {"profile": rows[0], "identity": rows[1]}
     result["mib"] = sum(p.stat().st_size for p in (floor, Path(f"{floor}-wal")) if p.exists()) / (1 << 20)
     result["indexes"] = len(indexes)
-    for done in (floor, Path(f"{floor}-wal"), Path(f"{floor}-shm"), path):
+    for done in files + [path]:
         done.unlink(missing_ok=True)
     return result
 
